@@ -1,0 +1,152 @@
+"""Markdown → the plain text a reader sees on the rendered page, with its headings."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from markdown_it.token import Token
+
+Heading = tuple[int, int, str]  # (offset in text, level, heading text)
+
+_BLANK_RUNS = re.compile(r"\n{3,}")
+_SPACE_RUNS = re.compile(r"[ \t\u00a0]+")
+_HTML_SKIP = re.compile(r"<!--.*?-->|<(script|style)\b.*?</\1\s*>", re.DOTALL | re.IGNORECASE)
+_HTML_BREAK_TAG = re.compile(
+    r"</?(?:address|article|aside|blockquote|br|dd|div|dl|dt|figcaption|figure|footer|h[1-6]|header"
+    r"|hr|li|main|nav|ol|p|pre|section|table|td|th|tr|ul)\b[^>]*>",
+    re.IGNORECASE,
+)
+_HTML_TAG = re.compile(r"<[^>]*>")
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One visual block of a page: paragraph, heading (level 1-6), list item, table row, code."""
+
+    text: str
+    level: int = 0  # heading level, 0 for everything that is not a heading
+    tight: bool = False  # True: follows the previous block after "\n" (list items, table rows)
+    verbatim: bool = False  # True: keep inner spacing as written (code, table rows)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedText:
+    """Plain text plus the headings found in it."""
+
+    text: str
+    headings: tuple[Heading, ...]
+
+
+def clean_text(text: str, *, verbatim: bool = False) -> str:
+    """NFC, LF line ends, no trailing spaces, no runs of blank lines, no outer blank lines."""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    lines = [line.rstrip() for line in text.split("\n")]
+    if not verbatim:
+        lines = [_SPACE_RUNS.sub(" ", line).strip() for line in lines]
+    text = _BLANK_RUNS.sub("\n\n", "\n".join(lines))
+    return text.strip("\n") if verbatim else text.strip()
+
+
+def assemble(blocks: Iterable[Block]) -> RenderedText:
+    """Join blocks with "\\n\\n" (or "\\n" when tight) and record where each heading starts."""
+    parts: list[str] = []
+    headings: list[Heading] = []
+    offset = 0
+    for block in blocks:
+        text = clean_text(block.text, verbatim=block.verbatim)
+        if block.level:
+            text = " ".join(text.split())  # a heading is one line
+        if not text:
+            continue
+        if parts:
+            sep = "\n" if block.tight else "\n\n"
+            parts.append(sep)
+            offset += len(sep)
+        if block.level:
+            headings.append((offset, block.level, text))
+        parts.append(text)
+        offset += len(text)
+    return RenderedText("".join(parts), tuple(headings))
+
+
+def markdown_to_text(source: str) -> RenderedText:
+    """Markdown (CommonMark + tables) as plain text: no markup; link text and image alt kept."""
+    return assemble(markdown_blocks(source))
+
+
+def markdown_blocks(source: str) -> list[Block]:
+    """The visual blocks of a Markdown document, in order."""
+    from markdown_it import MarkdownIt
+
+    parser = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+    tokens = parser.parse(unicodedata.normalize("NFC", source))
+    blocks: list[Block] = []
+    groups = 0  # depth of lists and tables: their blocks sit on consecutive lines
+    group_start = False
+    heading_level = 0
+    row: list[str] | None = None
+
+    def emit(text: str, *, level: int = 0, verbatim: bool = False) -> None:
+        nonlocal group_start
+        tight = groups > 0 and not group_start
+        blocks.append(Block(text, level, tight=tight, verbatim=verbatim))
+        group_start = False
+
+    for token in tokens:
+        kind = token.type
+        if kind in ("bullet_list_open", "ordered_list_open", "table_open"):
+            group_start = group_start or groups == 0
+            groups += 1
+        elif kind in ("bullet_list_close", "ordered_list_close", "table_close"):
+            groups -= 1
+        elif kind == "heading_open":
+            heading_level = int(token.tag[1:])
+        elif kind == "heading_close":
+            heading_level = 0
+        elif kind == "tr_open":
+            row = []
+        elif kind == "tr_close" and row is not None:
+            emit(
+                "\t".join(row), verbatim=True
+            )  # cells are separate boxes on the page; a tab keeps them apart
+            row = None
+        elif kind == "inline":
+            text = render_inline(token.children or [])
+            if row is not None:
+                row.append(" ".join(text.split()))
+            else:
+                emit(text, level=heading_level)
+        elif kind in ("fence", "code_block"):
+            emit(token.content, verbatim=True)
+        elif kind == "html_block":
+            emit(html_block_text(token.content))
+    return blocks
+
+
+def render_inline(children: Sequence[Token]) -> str:
+    """The visible text of an inline token's children."""
+    out: list[str] = []
+    for child in children:
+        kind = child.type
+        if kind in ("text", "code_inline"):
+            out.append(child.content)
+        elif kind == "softbreak":
+            out.append(" ")  # a browser shows a wrapped source line as one line
+        elif kind == "hardbreak":
+            out.append("\n")
+        elif kind == "image":
+            out.append(render_inline(child.children or []))
+        # link, emphasis, strikethrough and inline HTML tags add no visible text
+    return "".join(out)
+
+
+def html_block_text(raw: str) -> str:
+    """The visible text of a raw HTML block inside Markdown (tags, comments, scripts removed)."""
+    text = _HTML_BREAK_TAG.sub("\n", _HTML_SKIP.sub("\n", raw))
+    return html.unescape(_HTML_TAG.sub("", text))

@@ -1,0 +1,218 @@
+"""Corpus files (Markdown, plain text, HTML, PDF) → Document records, or why they are skipped."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import CorpusError, SourceError
+from .markdown_text import RenderedText, clean_text, markdown_to_text
+from .metadata import Metadata, metadata_from_mapping
+from .reading import CONTROLS, Parts, Unreadable, brief, decode_text, yaml_mapping
+
+if TYPE_CHECKING:
+    from .records import Document, Skipped
+
+SUPPORTED_SUFFIXES: frozenset[str] = frozenset(
+    {".md", ".markdown", ".txt", ".html", ".htm", ".pdf"}
+)
+MAX_FILE_BYTES: int = 50 * 1024 * 1024
+SIDECAR_SUFFIXES = (".yml", ".yaml")  # `report.pdf.yml` holds the metadata of `report.pdf`
+
+_FORMATS = {
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".txt": "text",
+    ".html": "html",
+    ".htm": "html",
+    ".pdf": "pdf",
+}
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<yaml>.*?)^(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.M | re.S)
+_TITLE_LINE_MAX = 150  # a longer first line of a .txt file is a paragraph, not a title
+
+# pypdf and trafilatura log every malformed object they recover from; a build reports
+# unreadable files itself, and their chatter would bury that report.
+for _name in ("pypdf", "trafilatura", "htmldate", "courlan"):
+    logging.getLogger(_name).setLevel(logging.ERROR)
+
+
+def scan_corpus(
+    corpus_dir: Path, *, on_item: Callable[[Document | Skipped], None] | None = None
+) -> Iterator[Document | Skipped]:
+    """Read every file under `corpus_dir`, sorted: a Document, or Skipped with the reason."""
+    corpus_dir = Path(corpus_dir)
+    if not corpus_dir.is_dir():  # checked now, not at the first next()
+        if corpus_dir.exists():
+            raise CorpusError(
+                f"{corpus_dir} is a file, not a folder. "
+                "Point the corpus at a folder of .md, .txt, .html or .pdf files."
+            )
+        raise CorpusError(
+            f"No corpus folder at {corpus_dir}. "
+            "Create it and put .md, .txt, .html or .pdf files in it."
+        )
+    return _scan(corpus_dir, on_item)
+
+
+def _scan(
+    corpus_dir: Path, on_item: Callable[[Document | Skipped], None] | None
+) -> Iterator[Document | Skipped]:
+    from .records import Skipped
+
+    for path in _corpus_files(corpus_dir):
+        item: Document | Skipped
+        rel = path.relative_to(corpus_dir).as_posix()
+        if _is_sidecar(path):
+            if path.with_name(path.name.rsplit(".", 1)[0]).is_file():
+                continue  # read together with its PDF
+            item = Skipped(rel, "metadata sidecar with no PDF of the same name next to it", False)
+        elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            item = Skipped(rel, _unsupported(path.suffix.lower()), error=False)
+        else:
+            try:
+                item = read_document(path, corpus_dir)
+            except SourceError as exc:
+                item = Skipped(rel, exc.reason, error=True)
+        if on_item is not None:
+            on_item(item)
+        yield item
+
+
+def _corpus_files(corpus_dir: Path) -> list[Path]:
+    """Every file under corpus_dir that is not hidden and not in a hidden folder, sorted."""
+    found: list[Path] = []
+    for root, dirs, files in os.walk(corpus_dir):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]  # .git, .obsidian, ...
+        found.extend(Path(root, f) for f in files if not f.startswith("."))
+    return sorted(found, key=lambda p: p.relative_to(corpus_dir).as_posix())
+
+
+def read_document(path: Path, corpus_dir: Path) -> Document:
+    """Read one corpus file into a Document; raises SourceError(path, reason) when it cannot."""
+    from .records import Document
+
+    path, corpus_dir = Path(path), Path(corpus_dir)
+    doc_id = _doc_id(path, corpus_dir)
+    fmt = _FORMATS.get(path.suffix.lower())
+    try:
+        if fmt is None:
+            raise Unreadable(_unsupported(path.suffix.lower()))
+        raw = _read_bytes(path)
+        digest = hashlib.sha256(raw)
+        if fmt == "pdf":
+            from .pdf_reader import read_pdf
+
+            sidecar = _sidecar_path(path)
+            sidecar_raw = _read_bytes(sidecar) if sidecar else b""
+            # The sidecar's bytes count too, so editing only the metadata marks the PDF changed.
+            digest.update(sidecar_raw)
+            parts = read_pdf(raw, sidecar=sidecar_raw, sidecar_name=sidecar.name if sidecar else "")
+        elif fmt == "html":
+            from .html_reader import read_html
+
+            parts = read_html(raw)
+        else:
+            parts = _read_text(raw, markdown=fmt == "markdown")
+        if not parts.rendered.text.strip():
+            raise Unreadable("no text: the file is empty or holds only metadata")
+    except Unreadable as exc:
+        raise SourceError(doc_id, str(exc)) from None
+    except Exception as exc:  # a parser tripping on odd input must not stop a whole build
+        raise SourceError(
+            doc_id, f"could not be read ({type(exc).__name__}: {brief(exc)})"
+        ) from exc
+    meta = parts.meta.with_defaults()
+    return Document(
+        doc_id=doc_id,
+        path=doc_id,
+        title=meta.title or parts.title or _pretty_stem(path),
+        text=parts.rendered.text,
+        format=fmt,
+        content_hash=digest.hexdigest(),
+        url=meta.url,
+        outlet=meta.outlet,
+        published=meta.published,
+        author=meta.author,
+        language=meta.language,
+        related=meta.related,
+        page_starts=parts.page_starts,
+        headings=parts.rendered.headings,
+    )
+
+
+def _read_text(raw: bytes, *, markdown: bool) -> Parts:
+    """Markdown or plain text, after optional YAML front matter."""
+    text = decode_text(raw).replace("\f", "\n\n").replace("\v", "\n")  # old page breaks
+    meta, body = _split_front_matter(CONTROLS.sub("", text))
+    if markdown:
+        rendered = markdown_to_text(body)
+        h1 = next((h for _, level, h in rendered.headings if level == 1), None)
+        return Parts(rendered, meta, h1)
+    rendered = RenderedText(clean_text(body, verbatim=True).strip(), ())
+    first = next((line.strip() for line in rendered.text.split("\n") if line.strip()), "")
+    return Parts(rendered, meta, first if len(first) < _TITLE_LINE_MAX else None)
+
+
+def _split_front_matter(text: str) -> tuple[Metadata, str]:
+    if not re.match(r"---[ \t]*\n", text):
+        return Metadata(), text
+    match = _FRONT_MATTER.match(text)
+    if match is None:
+        raise Unreadable("front matter starts with --- but has no closing --- line: close it")
+    mapping = yaml_mapping(match["yaml"], "front matter", first_line=2)
+    return metadata_from_mapping(mapping), text[match.end() :]
+
+
+def _doc_id(path: Path, corpus_dir: Path) -> str:
+    try:
+        return path.relative_to(corpus_dir).as_posix()
+    except ValueError:  # one of them is relative, the other absolute
+        return path.absolute().relative_to(corpus_dir.absolute()).as_posix()
+
+
+def _unsupported(suffix: str) -> str:
+    shown = suffix or "no extension"
+    return f"not a supported format ({shown}); supported: .md, .markdown, .txt, .html, .htm, .pdf"
+
+
+def _is_sidecar(path: Path) -> bool:
+    name = path.name.lower()
+    return any(name.endswith(".pdf" + s) for s in SIDECAR_SUFFIXES)
+
+
+def _sidecar_path(pdf: Path) -> Path | None:
+    for suffix in SIDECAR_SUFFIXES:
+        candidate = pdf.with_name(pdf.name + suffix)
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise Unreadable(
+                f"file is {_size(size)}, over the {_size(MAX_FILE_BYTES)} limit: "
+                "split it or leave it out"
+            )
+        return path.read_bytes()
+    except OSError as exc:
+        raise Unreadable(f"cannot read the file ({exc.strerror or exc})") from None
+
+
+def _size(n: int) -> str:
+    if n >= 1024 * 1024:
+        return f"{n / (1024 * 1024):.1f} MiB"
+    return f"{n / 1024:.1f} KiB" if n >= 1024 else f"{n} bytes"
+
+
+def _pretty_stem(path: Path) -> str:
+    """`openai-cfo_hire.v2.md` → "Openai cfo hire v2"."""
+    words = " ".join(w for w in re.split(r"[-_.\s]+", path.stem) if w) or path.name
+    return words[0].upper() + words[1:]
