@@ -1,0 +1,183 @@
+"""Hits → an extractive answer: the best whole sentences of the passages, each with a citation."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .chunking import split_sentences
+from .links import text_fragment
+from .records import Answer, Citation, SearchFilters, SearchHit
+
+if TYPE_CHECKING:
+    from .embedding import Embedder
+
+NOT_FOUND = (
+    "No passage in the coverage answers this closely enough; try other words or relax the filters."
+)
+
+# Cosine (question vs sentence, all-MiniLM-L6-v2) the best sentence must reach to be quoted.
+# Measured (bench/answer_threshold.py): on the article corpus, 12 on-topic questions had a best
+# sentence at 0.43-0.78, 10 off-topic ones ("boiling point of tungsten", "best pizza in Naples")
+# at 0.05-0.24; on TIME 1963 queries against their own judged documents the best sentence was
+# 0.36-0.77. 0.30 sits in the gap with room on both sides.
+MIN_RELEVANCE = 0.30
+# A sentence from hit 1 gets +RANK_PRIOR, hit n gets +RANK_PRIOR/n: the passage ranking saw the
+# whole passage (and keywords), which a lone sentence's cosine does not; kept small so a clearly
+# better sentence from a lower hit still wins.
+RANK_PRIOR = 0.03
+# Chosen sentences more alike than this are near-repeats (syndicated copies, restatements).
+NEAR_REPEAT = 0.9
+# After the first two, further sentences must be within this of the best score: no padding.
+PADDING_MARGIN = 0.10
+MIN_WORDS = 5
+_NOT_PROSE = re.compile(r"^\s*(#|\*?image:|!\[|\|)", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredSentence:
+    """One sentence of a hit's passage and how well it answers the question."""
+
+    hit_index: int  # 0-based position of the hit in the list
+    start: int  # offset of the sentence in the hit's passage text
+    sentence: str
+    relevance: float  # cosine with the question
+    score: float  # relevance plus the rank prior
+
+
+def answer_from_hits(
+    question: str,
+    hits: Sequence[SearchHit],
+    embedder: Embedder,
+    *,
+    max_sentences: int = 4,
+    min_relevance: float = MIN_RELEVANCE,
+    filters: SearchFilters | None = None,
+) -> Answer:
+    """Pick the 2-`max_sentences` sentences of `hits` that best answer `question`, each cited."""
+    hits = tuple(hits)
+    if not hits:
+        return Answer(question, (), hits, found=False, message=no_results_message(filters))
+    scored, vectors = score_sentences(question, hits, embedder)
+    if not scored:
+        return Answer(question, (), hits, found=False, message=NOT_FOUND)
+    chosen = _choose(scored, vectors, max_sentences=max_sentences, min_relevance=min_relevance)
+    if not chosen:
+        return Answer(question, (), hits, found=False, message=NOT_FOUND)
+    citations = tuple(_cite(hits, c) for c in _reading_order(chosen))
+    return Answer(question, citations, hits, found=True)
+
+
+def no_results_message(filters: SearchFilters | None) -> str:
+    """Say which filter to relax when a search came back empty."""
+    if filters is None or not filters.active:
+        return "No passage matches this question. Try other words, or add coverage to the corpus."
+    relax = []
+    if filters.outlets:
+        relax.append("the outlet filter (" + ", ".join(filters.outlets) + ")")
+    if filters.since or filters.until:
+        relax.append(f"the date range ({filters.since or '…'} to {filters.until or '…'})")
+    if filters.language:
+        relax.append(f"the language filter ({filters.language})")
+    return "No passage matches with these filters. Relax " + " or ".join(relax) + "."
+
+
+def score_sentences(
+    question: str, hits: Sequence[SearchHit], embedder: Embedder
+) -> tuple[list[ScoredSentence], np.ndarray]:
+    """Every prose sentence of `hits` scored against `question`, with the sentence vectors.
+
+    All sentences are embedded in one batch with the model that embedded the passages.
+    """
+    candidates = _sentences(hits)
+    if not candidates:
+        return [], np.zeros((0, 0), dtype=np.float32)
+    vectors = embedder.encode([c.sentence for c in candidates])
+    relevance = vectors @ embedder.encode_query(question)
+    scored = [
+        ScoredSentence(
+            c.hit_index, c.start, c.sentence, float(r), float(r) + RANK_PRIOR / (c.hit_index + 1)
+        )
+        for c, r in zip(candidates, relevance, strict=True)
+    ]
+    return scored, vectors
+
+
+def _sentences(hits: Sequence[SearchHit]) -> list[ScoredSentence]:
+    """Every prose sentence of every hit: verbatim, only outer whitespace stripped."""
+    out: list[ScoredSentence] = []
+    for i, hit in enumerate(hits):
+        for start, end in split_sentences(hit.text):
+            raw = hit.text[start:end]
+            sentence = raw.strip()
+            if len(sentence.split()) < MIN_WORDS or _NOT_PROSE.match(sentence):
+                continue
+            out.append(ScoredSentence(i, start + raw.index(sentence), sentence, 0.0, 0.0))
+    return out
+
+
+def _choose(
+    scored: list[ScoredSentence],
+    vectors: np.ndarray,
+    *,
+    max_sentences: int,
+    min_relevance: float,
+) -> list[ScoredSentence]:
+    """Greedy pick by score, skipping near-repeats of what is already chosen (MMR-style)."""
+    order = sorted(range(len(scored)), key=lambda j: -scored[j].score)
+    if scored[order[0]].relevance < min_relevance:
+        return []
+    best = scored[order[0]].score
+    picked: list[int] = []
+    seen: set[str] = set()
+    for j in order:
+        cand = scored[j]
+        if len(picked) >= max_sentences or cand.relevance < min_relevance:
+            break
+        if len(picked) >= 2 and cand.score < best - PADDING_MARGIN:
+            break
+        if cand.sentence in seen:
+            continue
+        if picked and float(np.max(vectors[picked] @ vectors[j])) > NEAR_REPEAT:
+            continue
+        picked.append(j)
+        seen.add(cand.sentence)
+    return [scored[j] for j in picked]
+
+
+def _reading_order(chosen: list[ScoredSentence]) -> list[ScoredSentence]:
+    """Lead with the best sentence's hit; within one hit keep the passage's own order.
+
+    Pure score order can put a passage's second sentence before its first, which reads
+    backwards ("That choice matters." before what it refers to); grouping by hit, hits
+    ordered by their best sentence, keeps the strongest answer first and each quote readable.
+    """
+    hit_order: dict[int, int] = {}
+    for c in chosen:  # chosen is best-first
+        hit_order.setdefault(c.hit_index, len(hit_order))
+    return sorted(chosen, key=lambda c: (hit_order[c.hit_index], c.start))
+
+
+def _cite(hits: Sequence[SearchHit], cand: ScoredSentence) -> Citation:
+    hit = hits[cand.hit_index]
+    return Citation(
+        number=cand.hit_index + 1, sentence=cand.sentence, link=sentence_link(hit, cand.sentence),
+        hit_rank=hit.rank,
+    )
+
+
+def sentence_link(hit: SearchHit, sentence: str) -> str:
+    """The hit's link retargeted at one of its sentences.
+
+    The hit's link is already the safe base (an http(s) page, else the corpus file) plus a
+    fragment for the whole passage; swapping in the sentence's own fragment keeps that base.
+    PDF links keep `#page=N`: viewers do not honor text fragments inside PDFs.
+    """
+    if hit.page is not None:
+        return hit.link
+    return hit.link.split("#", 1)[0] + text_fragment(sentence)
+

@@ -1,0 +1,193 @@
+"""The Streamlit app driven in-process with AppTest, on tiny real indexes."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import REPO, SMALL_CORPUS, write_doc
+
+APP = REPO / "app.py"
+QUESTION = "Why did Dario Amodei leave OpenAI?"
+
+
+@pytest.fixture()
+def start_app(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path, Path], AppTest]:
+    """Run app.py against a corpus and index folder; returns the AppTest after its first run."""
+
+    def _start(corpus: Path, index: Path) -> AppTest:
+        monkeypatch.setenv("COVERAGE_SEARCH_CORPUS", str(corpus))
+        monkeypatch.setenv("COVERAGE_SEARCH_INDEX", str(index))
+        at = AppTest.from_file(str(APP), default_timeout=120)
+        at.run()
+        assert not at.exception, at.exception
+        return at
+
+    return _start
+
+
+def ask(at: AppTest, question: str) -> AppTest:
+    at.text_input(key="question").input(question)
+    at.form_submit_button(key="ask").click()
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def markdown(at: AppTest) -> str:
+    """Every Markdown source the page rendered (main area and sidebar), captions included."""
+    return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption])
+
+
+def card_titles(at: AppTest) -> list[str]:
+    """The passage cards' headings as a reader sees them: "[1] Title"."""
+    return [html.unescape(m.value.strip("*")) for m in at.markdown
+            if re.match(r"\*\*&#91;\d+&#93; ", m.value)]
+
+
+def test_asking_shows_a_cited_answer_and_passage_cards(
+    small_corpus: Path, build_index, start_app  # type: ignore[no-untyped-def]
+) -> None:
+    at = start_app(small_corpus, build_index(small_corpus))
+    assert "Type a question" in at.info[0].value  # empty question: a hint, nothing else
+    ask(at, QUESTION)
+
+    assert [s.value for s in at.subheader] == ["Answer", "Passages"]
+    page = markdown(at)
+    # [n] markers link to the cited sentence in the source (text fragment).
+    assert re.search(r"\[&#91;1&#93;\]\(https://news\.example\.org/amodei#:~:text=", page)
+    assert any("Why Dario Amodei left OpenAI" in t for t in card_titles(at))
+    assert ":orange-background[" in page  # quoted sentences highlighted in their card
+    assert "[Open source ↗](https://news.example.org/amodei#:~:text=" in page
+    assert at.expander and at.expander[0].label == "Show surrounding text"
+
+
+def test_example_question_button_asks_it(
+    small_corpus: Path, build_index, start_app  # type: ignore[no-untyped-def]
+) -> None:
+    at = start_app(small_corpus, build_index(small_corpus))
+    at.button(key="example-1").click().run()
+
+    assert at.text_input(key="question").value == "What did Anthropic say about tokenized shares?"
+    assert "Anthropic warns on tokenized shares" in card_titles(at)[0]
+
+
+def test_outlet_filter_restricts_the_passages(
+    small_corpus: Path, build_index, start_app  # type: ignore[no-untyped-def]
+) -> None:
+    at = start_app(small_corpus, build_index(small_corpus))
+    assert set(at.multiselect(key="outlets").options) == {
+        "Axios", "Crypto Briefing", "El País", "Food Weekly"}
+    at.multiselect(key="outlets").set_value(["El País"])
+    ask(at, QUESTION)
+
+    titles = card_titles(at)
+    assert titles and all("Anthropic y la seguridad" in t for t in titles)
+
+
+def test_no_results_names_the_filters_to_relax(
+    small_corpus: Path, build_index, start_app  # type: ignore[no-untyped-def]
+) -> None:
+    from datetime import date
+
+    at = start_app(small_corpus, build_index(small_corpus))
+    at.multiselect(key="outlets").set_value(["Food Weekly"])
+    at.date_input(key="since").set_value(date(2026, 1, 1))
+    ask(at, QUESTION)
+
+    assert not card_titles(at)
+    warning = at.warning[0].value
+    assert "outlet filter (Food Weekly)" in warning and "date range" in warning
+
+
+def test_without_an_index_a_button_builds_it(
+    small_corpus: Path, tmp_path: Path, start_app  # type: ignore[no-untyped-def]
+) -> None:
+    at = start_app(small_corpus, tmp_path / "no-index-yet")
+    assert "no index" in at.info[0].value
+    assert not at.text_input
+
+    at.button(key="build").click().run()
+    assert not at.exception and not at.error
+    assert at.text_input(key="question")
+    ask(at, QUESTION)
+    assert card_titles(at)
+
+
+def test_uploading_a_file_makes_it_searchable_at_once(
+    small_corpus: Path, build_index, start_app  # type: ignore[no-untyped-def]
+) -> None:
+    at = start_app(small_corpus, build_index(small_corpus))
+    body = (
+        "---\ntitle: Fortune on the Claude revenue run-rate\noutlet: Fortune\n"
+        "url: https://fortune.com/claude-revenue\npublished: 2026-06-20\n---\n\n"
+        "Anthropic's annualized revenue passed five billion dollars, driven by Claude Code "
+        "subscriptions from software developers.\n"
+    )
+    upload = ("../../Claude revenue.md", body.encode(), "text/markdown")
+    at.file_uploader(key="upload_file").set_value(upload)
+    at.form_submit_button(key="add").click().run()
+
+    assert not at.exception and not at.error
+    assert "Added Claude-revenue.md" in at.success[0].value
+    assert (small_corpus / "Claude-revenue.md").read_text(encoding="utf-8") == body
+    ask(at, "How much revenue does Claude Code bring Anthropic?")
+    assert "Fortune on the Claude revenue run-rate" in card_titles(at)[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "says"),
+    [
+        ("report.pdf", b"this is not a pdf at all", "is not a PDF"),
+        ("broken.pdf", b"%PDF-1.7\n garbage that no reader can parse", "cannot be read"),
+        ("blob.txt", b"\x00\x01\x02binary\x00" * 50, "cannot be read"),
+        ("empty.md", b"   \n", "is empty"),
+    ],
+)
+def test_a_bad_upload_is_one_clear_error_and_changes_nothing(
+    small_corpus: Path, build_index, start_app, name: str, data: bytes, says: str  # type: ignore[no-untyped-def]
+) -> None:
+    index = build_index(small_corpus)
+    before_corpus = sorted(p.name for p in small_corpus.iterdir())
+    before_index = (index / "CURRENT").read_text()
+    at = start_app(small_corpus, index)
+    at.file_uploader(key="upload_file").set_value((name, data, "application/octet-stream"))
+    at.form_submit_button(key="add").click().run()
+
+    assert not at.exception
+    assert len(at.error) == 1 and says in at.error[0].value
+    assert not at.success
+    assert sorted(p.name for p in small_corpus.iterdir()) == before_corpus
+    assert (index / "CURRENT").read_text() == before_index
+
+
+def test_hostile_document_is_rendered_as_text(
+    tmp_path: Path, build_index, start_app  # type: ignore[no-untyped-def]
+) -> None:
+    corpus = tmp_path / "corpus"
+    body, meta = SMALL_CORPUS["anthropic-tokens.md"]
+    write_doc(corpus, "anthropic-tokens.md", body, **meta)
+    write_doc(
+        corpus, "evil.txt",
+        "<script>alert('x')</script> Tokenized shares of Anthropic were sold on a "
+        "<img src=x onerror=alert(2)> shady exchange. [click](javascript:alert(3)) "
+        "Anthropic said the tokenized shares are void. :red[fake] $x^2$ **bold**\n",
+        title="<script>alert(1)</script> Tokenized shares scam", url="javascript:alert(1)",
+        outlet="<b>Evil</b>", published="2026-06-01",
+    )
+    at = start_app(corpus, build_index(corpus))
+    ask(at, "Were tokenized shares of Anthropic sold on a shady exchange?")
+
+    page = markdown(at)
+    assert "[1] <script>alert(1)</script> Tokenized shares scam" in card_titles(at)
+    assert "&#60;script&#62;alert&#40;1&#41;&#60;/script&#62;" in page
+    assert "&#60;script&#62;alert&#40;&#39;x&#39;&#41;&#60;/script&#62;" in page
+    for raw in ("<script", "<img", "<b>", "javascript:", ":red[", "$x", "**bold**"):
+        assert raw not in page, raw
+    links = re.findall(r"\]\(([^)]*)\)", page)
+    assert links and all(link.startswith(("https://", "http://")) for link in links)
