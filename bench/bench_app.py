@@ -1,0 +1,97 @@
+"""Warm latency of a question in the app: `CoverageIndex.answer` (search + sentence scoring).
+
+    PYTHONPATH=src .venv/bin/python bench/bench_app.py [--index index] [--corpus corpus] [--runs 20]
+
+Opens the index once (as the app does with st.cache_resource), warms it with one question, then
+times `--runs` answers to different questions (so the query-vector cache never helps), split into
+search and answer-building time. Builds a throwaway index from --corpus when --index has none.
+Results: bench/results/bench_app.json/.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from machine import REPO, print_machine, save, table
+
+from coverage_search import CoverageIndex, NoIndexError
+from coverage_search.answer import answer_from_hits
+
+QUESTIONS = [
+    "Why did Dario Amodei leave OpenAI?",
+    "What did Anthropic say about tokenized shares?",
+    "What is Anthropic's Responsible Scaling Policy?",
+    "When did Amodei join OpenAI?",
+    "Who left OpenAI with Dario Amodei?",
+    "Is Anthropic against scaling?",
+    "How does Claude compete with GPT models?",
+    "What do critics say about AI safety policies?",
+    "When did OpenAI announce Amodei was leaving?",
+    "What are scaling laws?",
+    "Why is OpenAI's structure under strain?",
+    "Why are Windows users exposed to the AI rivalry?",
+    "Who is Sam Altman?",
+    "What is Anthropic's founding thesis?",
+    "Does safety have veto power over deployment?",
+    "Which companies compete with OpenAI?",
+    "What happened in December 2020?",
+    "How are enterprise buyers influenced by safety language?",
+    "What is Claude Code?",
+    "Are pre-IPO tokens the same as owning equity?",
+]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--index", type=Path, default=REPO / "index")
+    parser.add_argument("--corpus", type=Path, default=REPO / "corpus")
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+    info = print_machine()
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            index = CoverageIndex.open(args.index)
+        except NoIndexError:
+            print(f"no index at {args.index}: building a throwaway one from {args.corpus}")
+            CoverageIndex.build(args.corpus, Path(tmp) / "index", progress=False)
+            index = CoverageIndex.open(Path(tmp) / "index")
+        stats = index.stats()
+        index.answer("warm up the model and the caches")
+        search_ms, answer_ms, total_ms = [], [], []
+        for i in range(args.runs):
+            question = QUESTIONS[i % len(QUESTIONS)] + ("" if i < len(QUESTIONS) else f" ({i})")
+            t0 = time.perf_counter()
+            hits = index.search(question, k=5)
+            t1 = time.perf_counter()
+            answer_from_hits(question, hits, index.embedder)
+            t2 = time.perf_counter()
+            search_ms.append((t1 - t0) * 1000)
+            answer_ms.append((t2 - t1) * 1000)
+            total_ms.append((t2 - t0) * 1000)
+    rows = [
+        [name, f"{percentile(v, 0.5):.0f}", f"{percentile(v, 0.95):.0f}",
+         f"{statistics.mean(v):.0f}"]
+        for name, v in (("search (k=5)", search_ms), ("answer from hits", answer_ms),
+                        ("ask, total", total_ms))
+    ]
+    md = (f"Warm `CoverageIndex.answer` latency, {args.runs} different questions, "
+          f"{stats.documents} documents / {stats.passages} passages; "
+          f"{info['nproc']} cores, {info['cpu']}.\n\n"
+          + table(["step", "p50 ms", "p95 ms", "mean ms"], rows))
+    print(md)
+    save("bench_app", {"documents": stats.documents, "passages": stats.passages,
+                       "runs": args.runs, "search_ms": search_ms, "answer_ms": answer_ms,
+                       "total_ms": total_ms}, md)
+
+
+if __name__ == "__main__":
+    main()
