@@ -157,6 +157,9 @@ class Embedder:
     def _load_model(self) -> Any:
         try:
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # our own bar reports the work that matters
 
             kwargs: dict[str, Any] = {"device": "cpu"}
             if self.backend != "torch":
@@ -187,6 +190,20 @@ class Embedder:
     def encode_query(self, text: str) -> np.ndarray:
         """The vector of one query, memoized (the app asks the same question often)."""
         return _cached_query(self, text).copy()
+
+
+_EMBEDDERS: dict[tuple[str, str], Embedder] = {}
+_EMBEDDERS_LOCK = threading.Lock()
+
+
+def get_embedder(model: str | None = None, *, backend: str = "torch") -> Embedder:
+    """One shared Embedder per model and backend in this process (the model loads once)."""
+    model_id, _ = resolve_model(model)
+    with _EMBEDDERS_LOCK:
+        key = (model_id, backend)
+        if key not in _EMBEDDERS:
+            _EMBEDDERS[key] = Embedder(model, backend=backend)
+        return _EMBEDDERS[key]
 
 
 @lru_cache(maxsize=512)

@@ -57,3 +57,7 @@ class FetchError(CoverageSearchError):
 
 class UploadError(CoverageSearchError):
     """A file given to the app or `add` cannot be stored in the corpus."""
+
+
+class EvalDataError(CoverageSearchError):
+    """An evaluation collection (BEIR corpus, queries or qrels file) is missing or malformed."""

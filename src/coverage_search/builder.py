@@ -1,0 +1,196 @@
+"""Build orchestration: corpus → documents → passages → vectors → a new build folder, switched live."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import __version__, layout
+from .chunking import ChunkSettings, chunk_documents
+from .dedup import group_stories, normalized_hash
+from .embedding import Embedder, get_embedder, text_hash
+from .records import BuildReport, Document, Passage, Skipped
+from .sources import scan_corpus
+from .store import EmbeddingCache, Store, write_build
+from .vectors import VectorIndex
+
+ProgressFn = Callable[[str, int, int], None]
+EMBED_BATCH = 64  # passages per cache commit: a killed build loses at most one batch of work
+
+
+def _fingerprint(docs: Sequence[Document], settings: dict[str, Any]) -> str:
+    h = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
+    for doc in docs:
+        h.update(f"\0{doc.doc_id}\0{doc.content_hash}".encode())
+    return h.hexdigest()
+
+
+class _Progress:
+    """A tqdm bar on stderr and/or a callback (the app's progress bar), one stage at a time."""
+
+    def __init__(self, enabled: bool, callback: ProgressFn | None) -> None:
+        self.enabled = enabled and sys.stderr is not None
+        self.callback = callback
+        self._bar: Any = None
+
+    def start(self, stage: str, total: int) -> None:
+        self.close()
+        if self.enabled:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, desc=stage, unit=" passages" if stage == "Embedding" else "",
+                             file=sys.stderr, leave=False, dynamic_ncols=True)
+        self._stage, self._total, self._done = stage, total, 0
+        if self.callback:
+            self.callback(stage, 0, total)
+
+    def advance(self, n: int) -> None:
+        self._done += n
+        if self._bar is not None:
+            self._bar.update(n)
+        if self.callback:
+            self.callback(self._stage, self._done, self._total)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def _embed(
+    passages: Sequence[Passage], embedder: Embedder, cache: EmbeddingCache, progress: _Progress
+) -> tuple[np.ndarray, int]:
+    """Vectors for every passage (from the cache where possible) and how many were embedded now."""
+    hashes = [text_hash(p.embed_text or p.text) for p in passages]
+    dim = embedder.dimension
+    known = cache.get(embedder.model_id, hashes, dim) if passages else {}
+    missing = list(dict.fromkeys(h for h in hashes if h not in known))
+    text_of = {h: (p.embed_text or p.text) for h, p in zip(hashes, passages, strict=True)}
+    progress.start("Embedding", len(missing))
+    for i in range(0, len(missing), EMBED_BATCH):
+        batch = missing[i : i + EMBED_BATCH]
+        vectors = embedder.encode([text_of[h] for h in batch])
+        cache.put(embedder.model_id, list(zip(batch, vectors, strict=True)))
+        known.update(zip(batch, vectors, strict=True))
+        progress.advance(len(batch))
+    progress.close()
+    matrix = np.zeros((len(passages), dim), dtype=np.float32)
+    for row, h in enumerate(hashes):
+        matrix[row] = known[h]
+    return matrix, len(missing)
+
+
+def build_index(
+    corpus_dir: Path,
+    index_dir: Path,
+    *,
+    model: str | None = None,
+    chunking: ChunkSettings | None = None,
+    stemming: bool = True,
+    progress: bool = True,
+    on_progress: ProgressFn | None = None,
+    force: bool = False,
+) -> BuildReport:
+    """Build `index_dir` from `corpus_dir`, embedding only passages not in the cache."""
+    began = time.perf_counter()
+    chunking = chunking or ChunkSettings()
+    bar = _Progress(progress, on_progress)
+    embedder = get_embedder(model)
+    with layout.build_lock(index_dir):
+        layout.cleanup(index_dir)  # leftovers of a killed build go first
+        items = list(scan_corpus(corpus_dir))
+        docs = [d for d in items if isinstance(d, Document)]
+        skipped = tuple(s for s in items if isinstance(s, Skipped))
+        settings = {
+            "format_version": layout.FORMAT_VERSION,
+            "model": embedder.model_id,
+            "chunking": chunking.to_dict(),
+            "stemming": stemming,
+        }
+        fingerprint = _fingerprint(docs, settings)
+        previous = _previous(index_dir)
+        old_ids = {d for d, _, _ in previous[1]} if previous else set()
+        removed = len(old_ids - {d.doc_id for d in docs})
+        if previous and not force and previous[0].get("corpus_fingerprint") == fingerprint:
+            passages = int(previous[0]["counts"]["passages"])
+            return BuildReport(
+                documents=len(docs), passages=passages, embedded=0, reused=passages, removed=0,
+                skipped=skipped, seconds=time.perf_counter() - began, index_dir=str(index_dir),
+                changed=False,
+            )
+
+        stories = group_stories(docs)
+        seen: set[str] = set()
+        indexed: list[bool] = []
+        for doc in docs:  # an exact copy of an earlier document is stored, never indexed twice
+            key = normalized_hash(doc.text)
+            indexed.append(key not in seen)
+            seen.add(key)
+        bar.start("Chunking", len(docs))
+        to_chunk = [d for d, keep in zip(docs, indexed, strict=True) if keep]
+        flat = chunk_documents(to_chunk, embedder, chunking)
+        bar.advance(len(docs))
+        bar.close()
+        by_doc: dict[str, list[Passage]] = {}
+        for p in flat:
+            by_doc.setdefault(p.doc_id, []).append(p)
+        grouped = [by_doc.get(d.doc_id, []) if keep else [] for d, keep in zip(docs, indexed, strict=True)]
+        ordered = [p for group in grouped for p in group]
+
+        cache = EmbeddingCache(index_dir / layout.CACHE)
+        try:
+            vectors, embedded = _embed(ordered, embedder, cache, bar)
+        finally:
+            cache.close()
+
+        build_dir = layout.new_build_dir(index_dir)
+        try:
+            manifest = {
+                **settings,
+                "dimension": embedder.dimension,
+                "corpus_fingerprint": fingerprint,
+                "corpus_dir": str(corpus_dir),
+                "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "package_version": __version__,
+                "counts": {"documents": len(docs), "passages": len(ordered),
+                           "indexed_documents": sum(indexed)},
+            }
+            ids = write_build(
+                build_dir / layout.DATABASE, docs, grouped, story_ids=stories, indexed=indexed,
+                stemming=stemming, meta={"fingerprint": fingerprint},
+            )
+            index = VectorIndex.create(np.asarray(ids, dtype=np.int64), vectors)
+            index.save(build_dir / layout.VECTORS)
+            manifest["vector_index"] = index.kind
+            (build_dir / layout.MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+            layout.publish(index_dir, build_dir)
+        except BaseException:
+            shutil.rmtree(build_dir, ignore_errors=True)  # the previous build stays live
+            raise
+        layout.cleanup(index_dir)
+    return BuildReport(
+        documents=len(docs), passages=len(ordered), embedded=embedded, reused=len(ordered) - embedded,
+        removed=removed, skipped=skipped, seconds=time.perf_counter() - began, index_dir=str(index_dir),
+    )
+
+
+def _previous(index_dir: Path) -> tuple[dict[str, Any], list[tuple[str, str, str]]] | None:
+    """The live build's manifest and documents, or None when there is no readable live build."""
+    try:
+        build, manifest = layout.require_live(index_dir)
+        store = Store(build / layout.DATABASE)
+        try:
+            return manifest, store.documents()
+        finally:
+            store.close()
+    except Exception:  # an unreadable old build is simply replaced
+        return None

@@ -1,0 +1,125 @@
+"""Query → dense and keyword candidates → fusion → story/document diversity → ranked hits."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .errors import QueryError
+from .records import RetrieverHit
+
+MODES = ("hybrid", "semantic", "keyword")
+FUSIONS = ("convex", "rrf")
+
+# Question words and glue: cheap to drop from the keyword query, they carry no topic.
+_STOPWORDS = frozenset(
+    """a an the and or of to in on at by for from with about as is are was were be been being
+    do does did done doing have has had having it its this that these those there here what which
+    who whom whose why how when where will would shall should can could may might must not no
+    i me my we our you your he him his she her they them their than then so if into out up down
+    over under again further once also just very too s t""".split()
+)
+_TERM = re.compile(r"\w+", re.UNICODE)
+MAX_QUERY_TERMS = 64
+MAX_QUERY_CHARS = 4_000
+
+
+@dataclass(frozen=True, slots=True)
+class SearchSettings:
+    """How hybrid search fuses and weighs its retrievers (defaults chosen on ../shared/eval)."""
+
+    fusion: str = "convex"
+    alpha: float = 0.5  # weight of the semantic score in convex fusion
+    rrf_k: int = 60
+    bm25_weights: tuple[float, float, float] = (1.0, 1.0, 1.0)  # passage text, heading, title
+    min_candidates: int = 100
+    candidates_per_hit: int = 10
+
+
+def clean_query(query: str) -> str:
+    """The query with surrounding whitespace removed; refuses an empty one."""
+    if not isinstance(query, str) or not query.strip():
+        raise QueryError("Type a question or some words to search for.")
+    return query.strip()[:MAX_QUERY_CHARS]
+
+
+def fts_query(query: str) -> str | None:
+    """An FTS5 MATCH expression in which every term is quoted, so no input is FTS syntax.
+
+    Terms are OR-ed: bm25 ranks passages with more (and rarer) terms first, the way a search
+    box is expected to behave, instead of demanding every word. Returns None when the query has
+    no searchable word (only punctuation or emoji).
+    """
+    terms = [t.casefold() for t in _TERM.findall(query)]
+    content = [t for t in terms if t not in _STOPWORDS]
+    chosen = list(dict.fromkeys(content or terms))[:MAX_QUERY_TERMS]
+    if not chosen:
+        return None
+    return " OR ".join('"' + t.replace('"', '""') + '"' for t in chosen)
+
+
+def _minmax(scores: dict[int, float]) -> dict[int, float]:
+    if not scores:
+        return {}
+    lo, hi = min(scores.values()), max(scores.values())
+    if hi - lo < 1e-12:
+        return dict.fromkeys(scores, 1.0)
+    return {i: (s - lo) / (hi - lo) for i, s in scores.items()}
+
+
+def fuse(
+    semantic: Sequence[tuple[int, float]],
+    keyword: Sequence[tuple[int, float]],
+    settings: SearchSettings,
+) -> list[tuple[int, float]]:
+    """Passage ids with fused scores, best first. Each list is (id, score), best first."""
+    if settings.fusion == "rrf":
+        fused: dict[int, float] = {}
+        for ranked in (semantic, keyword):
+            for rank, (pid, _) in enumerate(ranked, start=1):
+                fused[pid] = fused.get(pid, 0.0) + 1.0 / (settings.rrf_k + rank)
+    elif settings.fusion == "convex":
+        sem = _minmax(dict(semantic))
+        kw = _minmax(dict(keyword))
+        a = settings.alpha
+        fused = {pid: a * sem.get(pid, 0.0) + (1 - a) * kw.get(pid, 0.0) for pid in sem.keys() | kw.keys()}
+    else:
+        raise QueryError(f"Unknown fusion {settings.fusion!r}: use one of {', '.join(FUSIONS)}.")
+    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+
+
+def retriever_ranks(ranked: Sequence[tuple[int, float]]) -> dict[int, RetrieverHit]:
+    """Each passage's 1-based rank and raw score in one retriever's list."""
+    return {pid: RetrieverHit(rank=i, score=score) for i, (pid, score) in enumerate(ranked, start=1)}
+
+
+def diversify(
+    ranked: Sequence[tuple[int, float]],
+    doc_of: dict[int, str],
+    *,
+    story_of: dict[int, str] | None = None,
+    k: int,
+    per_group: int,
+) -> list[tuple[int, float]]:
+    """The first k passages, at most `per_group` per document (0: no cap).
+
+    With `story_of`, a story is shown through the first of its copies to rank: passages of its
+    other copies are left out (the hit lists them as "also in").
+    """
+    taken: list[tuple[int, float]] = []
+    counts: dict[str, int] = {}
+    shown_copy: dict[str, str] = {}
+    for pid, score in ranked:
+        doc = doc_of.get(pid)
+        if doc is None:
+            continue
+        if story_of is not None and shown_copy.setdefault(story_of.get(pid, doc), doc) != doc:
+            continue
+        if per_group > 0 and counts.get(doc, 0) >= per_group:
+            continue
+        counts[doc] = counts.get(doc, 0) + 1
+        taken.append((pid, score))
+        if len(taken) >= k:
+            break
+    return taken

@@ -1,0 +1,329 @@
+"""SQLite: documents, passages, FTS5 keyword search, and the embedding cache. All SQL lives here."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import closing
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .records import Document, Passage, RelatedLink, SearchFilters
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE documents (
+    id INTEGER PRIMARY KEY,
+    doc_id TEXT NOT NULL UNIQUE,
+    path TEXT NOT NULL,
+    title TEXT NOT NULL,
+    url TEXT,
+    outlet TEXT,
+    outlet_key TEXT,
+    published TEXT,
+    author TEXT,
+    language TEXT,
+    format TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    related TEXT NOT NULL,
+    page_starts TEXT NOT NULL,
+    story_id TEXT NOT NULL,
+    indexed INTEGER NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE INDEX documents_outlet ON documents(outlet_key);
+CREATE INDEX documents_published ON documents(published);
+CREATE INDEX documents_story ON documents(story_id);
+CREATE TABLE passages (
+    id INTEGER PRIMARY KEY,
+    document INTEGER NOT NULL REFERENCES documents(id),
+    ordinal INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    heading TEXT,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    page INTEGER
+);
+CREATE INDEX passages_document ON passages(document);
+"""
+
+# Contentless: the text already lives in `passages`, FTS5 only needs its term statistics.
+_FTS = "CREATE VIRTUAL TABLE passages_fts USING fts5(text, heading, title, content='', tokenize=?)"
+STEMMED = "porter unicode61 remove_diacritics 2"
+UNSTEMMED = "unicode61 remove_diacritics 2"
+
+
+@dataclass(frozen=True, slots=True)
+class PassageRow:
+    """A passage joined with its document, as search needs it."""
+
+    id: int
+    text: str
+    heading: str | None
+    start: int
+    end: int
+    page: int | None
+    ordinal: int
+    doc_id: str
+    path: str
+    title: str
+    url: str | None
+    outlet: str | None
+    published: str | None
+    author: str | None
+    language: str | None
+    related: tuple[RelatedLink, ...]
+    story_id: str
+
+
+def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """Open a database; read-only connections treat the finished build as immutable."""
+    if readonly:
+        # A finished build never changes, so SQLite may skip locking (faster, no -wal files).
+        conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+    else:
+        conn = sqlite3.connect(path)
+        conn.execute("PRAGMA journal_mode=OFF")  # a killed build throws the whole folder away
+        conn.execute("PRAGMA synchronous=OFF")  # the folder is fsynced once, before the switch
+    return conn
+
+
+def outlet_key(outlet: str | None) -> str | None:
+    """Outlet names compare case- and space-insensitively."""
+    return " ".join(outlet.casefold().split()) if outlet else None
+
+
+def _related_json(related: Sequence[RelatedLink]) -> str:
+    return json.dumps(
+        [{k: v for k, v in asdict(r).items() if v is not None} for r in related], ensure_ascii=False
+    )
+
+
+def _related_from_json(raw: str) -> tuple[RelatedLink, ...]:
+    return tuple(RelatedLink(**item) for item in json.loads(raw))
+
+
+def write_build(
+    path: Path,
+    documents: Sequence[Document],
+    passages: Sequence[Sequence[Passage]],
+    *,
+    story_ids: dict[str, str],
+    indexed: Sequence[bool],
+    stemming: bool,
+    meta: dict[str, str],
+) -> list[int]:
+    """Write a whole new database; returns passage ids in the order of the flattened passages."""
+    ids: list[int] = []
+    with closing(connect(path)) as conn, conn:
+        conn.executescript(_SCHEMA)
+        conn.execute(_FTS.replace("?", f"'{STEMMED if stemming else UNSTEMMED}'"))
+        conn.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", sorted(meta.items()))
+        next_id = 1
+        for doc_row, (doc, doc_passages, is_indexed) in enumerate(
+            zip(documents, passages, indexed, strict=True), start=1
+        ):
+            conn.execute(
+                "INSERT INTO documents(id, doc_id, path, title, url, outlet, outlet_key, published,"
+                " author, language, format, content_hash, related, page_starts, story_id, indexed,"
+                " text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    doc_row, doc.doc_id, doc.path, doc.title, doc.url, doc.outlet,
+                    outlet_key(doc.outlet), doc.published, doc.author, doc.language, doc.format,
+                    doc.content_hash, _related_json(doc.related), json.dumps(doc.page_starts),
+                    story_ids.get(doc.doc_id, doc.doc_id), int(is_indexed), doc.text,
+                ),
+            )
+            rows = []
+            fts = []
+            for p in doc_passages:
+                rows.append((next_id, doc_row, p.ordinal, p.text, p.heading, p.start, p.end, p.page))
+                fts.append((next_id, p.text, p.heading or "", doc.title))
+                ids.append(next_id)
+                next_id += 1
+            conn.executemany("INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            conn.executemany(
+                "INSERT INTO passages_fts(rowid, text, heading, title) VALUES (?, ?, ?, ?)", fts
+            )
+        conn.execute("INSERT INTO passages_fts(passages_fts) VALUES ('optimize')")
+    return ids
+
+
+def filter_sql(filters: SearchFilters) -> tuple[str, list[object]]:
+    """A WHERE fragment on `d` (documents) for the filters, with its bound values."""
+    clauses: list[str] = []
+    params: list[object] = []
+    if filters.outlets:
+        keys = [outlet_key(o) for o in filters.outlets]
+        clauses.append(f"d.outlet_key IN ({', '.join('?' * len(keys))})")
+        params.extend(keys)
+    if filters.since:
+        clauses.append("d.published >= ?")
+        params.append(filters.since)
+    if filters.until:
+        # Inclusive of the whole day, also when `published` carries a time.
+        clauses.append("substr(d.published, 1, 10) <= ?")
+        params.append(filters.until)
+    if filters.language:
+        clauses.append("lower(d.language) = lower(?)")
+        params.append(filters.language)
+    return (" AND ".join(clauses) or "1"), params
+
+
+class Store:
+    """Read access to one finished build's database (one connection per thread)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conn = connect(path, readonly=True)
+        # One connection shared by Streamlit's threads; sqlite3 objects need serialized use.
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def _all(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    def meta(self) -> dict[str, str]:
+        return {str(k): str(v) for k, v in self._all("SELECT key, value FROM meta")}
+
+    def keyword(
+        self, match: str, filters: SearchFilters, *, limit: int, weights: tuple[float, float, float]
+    ) -> list[tuple[int, float]]:
+        """Passage ids and bm25 scores (negated: higher is better) for an FTS5 MATCH expression."""
+        where, params = filter_sql(filters)
+        sql = (
+            "SELECT f.rowid, bm25(passages_fts, ?, ?, ?) AS s FROM passages_fts f"
+            " JOIN passages p ON p.id = f.rowid JOIN documents d ON d.id = p.document"
+            f" WHERE passages_fts MATCH ? AND {where} ORDER BY s LIMIT ?"
+        )
+        rows = self._all(sql, [*weights, match, *params, limit])
+        return [(int(r[0]), -float(r[1])) for r in rows]  # type: ignore[call-overload]
+
+    def allowed_passages(self, filters: SearchFilters) -> np.ndarray:
+        """Ids of every passage whose document passes the filters."""
+        where, params = filter_sql(filters)
+        rows = self._all(
+            f"SELECT p.id FROM passages p JOIN documents d ON d.id = p.document WHERE {where}",
+            params,
+        )
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:
+        """Passage rows with their documents, keyed by passage id."""
+        id_list = list(dict.fromkeys(ids))
+        out: dict[int, PassageRow] = {}
+        for i in range(0, len(id_list), 500):
+            chunk = id_list[i : i + 500]
+            sql = (
+                "SELECT p.id, p.text, p.heading, p.start, p.\"end\", p.page, p.ordinal, d.doc_id,"
+                " d.path, d.title, d.url, d.outlet, d.published, d.author, d.language, d.related,"
+                " d.story_id FROM passages p JOIN documents d ON d.id = p.document"
+                f" WHERE p.id IN ({', '.join('?' * len(chunk))})"
+            )
+            for r in self._all(sql, chunk):
+                row = PassageRow(*r[:15], _related_from_json(str(r[15])), str(r[16]))  # type: ignore[arg-type]
+                out[row.id] = row
+        return out
+
+    def story_copies(self, story_ids: Sequence[str]) -> dict[str, list[tuple[str, str, str | None, str | None, str | None]]]:
+        """Every document of each story: (doc_id, title, outlet, url, published)."""
+        out: dict[str, list[tuple[str, str, str | None, str | None, str | None]]] = {}
+        ids = list(dict.fromkeys(story_ids))
+        if not ids:
+            return out
+        rows = self._all(
+            "SELECT story_id, doc_id, title, outlet, url, published FROM documents"
+            f" WHERE story_id IN ({', '.join('?' * len(ids))}) ORDER BY published, doc_id",
+            ids,
+        )
+        for r in rows:
+            out.setdefault(str(r[0]), []).append(r[1:])  # type: ignore[arg-type]
+        return out
+
+    def document_text(self, doc_id: str) -> str | None:
+        rows = self._all("SELECT text FROM documents WHERE doc_id = ?", (doc_id,))
+        return str(rows[0][0]) if rows else None
+
+    def document_row(self, doc_id: str) -> dict[str, object] | None:
+        """All stored facts of one document, or None."""
+        with self._lock:
+            cur = self._conn.execute("SELECT * FROM documents WHERE doc_id = ?", (doc_id,))
+            row = cur.fetchone()
+            names = [c[0] for c in cur.description]
+        if row is None:
+            return None
+        data = dict(zip(names, row, strict=True))
+        data["related"] = _related_from_json(str(data["related"]))
+        data["page_starts"] = tuple(json.loads(str(data["page_starts"])))
+        return data
+
+    def documents(self) -> list[tuple[str, str, str]]:
+        """(doc_id, content_hash, story_id) of every document."""
+        rows = self._all("SELECT doc_id, content_hash, story_id FROM documents ORDER BY id")
+        return [(str(a), str(b), str(c)) for a, b, c in rows]
+
+    def facts(self) -> dict[str, object]:
+        """Counts, outlets, languages and date range for stats and the app's filters."""
+        docs, first, last = self._all(
+            "SELECT count(*), min(substr(published, 1, 10)), max(substr(published, 1, 10)) FROM documents"
+        )[0]
+        passages = self._all("SELECT count(*) FROM passages")[0][0]
+        outlets = [str(r[0]) for r in self._all(
+            "SELECT DISTINCT outlet FROM documents WHERE outlet IS NOT NULL ORDER BY outlet COLLATE NOCASE"
+        )]
+        languages = [str(r[0]) for r in self._all(
+            "SELECT DISTINCT language FROM documents WHERE language IS NOT NULL ORDER BY language"
+        )]
+        return {
+            "documents": docs, "passages": passages, "earliest": first, "latest": last,
+            "outlets": tuple(outlets), "languages": tuple(languages),
+        }
+
+
+class EmbeddingCache:
+    """Vectors keyed by (model id, embedded-text hash); lives beside the builds and outlives them."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(path, timeout=30)
+        self._conn.execute("PRAGMA journal_mode=WAL")  # each batch commits; a killed build keeps them
+        self._conn.execute(
+            "CREATE TABLE IF NOT EXISTS embeddings (model TEXT NOT NULL, hash TEXT NOT NULL,"
+            " vector BLOB NOT NULL, PRIMARY KEY (model, hash)) WITHOUT ROWID"
+        )
+        self._conn.commit()
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def get(self, model: str, hashes: Sequence[str], dim: int) -> dict[str, np.ndarray]:
+        """Cached vectors for the hashes that have one."""
+        found: dict[str, np.ndarray] = {}
+        unique = list(dict.fromkeys(hashes))
+        for i in range(0, len(unique), 500):
+            chunk = unique[i : i + 500]
+            rows = self._conn.execute(
+                f"SELECT hash, vector FROM embeddings WHERE model = ? AND hash IN ({', '.join('?' * len(chunk))})",
+                [model, *chunk],
+            )
+            for h, blob in rows:
+                vec = np.frombuffer(blob, dtype=np.float32)
+                if vec.shape[0] == dim:
+                    found[h] = vec
+        return found
+
+    def put(self, model: str, items: Iterator[tuple[str, np.ndarray]] | Sequence[tuple[str, np.ndarray]]) -> None:
+        """Store vectors in one transaction."""
+        with self._conn:
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO embeddings(model, hash, vector) VALUES (?, ?, ?)",
+                [(model, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in items],
+            )

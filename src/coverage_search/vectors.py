@@ -1,0 +1,83 @@
+"""FAISS: passage vectors keyed by passage id. Nothing else in the package touches FAISS."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+# Exact search answers in milliseconds up to here (bench/bench_speed.py); above it, HNSW.
+FLAT_MAX = 200_000
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 128
+
+
+def _faiss() -> Any:
+    import faiss
+
+    return faiss
+
+
+def choose_kind(count: int) -> str:
+    """The index type for a corpus of `count` passages."""
+    return "flat" if count <= FLAT_MAX else "hnsw"
+
+
+class VectorIndex:
+    """Inner-product search over unit vectors (= cosine), ids are passage ids."""
+
+    def __init__(self, index: Any, kind: str) -> None:
+        self._index = index
+        self.kind = kind
+
+    @classmethod
+    def create(cls, ids: np.ndarray, vectors: np.ndarray, *, kind: str | None = None) -> VectorIndex:
+        """A new index over `vectors` (rows are unit length), with `ids` as their labels."""
+        faiss = _faiss()
+        dim = int(vectors.shape[1])
+        kind = kind or choose_kind(len(ids))
+        if kind == "flat":
+            base = faiss.IndexFlatIP(dim)
+        elif kind == "hnsw":
+            base = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            base.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+            base.hnsw.efSearch = HNSW_EF_SEARCH
+        else:
+            raise ValueError(f"unknown vector index kind {kind!r}")
+        index = faiss.IndexIDMap2(base)
+        if len(ids):
+            index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids.astype(np.int64))
+        return cls(index, kind)
+
+    @classmethod
+    def load(cls, path: Path, *, kind: str) -> VectorIndex:
+        return cls(_faiss().read_index(str(path)), kind)
+
+    def save(self, path: Path) -> None:
+        _faiss().write_index(self._index, str(path))
+
+    @property
+    def size(self) -> int:
+        return int(self._index.ntotal)
+
+    def search(self, query: np.ndarray, k: int, *, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """The k nearest passage ids with cosine scores, only among `allowed` ids when given."""
+        if self.size == 0 or k <= 0 or (allowed is not None and len(allowed) == 0):
+            return []
+        faiss = _faiss()
+        q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+        k = min(k, self.size if allowed is None else len(allowed))
+        params = None
+        if allowed is not None:
+            selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+            if self.kind == "hnsw":
+                # A selective filter starves HNSW's beam; widen it so filtered results stay complete.
+                params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(HNSW_EF_SEARCH, 4 * k))
+            else:
+                params = faiss.SearchParameters(sel=selector)
+        elif self.kind == "hnsw" and k > HNSW_EF_SEARCH:
+            params = faiss.SearchParametersHNSW(efSearch=2 * k)
+        scores, labels = self._index.search(q, k, params=params)
+        return [(int(i), float(s)) for i, s in zip(labels[0], scores[0], strict=True) if i >= 0]

@@ -1,0 +1,99 @@
+"""Shared fixtures: the real bundled model (loaded once), tiny corpora and built indexes."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SEED_ARTICLE = REPO / "corpus" / "windowsforum-amodei-openai-exit.md"
+SHARED_EVAL = REPO.parent / "shared" / "eval"
+
+
+@pytest.fixture(scope="session")
+def embedder():  # type: ignore[no-untyped-def]
+    """The real bundled all-MiniLM-L6-v2, loaded once for the whole run."""
+    from coverage_search.embedding import get_embedder
+
+    model = get_embedder()
+    model.encode(["warm up"])
+    return model
+
+
+def write_doc(folder: Path, name: str, body: str, **meta: object) -> Path:
+    """Write a Markdown document with YAML front matter into `folder`."""
+    import yaml
+
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    head = f"---\n{yaml.safe_dump(meta, allow_unicode=True, sort_keys=False)}---\n\n" if meta else ""
+    path.write_text(head + body, encoding="utf-8")
+    return path
+
+
+SMALL_CORPUS = {
+    "anthropic-tokens.md": (
+        "# Anthropic warns on tokenized shares\n\n"
+        "Anthropic said that unauthorized transfers of tokenized pre-IPO shares would be void under "
+        "its transfer restrictions. Tokens tied to the company fell sharply after the warning.\n\n"
+        "## Market reaction\n\n"
+        "Traders on Solana had bought synthetic exposure to the startup's valuation.",
+        {"title": "Anthropic warns on tokenized shares", "url": "https://example.com/tokens",
+         "outlet": "Crypto Briefing", "published": "2026-05-20", "language": "en"},
+    ),
+    "openai-exit.md": (
+        "# Why Dario Amodei left OpenAI\n\n"
+        "Dario Amodei left OpenAI in December 2020 with a group of colleagues. He co-founded "
+        "Anthropic in 2021 to build safety-first AI systems.\n\n"
+        "## Scaling laws\n\n"
+        "Amodei believed scaling was real enough to be dangerous.",
+        {"title": "Why Dario Amodei left OpenAI", "url": "https://news.example.org/amodei",
+         "outlet": "Axios", "published": "2026-06-16", "language": "en"},
+    ),
+    "cooking.md": (
+        "# Slow-cooked tomato sauce\n\n"
+        "Simmer the tomatoes with garlic and olive oil for three hours. Add basil at the end.",
+        {"title": "Slow-cooked tomato sauce", "outlet": "Food Weekly", "published": "2025-01-10",
+         "language": "en"},
+    ),
+    "elpais.md": (
+        "# Anthropic y la seguridad\n\n"
+        "Dario Amodei fundó Anthropic tras dejar OpenAI, con la seguridad como prioridad.",
+        {"title": "Anthropic y la seguridad", "url": "https://elpais.com/tecnologia/anthropic",
+         "outlet": "El País", "published": "2026-06-18", "language": "es"},
+    ),
+}
+
+
+@pytest.fixture()
+def small_corpus(tmp_path: Path) -> Path:
+    """Four short documents from four outlets, in two languages."""
+    folder = tmp_path / "corpus"
+    for name, (body, meta) in SMALL_CORPUS.items():
+        write_doc(folder, name, body, **meta)
+    return folder
+
+
+@pytest.fixture()
+def build_index(embedder) -> Callable[..., Path]:  # type: ignore[no-untyped-def]
+    """Build an index for a corpus folder with the real model; returns the index folder."""
+    from coverage_search import CoverageIndex
+
+    def _build(corpus: Path, index: Path | None = None) -> Path:
+        index = index or corpus.parent / "index"
+        CoverageIndex.build(corpus, index, progress=False)
+        return index
+
+    return _build
+
+
+@pytest.fixture()
+def seed_corpus(tmp_path: Path) -> Path:
+    """A corpus folder holding just the real seed article."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    shutil.copy(SEED_ARTICLE, folder / SEED_ARTICLE.name)
+    return folder
