@@ -14,7 +14,7 @@ SHARED_EVAL = REPO.parent / "shared" / "eval"
 
 
 @pytest.fixture(scope="session")
-def embedder():  # type: ignore[no-untyped-def]
+def embedder():
     """The real bundled all-MiniLM-L6-v2, loaded once for the whole run."""
     from coverage_search.embedding import get_embedder
 
@@ -29,7 +29,9 @@ def write_doc(folder: Path, name: str, body: str, **meta: object) -> Path:
 
     path = folder / name
     path.parent.mkdir(parents=True, exist_ok=True)
-    head = f"---\n{yaml.safe_dump(meta, allow_unicode=True, sort_keys=False)}---\n\n" if meta else ""
+    head = (
+        f"---\n{yaml.safe_dump(meta, allow_unicode=True, sort_keys=False)}---\n\n" if meta else ""
+    )
     path.write_text(head + body, encoding="utf-8")
     return path
 
@@ -37,12 +39,18 @@ def write_doc(folder: Path, name: str, body: str, **meta: object) -> Path:
 SMALL_CORPUS = {
     "anthropic-tokens.md": (
         "# Anthropic warns on tokenized shares\n\n"
-        "Anthropic said that unauthorized transfers of tokenized pre-IPO shares would be void under "
-        "its transfer restrictions. Tokens tied to the company fell sharply after the warning.\n\n"
+        "Anthropic said that unauthorized transfers of tokenized pre-IPO shares would be void "
+        "under its transfer restrictions. Tokens tied to the company fell sharply after the "
+        "warning.\n\n"
         "## Market reaction\n\n"
         "Traders on Solana had bought synthetic exposure to the startup's valuation.",
-        {"title": "Anthropic warns on tokenized shares", "url": "https://example.com/tokens",
-         "outlet": "Crypto Briefing", "published": "2026-05-20", "language": "en"},
+        {
+            "title": "Anthropic warns on tokenized shares",
+            "url": "https://example.com/tokens",
+            "outlet": "Crypto Briefing",
+            "published": "2026-05-20",
+            "language": "en",
+        },
     ),
     "openai-exit.md": (
         "# Why Dario Amodei left OpenAI\n\n"
@@ -50,20 +58,34 @@ SMALL_CORPUS = {
         "Anthropic in 2021 to build safety-first AI systems.\n\n"
         "## Scaling laws\n\n"
         "Amodei believed scaling was real enough to be dangerous.",
-        {"title": "Why Dario Amodei left OpenAI", "url": "https://news.example.org/amodei",
-         "outlet": "Axios", "published": "2026-06-16", "language": "en"},
+        {
+            "title": "Why Dario Amodei left OpenAI",
+            "url": "https://news.example.org/amodei",
+            "outlet": "Axios",
+            "published": "2026-06-16",
+            "language": "en",
+        },
     ),
     "cooking.md": (
         "# Slow-cooked tomato sauce\n\n"
         "Simmer the tomatoes with garlic and olive oil for three hours. Add basil at the end.",
-        {"title": "Slow-cooked tomato sauce", "outlet": "Food Weekly", "published": "2025-01-10",
-         "language": "en"},
+        {
+            "title": "Slow-cooked tomato sauce",
+            "outlet": "Food Weekly",
+            "published": "2025-01-10",
+            "language": "en",
+        },
     ),
     "elpais.md": (
         "# Anthropic y la seguridad\n\n"
         "Dario Amodei fundó Anthropic tras dejar OpenAI, con la seguridad como prioridad.",
-        {"title": "Anthropic y la seguridad", "url": "https://elpais.com/tecnologia/anthropic",
-         "outlet": "El País", "published": "2026-06-18", "language": "es"},
+        {
+            "title": "Anthropic y la seguridad",
+            "url": "https://elpais.com/tecnologia/anthropic",
+            "outlet": "El País",
+            "published": "2026-06-18",
+            "language": "es",
+        },
     ),
 }
 
@@ -78,7 +100,7 @@ def small_corpus(tmp_path: Path) -> Path:
 
 
 @pytest.fixture()
-def build_index(embedder) -> Callable[..., Path]:  # type: ignore[no-untyped-def]
+def build_index(embedder) -> Callable[..., Path]:
     """Build an index for a corpus folder with the real model; returns the index folder."""
     from coverage_search import CoverageIndex
 

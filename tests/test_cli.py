@@ -21,24 +21,50 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture()
-def built(small_corpus: Path, embedder, capsys: pytest.CaptureFixture[str]) -> Path:  # type: ignore[no-untyped-def]
+def built(small_corpus: Path, embedder, capsys: pytest.CaptureFixture[str]) -> Path:
     index = small_corpus.parent / "index"
-    code, out, _ = run(capsys, "build", "--corpus", str(small_corpus), "--index", str(index), "--json")
+    code, out, _ = run(
+        capsys, "build", "--corpus", str(small_corpus), "--index", str(index), "--json"
+    )
     assert code == 0
     data = json.loads(out)
-    assert set(data) >= {"documents", "passages", "embedded", "reused", "removed", "skipped", "seconds"}
+    assert set(data) >= {
+        "documents",
+        "passages",
+        "embedded",
+        "reused",
+        "removed",
+        "skipped",
+        "seconds",
+    }
     assert data["documents"] == 4 and data["embedded"] + data["reused"] == data["passages"]
     return index
 
 
-def test_build_human_output_then_up_to_date(small_corpus: Path, built: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "build", "--corpus", str(small_corpus), "--index", str(built), "--quiet")
+def test_build_human_output_then_up_to_date(
+    small_corpus: Path, built: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(
+        capsys, "build", "--corpus", str(small_corpus), "--index", str(built), "--quiet"
+    )
     assert code == 0 and out.startswith("Index is up to date: 4 documents")
 
 
 def test_search_json_has_hits_with_links(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "search", "tokenized pre-IPO shares", "--index", str(built),
-                       "--outlet", "Crypto Briefing", "--since", "2026-01-01", "-k", "3", "--json")
+    code, out, _ = run(
+        capsys,
+        "search",
+        "tokenized pre-IPO shares",
+        "--index",
+        str(built),
+        "--outlet",
+        "Crypto Briefing",
+        "--since",
+        "2026-01-01",
+        "-k",
+        "3",
+        "--json",
+    )
     hits = json.loads(out)
     assert code == 0 and hits and all(h["outlet"] == "Crypto Briefing" for h in hits)
     assert hits[0]["link"].startswith("https://example.com/tokens#:~:text=")
@@ -49,7 +75,9 @@ def test_search_human_output_explains(built: Path, capsys: pytest.CaptureFixture
     assert code == 0 and out.startswith("1. ") and "found by: semantic #" in out
 
 
-def test_search_no_results_suggests_relaxing_filters(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_search_no_results_suggests_relaxing_filters(
+    built: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, _ = run(capsys, "search", "Anthropic", "--index", str(built), "--outlet", "Nobody")
     assert code == 0 and "No passages match. Try fewer filters." in out
 
@@ -61,19 +89,32 @@ def test_stats_text_and_json(built: Path, capsys: pytest.CaptureFixture[str]) ->
     assert json.loads(out)["outlets"] == ["Axios", "Crypto Briefing", "El País", "Food Weekly"]
 
 
-def test_missing_index_is_one_line_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_index_is_one_line_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, err = run(capsys, "search", "anything", "--index", str(tmp_path / "index"))
     assert code == 1 and out == ""
-    assert err.strip() == f"coverage-search: No index at {tmp_path / 'index'}. Run: coverage-search build"
+    assert (
+        err.strip()
+        == f"coverage-search: No index at {tmp_path / 'index'}. Run: coverage-search build"
+    )
 
 
-def test_missing_corpus_is_one_line_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "build", "--corpus", str(tmp_path / "nope"), "--index", str(tmp_path / "i"))
+def test_missing_corpus_is_one_line_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(
+        capsys, "build", "--corpus", str(tmp_path / "nope"), "--index", str(tmp_path / "i")
+    )
     assert code == 1 and err.count("\n") == 1 and "corpus" in err.lower()
 
 
-@pytest.mark.parametrize("argv", [["search", "  "], ["search", "x", "--since", "June"], ["search", "x", "-k", "0"]])
-def test_bad_query_options_exit_2(built: Path, argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    "argv", [["search", "  "], ["search", "x", "--since", "June"], ["search", "x", "-k", "0"]]
+)
+def test_bad_query_options_exit_2(
+    built: Path, argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
     code, _, err = run(capsys, *argv, "--index", str(built))
     assert code == 2 and err.startswith("coverage-search: ") and err.count("\n") == 1
 
@@ -89,7 +130,7 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_every_command_has_help_with_an_example() -> None:
     parser = build_parser()
-    verbs = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    verbs = parser._subparsers._group_actions[0].choices
     assert {"build", "search", "stats"} <= set(verbs)
     for name, sub in verbs.items():
         assert "example" in (sub.epilog or ""), name
@@ -97,12 +138,17 @@ def test_every_command_has_help_with_an_example() -> None:
 
 def test_every_command_is_documented_in_the_readme() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    verbs = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    verbs = build_parser()._subparsers._group_actions[0].choices
     for name in verbs:
         assert f"coverage-search {name}" in readme, name
 
 
 def test_module_entry_point_and_fast_help() -> None:
-    out = subprocess.run([sys.executable, "-m", "coverage_search", "--help"], capture_output=True,
-                         text=True, check=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "coverage_search", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     assert "coverage-search" in out.stdout and "build" in out.stdout

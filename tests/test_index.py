@@ -8,23 +8,23 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SEED_ARTICLE, write_doc
+from conftest import SEED_ARTICLE, SHARED_EVAL, write_doc
 from coverage_search import (
     CoverageIndex,
     IndexCorruptError,
     IndexMismatchError,
     NoIndexError,
     QueryError,
+    layout,
 )
-from coverage_search import layout
 
 
 @pytest.fixture()
-def small_index(small_corpus: Path, build_index) -> CoverageIndex:  # type: ignore[no-untyped-def]
+def small_index(small_corpus: Path, build_index) -> CoverageIndex:
     return CoverageIndex.open(build_index(small_corpus))
 
 
-def test_build_reports_what_it_did(small_corpus: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_build_reports_what_it_did(small_corpus: Path, embedder) -> None:
     report = CoverageIndex.build(small_corpus, small_corpus.parent / "index", progress=False)
     assert report.documents == 4
     assert report.passages >= 4
@@ -43,7 +43,9 @@ def test_every_mode_finds_the_right_document(small_index: CoverageIndex, mode: s
 def test_hybrid_hit_carries_everything_to_cite_it(small_index: CoverageIndex) -> None:
     hit = small_index.search("tokenized pre-IPO shares void", k=1)[0]
     assert hit.doc_id == "anthropic-tokens.md"
-    assert hit.outlet == "Crypto Briefing" and hit.published == "2026-05-20" and hit.language == "en"
+    assert (
+        hit.outlet == "Crypto Briefing" and hit.published == "2026-05-20" and hit.language == "en"
+    )
     assert hit.url == "https://example.com/tokens"
     assert hit.link.startswith("https://example.com/tokens#:~:text=")
     assert hit.semantic is not None and hit.keyword is not None
@@ -87,7 +89,9 @@ def test_filters_apply_before_the_cut(small_index: CoverageIndex) -> None:
         ({"k": 0}, "k must be"),
     ],
 )
-def test_bad_options_say_what_to_fix(small_index: CoverageIndex, kwargs: dict, message: str) -> None:  # type: ignore[type-arg]
+def test_bad_options_say_what_to_fix(
+    small_index: CoverageIndex, kwargs: dict, message: str
+) -> None:
     with pytest.raises(QueryError, match=message):
         small_index.search("Anthropic", **kwargs)
 
@@ -99,7 +103,7 @@ def test_empty_query_is_a_clear_error(small_index: CoverageIndex, query: str) ->
 
 
 HOSTILE = [
-    'Anthropic AND OR NOT',
+    "Anthropic AND OR NOT",
     '"unbalanced quote',
     "NEAR(Anthropic OpenAI, 3)",
     "Anthro* ^start {col}: text",
@@ -123,14 +127,14 @@ def test_hostile_queries_never_raise(small_index: CoverageIndex, query: str, mod
         assert hits  # real words still find passages
 
 
-def test_at_most_two_passages_per_document_by_default(seed_corpus: Path, build_index) -> None:  # type: ignore[no-untyped-def]
+def test_at_most_two_passages_per_document_by_default(seed_corpus: Path, build_index) -> None:
     index = CoverageIndex.open(build_index(seed_corpus))
     hits = index.search("Anthropic OpenAI safety", k=10)
     assert len(hits) == 2  # the seed corpus is one document
     assert len(index.search("Anthropic OpenAI safety", k=10, per_document=5)) == 5
 
 
-def test_seed_article_answers_the_product_questions(seed_corpus: Path, build_index) -> None:  # type: ignore[no-untyped-def]
+def test_seed_article_answers_the_product_questions(seed_corpus: Path, build_index) -> None:
     index = CoverageIndex.open(build_index(seed_corpus))
     hit = index.search("When did Dario Amodei leave OpenAI?", k=1)[0]
     assert "December" in hit.text and "2020" in hit.text
@@ -145,7 +149,7 @@ def test_seed_article_answers_the_product_questions(seed_corpus: Path, build_ind
     assert stats.model == "all-MiniLM-L6-v2" and stats.dimension == 384 and stats.index_bytes > 0
 
 
-def test_unchanged_corpus_embeds_nothing(small_corpus: Path, build_index) -> None:  # type: ignore[no-untyped-def]
+def test_unchanged_corpus_embeds_nothing(small_corpus: Path, build_index) -> None:
     index_dir = build_index(small_corpus)
     again = CoverageIndex.build(small_corpus, index_dir, progress=False)
     assert again.embedded == 0 and not again.changed
@@ -153,7 +157,7 @@ def test_unchanged_corpus_embeds_nothing(small_corpus: Path, build_index) -> Non
     assert forced.embedded == 0 and forced.reused == forced.passages and forced.changed
 
 
-def test_editing_one_document_embeds_only_its_passages(small_corpus: Path, build_index) -> None:  # type: ignore[no-untyped-def]
+def test_editing_one_document_embeds_only_its_passages(small_corpus: Path, build_index) -> None:
     index_dir = build_index(small_corpus)
     before = CoverageIndex.open(index_dir).stats().passages
     path = small_corpus / "cooking.md"
@@ -165,7 +169,7 @@ def test_editing_one_document_embeds_only_its_passages(small_corpus: Path, build
     assert hit.doc_id == "cooking.md"
 
 
-def test_deleted_file_disappears_from_results(small_corpus: Path, build_index) -> None:  # type: ignore[no-untyped-def]
+def test_deleted_file_disappears_from_results(small_corpus: Path, build_index) -> None:
     index_dir = build_index(small_corpus)
     (small_corpus / "cooking.md").unlink()
     report = CoverageIndex.build(small_corpus, index_dir, progress=False)
@@ -174,11 +178,16 @@ def test_deleted_file_disappears_from_results(small_corpus: Path, build_index) -
     assert "cooking.md" not in {h.doc_id for h in hits}
 
 
-def test_exact_copies_are_indexed_once_and_shown_as_also_in(small_corpus: Path, build_index) -> None:  # type: ignore[no-untyped-def]
+def test_exact_copies_are_indexed_once_and_shown_as_also_in(
+    small_corpus: Path, build_index
+) -> None:
     body, meta = (small_corpus / "openai-exit.md").read_text(), None
     copy = small_corpus / "syndicated-copy.md"
-    copy.write_text(body.replace("outlet: Axios", "outlet: The Week").replace(
-        "https://news.example.org/amodei", "https://theweek.example/amodei"))
+    copy.write_text(
+        body.replace("outlet: Axios", "outlet: The Week").replace(
+            "https://news.example.org/amodei", "https://theweek.example/amodei"
+        )
+    )
     assert meta is None
     report = CoverageIndex.build(small_corpus, small_corpus.parent / "index", progress=False)
     index = CoverageIndex.open(report.index_dir)
@@ -192,7 +201,9 @@ def test_exact_copies_are_indexed_once_and_shown_as_also_in(small_corpus: Path, 
     assert {c.outlet for c in top.also_in} == {"The Week", "Axios"} - {top.outlet}
 
 
-def test_unreadable_and_unsupported_files_are_reported_and_skipped(small_corpus: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_unreadable_and_unsupported_files_are_reported_and_skipped(
+    small_corpus: Path, embedder
+) -> None:
     (small_corpus / "broken.pdf").write_bytes(b"%PDF-1.4 this is not really a pdf")
     (small_corpus / "binary.txt").write_bytes(b"\x00\x01\x02\x03" * 100)
     (small_corpus / "notes.docx").write_bytes(b"PK\x03\x04")
@@ -208,7 +219,7 @@ def test_open_without_index_says_how_to_build(tmp_path: Path) -> None:
         CoverageIndex.open(tmp_path / "nowhere")
 
 
-def test_index_built_with_another_model_refuses_to_open(small_corpus: Path, build_index) -> None:  # type: ignore[no-untyped-def]
+def test_index_built_with_another_model_refuses_to_open(small_corpus: Path, build_index) -> None:
     index_dir = build_index(small_corpus)
     other = small_corpus.parent / "other-model"
     other.mkdir()
@@ -216,7 +227,7 @@ def test_index_built_with_another_model_refuses_to_open(small_corpus: Path, buil
         CoverageIndex.open(index_dir, model=str(other))
 
 
-def test_index_from_a_newer_format_refuses_to_open(small_corpus: Path, build_index) -> None:  # type: ignore[no-untyped-def]
+def test_index_from_a_newer_format_refuses_to_open(small_corpus: Path, build_index) -> None:
     index_dir = build_index(small_corpus)
     build = layout.live_build(index_dir)
     assert build is not None
@@ -227,7 +238,7 @@ def test_index_from_a_newer_format_refuses_to_open(small_corpus: Path, build_ind
         CoverageIndex.open(index_dir)
 
 
-def test_damaged_index_says_to_rebuild(small_corpus: Path, build_index) -> None:  # type: ignore[no-untyped-def]
+def test_damaged_index_says_to_rebuild(small_corpus: Path, build_index) -> None:
     index_dir = build_index(small_corpus)
     build = layout.live_build(index_dir)
     assert build is not None
@@ -247,7 +258,9 @@ def test_search_is_safe_from_many_threads(small_index: CoverageIndex) -> None:
     def worker() -> None:
         try:
             for _ in range(5):
-                results.append([h.passage_id for h in small_index.search("Anthropic tokenized shares", k=3)])
+                results.append(
+                    [h.passage_id for h in small_index.search("Anthropic tokenized shares", k=3)]
+                )
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -269,14 +282,16 @@ def test_import_does_not_load_torch() -> None:
 
 
 def test_seed_article_is_in_the_repo_corpus_unchanged() -> None:
-    shared = SEED_ARTICLE.parents[2].parent / "shared" / "corpus" / SEED_ARTICLE.name
+    shared = SHARED_EVAL.parent / "corpus" / SEED_ARTICLE.name
     if not shared.exists():
         pytest.skip("../shared/corpus is not beside the repo")
     assert SEED_ARTICLE.read_bytes() == shared.read_bytes()
 
 
-def test_front_matter_outlet_default_comes_from_url(tmp_path: Path, build_index) -> None:  # type: ignore[no-untyped-def]
+def test_front_matter_outlet_default_comes_from_url(tmp_path: Path, build_index) -> None:
     corpus = tmp_path / "corpus"
-    write_doc(corpus, "a.md", "# Title\n\nSome text about Claude models.", url="https://www.fortune.com/x")
+    write_doc(
+        corpus, "a.md", "# Title\n\nSome text about Claude models.", url="https://www.fortune.com/x"
+    )
     index = CoverageIndex.open(build_index(corpus))
     assert index.search("Claude models", k=1)[0].outlet == "fortune.com"

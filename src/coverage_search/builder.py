@@ -1,4 +1,4 @@
-"""Build orchestration: corpus → documents → passages → vectors → a new build folder, switched live."""
+"""Build orchestration: corpus → passages → vectors → a new build folder, switched live."""
 
 from __future__ import annotations
 
@@ -47,8 +47,14 @@ class _Progress:
         if self.enabled:
             from tqdm import tqdm
 
-            self._bar = tqdm(total=total, desc=stage, unit=" passages" if stage == "Embedding" else "",
-                             file=sys.stderr, leave=False, dynamic_ncols=True)
+            self._bar = tqdm(
+                total=total,
+                desc=stage,
+                unit=" passages" if stage == "Embedding" else "",
+                file=sys.stderr,
+                leave=False,
+                dynamic_ncols=True,
+            )
         self._stage, self._total, self._done = stage, total, 0
         if self.callback:
             self.callback(stage, 0, total)
@@ -123,8 +129,14 @@ def build_index(
         if previous and not force and previous[0].get("corpus_fingerprint") == fingerprint:
             passages = int(previous[0]["counts"]["passages"])
             return BuildReport(
-                documents=len(docs), passages=passages, embedded=0, reused=passages, removed=0,
-                skipped=skipped, seconds=time.perf_counter() - began, index_dir=str(index_dir),
+                documents=len(docs),
+                passages=passages,
+                embedded=0,
+                reused=passages,
+                removed=0,
+                skipped=skipped,
+                seconds=time.perf_counter() - began,
+                index_dir=str(index_dir),
                 changed=False,
             )
 
@@ -143,7 +155,9 @@ def build_index(
         by_doc: dict[str, list[Passage]] = {}
         for p in flat:
             by_doc.setdefault(p.doc_id, []).append(p)
-        grouped = [by_doc.get(d.doc_id, []) if keep else [] for d, keep in zip(docs, indexed, strict=True)]
+        grouped = [
+            by_doc.get(d.doc_id, []) if keep else [] for d, keep in zip(docs, indexed, strict=True)
+        ]
         ordered = [p for group in grouped for p in group]
 
         cache = EmbeddingCache(index_dir / layout.CACHE)
@@ -161,25 +175,41 @@ def build_index(
                 "corpus_dir": str(corpus_dir),
                 "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "package_version": __version__,
-                "counts": {"documents": len(docs), "passages": len(ordered),
-                           "indexed_documents": sum(indexed)},
+                "counts": {
+                    "documents": len(docs),
+                    "passages": len(ordered),
+                    "indexed_documents": sum(indexed),
+                },
             }
             ids = write_build(
-                build_dir / layout.DATABASE, docs, grouped, story_ids=stories, indexed=indexed,
-                stemming=stemming, meta={"fingerprint": fingerprint},
+                build_dir / layout.DATABASE,
+                docs,
+                grouped,
+                story_ids=stories,
+                indexed=indexed,
+                stemming=stemming,
+                meta={"fingerprint": fingerprint},
             )
             index = VectorIndex.create(np.asarray(ids, dtype=np.int64), vectors)
             index.save(build_dir / layout.VECTORS)
             manifest["vector_index"] = index.kind
-            (build_dir / layout.MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+            (build_dir / layout.MANIFEST).write_text(
+                json.dumps(manifest, indent=2) + "\n", encoding="utf-8"
+            )
             layout.publish(index_dir, build_dir)
         except BaseException:
             shutil.rmtree(build_dir, ignore_errors=True)  # the previous build stays live
             raise
         layout.cleanup(index_dir)
     return BuildReport(
-        documents=len(docs), passages=len(ordered), embedded=embedded, reused=len(ordered) - embedded,
-        removed=removed, skipped=skipped, seconds=time.perf_counter() - began, index_dir=str(index_dir),
+        documents=len(docs),
+        passages=len(ordered),
+        embedded=embedded,
+        reused=len(ordered) - embedded,
+        removed=removed,
+        skipped=skipped,
+        seconds=time.perf_counter() - began,
+        index_dir=str(index_dir),
     )
 
 

@@ -11,43 +11,75 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import MODES, BuildReport, CoverageIndex, CoverageSearchError, QueryError, SearchHit, __version__
+from . import (
+    MODES,
+    BuildReport,
+    CoverageIndex,
+    CoverageSearchError,
+    QueryError,
+    SearchHit,
+    __version__,
+)
 
 EXAMPLES = """\
 examples:
   coverage-search build
   coverage-search search "When did Dario Amodei leave OpenAI?"
-  coverage-search search "tokenized pre-IPO shares" --outlet WindowsForum --since 2026-01-01 -k 3 --json
+  coverage-search search "tokenized pre-IPO shares" --outlet WindowsForum \\
+      --since 2026-01-01 -k 3 --json
   coverage-search stats
 """
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--index", type=Path, default=Path(os.environ.get("COVERAGE_SEARCH_INDEX", "index")),
-                        help="index folder (default: ./index, or $COVERAGE_SEARCH_INDEX)")
-    parser.add_argument("--json", action="store_true", help="print JSON for machines instead of text")
+    parser.add_argument(
+        "--index",
+        type=Path,
+        default=Path(os.environ.get("COVERAGE_SEARCH_INDEX", "index")),
+        help="index folder (default: ./index, or $COVERAGE_SEARCH_INDEX)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print JSON for machines instead of text"
+    )
 
 
 def _model_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", default=os.environ.get("COVERAGE_SEARCH_MODEL"),
-                        help="sentence-transformers model name or folder (default: the bundled "
-                             "all-MiniLM-L6-v2, or $COVERAGE_SEARCH_MODEL)")
+    parser.add_argument(
+        "--model",
+        default=os.environ.get("COVERAGE_SEARCH_MODEL"),
+        help="sentence-transformers model name or folder (default: the bundled "
+        "all-MiniLM-L6-v2, or $COVERAGE_SEARCH_MODEL)",
+    )
 
 
 def _corpus_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--corpus", type=Path,
-                        default=Path(os.environ.get("COVERAGE_SEARCH_CORPUS", "corpus")),
-                        help="corpus folder (default: ./corpus, or $COVERAGE_SEARCH_CORPUS)")
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        default=Path(os.environ.get("COVERAGE_SEARCH_CORPUS", "corpus")),
+        help="corpus folder (default: ./corpus, or $COVERAGE_SEARCH_CORPUS)",
+    )
 
 
 def _filter_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-k", type=int, default=5, help="number of results (default: 5)")
-    parser.add_argument("--mode", choices=MODES, default="hybrid", help="retrieval mode (default: hybrid)")
-    parser.add_argument("--outlet", action="append", default=[], metavar="NAME",
-                        help="only this outlet (repeat for several)")
+    parser.add_argument(
+        "--mode", choices=MODES, default="hybrid", help="retrieval mode (default: hybrid)"
+    )
+    parser.add_argument(
+        "--outlet",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only this outlet (repeat for several)",
+    )
     parser.add_argument("--since", metavar="YYYY-MM-DD", help="only coverage published on or after")
-    parser.add_argument("--until", metavar="YYYY-MM-DD", help="only coverage published on or before")
-    parser.add_argument("--language", metavar="CODE", help="only documents in this language (e.g. en)")
+    parser.add_argument(
+        "--until", metavar="YYYY-MM-DD", help="only coverage published on or before"
+    )
+    parser.add_argument(
+        "--language", metavar="CODE", help="only documents in this language (e.g. en)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,11 +93,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"coverage-search {__version__}")
     verbs = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    p = verbs.add_parser("build", help="index the corpus folder (only changed passages are embedded)",
-                         description="Read corpus/, cut passages, embed what changed and switch the "
-                                     "new index live atomically.",
-                         epilog="example:\n  coverage-search build --corpus corpus --index index",
-                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = verbs.add_parser(
+        "build",
+        help="index the corpus folder (only changed passages are embedded)",
+        description="Read corpus/, cut passages, embed what changed and switch the "
+        "new index live atomically.",
+        epilog="example:\n  coverage-search build --corpus corpus --index index",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _corpus_option(p)
     _common(p)
     _model_option(p)
@@ -73,21 +108,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(run=cmd_build)
 
-    p = verbs.add_parser("search", help="find the passages that best match a query",
-                         epilog='example:\n  coverage-search search "Responsible Scaling Policy" -k 3',
-                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = verbs.add_parser(
+        "search",
+        help="find the passages that best match a query",
+        epilog='example:\n  coverage-search search "Responsible Scaling Policy" -k 3',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("query", help="a question or keywords")
     _filter_options(p)
-    p.add_argument("--per-document", type=int, default=2, metavar="N",
-                   help="at most N passages from one document (0: no limit; default: 2)")
+    p.add_argument(
+        "--per-document",
+        type=int,
+        default=2,
+        metavar="N",
+        help="at most N passages from one document (0: no limit; default: 2)",
+    )
     p.add_argument("--explain", action="store_true", help="show each retriever's rank and score")
     _common(p)
     _model_option(p)
     p.set_defaults(run=cmd_search)
 
-    p = verbs.add_parser("stats", help="what is in the index",
-                         epilog="example:\n  coverage-search stats --json",
-                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = verbs.add_parser(
+        "stats",
+        help="what is in the index",
+        epilog="example:\n  coverage-search stats --json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _common(p)
     p.set_defaults(run=cmd_stats)
     return parser
@@ -104,32 +150,61 @@ def _report_skipped(report: BuildReport) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    report = CoverageIndex.build(args.corpus, args.index, model=args.model,
-                                 progress=not (args.quiet or args.json), force=args.force)
+    report = CoverageIndex.build(
+        args.corpus,
+        args.index,
+        model=args.model,
+        progress=not (args.quiet or args.json),
+        force=args.force,
+    )
     _report_skipped(report)
     if args.json:
         data = report.to_dict()
-        _emit({key: data[key] for key in ("documents", "passages", "embedded", "reused", "removed",
-                                          "skipped", "seconds", "changed", "index_dir")})
+        _emit(
+            {
+                key: data[key]
+                for key in (
+                    "documents",
+                    "passages",
+                    "embedded",
+                    "reused",
+                    "removed",
+                    "skipped",
+                    "seconds",
+                    "changed",
+                    "index_dir",
+                )
+            }
+        )
     elif not report.changed:
-        print(f"Index is up to date: {report.documents} documents, {report.passages} passages "
-              f"({report.seconds:.1f} s).")
+        print(
+            f"Index is up to date: {report.documents} documents, {report.passages} passages "
+            f"({report.seconds:.1f} s)."
+        )
     else:
-        print(f"Indexed {report.documents} documents into {report.passages} passages in "
-              f"{report.seconds:.1f} s: embedded {report.embedded}, reused {report.reused}, "
-              f"removed {report.removed} documents, skipped {len(report.skipped)} files → {args.index}")
+        print(
+            f"Indexed {report.documents} documents into {report.passages} passages in "
+            f"{report.seconds:.1f} s: embedded {report.embedded}, reused {report.reused}, "
+            f"removed {report.removed} documents, skipped {len(report.skipped)} files"
+            f" → {args.index}"
+        )
     return 0
 
 
 def _format_hit(hit: SearchHit, *, explain: bool) -> str:
-    where = ", ".join(x for x in (hit.outlet, hit.published, f"p. {hit.page}" if hit.page else None) if x)
+    where = ", ".join(
+        x for x in (hit.outlet, hit.published, f"p. {hit.page}" if hit.page else None) if x
+    )
     lines = [f"{hit.rank}. {hit.title}" + (f" — {where}" if where else "") + f"  [{hit.score:.3f}]"]
     if hit.heading:
         lines.append(f"   § {hit.heading}")
     lines += textwrap.wrap(hit.text, width=96, initial_indent="   ", subsequent_indent="   ")
     if explain:
-        parts = [f"{name} #{r.rank} ({r.score:.3f})" for name, r in
-                 (("semantic", hit.semantic), ("keyword", hit.keyword)) if r is not None]
+        parts = [
+            f"{name} #{r.rank} ({r.score:.3f})"
+            for name, r in (("semantic", hit.semantic), ("keyword", hit.keyword))
+            if r is not None
+        ]
         lines.append("   found by: " + (", ".join(parts) or "—"))
     if hit.also_in:
         lines.append("   also in: " + ", ".join(c.outlet or c.title for c in hit.also_in))
@@ -139,12 +214,24 @@ def _format_hit(hit: SearchHit, *, explain: bool) -> str:
 
 def cmd_search(args: argparse.Namespace) -> int:
     index = CoverageIndex.open(args.index, model=args.model)
-    hits = index.search(args.query, k=args.k, mode=args.mode, outlets=args.outlet, since=args.since,
-                        until=args.until, language=args.language, per_document=args.per_document)
+    hits = index.search(
+        args.query,
+        k=args.k,
+        mode=args.mode,
+        outlets=args.outlet,
+        since=args.since,
+        until=args.until,
+        language=args.language,
+        per_document=args.per_document,
+    )
     if args.json:
         _emit([hit.to_dict() for hit in hits])
     elif not hits:
-        hint = " Try fewer filters." if (args.outlet or args.since or args.until or args.language) else ""
+        hint = (
+            " Try fewer filters."
+            if (args.outlet or args.since or args.until or args.language)
+            else ""
+        )
         print(f"No passages match.{hint}")
     else:
         print("\n\n".join(_format_hit(h, explain=args.explain) for h in hits))
@@ -192,8 +279,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: one line for the user, the trace only when asked for
         if os.environ.get("COVERAGE_SEARCH_DEBUG"):
             raise
-        print(f"coverage-search: unexpected {type(exc).__name__}: {exc} "
-              "(set COVERAGE_SEARCH_DEBUG=1 for details)", file=sys.stderr)
+        print(
+            f"coverage-search: unexpected {type(exc).__name__}: {exc} "
+            "(set COVERAGE_SEARCH_DEBUG=1 for details)",
+            file=sys.stderr,
+        )
         return 1
 
 

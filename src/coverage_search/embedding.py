@@ -52,7 +52,9 @@ def resolve_model(model: str | None) -> tuple[str, str]:
     path = Path(name).expanduser()
     if path.exists():
         if not path.is_dir():
-            raise ModelError(f"Model path {name} is not a folder. Give a sentence-transformers model folder.")
+            raise ModelError(
+                f"Model path {name} is not a folder. Give a sentence-transformers model folder."
+            )
         return str(path.resolve()), str(path.resolve())
     return name, name
 
@@ -65,7 +67,9 @@ def text_hash(text: str) -> str:
 class Embedder:
     """A sentence-transformers model with its tokenizer, loaded lazily and shared across threads."""
 
-    def __init__(self, model: str | None = None, *, batch_size: int = 64, backend: str = "torch") -> None:
+    def __init__(
+        self, model: str | None = None, *, batch_size: int = 64, backend: str = "torch"
+    ) -> None:
         self.model_id, self.location = resolve_model(model)
         self.batch_size = batch_size
         self.backend = backend
@@ -159,7 +163,7 @@ class Embedder:
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as hf_logging
 
-            hf_logging.disable_progress_bar()  # our own bar reports the work that matters
+            hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # ours reports the work
 
             kwargs: dict[str, Any] = {"device": "cpu"}
             if self.backend != "torch":
@@ -189,7 +193,8 @@ class Embedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         """The vector of one query, memoized (the app asks the same question often)."""
-        return _cached_query(self, text).copy()
+        vector: np.ndarray = _cached_query(self, text).copy()
+        return vector
 
 
 _EMBEDDERS: dict[tuple[str, str], Embedder] = {}
@@ -208,4 +213,5 @@ def get_embedder(model: str | None = None, *, backend: str = "torch") -> Embedde
 
 @lru_cache(maxsize=512)
 def _cached_query(embedder: Embedder, text: str) -> np.ndarray:
-    return embedder.encode([text])[0]
+    vector: np.ndarray = embedder.encode([text])[0]
+    return vector

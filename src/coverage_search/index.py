@@ -57,7 +57,9 @@ def make_filters(
     start, end = _check_date(since, "since"), _check_date(until, "until")
     if start and end and start > end:
         raise QueryError(f"since ({start}) is after until ({end}): swap them.")
-    return SearchFilters(outlets=chosen, since=start, until=end, language=(language or "").strip() or None)
+    return SearchFilters(
+        outlets=chosen, since=start, until=end, language=(language or "").strip() or None
+    )
 
 
 class CoverageIndex:
@@ -100,15 +102,25 @@ class CoverageIndex:
         from .builder import build_index
 
         return build_index(
-            Path(corpus_dir), Path(index_dir), model=model, chunking=chunking, stemming=stemming,
-            progress=progress, on_progress=on_progress, force=force,
+            Path(corpus_dir),
+            Path(index_dir),
+            model=model,
+            chunking=chunking,
+            stemming=stemming,
+            progress=progress,
+            on_progress=on_progress,
+            force=force,
         )
 
     @classmethod
     def open(
-        cls, index_dir: str | Path, *, model: str | None = None, settings: SearchSettings | None = None
+        cls,
+        index_dir: str | Path,
+        *,
+        model: str | None = None,
+        settings: SearchSettings | None = None,
     ) -> CoverageIndex:
-        """Open the live build; fails with one sentence if it is missing or was built differently."""
+        """Open the live build; one-sentence errors if it is missing or was built differently."""
         from .embedding import get_embedder, resolve_model
         from .store import Store
         from .vectors import VectorIndex
@@ -124,14 +136,19 @@ class CoverageIndex:
         embedder = get_embedder(model or built_with)
         try:
             store = Store(build_dir / layout.DATABASE)
-            vectors = VectorIndex.load(build_dir / layout.VECTORS, kind=str(manifest["vector_index"]))
+            vectors = VectorIndex.load(
+                build_dir / layout.VECTORS, kind=str(manifest["vector_index"])
+            )
         except Exception as exc:
             from .errors import IndexCorruptError
 
             raise IndexCorruptError(
-                f"The index at {folder} is damaged ({type(exc).__name__}). Run: coverage-search build"
+                f"The index at {folder} is damaged ({type(exc).__name__}). "
+                "Run: coverage-search build"
             ) from exc
-        return cls(folder, build_dir, manifest, store, vectors, embedder, settings or SearchSettings())
+        return cls(
+            folder, build_dir, manifest, store, vectors, embedder, settings or SearchSettings()
+        )
 
     def close(self) -> None:
         self._store.close()
@@ -153,7 +170,7 @@ class CoverageIndex:
         fusion: str | None = None,
         alpha: float | None = None,
     ) -> list[SearchHit]:
-        """The k best passages for `query`, filtered before the cut, at most `per_document` per document."""
+        """The k best passages for `query`: filtered before the cut, `per_document` per document."""
         text = clean_query(query)
         if mode not in MODES:
             raise QueryError(f"Unknown mode {mode!r}: use one of {', '.join(MODES)}.")
@@ -163,9 +180,12 @@ class CoverageIndex:
         settings = self.settings
         if fusion is not None or alpha is not None:
             settings = SearchSettings(
-                fusion=fusion or settings.fusion, alpha=settings.alpha if alpha is None else alpha,
-                rrf_k=settings.rrf_k, bm25_weights=settings.bm25_weights,
-                min_candidates=settings.min_candidates, candidates_per_hit=settings.candidates_per_hit,
+                fusion=fusion or settings.fusion,
+                alpha=settings.alpha if alpha is None else alpha,
+                rrf_k=settings.rrf_k,
+                bm25_weights=settings.bm25_weights,
+                min_candidates=settings.min_candidates,
+                candidates_per_hit=settings.candidates_per_hit,
             )
         pool = max(settings.min_candidates, k * settings.candidates_per_hit * max(per_document, 1))
         allowed = self._store.allowed_passages(filters) if filters.active else None
@@ -179,7 +199,9 @@ class CoverageIndex:
         if mode in ("hybrid", "keyword"):
             match = fts_query(text)
             if match:
-                keyword = self._store.keyword(match, filters, limit=pool, weights=settings.bm25_weights)
+                keyword = self._store.keyword(
+                    match, filters, limit=pool, weights=settings.bm25_weights
+                )
         ranked = fuse(semantic, keyword, settings) if mode == "hybrid" else (semantic or keyword)
 
         rows = self._store.passages(pid for pid, _ in ranked)
@@ -188,8 +210,13 @@ class CoverageIndex:
         chosen = diversify(ranked, doc_of, story_of=story_of, k=k, per_group=per_document)
         return self._hits(chosen, rows, retriever_ranks(semantic), retriever_ranks(keyword))
 
-    def _hits(self, chosen: list[tuple[int, float]], rows: dict[int, PassageRow],
-              sem: dict[int, Any], kw: dict[int, Any]) -> list[SearchHit]:
+    def _hits(
+        self,
+        chosen: list[tuple[int, float]],
+        rows: dict[int, PassageRow],
+        sem: dict[int, Any],
+        kw: dict[int, Any],
+    ) -> list[SearchHit]:
         from .links import passage_link
 
         stories = {rows[pid].story_id for pid, _ in chosen}
@@ -200,16 +227,35 @@ class CoverageIndex:
             row = rows[pid]
             also = tuple(
                 StoryCopy(doc_id=c[0], title=c[1], outlet=c[2], url=c[3], published=c[4])
-                for c in copies.get(row.story_id, []) if c[0] != row.doc_id
+                for c in copies.get(row.story_id, [])
+                if c[0] != row.doc_id
             )
-            hits.append(SearchHit(
-                rank=rank, score=round(score, 6), text=row.text, passage_id=pid, doc_id=row.doc_id,
-                title=row.title, outlet=row.outlet, published=row.published, author=row.author,
-                url=row.url, language=row.language, heading=row.heading, start=row.start,
-                end=row.end, page=row.page,
-                link=passage_link(row.url, row.path, row.text, page=row.page, corpus_url_base=corpus),
-                semantic=sem.get(pid), keyword=kw.get(pid), related=row.related, also_in=also,
-            ))
+            hits.append(
+                SearchHit(
+                    rank=rank,
+                    score=round(score, 6),
+                    text=row.text,
+                    passage_id=pid,
+                    doc_id=row.doc_id,
+                    title=row.title,
+                    outlet=row.outlet,
+                    published=row.published,
+                    author=row.author,
+                    url=row.url,
+                    language=row.language,
+                    heading=row.heading,
+                    start=row.start,
+                    end=row.end,
+                    page=row.page,
+                    link=passage_link(
+                        row.url, row.path, row.text, page=row.page, corpus_url_base=corpus
+                    ),
+                    semantic=sem.get(pid),
+                    keyword=kw.get(pid),
+                    related=row.related,
+                    also_in=also,
+                )
+            )
         return hits
 
     def answer(
@@ -226,8 +272,9 @@ class CoverageIndex:
         """An extractive answer: the best verbatim sentences from the top hits, each cited."""
         from .answer import answer_from_hits
 
-        hits = self.search(question, k=k, mode=mode, outlets=outlets, since=since, until=until,
-                           language=language)
+        hits = self.search(
+            question, k=k, mode=mode, outlets=outlets, since=since, until=until, language=language
+        )
         filters = make_filters(outlets, since, until, language)
         return answer_from_hits(question, hits, self.embedder, filters=filters)
 
@@ -239,15 +286,23 @@ class CoverageIndex:
         if row is None:
             return None
         return Document(
-            doc_id=str(row["doc_id"]), path=str(row["path"]), title=str(row["title"]),
-            text=str(row["text"]), format=str(row["format"]), content_hash=str(row["content_hash"]),
-            url=row["url"], outlet=row["outlet"], published=row["published"],  # type: ignore[arg-type]
-            author=row["author"], language=row["language"],  # type: ignore[arg-type]
-            related=row["related"], page_starts=row["page_starts"],  # type: ignore[arg-type]
+            doc_id=str(row["doc_id"]),
+            path=str(row["path"]),
+            title=str(row["title"]),
+            text=str(row["text"]),
+            format=str(row["format"]),
+            content_hash=str(row["content_hash"]),
+            url=row["url"],
+            outlet=row["outlet"],
+            published=row["published"],
+            author=row["author"],
+            language=row["language"],
+            related=row["related"],
+            page_starts=row["page_starts"],
         )
 
     def passage_context(self, hit: SearchHit, *, chars: int = 600) -> tuple[str, str, str]:
-        """(before, passage, after): the hit's passage with up to `chars` of its document around it."""
+        """(before, passage, after): the hit's passage with up to `chars` of text around it."""
         text = self._store.document_text(hit.doc_id) or ""
         before = text[max(0, hit.start - chars) : hit.start]
         after = text[hit.end : hit.end + chars]
@@ -257,12 +312,12 @@ class CoverageIndex:
         """Counts, outlets, date range, model and size of the live build."""
         facts = self._store.facts()
         return IndexStats(
-            documents=int(facts["documents"]),  # type: ignore[call-overload]
-            passages=int(facts["passages"]),  # type: ignore[call-overload]
-            outlets=facts["outlets"],  # type: ignore[arg-type]
-            languages=facts["languages"],  # type: ignore[arg-type]
-            earliest=facts["earliest"],  # type: ignore[arg-type]
-            latest=facts["latest"],  # type: ignore[arg-type]
+            documents=int(facts["documents"]),
+            passages=int(facts["passages"]),
+            outlets=facts["outlets"],
+            languages=facts["languages"],
+            earliest=facts["earliest"],
+            latest=facts["latest"],
             model=str(self.manifest["model"]),
             dimension=int(self.manifest["dimension"]),
             vector_index=str(self.manifest.get("vector_index", "flat")),

@@ -1,4 +1,4 @@
-"""The index folder: CURRENT names the live build; builds are written aside and switched atomically."""
+"""The index folder: CURRENT names the live build; builds are written aside, switched atomically."""
 
 from __future__ import annotations
 
@@ -56,7 +56,8 @@ def read_manifest(build_dir: Path, *, index_dir: Path) -> dict[str, Any]:
         )
     if version < FORMAT_VERSION:
         raise IndexMismatchError(
-            f"The index at {index_dir} uses an old format ({version}). Rebuild it: coverage-search build"
+            f"The index at {index_dir} uses an old format ({version}). "
+            "Rebuild it: coverage-search build"
         )
     return manifest
 

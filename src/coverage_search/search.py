@@ -14,11 +14,13 @@ FUSIONS = ("convex", "rrf")
 
 # Question words and glue: cheap to drop from the keyword query, they carry no topic.
 _STOPWORDS = frozenset(
-    """a an the and or of to in on at by for from with about as is are was were be been being
-    do does did done doing have has had having it its this that these those there here what which
+    """
+    a an the and or of to in on at by for from with about as is are was were be been being do
+    does did done doing have has had having it its this that these those there here what which
     who whom whose why how when where will would shall should can could may might must not no
-    i me my we our you your he him his she her they them their than then so if into out up down
-    over under again further once also just very too s t""".split()
+    i me my we our you your he him his she her they them their than then so if into out up
+    down over under again further once also just very too s t
+    """.split()  # noqa: SIM905
 )
 _TERM = re.compile(r"\w+", re.UNICODE)
 MAX_QUERY_TERMS = 64
@@ -83,7 +85,10 @@ def fuse(
         sem = _minmax(dict(semantic))
         kw = _minmax(dict(keyword))
         a = settings.alpha
-        fused = {pid: a * sem.get(pid, 0.0) + (1 - a) * kw.get(pid, 0.0) for pid in sem.keys() | kw.keys()}
+        fused = {
+            pid: a * sem.get(pid, 0.0) + (1 - a) * kw.get(pid, 0.0)
+            for pid in sem.keys() | kw.keys()
+        }
     else:
         raise QueryError(f"Unknown fusion {settings.fusion!r}: use one of {', '.join(FUSIONS)}.")
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
@@ -91,7 +96,9 @@ def fuse(
 
 def retriever_ranks(ranked: Sequence[tuple[int, float]]) -> dict[int, RetrieverHit]:
     """Each passage's 1-based rank and raw score in one retriever's list."""
-    return {pid: RetrieverHit(rank=i, score=score) for i, (pid, score) in enumerate(ranked, start=1)}
+    return {
+        pid: RetrieverHit(rank=i, score=score) for i, (pid, score) in enumerate(ranked, start=1)
+    }
 
 
 def diversify(

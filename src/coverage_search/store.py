@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -84,7 +85,9 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     """Open a database; read-only connections treat the finished build as immutable."""
     if readonly:
         # A finished build never changes, so SQLite may skip locking (faster, no -wal files).
-        conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+        conn = sqlite3.connect(
+            f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False
+        )
     else:
         conn = sqlite3.connect(path)
         conn.execute("PRAGMA journal_mode=OFF")  # a killed build throws the whole folder away
@@ -132,16 +135,31 @@ def write_build(
                 " author, language, format, content_hash, related, page_starts, story_id, indexed,"
                 " text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    doc_row, doc.doc_id, doc.path, doc.title, doc.url, doc.outlet,
-                    outlet_key(doc.outlet), doc.published, doc.author, doc.language, doc.format,
-                    doc.content_hash, _related_json(doc.related), json.dumps(doc.page_starts),
-                    story_ids.get(doc.doc_id, doc.doc_id), int(is_indexed), doc.text,
+                    doc_row,
+                    doc.doc_id,
+                    doc.path,
+                    doc.title,
+                    doc.url,
+                    doc.outlet,
+                    outlet_key(doc.outlet),
+                    doc.published,
+                    doc.author,
+                    doc.language,
+                    doc.format,
+                    doc.content_hash,
+                    _related_json(doc.related),
+                    json.dumps(doc.page_starts),
+                    story_ids.get(doc.doc_id, doc.doc_id),
+                    int(is_indexed),
+                    doc.text,
                 ),
             )
             rows = []
             fts = []
             for p in doc_passages:
-                rows.append((next_id, doc_row, p.ordinal, p.text, p.heading, p.start, p.end, p.page))
+                rows.append(
+                    (next_id, doc_row, p.ordinal, p.text, p.heading, p.start, p.end, p.page)
+                )
                 fts.append((next_id, p.text, p.heading or "", doc.title))
                 ids.append(next_id)
                 next_id += 1
@@ -186,7 +204,7 @@ class Store:
     def close(self) -> None:
         self._conn.close()
 
-    def _all(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
+    def _all(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
         with self._lock:
             return self._conn.execute(sql, params).fetchall()
 
@@ -204,7 +222,7 @@ class Store:
             f" WHERE passages_fts MATCH ? AND {where} ORDER BY s LIMIT ?"
         )
         rows = self._all(sql, [*weights, match, *params, limit])
-        return [(int(r[0]), -float(r[1])) for r in rows]  # type: ignore[call-overload]
+        return [(int(r[0]), -float(r[1])) for r in rows]
 
     def allowed_passages(self, filters: SearchFilters) -> np.ndarray:
         """Ids of every passage whose document passes the filters."""
@@ -222,17 +240,37 @@ class Store:
         for i in range(0, len(id_list), 500):
             chunk = id_list[i : i + 500]
             sql = (
-                "SELECT p.id, p.text, p.heading, p.start, p.\"end\", p.page, p.ordinal, d.doc_id,"
+                'SELECT p.id, p.text, p.heading, p.start, p."end", p.page, p.ordinal, d.doc_id,'
                 " d.path, d.title, d.url, d.outlet, d.published, d.author, d.language, d.related,"
                 " d.story_id FROM passages p JOIN documents d ON d.id = p.document"
                 f" WHERE p.id IN ({', '.join('?' * len(chunk))})"
             )
             for r in self._all(sql, chunk):
-                row = PassageRow(*r[:15], _related_from_json(str(r[15])), str(r[16]))  # type: ignore[arg-type]
+                row = PassageRow(
+                    id=r[0],
+                    text=r[1],
+                    heading=r[2],
+                    start=r[3],
+                    end=r[4],
+                    page=r[5],
+                    ordinal=r[6],
+                    doc_id=r[7],
+                    path=r[8],
+                    title=r[9],
+                    url=r[10],
+                    outlet=r[11],
+                    published=r[12],
+                    author=r[13],
+                    language=r[14],
+                    related=_related_from_json(r[15]),
+                    story_id=r[16],
+                )
                 out[row.id] = row
         return out
 
-    def story_copies(self, story_ids: Sequence[str]) -> dict[str, list[tuple[str, str, str | None, str | None, str | None]]]:
+    def story_copies(
+        self, story_ids: Sequence[str]
+    ) -> dict[str, list[tuple[str, str, str | None, str | None, str | None]]]:
         """Every document of each story: (doc_id, title, outlet, url, published)."""
         out: dict[str, list[tuple[str, str, str | None, str | None, str | None]]] = {}
         ids = list(dict.fromkeys(story_ids))
@@ -244,14 +282,14 @@ class Store:
             ids,
         )
         for r in rows:
-            out.setdefault(str(r[0]), []).append(r[1:])  # type: ignore[arg-type]
+            out.setdefault(str(r[0]), []).append(tuple(r[1:]))
         return out
 
     def document_text(self, doc_id: str) -> str | None:
         rows = self._all("SELECT text FROM documents WHERE doc_id = ?", (doc_id,))
         return str(rows[0][0]) if rows else None
 
-    def document_row(self, doc_id: str) -> dict[str, object] | None:
+    def document_row(self, doc_id: str) -> dict[str, Any] | None:
         """All stored facts of one document, or None."""
         with self._lock:
             cur = self._conn.execute("SELECT * FROM documents WHERE doc_id = ?", (doc_id,))
@@ -269,32 +307,47 @@ class Store:
         rows = self._all("SELECT doc_id, content_hash, story_id FROM documents ORDER BY id")
         return [(str(a), str(b), str(c)) for a, b, c in rows]
 
-    def facts(self) -> dict[str, object]:
+    def facts(self) -> dict[str, Any]:
         """Counts, outlets, languages and date range for stats and the app's filters."""
         docs, first, last = self._all(
-            "SELECT count(*), min(substr(published, 1, 10)), max(substr(published, 1, 10)) FROM documents"
+            "SELECT count(*), min(substr(published, 1, 10)), max(substr(published, 1, 10))"
+            " FROM documents"
         )[0]
         passages = self._all("SELECT count(*) FROM passages")[0][0]
-        outlets = [str(r[0]) for r in self._all(
-            "SELECT DISTINCT outlet FROM documents WHERE outlet IS NOT NULL ORDER BY outlet COLLATE NOCASE"
-        )]
-        languages = [str(r[0]) for r in self._all(
-            "SELECT DISTINCT language FROM documents WHERE language IS NOT NULL ORDER BY language"
-        )]
+        outlets = [
+            str(r[0])
+            for r in self._all(
+                "SELECT DISTINCT outlet FROM documents WHERE outlet IS NOT NULL"
+                " ORDER BY outlet COLLATE NOCASE"
+            )
+        ]
+        languages = [
+            str(r[0])
+            for r in self._all(
+                "SELECT DISTINCT language FROM documents WHERE language IS NOT NULL"
+                " ORDER BY language"
+            )
+        ]
         return {
-            "documents": docs, "passages": passages, "earliest": first, "latest": last,
-            "outlets": tuple(outlets), "languages": tuple(languages),
+            "documents": docs,
+            "passages": passages,
+            "earliest": first,
+            "latest": last,
+            "outlets": tuple(outlets),
+            "languages": tuple(languages),
         }
 
 
 class EmbeddingCache:
-    """Vectors keyed by (model id, embedded-text hash); lives beside the builds and outlives them."""
+    """Vectors keyed by (model id, embedded-text hash); beside the builds, it outlives them."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(path, timeout=30)
-        self._conn.execute("PRAGMA journal_mode=WAL")  # each batch commits; a killed build keeps them
+        self._conn.execute(
+            "PRAGMA journal_mode=WAL"
+        )  # each batch commits; a killed build keeps them
         self._conn.execute(
             "CREATE TABLE IF NOT EXISTS embeddings (model TEXT NOT NULL, hash TEXT NOT NULL,"
             " vector BLOB NOT NULL, PRIMARY KEY (model, hash)) WITHOUT ROWID"
@@ -311,7 +364,8 @@ class EmbeddingCache:
         for i in range(0, len(unique), 500):
             chunk = unique[i : i + 500]
             rows = self._conn.execute(
-                f"SELECT hash, vector FROM embeddings WHERE model = ? AND hash IN ({', '.join('?' * len(chunk))})",
+                "SELECT hash, vector FROM embeddings WHERE model = ?"
+                f" AND hash IN ({', '.join('?' * len(chunk))})",
                 [model, *chunk],
             )
             for h, blob in rows:
@@ -320,7 +374,9 @@ class EmbeddingCache:
                     found[h] = vec
         return found
 
-    def put(self, model: str, items: Iterator[tuple[str, np.ndarray]] | Sequence[tuple[str, np.ndarray]]) -> None:
+    def put(
+        self, model: str, items: Iterator[tuple[str, np.ndarray]] | Sequence[tuple[str, np.ndarray]]
+    ) -> None:
         """Store vectors in one transaction."""
         with self._conn:
             self._conn.executemany(

@@ -33,7 +33,9 @@ class VectorIndex:
         self.kind = kind
 
     @classmethod
-    def create(cls, ids: np.ndarray, vectors: np.ndarray, *, kind: str | None = None) -> VectorIndex:
+    def create(
+        cls, ids: np.ndarray, vectors: np.ndarray, *, kind: str | None = None
+    ) -> VectorIndex:
         """A new index over `vectors` (rows are unit length), with `ids` as their labels."""
         faiss = _faiss()
         dim = int(vectors.shape[1])
@@ -48,7 +50,9 @@ class VectorIndex:
             raise ValueError(f"unknown vector index kind {kind!r}")
         index = faiss.IndexIDMap2(base)
         if len(ids):
-            index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids.astype(np.int64))
+            index.add_with_ids(
+                np.ascontiguousarray(vectors, dtype=np.float32), ids.astype(np.int64)
+            )
         return cls(index, kind)
 
     @classmethod
@@ -62,7 +66,9 @@ class VectorIndex:
     def size(self) -> int:
         return int(self._index.ntotal)
 
-    def search(self, query: np.ndarray, k: int, *, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+    def search(
+        self, query: np.ndarray, k: int, *, allowed: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
         """The k nearest passage ids with cosine scores, only among `allowed` ids when given."""
         if self.size == 0 or k <= 0 or (allowed is not None and len(allowed) == 0):
             return []
@@ -73,8 +79,10 @@ class VectorIndex:
         if allowed is not None:
             selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
             if self.kind == "hnsw":
-                # A selective filter starves HNSW's beam; widen it so filtered results stay complete.
-                params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(HNSW_EF_SEARCH, 4 * k))
+                # A selective filter starves HNSW's beam; widen it so filtered results stay whole.
+                params = faiss.SearchParametersHNSW(
+                    sel=selector, efSearch=max(HNSW_EF_SEARCH, 4 * k)
+                )
             else:
                 params = faiss.SearchParameters(sel=selector)
         elif self.kind == "hnsw" and k > HNSW_EF_SEARCH:
