@@ -1,0 +1,194 @@
+"""FAISS index type by size: recall and latency of HNSW against exact Flat, synthetic vectors.
+
+    PYTHONPATH=src .venv/bin/python bench/bench_faiss.py [--sizes 100000 1000000] [--data clustered]
+
+Vectors are 384-dimensional and unit length, like all-MiniLM-L6-v2's. "clustered" mimics text
+embeddings (topics as clusters, a decaying variance spectrum); "uniform" (random on the sphere)
+is the worst case for graph indexes. Queries come from the same distribution but are not in the
+index. Results: bench/results/faiss_<data>.json and .md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+import numpy as np
+from machine import print_machine, save, table
+
+DIM = 384
+
+
+def synthetic(n: int, kind: str, rng: np.random.Generator) -> np.ndarray:
+    """n unit vectors: random on the sphere, or a topic mixture with a power-law spectrum."""
+    if kind == "uniform":
+        x = rng.standard_normal((n, DIM), dtype=np.float32)
+    else:
+        scale = (np.arange(1, DIM + 1, dtype=np.float32) ** -0.6)[None, :]
+        topics = max(n // 200, 8)
+        centers = rng.standard_normal((topics, DIM), dtype=np.float32) * scale
+        x = np.empty((n, DIM), dtype=np.float32)
+        step = 100_000
+        for lo in range(0, n, step):
+            hi = min(lo + step, n)
+            which = rng.integers(0, topics, hi - lo)
+            x[lo:hi] = (
+                centers[which] + 0.6 * rng.standard_normal((hi - lo, DIM), dtype=np.float32) * scale
+            )
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    return x
+
+
+def recall(found: np.ndarray, truth: np.ndarray, k: int) -> float:
+    return float(
+        np.mean([len(set(f[:k]) & set(t[:k])) / k for f, t in zip(found, truth, strict=True)])
+    )
+
+
+def timed_search(index: Any, queries: np.ndarray, k: int) -> tuple[np.ndarray, float, float]:
+    """Labels and single-query latency p50/p95 in ms (queries one at a time, as the app asks)."""
+    labels = np.empty((len(queries), k), dtype=np.int64)
+    times = []
+    for i, q in enumerate(queries):
+        start = time.perf_counter()
+        _, lab = index.search(q[None, :], k)
+        times.append((time.perf_counter() - start) * 1000)
+        labels[i] = lab[0]
+    return labels, float(np.percentile(times, 50)), float(np.percentile(times, 95))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--data", choices=["clustered", "uniform"], default="clustered")
+    parser.add_argument("--m", type=int, nargs="+", default=[16, 32])
+    parser.add_argument("--ef-construction", type=int, default=80)
+    parser.add_argument("--ef-search", type=int, nargs="+", default=[32, 64, 128, 256])
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument(
+        "--search-threads",
+        type=int,
+        default=1,
+        help="OpenMP threads while searching one query (1 avoids spin contention)",
+    )
+    args = parser.parse_args()
+
+    import faiss
+
+    info = print_machine()
+    threads = faiss.omp_get_max_threads()
+    print(
+        f"faiss {faiss.__version__}, {threads} threads to build, {args.search_threads} to search, "
+        f"data={args.data}",
+        flush=True,
+    )
+    rng = np.random.default_rng(7)
+    rows: list[dict[str, Any]] = []
+    for n in args.sizes:
+        base = synthetic(n + args.queries, args.data, rng)
+        xb, xq = base[:n], base[n:]
+        flat = faiss.IndexFlatIP(DIM)
+        flat.add(xb)
+        flat_mib = n * DIM * 4 / 2**20
+        faiss.omp_set_num_threads(args.search_threads)
+        truth, f50, f95 = timed_search(flat, xq, 100)
+        faiss.omp_set_num_threads(threads)
+        rows.append(
+            {
+                "passages": n,
+                "index": "flat",
+                "M": "-",
+                "ef_construction": "-",
+                "ef_search": "-",
+                "build_s": 0.0,
+                "recall_at_10": 1.0,
+                "recall_at_100": 1.0,
+                "p50_ms": f50,
+                "p95_ms": f95,
+                "index_mib": flat_mib,
+            }
+        )
+        print(f"{n:>9} flat: p50 {f50:.2f} ms p95 {f95:.2f} ms, {flat_mib:.0f} MiB", flush=True)
+        del flat
+        for m in args.m:
+            hnsw = faiss.IndexHNSWFlat(DIM, m, faiss.METRIC_INNER_PRODUCT)
+            hnsw.hnsw.efConstruction = args.ef_construction
+            start = time.perf_counter()
+            hnsw.add(xb)
+            build = time.perf_counter() - start
+            mib = len(faiss.serialize_index(hnsw)) / 2**20
+            faiss.omp_set_num_threads(args.search_threads)
+            for ef in args.ef_search:
+                hnsw.hnsw.efSearch = ef
+                labels, p50, p95 = timed_search(hnsw, xq, 100)
+                row = {
+                    "passages": n,
+                    "index": "hnsw",
+                    "M": m,
+                    "ef_construction": args.ef_construction,
+                    "ef_search": ef,
+                    "build_s": build,
+                    "recall_at_10": recall(labels, truth, 10),
+                    "recall_at_100": recall(labels, truth, 100),
+                    "p50_ms": p50,
+                    "p95_ms": p95,
+                    "index_mib": mib,
+                }
+                rows.append(row)
+                print(
+                    f"{n:>9} hnsw M={m} efC={args.ef_construction} efS={ef}: recall@10 "
+                    f"{row['recall_at_10']:.4f} @100 {row['recall_at_100']:.4f}, p50 {p50:.2f} ms "
+                    f"p95 {p95:.2f} ms, build {build:.0f} s, {mib:.0f} MiB",
+                    flush=True,
+                )
+            faiss.omp_set_num_threads(threads)
+            del hnsw
+        del base, xb, xq
+    headers = [
+        "passages",
+        "index",
+        "M",
+        "efConstruction",
+        "efSearch",
+        "build s",
+        "recall@10",
+        "recall@100",
+        "p50 ms",
+        "p95 ms",
+        "MiB",
+    ]
+    md = table(
+        headers,
+        [
+            [
+                r["passages"],
+                r["index"],
+                r["M"],
+                r["ef_construction"],
+                r["ef_search"],
+                round(r["build_s"]),
+                r["recall_at_10"],
+                r["recall_at_100"],
+                round(r["p50_ms"], 2),
+                round(r["p95_ms"], 2),
+                round(r["index_mib"]),
+            ]
+            for r in rows
+        ],
+    )
+    header = (
+        f"# FAISS Flat vs HNSW ({args.data} synthetic vectors, {DIM} dims, k=100 searches, "
+        f"{args.queries} queries one at a time, {args.search_threads} search thread)\n\n"
+        f"Machine: {info['nproc']} cores, {info['cpu']}, "
+        f"{info['ram_gib']} GiB RAM.\n\n"
+    )
+    save(
+        f"faiss_{args.data}",
+        {"data": args.data, "search_threads": args.search_threads, "rows": rows},
+        header + md,
+    )
+
+
+if __name__ == "__main__":
+    main()

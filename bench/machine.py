@@ -1,0 +1,89 @@
+"""Shared helpers for bench scripts: the machine they ran on, and where results go."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+REPO = Path(__file__).resolve().parents[1]
+SHARED_EVAL = REPO.parent / "shared" / "eval"
+WORK = Path(os.environ.get("COVERAGE_BENCH_WORK", "/tmp/coverage-search-bench"))
+
+
+def machine() -> dict[str, Any]:
+    """nproc, CPU model, RAM and software versions, printed with every result."""
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        load = -1.0
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "ram_gib": round(ram_gib, 1),
+        "python": platform.python_version(),
+        "load_1min_at_start": round(load, 2),
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+    }
+
+
+def print_machine() -> dict[str, Any]:
+    info = machine()
+    print(
+        f"machine: {info['nproc']} cores, {info['cpu']}, {info['ram_gib']} GiB RAM, "
+        f"Python {info['python']}, load {info['load_1min_at_start']} ({info['date']})",
+        flush=True,
+    )
+    return info
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process so far, in MiB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def rss_mib() -> float:
+    """Current resident memory of this process, in MiB."""
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def save(name: str, data: dict[str, Any], markdown: str | None = None) -> None:
+    """Write bench/results/<name>.json (and .md when given) with the machine attached."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    data = {
+        "machine": machine(),
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        **data,
+    }
+    (RESULTS / f"{name}.json").write_text(json.dumps(data, indent=2) + "\n")
+    if markdown is not None:
+        (RESULTS / f"{name}.md").write_text(markdown.rstrip() + "\n")
+    print(f"wrote {RESULTS / name}.json" + (" and .md" if markdown else ""), flush=True)
+
+
+def table(headers: list[str], rows: list[list[Any]]) -> str:
+    """A Markdown table."""
+
+    def cell(v: Any) -> str:
+        return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)

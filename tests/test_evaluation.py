@@ -1,0 +1,250 @@
+"""Evaluation: BEIR files in, document-level metrics out, checked against values worked by hand."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+
+import pytest
+
+from coverage_search.errors import EvalDataError
+from coverage_search.evaluation import (
+    BeirData,
+    EvalReport,
+    evaluate,
+    load_beir,
+    load_beir_folder,
+    markdown_escape,
+    mrr_at,
+    ndcg_at,
+    percentile,
+    recall_at,
+    score_rankings,
+    write_corpus,
+)
+
+SHARED_EVAL = Path(__file__).resolve().parents[1].parent / "shared" / "eval"
+
+
+# -- metrics, by hand ------------------------------------------------------------------------
+
+
+def test_ndcg_binary_relevance_matches_hand_computation() -> None:
+    # relevant d1 at rank 1 and d3 at rank 3: DCG = 1/log2(2) + 1/log2(4) = 1.5
+    # ideal: both at ranks 1 and 2: 1 + 1/log2(3)
+    assert ndcg_at(["d1", "d2", "d3"], {"d1": 1, "d3": 1}) == pytest.approx(
+        1.5 / (1 + 1 / math.log2(3))
+    )
+    assert ndcg_at(["d1", "d3"], {"d1": 1, "d3": 1}) == pytest.approx(1.0)
+
+
+def test_ndcg_graded_relevance_uses_linear_gains() -> None:
+    # d6 (gain 1) first, d5 (gain 2) second: DCG = 1 + 2/log2(3); ideal = 2 + 1/log2(3)
+    expected = (1 + 2 / math.log2(3)) / (2 + 1 / math.log2(3))
+    assert ndcg_at(["d6", "d5"], {"d5": 2, "d6": 1}) == pytest.approx(expected)
+    assert expected == pytest.approx(0.8597, abs=1e-4)
+
+
+def test_ndcg_ignores_hits_beyond_the_cut_and_zero_judgments() -> None:
+    ranking = [f"x{i}" for i in range(10)] + ["d9"]
+    assert ndcg_at(ranking, {"d9": 1}) == 0.0
+    assert ndcg_at(["d0"], {"d0": 0, "d1": 1}) == 0.0
+    assert (
+        ndcg_at(["d0"], {"d0": 0}) == 0.0
+    )  # nothing relevant: defined as 0, never a division error
+
+
+def test_recall_and_mrr_match_hand_computation() -> None:
+    ranking = ["a", "b", "c", "d"]
+    relevant = {"c": 1, "d": 1, "z": 1}
+    assert recall_at(ranking, relevant, 3) == pytest.approx(1 / 3)
+    assert recall_at(ranking, relevant, 100) == pytest.approx(2 / 3)
+    assert mrr_at(ranking, relevant, 10) == pytest.approx(1 / 3)
+    assert mrr_at(ranking, relevant, 2) == 0.0
+
+
+def test_score_rankings_averages_over_judged_queries_only() -> None:
+    qrels = {"q1": {"d1": 1, "d3": 1}, "q2": {"d9": 1}, "q3": {"d1": 0}}
+    rankings = {"q1": ["d1", "d2", "d3"], "q2": ["d1"], "q3": ["d1"]}
+    scores = score_rankings(rankings, qrels)
+    q1_ndcg = 1.5 / (1 + 1 / math.log2(3))
+    assert scores == pytest.approx(
+        {"ndcg_at_10": q1_ndcg / 2, "recall_at_10": 0.5, "recall_at_100": 0.5, "mrr_at_10": 0.5}
+    )
+
+
+def test_percentile_interpolates() -> None:
+    assert percentile([4.0, 1.0, 3.0, 2.0], 50) == pytest.approx(2.5)
+    assert percentile([1.0, 2.0, 3.0, 4.0, 5.0], 95) == pytest.approx(4.8)
+    assert percentile([], 50) == 0.0
+
+
+# -- BEIR files ------------------------------------------------------------------------------
+
+DOCS = [
+    {
+        "_id": "d1",
+        "title": "Volcanoes of Iceland",
+        "text": "Eruptions at Eyjafjallajokull grounded flights across Europe in 2010.",
+    },
+    {
+        "_id": "d2",
+        "title": "Sourdough baking",
+        "text": "A starter of flour and water ferments for days before the bread rises.",
+    },
+    {
+        "_id": "d3",
+        "title": "Chess openings",
+        "text": "The Sicilian Defence answers 1.e4 with c5 and leads to sharp positions.",
+    },
+    {
+        "_id": "d4",
+        "title": "Coral reefs",
+        "text": "Warm oceans bleach coral: the algae that feed the reef leave when water heats up.",
+    },
+    {
+        "_id": "d5",
+        "title": "Tax law",
+        "text": "Capital gains on shares held longer than a year are taxed at a lower rate.",
+    },
+    {
+        "_id": "d/6",
+        "title": "Marathon training",
+        "text": "Runners build weekly mileage slowly and taper before race day.",
+    },
+]
+QUERIES = [
+    {"_id": "q1", "text": "volcanic ash cancelled European flights"},
+    {"_id": "q2", "text": "how do you make bread with a fermented starter"},
+    {"_id": "q3", "text": "why do coral reefs turn white when the sea warms"},
+    {"_id": "q4", "text": "getting ready for a long-distance footrace"},
+    {"_id": "q5", "text": "a query nobody judged"},
+]
+QRELS = "query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\nq3\td4\t2\nq4\td/6\t1\n"
+
+
+def write_beir(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "corpus.jsonl").write_text("\n".join(json.dumps(d) for d in DOCS) + "\n")
+    (folder / "queries.jsonl").write_text("\n".join(json.dumps(q) for q in QUERIES) + "\n")
+    (folder / "qrels.tsv").write_text(QRELS)
+    return folder
+
+
+def test_load_beir_reads_the_three_files(tmp_path: Path) -> None:
+    data = load_beir_folder(write_beir(tmp_path / "tiny"))
+    assert data.name == "tiny"
+    assert data.corpus["d3"] == ("Chess openings", DOCS[2]["text"])
+    assert data.queries["q2"] == QUERIES[1]["text"]
+    assert data.qrels["q3"] == {"d4": 2}
+    assert data.judged_queries() == ["q1", "q2", "q3", "q4"]
+
+
+def test_load_beir_accepts_a_qrels_file_without_header(tmp_path: Path) -> None:
+    folder = write_beir(tmp_path / "tiny")
+    (folder / "qrels.tsv").write_text("q1\td1\t1\n")
+    data = load_beir(folder / "corpus.jsonl", folder / "queries.jsonl", folder / "qrels.tsv")
+    assert data.qrels == {"q1": {"d1": 1}}
+
+
+@pytest.mark.parametrize(
+    ("broken", "content", "message"),
+    [
+        ("corpus.jsonl", "{not json\n", "is not JSON"),
+        ("corpus.jsonl", '{"title": "no id"}\n', 'has no "id"'),
+        ("qrels.tsv", "query-id\tcorpus-id\tscore\nq1 d1 1\n", "separated by tabs"),
+        ("qrels.tsv", "q1\td1\thigh\n", "not a number"),
+        ("qrels.tsv", "q9\td1\t1\n", "Check that the ids match"),
+    ],
+)
+def test_bad_beir_files_raise_one_clear_error(
+    tmp_path: Path, broken: str, content: str, message: str
+) -> None:
+    folder = write_beir(tmp_path / "tiny")
+    (folder / broken).write_text(content)
+    with pytest.raises(EvalDataError, match=message):
+        load_beir_folder(folder)
+
+
+def test_missing_file_raises_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(EvalDataError, match="Cannot read"):
+        load_beir_folder(tmp_path / "absent")
+
+
+def test_markdown_escape_renders_back_verbatim() -> None:
+    from coverage_search.markdown_text import markdown_to_text
+
+    text = (
+        "# not a heading * [link](x) _under_ <b>tag</b> &amp; `code` 1. item | a | b | ~~s~~ \\ end"
+    )
+    assert markdown_to_text(markdown_escape(text)).text == text
+
+
+def test_write_corpus_writes_markdown_with_title_front_matter(tmp_path: Path) -> None:
+    data = load_beir_folder(write_beir(tmp_path / "tiny"))
+    names = write_corpus(data, tmp_path / "corpus")
+    assert sorted(names.values()) == sorted(d["_id"] for d in DOCS)
+    assert names["d_6.md"] == "d/6"
+    first = (tmp_path / "corpus" / "d1.md").read_text()
+    assert first.startswith("---\ntitle: Volcanoes of Iceland\n---\n\n")
+    # unchanged files keep their bytes and mtime, so an incremental build sees no change
+    before = (tmp_path / "corpus" / "d1.md").stat().st_mtime_ns
+    time.sleep(0.01)
+    write_corpus(data, tmp_path / "corpus")
+    assert (tmp_path / "corpus" / "d1.md").stat().st_mtime_ns == before
+
+
+def test_eval_report_to_dict_is_json_ready() -> None:
+    from coverage_search.evaluation import ModeMetrics
+
+    metrics = ModeMetrics("hybrid", 2, 0.5, 0.5, 1.0, 0.5, 10.0, 20.0)
+    report = EvalReport("tiny", 3, 4, 2, 1.5, (metrics,), {"alpha": "0.5"})
+    data = json.loads(json.dumps(report.to_dict()))
+    assert data["modes"][0] == {
+        "mode": "hybrid",
+        "queries": 2,
+        "ndcg_at_10": 0.5,
+        "recall_at_10": 0.5,
+        "recall_at_100": 1.0,
+        "mrr_at_10": 0.5,
+        "p50_ms": 10.0,
+        "p95_ms": 20.0,
+    }
+    assert report.mode("hybrid") is metrics
+
+
+# -- end to end, with the real build, model, SQLite and FAISS --------------------------------
+
+
+def test_evaluate_tiny_collection_end_to_end(tmp_path: Path) -> None:
+    data = load_beir_folder(write_beir(tmp_path / "tiny"))
+    report = evaluate(data, progress=False)
+    assert (report.dataset, report.documents, report.queries) == ("tiny", 6, 4)
+    assert [m.mode for m in report.modes] == ["keyword", "semantic", "hybrid"]
+    # Every query names its topic in other words; the model must rank the right document first.
+    assert report.mode("semantic").mrr_at_10 == pytest.approx(1.0)
+    assert report.mode("hybrid").ndcg_at_10 == pytest.approx(1.0)
+    assert report.mode("hybrid").recall_at_100 == pytest.approx(1.0)
+    # q4 shares no word with its document: keyword search cannot find it.
+    assert 0 < report.mode("keyword").ndcg_at_10 < 1.0
+    assert all(m.p95_ms >= m.p50_ms > 0 for m in report.modes)
+
+
+def test_evaluate_rejects_unknown_mode(tmp_path: Path) -> None:
+    data = BeirData("x", {"d": ("t", "text")}, {"q": "text"}, {"q": {"d": 1}})
+    with pytest.raises(EvalDataError, match="Unknown mode fuzzy"):
+        evaluate(data, modes=["fuzzy"], progress=False)
+
+
+@pytest.mark.eval
+@pytest.mark.slow
+def test_time1963_reaches_the_quality_floor(tmp_path: Path) -> None:
+    folder = SHARED_EVAL / "time1963"
+    if not folder.is_dir():
+        pytest.skip(f"{folder} is absent (the shared evaluation data is not on this machine)")
+    report = evaluate(load_beir_folder(folder), modes=["hybrid"], progress=False)
+    assert report.queries == 42
+    # Whole-document MiniLM + min-max fusion scored 0.767 on all 83 queries; BM25 alone 0.697.
+    assert report.mode("hybrid").ndcg_at_10 > 0.72
