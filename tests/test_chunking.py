@@ -264,7 +264,7 @@ def test_settings_are_recorded_and_checked() -> None:
         "target_tokens": 160,
         "overlap_sentences": 1,
         "context": "title+heading",
-        "version": 1,
+        "version": 2,
     }
     for bad in ({"target_tokens": 0}, {"overlap_sentences": -1}, {"context": "everything"}):
         with pytest.raises(ValueError):

@@ -295,3 +295,39 @@ def test_front_matter_outlet_default_comes_from_url(tmp_path: Path, build_index)
     )
     index = CoverageIndex.open(build_index(corpus))
     assert index.search("Claude models", k=1)[0].outlet == "fortune.com"
+
+
+def test_pdf_and_html_documents_are_searchable_with_page_and_url_links(
+    tmp_path: Path, build_index
+) -> None:
+    from pdfutil import write_minimal_pdf
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_minimal_pdf(
+        corpus / "report.pdf",
+        ["Quarterly report on cloud revenue.", "Anthropic signed a compute deal with Google."],
+        info={"Title": "Compute report", "Author": "Analyst Desk"},
+    )
+    (corpus / "report.pdf.yml").write_text("url: https://example.com/report.pdf\noutlet: Reuters\n")
+    (corpus / "page.html").write_text(
+        "<html><head><title>OpenAI restructures</title>"
+        '<link rel="canonical" href="https://techcrunch.example/openai-restructure">'
+        '<meta property="og:site_name" content="TechCrunch">'
+        '<meta property="article:published_time" content="2026-03-04"></head>'
+        "<body><nav>Home | About</nav><article><h1>OpenAI restructures</h1>"
+        "<p>OpenAI announced a new public benefit corporation structure for its for-profit arm, "
+        "keeping the nonprofit board in control of the company's mission.</p></article>"
+        "</body></html>",
+        encoding="utf-8",
+    )
+    index = CoverageIndex.open(build_index(corpus))
+    pdf_hit = index.search("Anthropic compute deal with Google", k=1)[0]
+    assert pdf_hit.doc_id == "report.pdf" and pdf_hit.page == 2
+    assert pdf_hit.link == "https://example.com/report.pdf#page=2"
+    assert pdf_hit.outlet == "Reuters" and pdf_hit.author == "Analyst Desk"
+    html_hit = index.search("public benefit corporation nonprofit board", k=1)[0]
+    assert html_hit.doc_id == "page.html" and html_hit.outlet == "TechCrunch"
+    assert html_hit.published == "2026-03-04"
+    assert html_hit.link.startswith("https://techcrunch.example/openai-restructure#:~:text=")
+    assert "Home | About" not in html_hit.text

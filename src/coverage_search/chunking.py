@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
@@ -18,7 +19,7 @@ __all__ = [
 ]
 
 # Bump when the way passages are cut changes, so an index knows its passages are stale.
-CHUNKER_VERSION = 1
+CHUNKER_VERSION = 2
 CONTEXTS = ("title+heading", "heading", "none")
 
 _PREFIX_SHARE = 4  # the context prefix may use at most 1/4 of the model's window
@@ -101,6 +102,21 @@ def _sections(doc: Document) -> list[_Section]:
             ha, hb = strip_span(text, offset, line_end)
             if ha < hb:
                 out.append(_Section(name, path[:-1], ha, hb, True))
+    return _split_at_pages(doc, out) if doc.page_starts else out
+
+
+def _split_at_pages(doc: Document, sections: list[_Section]) -> list[_Section]:
+    """Cut sections at PDF page breaks, so each passage sits on one page and `#page=N` is exact."""
+    out: list[_Section] = []
+    for sec in sections:
+        if sec.heading_only:
+            out.append(sec)
+            continue
+        cuts = [p for p in doc.page_starts if sec.start < p < sec.end]
+        for a, b in itertools.pairwise([sec.start, *cuts, sec.end]):
+            body_start, body_end = strip_span(doc.text, a, b)
+            if body_start < body_end:
+                out.append(_Section(sec.heading, sec.path, a, b, False))
     return out
 
 
