@@ -61,3 +61,7 @@ class UploadError(CoverageSearchError):
 
 class EvalDataError(CoverageSearchError):
     """An evaluation collection (BEIR corpus, queries or qrels file) is missing or malformed."""
+
+
+class DocumentNotFoundError(CoverageSearchError):
+    """`remove` was given a doc id, path or URL that names no file in the corpus."""
