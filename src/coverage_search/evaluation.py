@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 MODES = ("keyword", "semantic", "hybrid")
 DEPTH = 100  # documents ranked per query: enough for Recall@100
+TOP = 10  # what nDCG@10, Recall@10 and MRR@10 look at
 
 # CommonMark lets a backslash escape any ASCII punctuation, so escaped text renders verbatim.
 _MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
@@ -276,14 +277,20 @@ def rank_documents(
     depth: int = DEPTH,
     **search_options: Any,
 ) -> list[str]:
-    """BEIR ids of the best `depth` documents for `query`; a document scores as its best passage."""
-    hits = index.search(query, k=depth, mode=mode, per_document=1, **search_options)
+    """BEIR ids of the best `depth` documents for `query`; a document scores as its best passage.
+
+    The top 10 come from a k=10 search, the rest from a k=`depth` one: hybrid fusion normalizes
+    over a candidate pool that grows with k, so this measures the top 10 a user actually gets.
+    Story grouping is off: every document is judged on its own.
+    """
+    options = {"per_document": 1, "group_stories": False, **search_options}
     ranking: list[str] = []
-    for hit in hits:
-        beir_id = names.get(hit.doc_id)
-        if beir_id is not None and beir_id not in ranking:
-            ranking.append(beir_id)
-    return ranking
+    for k in (TOP, depth) if depth > TOP else (depth,):
+        for hit in index.search(query, k=k, mode=mode, **options):
+            beir_id = names.get(hit.doc_id)
+            if beir_id is not None and beir_id not in ranking:
+                ranking.append(beir_id)
+    return ranking[:depth]
 
 
 def run_queries(
