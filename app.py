@@ -38,7 +38,7 @@ EXAMPLES = (
     "What did Anthropic say about tokenized shares?",
     "What is Anthropic's Responsible Scaling Policy?",
 )
-MODE_LABELS = {"hybrid": "Hybrid", "semantic": "Semantic", "keyword": "Keyword"}
+MODE_LABELS = {"hybrid": "Hybrid (recommended)", "semantic": "Semantic", "keyword": "Keyword"}
 UPLOAD_TYPES = ["md", "markdown", "txt", "html", "htm", "pdf"]
 
 # -- safe rendering ---------------------------------------------------------------------------
@@ -100,6 +100,10 @@ def answer_md(answer: Answer) -> str:
     )
 
 
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 # -- engine (cached once per process, shared by every session) --------------------------------
 
 
@@ -126,23 +130,28 @@ def run_build(where: st.delta_generator.DeltaGenerator) -> BuildReport | None:
         return None
     bar.empty()
     open_index.clear()
+    if notice := skipped_notice(report):
+        st.session_state["build_notice"] = notice
     return report
 
 
 def skipped_notice(report: BuildReport) -> str | None:
+    """One line naming the corpus files that could not be read, if any."""
     problems = [s for s in report.skipped if s.error]
     if not problems:
         return None
-    return "Not indexed: " + "; ".join(f"{s.path} ({s.reason})" for s in problems)
+    return "Not indexed: " + "; ".join(f"{text_md(s.path)} ({text_md(s.reason)})" for s in problems)
 
 
 # -- sidebar ------------------------------------------------------------------------------------
 
+Box = st.delta_generator.DeltaGenerator
 
-def add_coverage() -> None:
+
+def add_coverage(box: Box) -> None:
     """Upload a file into corpus/, index it incrementally, make it searchable now."""
-    with st.sidebar.form("upload", clear_on_submit=True):
-        st.markdown("**Add coverage**")
+    with box.form("upload", clear_on_submit=True):
+        st.markdown("**Add coverage**")  # into the corpus folder, then indexed
         upload = st.file_uploader(
             "Markdown, text, HTML or PDF", type=UPLOAD_TYPES, key="upload_file"
         )
@@ -150,28 +159,33 @@ def add_coverage() -> None:
     if not submitted:
         return
     if upload is None:
-        st.sidebar.warning("Choose a file first.")
+        box.warning("Choose a file first.")
         return
     try:
         stored = store_upload(CORPUS_DIR, upload.name, upload.getvalue())
     except UploadError as exc:
-        st.sidebar.error(str(exc))
+        box.error(str(exc))
         return
     if stored.existing:
-        st.sidebar.info(f"{stored.doc_id} is already in the corpus; nothing changed.")
+        box.info(f"{text_md(stored.doc_id)} is already in the corpus; nothing changed.")
         return
-    report = run_build(st.sidebar)
-    if report is None:
+    report = run_build(box)
+    rejected = report is not None and any(s.path == stored.doc_id for s in report.skipped)
+    if report is None or rejected:
         stored.path.unlink(missing_ok=True)  # the index did not take it: leave corpus/ as it was
+        if rejected:
+            box.error(f"{text_md(upload.name)} could not be indexed; nothing was added.")
+            run_build(box)
         return
-    st.sidebar.success(
-        f"Added {stored.doc_id}: {report.embedded} new passages embedded; searchable now."
+    box.success(
+        f"Added {text_md(stored.doc_id)} ({plural(report.embedded, 'new passage')}); "
+        "searchable now."
     )
 
 
-def index_facts(stats: IndexStats) -> None:
+def index_facts(box: Box, stats: IndexStats) -> None:
     earliest, latest = stats.earliest or "?", stats.latest or "?"
-    with st.sidebar.expander("Index facts"):
+    with box.expander("Index facts"):
         st.markdown(
             f"- **{stats.documents}** documents, **{stats.passages}** passages\n"
             f"- **{len(stats.outlets)}** outlets\n"
@@ -180,9 +194,11 @@ def index_facts(stats: IndexStats) -> None:
             f"- built {text_md(stats.built_at[:19].replace('T', ' '))}, "
             f"{stats.index_bytes / 1e6:.1f} MB"
         )
-        if st.button("Update from corpus/", help="Index what was added or changed in corpus/") \
-                and run_build(st.sidebar) is not None:
-            st.rerun()
+        if st.button("Update from corpus/", key="update",
+                     help="Index what was added or changed in the corpus folder"):
+            report = run_build(box)
+            if report is not None:
+                st.rerun()
 
 
 def _bound(value: str | None) -> date | None:
@@ -190,6 +206,10 @@ def _bound(value: str | None) -> date | None:
         return date.fromisoformat(value[:10]) if value else None
     except ValueError:
         return None
+
+
+def _one_date(value: object) -> date | None:
+    return value if isinstance(value, date) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,26 +223,21 @@ class Options:
     until: date | None
 
 
-def search_options(stats: IndexStats) -> Options:
-    """Mode, k and filters from the sidebar."""
-    st.sidebar.header("Search")
-    mode = st.sidebar.radio(
-        "Mode", MODES, format_func=lambda m: MODE_LABELS.get(m, m), horizontal=True, key="mode"
+def search_options(box: Box, stats: IndexStats) -> Options:
+    """Mode, k and filters from the sidebar (dates bounded by what the index holds)."""
+    box.header("Search")
+    mode = box.selectbox(
+        "Mode", MODES, format_func=lambda m: MODE_LABELS.get(m, m), key="mode",
+        help="Hybrid fuses meaning (semantic) and exact words (keyword).",
     )
-    k = st.sidebar.slider("Passages", 1, 20, 5, key="k")
-    outlets = st.sidebar.multiselect("Outlets", stats.outlets, key="outlets", placeholder="All")
+    k = box.slider("Passages", 1, 20, 5, key="k")
+    outlets = box.multiselect("Outlets", stats.outlets, key="outlets", placeholder="All outlets")
     low, high = _bound(stats.earliest), _bound(stats.latest)
-    since = st.sidebar.date_input(
-        "Published since", value=None, min_value=low, max_value=high, key="since"
-    )
-    until = st.sidebar.date_input(
-        "Published until", value=None, min_value=low, max_value=high, key="until"
-    )
-    return Options(mode, k, outlets, _one_date(since), _one_date(until))
-
-
-def _one_date(value: object) -> date | None:
-    return value if isinstance(value, date) else None
+    since = box.date_input("Published since", value=None, min_value=low, max_value=high,
+                           key="since")
+    until = box.date_input("Published until", value=None, min_value=low, max_value=high,
+                           key="until")
+    return Options(str(mode or "hybrid"), k, outlets, _one_date(since), _one_date(until))
 
 
 # -- results ------------------------------------------------------------------------------------
@@ -252,7 +267,7 @@ def show_hit(index: CoverageIndex, number: int, hit: SearchHit, quoted: Sequence
         if web_url(hit.link):
             st.markdown(link_md("Open source ↗", hit.link))
         else:
-            st.caption(f"Source file: {text_md(hit.link)}")
+            st.caption(f"Source file in the corpus: {text_md(hit.doc_id)}")
         with st.expander("Show surrounding text"):
             before, passage, after = index.passage_context(hit)
             st.markdown(
@@ -292,51 +307,63 @@ def show_answer(index: CoverageIndex, answer: Answer) -> None:
         show_hit(index, number, hit, quoted)
 
 
-def set_question(question: str) -> None:
-    st.session_state["question"] = question
+def use_example() -> None:
+    """Put the picked example into the question box (and ask it), then clear the pick."""
+    example = st.session_state.get("example")
+    if example:
+        st.session_state["question"] = example
+    st.session_state["example"] = None
+
+
+def question_box() -> str:
+    with st.form("ask", border=False):
+        left, right = st.columns([6, 1], vertical_alignment="bottom")
+        question = left.text_input(
+            "Question", key="question", placeholder="Ask about the coverage…",
+            label_visibility="collapsed",
+        )
+        right.form_submit_button("Ask", type="primary", key="ask", use_container_width=True)
+    st.pills("Examples", EXAMPLES, key="example", on_change=use_example,
+             label_visibility="collapsed")
+    return str(question or "")
 
 
 # -- page ----------------------------------------------------------------------------------------
+
+
+def no_index(exc: CoverageSearchError) -> None:
+    """Explain why there is nothing to search and offer to build it."""
+    if isinstance(exc, NoIndexError):
+        st.info(
+            f"There is no index at {text_md(str(INDEX_DIR))} yet. "
+            f"Build it from the files in {text_md(str(CORPUS_DIR))} to start asking."
+        )
+    else:
+        st.error(text_md(str(exc)))
+    if st.button("Build the index", type="primary", key="build") and run_build(st.container()):
+        st.rerun()
 
 
 def main() -> None:
     st.set_page_config(page_title="Coverage search", page_icon="🔎", layout="centered")
     st.title("Coverage search")
     st.caption("Ask the news coverage of the AI industry. Answers quote the sources verbatim.")
-
-    add_coverage()
+    # Sidebar slots in display order; the upload is handled first so a new file is searchable
+    # in this very run.
+    settings_box, facts_box, upload_box = (st.sidebar.container() for _ in range(3))
+    add_coverage(upload_box)
+    if notice := st.session_state.pop("build_notice", None):
+        st.warning(notice)
     try:
         index = open_index(str(INDEX_DIR))
-    except NoIndexError:
-        st.info(
-            f"There is no index at {text_md(str(INDEX_DIR))} yet. "
-            f"Build it from {text_md(str(CORPUS_DIR))} to start asking."
-        )
-        if st.button("Build the index", type="primary", key="build") and run_build(st.container()):
-            st.rerun()
-        st.stop()
     except CoverageSearchError as exc:
-        st.error(str(exc))
-        if st.button("Rebuild the index", type="primary", key="build") \
-                and run_build(st.container()):
-            st.rerun()
+        no_index(exc)
         st.stop()
 
     stats = index.stats()
-    options = search_options(stats)
-    index_facts(stats)
-
-    with st.form("ask", border=False):
-        question = st.text_input(
-            "Question", key="question", placeholder="Ask about the coverage…",
-            label_visibility="collapsed",
-        )
-        st.form_submit_button("Ask", type="primary", key="ask")
-    cols = st.columns(len(EXAMPLES))
-    for i, (col, example) in enumerate(zip(cols, EXAMPLES, strict=True)):
-        col.button(example, key=f"example-{i}", on_click=set_question, args=(example,),
-                   use_container_width=True)
-
+    options = search_options(settings_box, stats)
+    index_facts(facts_box, stats)
+    question = question_box()
     if not question.strip():
         st.info("Type a question above, or pick one of the examples.")
         st.stop()
@@ -346,10 +373,10 @@ def main() -> None:
             since=options.since, until=options.until,
         )
     except QueryError as exc:
-        st.warning(str(exc))
+        st.warning(text_md(str(exc)))
         st.stop()
     except CoverageSearchError as exc:
-        st.error(str(exc))
+        st.error(text_md(str(exc)))
         st.stop()
     show_answer(index, answer)
 

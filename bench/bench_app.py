@@ -19,7 +19,7 @@ from pathlib import Path
 from machine import REPO, print_machine, save, table
 
 from coverage_search import CoverageIndex, NoIndexError
-from coverage_search.answer import answer_from_hits
+from coverage_search.answer import answer_from_hits, clear_sentence_cache
 
 QUESTIONS = [
     "Why did Dario Amodei leave OpenAI?",
@@ -66,31 +66,40 @@ def main() -> None:
             index = CoverageIndex.open(Path(tmp) / "index")
         stats = index.stats()
         index.answer("warm up the model and the caches")
-        search_ms, answer_ms, total_ms = [], [], []
+        search_ms, fresh_ms, cached_ms = [], [], []
         for i in range(args.runs):
             question = QUESTIONS[i % len(QUESTIONS)] + ("" if i < len(QUESTIONS) else f" ({i})")
             t0 = time.perf_counter()
             hits = index.search(question, k=5)
             t1 = time.perf_counter()
+            clear_sentence_cache()  # as if these passages had never been shown before
             answer_from_hits(question, hits, index.embedder)
             t2 = time.perf_counter()
+            answer_from_hits(question, hits, index.embedder)  # their sentences now cached
+            t3 = time.perf_counter()
             search_ms.append((t1 - t0) * 1000)
-            answer_ms.append((t2 - t1) * 1000)
-            total_ms.append((t2 - t0) * 1000)
+            fresh_ms.append((t2 - t1) * 1000)
+            cached_ms.append((t3 - t2) * 1000)
+    steps = (
+        ("search (k=5)", search_ms),
+        ("answer from hits, sentences new", fresh_ms),
+        ("answer from hits, sentences cached", cached_ms),
+        ("ask, new sentences", [a + b for a, b in zip(search_ms, fresh_ms, strict=True)]),
+        ("ask, cached sentences", [a + b for a, b in zip(search_ms, cached_ms, strict=True)]),
+    )
     rows = [
         [name, f"{percentile(v, 0.5):.0f}", f"{percentile(v, 0.95):.0f}",
          f"{statistics.mean(v):.0f}"]
-        for name, v in (("search (k=5)", search_ms), ("answer from hits", answer_ms),
-                        ("ask, total", total_ms))
+        for name, v in steps
     ]
     md = (f"Warm `CoverageIndex.answer` latency, {args.runs} different questions, "
           f"{stats.documents} documents / {stats.passages} passages; "
-          f"{info['nproc']} cores, {info['cpu']}.\n\n"
+          f"{info['nproc']} cores, {info['cpu']}, load {info['load_1min_at_start']}.\n\n"
           + table(["step", "p50 ms", "p95 ms", "mean ms"], rows))
     print(md)
     save("bench_app", {"documents": stats.documents, "passages": stats.passages,
-                       "runs": args.runs, "search_ms": search_ms, "answer_ms": answer_ms,
-                       "total_ms": total_ms}, md)
+                       "runs": args.runs, "search_ms": search_ms, "answer_new_ms": fresh_ms,
+                       "answer_cached_ms": cached_ms}, md)
 
 
 if __name__ == "__main__":
