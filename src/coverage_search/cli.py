@@ -129,6 +129,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_search)
 
     p = verbs.add_parser(
+        "ask",
+        help="answer a question with verbatim, cited sentences from the coverage",
+        description="Search, then quote the 2-4 sentences of the best passages that answer the "
+        "question, each marked [n] for source n in the list below it. Nothing is generated: "
+        "when no sentence is close enough, it says so.",
+        epilog='example:\n  coverage-search ask "Why did Dario Amodei leave OpenAI?" --json',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("question", help="a question in plain words")
+    _filter_options(p)
+    _common(p)
+    _model_option(p)
+    p.set_defaults(run=cmd_ask)
+
+    p = verbs.add_parser(
         "stats",
         help="what is in the index",
         epilog="example:\n  coverage-search stats --json",
@@ -235,6 +250,30 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(f"No passages match.{hint}")
     else:
         print("\n\n".join(_format_hit(h, explain=args.explain) for h in hits))
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    index = CoverageIndex.open(args.index, model=args.model)
+    answer = index.answer(
+        args.question,
+        k=args.k,
+        mode=args.mode,
+        outlets=args.outlet,
+        since=args.since,
+        until=args.until,
+        language=args.language,
+    )
+    if args.json:
+        _emit(answer.to_dict())
+        return 0
+    print(textwrap.fill(answer.text, width=96) if answer.found else answer.message)
+    if answer.hits:
+        print("\nSources:")
+    for number, hit in enumerate(answer.hits, start=1):
+        where = ", ".join(x for x in (hit.outlet, (hit.published or "")[:10]) if x)
+        print(f"[{number}] {hit.title}" + (f" — {where}" if where else ""))
+        print(f"    {hit.link}")
     return 0
 
 
