@@ -117,3 +117,27 @@ def test_untitled_plain_file_without_url_links_to_its_corpus_file(
     assert answer.found
     assert "memo.txt" in answer.sentences[0].link
     assert not answer.sentences[0].link.startswith(("http:", "https:", "javascript:"))
+
+
+def test_cli_ask_prints_the_answer_then_numbered_sources(
+    seed_index: CoverageIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from coverage_search.cli import main
+
+    index_dir = str(seed_index.index_dir)
+    question = "What is Anthropic's Responsible Scaling Policy?"
+    assert main(["ask", question, "--index", index_dir]) == 0
+    out = capsys.readouterr().out
+    answer, sources = out.split("\nSources:\n")
+    assert "Responsible Scaling Policy" in answer and "[1]" in answer
+    assert sources.startswith("[1] Dario Amodei’s OpenAI Exit")
+    assert "WindowsForum, 2026-06-16" in sources and "#:~:text=" in sources
+
+    assert main(["ask", "Best pizza in Naples", "--index", index_dir, "-k", "2", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["found"] is False and data["message"] == NOT_FOUND and len(data["hits"]) == 2
+
+    assert main(["ask", "   ", "--index", index_dir]) == 2
+    assert "Type a question" in capsys.readouterr().err
