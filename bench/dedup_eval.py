@@ -113,6 +113,16 @@ def copy_edited(title: str, body: str, rng: random.Random, others: list[str]) ->
     return title, " ".join(w for w in words if rng.random() > 0.03)
 
 
+def trimmed_tenth(title: str, body: str, rng: random.Random, others: list[str]) -> tuple[str, str]:
+    parts = sentences(body)
+    return title, " ".join(parts[: max(2, round(len(parts) * 0.1))])
+
+
+def heavily_edited(title: str, body: str, rng: random.Random, others: list[str]) -> tuple[str, str]:
+    words = body.split()
+    return title, " ".join(w for w in words if rng.random() > 0.12)
+
+
 def syndicated(title: str, body: str, rng: random.Random, others: list[str]) -> tuple[str, str]:
     title, body = reheadlined(title, body, rng, others)
     title, body = trimmed(title, body, rng, others)
@@ -127,6 +137,11 @@ EDITS: dict[str, Edit] = {
     "boilerplate added": boilerplate,
     "copy-edited (3% words cut)": copy_edited,
     "all at once (syndicated)": syndicated,
+}
+# Past what the detector is built for: shown to mark the limits, left out of precision/recall.
+STRESS: dict[str, Edit] = {
+    "stress: trimmed to a tenth": trimmed_tenth,
+    "stress: 12% of words cut": heavily_edited,
 }
 
 
@@ -183,7 +198,7 @@ def main() -> int:
             pool.append(document(doc, title, body, "2000-01-01"))
         first_lines = [texts[d][0] or texts[d][1] for d in members]
         # One edited copy per base, so no pair is found only through a third document.
-        kinds = list(EDITS.items())
+        kinds = list(EDITS.items()) + list(STRESS.items())
         for k, base in enumerate(bases):
             title, body = texts[base]
             name, edit = kinds[k % len(kinds)]
@@ -214,6 +229,8 @@ def main() -> int:
     for name, pairs in labeled.items():
         same = sum(story[a] == story[b] for a, b in pairs)
         print(f"| {name:<28} | {len(pairs):>5} | {same:>10} | {same / len(pairs):>6.3f} |")
+        if name in STRESS:
+            continue
         if name in positives:
             tp, fn = tp + same, fn + len(pairs) - same
         else:

@@ -171,3 +171,57 @@ def test_atom_and_rss_entries_parse() -> None:
         "2026-06-17",
         "Ann",
     )
+
+
+# -- the whole flow, through the command line, with the real model ----------------------------
+
+
+def test_subscribe_update_search_with_syndicated_copies_folded(
+    site: Site, tmp_path: Path, embedder: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from coverage_search.cli import main
+
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    where = ["--corpus", str(corpus), "--index", str(index), "--quiet"]
+    rss_url, atom_url = site.url("/feeds/rss.xml"), site.url("/feeds/atom.xml")
+    code = main(["add", "--feed", rss_url, "--feed", atom_url, *where])
+    out, err = capsys.readouterr()
+    assert code == 1  # the Atom feed links one missing page
+    assert f"failed {site.url('/partner/missing.html')}: HTTP 404: Not Found" in err
+    assert out.count("added ") == 3 and "Indexed 3 documents" in out
+
+    assert (
+        main(["search", "Why did Dario Amodei leave OpenAI?", "--json", "--index", str(index)]) == 0
+    )
+    hits = json.loads(capsys.readouterr().out)
+    top = hits[0]
+    assert top["doc_id"] == "wire-service-why-dario-amodei-left-openai.md"  # earliest copy
+    assert [(c["outlet"], c["url"]) for c in top["also_in"]] == [
+        ("Partner Daily", site.url("/partner/amodei-copy.html"))
+    ]
+    assert all(
+        h["doc_id"] != "partner-daily-inside-the-split-that-created-anthropic.md" for h in hits
+    )
+
+    assert main(["feeds", "--corpus", str(corpus), "--json"]) == 0
+    feeds = json.loads(capsys.readouterr().out)
+    assert [f["url"] for f in feeds] == [rss_url, atom_url]
+
+    before = article_hits(site)
+    site.routes["/partner/missing.html"] = site.routes["/news/spanish.html"]
+    assert main(["update", *where]) == 0
+    out, _ = capsys.readouterr()
+    assert "feed Wire Service: AI: not modified" in out and "added el-diario" in out
+    assert article_hits(site) == before + 1  # only the entry that failed before
+    assert main(["update", *where]) == 0
+    assert "Nothing new to index." in capsys.readouterr().out
+
+    copy = "partner-daily-inside-the-split-that-created-anthropic.md"
+    assert main(["remove", copy, *where]) == 0
+    assert f"removed {copy}" in capsys.readouterr().out
+    assert (
+        main(["search", "Why did Dario Amodei leave OpenAI?", "--json", "--index", str(index)]) == 0
+    )
+    assert json.loads(capsys.readouterr().out)[0]["also_in"] == []
+    assert main(["remove", copy, *where]) == 1
+    assert "No document" in capsys.readouterr().err

@@ -9,9 +9,9 @@ import pytest
 import yaml
 
 from coverage_search.catalog import canonical_url, split_front_matter
-from coverage_search.errors import DocumentNotFoundError, FetchError
+from coverage_search.errors import FetchError
 from coverage_search.fetch import USER_AGENT, Fetcher, decode_body
-from coverage_search.ingest import add_sources, article_from_html, remove_document
+from coverage_search.ingest import add_sources, article_from_html, remove_documents
 from http_fixture import Site, news_site, serve
 
 FAST = Fetcher(timeout=0.5, max_bytes=1024 * 1024, max_redirects=5)
@@ -258,16 +258,23 @@ def test_same_title_different_text_gets_a_unique_file_name(site: Site, tmp_path:
 def test_remove_by_doc_id_url_or_path(site: Site, tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     report = add_sources(
-        [site.url("/news/amodei.html"), site.url("/news/funding.html"), site.url("/no-type")],
+        [
+            site.url("/news/amodei.html"),
+            site.url("/news/funding.html"),
+            site.url("/news/spanish.html"),
+        ],
         corpus_dir=corpus,
         fetcher=FAST,
     )
-    first, second = (a.doc_id for a in report.added)
-    assert remove_document(first, corpus_dir=corpus) == first
-    assert remove_document(site.url("/news/funding.html?utm_source=x"), corpus_dir=corpus) == second
+    first, second, third = (a.doc_id for a in report.added)
+    removed = remove_documents(
+        [first, site.url("/news/funding.html?utm_source=x"), str(corpus / third), "nope.md"],
+        corpus_dir=corpus,
+    )
+    assert removed.removed == (first, second, third)
+    assert [f.source for f in removed.failed] == ["nope.md"]
+    assert "No document" in removed.failed[0].reason and not removed.ok
     assert corpus_files(corpus) == [".coverage-search.lock"]
-    with pytest.raises(DocumentNotFoundError, match="No document"):
-        remove_document(first, corpus_dir=corpus)
 
 
 def test_front_matter_is_valid_yaml_even_with_quotes_and_colons(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from .errors import (  # noqa: E402
     BuildLockedError,
     CorpusError,
     CoverageSearchError,
+    DocumentNotFoundError,
     FetchError,
     IndexCorruptError,
     IndexMismatchError,
@@ -15,7 +16,9 @@ from .errors import (  # noqa: E402
     SourceError,
     UploadError,
 )
+from .feeds import Feed, FeedCheck, list_feeds
 from .index import CoverageIndex  # noqa: E402
+from .ingest import AddedItem, AddReport, FailedItem, RemoveReport
 from .records import (  # noqa: E402
     Answer,
     BuildReport,
@@ -33,6 +36,8 @@ from .uploads import StoredUpload, store_upload  # noqa: E402
 
 __all__ = [
     "MODES",
+    "AddReport",
+    "AddedItem",
     "Answer",
     "BuildLockedError",
     "BuildReport",
@@ -41,6 +46,10 @@ __all__ = [
     "CoverageIndex",
     "CoverageSearchError",
     "Document",
+    "DocumentNotFoundError",
+    "FailedItem",
+    "Feed",
+    "FeedCheck",
     "FetchError",
     "IndexCorruptError",
     "IndexMismatchError",
@@ -49,6 +58,7 @@ __all__ = [
     "NoIndexError",
     "QueryError",
     "RelatedLink",
+    "RemoveReport",
     "RetrieverHit",
     "SearchHit",
     "SearchSettings",
@@ -58,5 +68,6 @@ __all__ = [
     "StoryCopy",
     "UploadError",
     "__version__",
+    "list_feeds",
     "store_upload",
 ]

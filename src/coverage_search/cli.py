@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -13,12 +14,15 @@ from typing import Any
 
 from . import (
     MODES,
+    AddReport,
     BuildReport,
     CoverageIndex,
     CoverageSearchError,
     QueryError,
+    RemoveReport,
     SearchHit,
     __version__,
+    list_feeds,
 )
 
 EXAMPLES = """\
@@ -28,6 +32,8 @@ examples:
   coverage-search search "tokenized pre-IPO shares" --outlet WindowsForum \\
       --since 2026-01-01 -k 3 --json
   coverage-search stats
+  coverage-search add https://example.com/story.html --feed https://example.com/ai/rss.xml
+  coverage-search update
 """
 
 
@@ -151,7 +157,180 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(p)
     p.set_defaults(run=cmd_stats)
+    _add_coverage_verbs(verbs)
     return parser
+
+
+def _add_coverage_verbs(verbs: Any) -> None:
+    """add, feeds, update, remove: bring coverage into corpus/ and keep the index in step."""
+
+    def index_options(p: argparse.ArgumentParser) -> None:
+        _corpus_option(p)
+        _common(p)
+        _model_option(p)
+        p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    p = verbs.add_parser(
+        "add",
+        help="save article URLs, files or feeds into corpus/, then update the index",
+        description="Fetch each URL (or copy each file) into corpus/ as Markdown with front "
+        "matter, subscribe to each --feed and fetch its entries, then index what is new. "
+        "Items already in the corpus (same URL or text) are skipped and reported.",
+        epilog="examples:\n  coverage-search add https://www.axios.com/2026/06/16/anthropic "
+        "notes/interview.md\n  coverage-search add --feed https://techcrunch.com/category/"
+        "artificial-intelligence/feed/",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("sources", nargs="*", metavar="URL|FILE", help="article URLs or local files")
+    p.add_argument(
+        "--feed", action="append", default=[], metavar="URL", help="subscribe to an RSS/Atom feed"
+    )
+    p.add_argument(
+        "--timeout", type=float, default=20.0, metavar="S", help="seconds per request (default: 20)"
+    )
+    index_options(p)
+    p.set_defaults(run=cmd_add)
+
+    p = verbs.add_parser(
+        "update",
+        help="fetch what is new in every subscribed feed, then update the index",
+        epilog="example (daily, from cron):\n  coverage-search update --quiet",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--timeout", type=float, default=20.0, metavar="S", help="seconds per request (default: 20)"
+    )
+    index_options(p)
+    p.set_defaults(run=cmd_update)
+
+    p = verbs.add_parser(
+        "feeds",
+        help="list the subscribed feeds",
+        epilog="example:\n  coverage-search feeds --json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _corpus_option(p)
+    p.add_argument("--json", action="store_true", help="print JSON for machines instead of text")
+    p.set_defaults(run=cmd_feeds)
+
+    p = verbs.add_parser(
+        "remove",
+        help="delete documents from corpus/ and the index",
+        description="Delete each document, named by doc id (its path in corpus/), file path "
+        "or URL, then rebuild the index without it.",
+        epilog="example:\n  coverage-search remove wire-service-why-dario-amodei-left-openai.md",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("documents", nargs="+", metavar="DOC", help="doc id, file path or URL")
+    index_options(p)
+    p.set_defaults(run=cmd_remove)
+
+
+def _fetcher(args: argparse.Namespace) -> Any:
+    from .fetch import Fetcher
+
+    if args.timeout <= 0:
+        raise QueryError("--timeout must be a positive number of seconds.")
+    return Fetcher(timeout=args.timeout)
+
+
+def _print_build(report: BuildReport | None, index: Path) -> None:
+    if report is None:
+        print("Nothing new to index.")
+    elif not report.changed:
+        print(f"Index is up to date: {report.documents} documents, {report.passages} passages.")
+    else:
+        _report_skipped(report)
+        print(
+            f"Indexed {report.documents} documents into {report.passages} passages "
+            f"(embedded {report.embedded}, removed {report.removed}) → {index}"
+        )
+
+
+def _print_added(report: AddReport, args: argparse.Namespace) -> int:
+    if args.json:
+        _emit(report.to_dict())
+        return 1 if report.failed else 0
+    for item in report.added:
+        where = ", ".join(x for x in (item.outlet, item.published) if x)
+        print(f"added {item.doc_id}" + (f" ({where})" if where else ""))
+    for item in report.duplicates:
+        print(f"already in the corpus ({item.duplicate_of}): {item.source} → {item.doc_id}")
+    for check in report.feeds:
+        name = check.title or check.url
+        if check.not_modified:
+            print(f"feed {name}: not modified")
+        elif check.ok or check.entries:
+            print(f"feed {name}: {check.entries} entries, {check.new} new, {check.added} added")
+    for failed in report.failed:
+        status = f"HTTP {failed.status}: " if failed.status else ""
+        print(f"failed {failed.source}: {status}{failed.reason}", file=sys.stderr)
+    _print_build(report.build, args.index)
+    return 1 if report.failed else 0
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    if not args.sources and not args.feed:
+        raise QueryError("Give at least one URL, file or --feed URL to add.")
+    report = CoverageIndex.add(
+        args.sources,
+        corpus_dir=args.corpus,
+        index_dir=args.index,
+        feeds=args.feed,
+        model=args.model,
+        progress=not (args.quiet or args.json),
+        fetcher=_fetcher(args),
+    )
+    return _print_added(report, args)
+
+
+def cmd_update(args: argparse.Namespace) -> int:
+    report = CoverageIndex.update(
+        corpus_dir=args.corpus,
+        index_dir=args.index,
+        model=args.model,
+        progress=not (args.quiet or args.json),
+        fetcher=_fetcher(args),
+    )
+    if not report.feeds and not args.json:
+        print("No feeds subscribed. Add one: coverage-search add --feed URL")
+    return _print_added(report, args)
+
+
+def cmd_feeds(args: argparse.Namespace) -> int:
+    feeds = list_feeds(args.corpus)
+    if args.json:
+        _emit([dataclasses.asdict(f) for f in feeds])
+        return 0
+    if not feeds:
+        print("No feeds subscribed. Add one: coverage-search add --feed URL")
+    for feed in feeds:
+        checked = f"checked {feed.checked_at}" if feed.checked_at else "never checked"
+        print(f"{feed.title or '(untitled)'} — {feed.url}")
+        print(f"   {feed.seen} entries seen, {checked}")
+        if feed.last_error:
+            print(f"   last problem: {feed.last_error}")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    report: RemoveReport = CoverageIndex.remove(
+        args.documents,
+        corpus_dir=args.corpus,
+        index_dir=args.index,
+        model=args.model,
+        progress=not (args.quiet or args.json),
+    )
+    if args.json:
+        _emit(report.to_dict())
+        return 1 if report.failed else 0
+    for doc_id in report.removed:
+        print(f"removed {doc_id}")
+    for failed in report.failed:
+        print(f"failed {failed.source}: {failed.reason}", file=sys.stderr)
+    if report.removed:
+        _print_build(report.build, args.index)
+    return 1 if report.failed else 0
 
 
 def _emit(data: Any) -> None:

@@ -197,6 +197,11 @@ class FeedStore:
         replace_file(self.path, text.encode("utf-8"))
 
 
+def list_feeds(corpus_dir: str | Path) -> list[Feed]:
+    """The feeds this corpus is subscribed to."""
+    return FeedStore(Path(corpus_dir)).feeds()
+
+
 def parse_feed(body: bytes, content_type: str, *, url: str) -> tuple[str | None, list[FeedEntry]]:
     """(title, entries) of RSS/Atom bytes; FetchError when they are not a readable feed."""
     import feedparser

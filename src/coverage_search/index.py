@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from datetime import date
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from .builder import ProgressFn
     from .chunking import ChunkSettings
     from .embedding import Embedder
+    from .fetch import Fetcher
+    from .ingest import AddReport, RemoveReport
     from .records import Answer
     from .store import PassageRow, Store
     from .vectors import VectorIndex
@@ -111,6 +114,79 @@ class CoverageIndex:
             on_progress=on_progress,
             force=force,
         )
+
+    # -- adding and removing coverage (ingest.py does the work) ------------------------------
+
+    @classmethod
+    def add(
+        cls,
+        sources: Sequence[str],
+        *,
+        corpus_dir: str | Path,
+        index_dir: str | Path,
+        feeds: Sequence[str] = (),
+        model: str | None = None,
+        progress: bool = True,
+        fetcher: Fetcher | None = None,
+    ) -> AddReport:
+        """Save URLs, files and feed entries into corpus/ (subscribing to the feeds), then build."""
+        from .ingest import add_sources, refresh_index
+
+        report = add_sources(sources, corpus_dir=corpus_dir, feeds=feeds, fetcher=fetcher)
+        build = refresh_index(
+            bool(report.added),
+            corpus_dir=corpus_dir,
+            index_dir=index_dir,
+            model=model,
+            progress=progress,
+        )
+        return dataclasses.replace(report, build=build)
+
+    @classmethod
+    def update(
+        cls,
+        *,
+        corpus_dir: str | Path,
+        index_dir: str | Path,
+        model: str | None = None,
+        progress: bool = True,
+        fetcher: Fetcher | None = None,
+    ) -> AddReport:
+        """Fetch what is new in every subscribed feed into corpus/, then build."""
+        from .ingest import refresh_index, update_feeds
+
+        report = update_feeds(corpus_dir=corpus_dir, fetcher=fetcher)
+        build = refresh_index(
+            bool(report.added),
+            corpus_dir=corpus_dir,
+            index_dir=index_dir,
+            model=model,
+            progress=progress,
+        )
+        return dataclasses.replace(report, build=build)
+
+    @classmethod
+    def remove(
+        cls,
+        documents: Sequence[str],
+        *,
+        corpus_dir: str | Path,
+        index_dir: str | Path,
+        model: str | None = None,
+        progress: bool = True,
+    ) -> RemoveReport:
+        """Delete documents (by doc id, path or URL) from corpus/, then build without them."""
+        from .ingest import refresh_index, remove_documents
+
+        report = remove_documents(documents, corpus_dir=corpus_dir)
+        build = refresh_index(
+            bool(report.removed),
+            corpus_dir=corpus_dir,
+            index_dir=index_dir,
+            model=model,
+            progress=progress,
+        )
+        return dataclasses.replace(report, build=build)
 
     @classmethod
     def open(

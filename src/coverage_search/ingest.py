@@ -380,16 +380,66 @@ def _refresh(
     return checks
 
 
-def remove_document(ref: str, *, corpus_dir: str | Path) -> str:
-    """Delete one corpus file named by doc id, file path or URL; returns its doc id."""
+@dataclass(frozen=True, slots=True)
+class RemoveReport:
+    """What `remove` did: the doc ids deleted from corpus/, what was not found, the rebuild."""
+
+    removed: tuple[str, ...] = ()
+    failed: tuple[FailedItem, ...] = ()
+    build: BuildReport | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when every document asked for was removed."""
+        return not self.failed
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {
+            "removed": list(self.removed),
+            "failed": [asdict(f) for f in self.failed],
+            "build": self.build.to_dict() if self.build else None,
+        }
+
+
+def remove_documents(refs: Sequence[str], *, corpus_dir: str | Path) -> RemoveReport:
+    """Delete corpus files named by doc id, path or URL; unknown ones are reported, not fatal."""
     corpus = Path(corpus_dir)
+    removed: list[str] = []
+    failed: list[FailedItem] = []
     with corpus_lock(corpus):
-        doc_id = resolve_document(ref, corpus)
-        path = corpus / doc_id
-        path.unlink()
-        for sidecar in (path.with_name(path.name + s) for s in (".yml", ".yaml")):
-            sidecar.unlink(missing_ok=True)
-    return doc_id
+        for ref in refs:
+            try:
+                doc_id = resolve_document(ref, corpus)
+                path = corpus / doc_id
+                path.unlink()
+            except CoverageSearchError as exc:
+                failed.append(FailedItem(ref, str(exc)))
+                continue
+            except OSError as exc:
+                failed.append(FailedItem(ref, f"cannot delete it ({exc.strerror or exc})"))
+                continue
+            for sidecar in (path.with_name(path.name + s) for s in (".yml", ".yaml")):
+                sidecar.unlink(missing_ok=True)  # a PDF's metadata goes with it
+            removed.append(doc_id)
+    return RemoveReport(tuple(removed), tuple(failed))
+
+
+def refresh_index(
+    changed: bool,
+    *,
+    corpus_dir: str | Path,
+    index_dir: str | Path,
+    model: str | None = None,
+    progress: bool = True,
+) -> BuildReport | None:
+    """Run the incremental build when the corpus changed or there is no index yet."""
+    from . import layout
+    from .index import CoverageIndex
+
+    if not changed and layout.live_build(Path(index_dir)) is not None:
+        return None
+    return CoverageIndex.build(corpus_dir, index_dir, model=model, progress=progress)
 
 
 def resolve_document(ref: str, corpus: Path) -> str:
