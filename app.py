@@ -39,6 +39,7 @@ EXAMPLES = (
     "What is Anthropic's Responsible Scaling Policy?",
 )
 MODE_LABELS = {"hybrid": "Hybrid (recommended)", "semantic": "Semantic", "keyword": "Keyword"}
+CONTEXT_CHARS = 600  # of document text shown on each side of a passage
 UPLOAD_TYPES = ["md", "markdown", "txt", "html", "htm", "pdf"]
 
 # -- safe rendering ---------------------------------------------------------------------------
@@ -90,6 +91,13 @@ def highlighted_md(text: str, sentences: Sequence[str]) -> str:
         pos = end
     out.append(text_md(text[pos:]))
     return "".join(out)
+
+
+def context_md(before: str, passage: str, after: str) -> str:
+    """The passage in bold between the text around it; … where the document goes on."""
+    lead = ("…" if len(before) >= CONTEXT_CHARS else "") + text_md(before.lstrip())
+    tail = text_md(after.rstrip()) + ("…" if len(after) >= CONTEXT_CHARS else "")
+    return f"{lead} **{text_md(passage.strip())}** {tail}".strip()
 
 
 def answer_md(answer: Answer) -> str:
@@ -269,10 +277,7 @@ def show_hit(index: CoverageIndex, number: int, hit: SearchHit, quoted: Sequence
         else:
             st.caption(f"Source file in the corpus: {text_md(hit.doc_id)}")
         with st.expander("Show surrounding text"):
-            before, passage, after = index.passage_context(hit)
-            st.markdown(
-                f"…{text_md(before)} **{text_md(passage)}** {text_md(after)}…"
-            )
+            st.markdown(context_md(*index.passage_context(hit, chars=CONTEXT_CHARS)))
         if hit.also_in:
             copies = [
                 link_md(text_md(c.outlet or c.title), c.url)

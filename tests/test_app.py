@@ -191,3 +191,33 @@ def test_hostile_document_is_rendered_as_text(
         assert raw not in page, raw
     links = re.findall(r"\]\(([^)]*)\)", page)
     assert links and all(link.startswith(("https://", "http://")) for link in links)
+
+
+def test_syndicated_copies_show_as_also_in_and_context_expands(
+    tmp_path: Path, build_index, start_app  # type: ignore[no-untyped-def]
+) -> None:
+    corpus = tmp_path / "corpus"
+    story = (
+        "Anthropic told investors that tokenized pre-IPO shares sold on crypto exchanges are "
+        "void under its transfer restrictions. The company said no transfer of its stock was "
+        "ever approved for any token issuer, and warned buyers that such tokens convey no "
+        "ownership. Traders on Solana had bought synthetic exposure to the startup's valuation "
+        "for weeks before the warning, and prices of the tokens fell sharply afterwards.\n"
+    )
+    write_doc(corpus, "wire.md", "# Anthropic voids tokens\n\n" + story,
+              title="Anthropic voids tokens", outlet="Wire Service",
+              url="https://wire.example.com/tokens", published="2026-06-10")
+    write_doc(corpus, "copy.md", "# Tokens void, Anthropic says\n\n" + story,
+              title="Tokens void, Anthropic says", outlet="Daily Copy",
+              url="https://daily.example.net/anthropic-tokens", published="2026-06-11")
+    at = start_app(corpus, build_index(corpus))
+    ask(at, "Are tokenized Anthropic shares void?")
+
+    assert len(card_titles(at)) == 1  # one story, shown once
+    page = markdown(at)
+    also = next(m.value for m in at.markdown if m.value.startswith("Also in: "))
+    assert re.search(r"\[(Wire Service|Daily Copy)\]\(https://(wire|daily)\.example", also)
+    context = html.unescape(" ".join(m.value for m in at.expander[0].markdown))
+    # The heading before the passage, no "…" (the document starts there), the passage in bold.
+    assert " ".join(context.split()).startswith("Anthropic voids tokens **Anthropic told investors")
+    assert "Traders on Solana" in html.unescape(page)
