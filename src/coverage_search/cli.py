@@ -307,7 +307,8 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     for feed in feeds:
         checked = f"checked {feed.checked_at}" if feed.checked_at else "never checked"
         print(f"{feed.title or '(untitled)'} — {feed.url}")
-        print(f"   {feed.seen} entries seen, {checked}")
+        entries = "entry" if feed.seen == 1 else "entries"
+        print(f"   {feed.seen} {entries} seen, {checked}")
         if feed.last_error:
             print(f"   last problem: {feed.last_error}")
     return 0
