@@ -62,7 +62,10 @@ def web_url(url: str | None) -> str | None:
     """The URL, made safe for a Markdown link, if it is http(s); None for anything else."""
     if not url:
         return None
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:  # e.g. an unbalanced "[" in the host
+        return None
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None
     # Percent-encode whatever could end the Markdown link target or inject markup.
@@ -97,7 +100,9 @@ def context_md(before: str, passage: str, after: str) -> str:
     """The passage in bold between the text around it; … where the document goes on."""
     lead = ("…" if len(before) >= CONTEXT_CHARS else "") + text_md(before.lstrip())
     tail = text_md(after.rstrip()) + ("…" if len(after) >= CONTEXT_CHARS else "")
-    return f"{lead} **{text_md(passage.strip())}** {tail}".strip()
+    # Markdown bold cannot span paragraphs: embolden each paragraph of the passage on its own.
+    bold = "\n\n".join(f"**{p.strip()}**" for p in text_md(passage.strip()).split("\n\n"))
+    return f"{lead} {bold} {tail}".strip()
 
 
 def answer_md(answer: Answer) -> str:
@@ -134,7 +139,7 @@ def run_build(where: st.delta_generator.DeltaGenerator) -> BuildReport | None:
         report = CoverageIndex.build(CORPUS_DIR, INDEX_DIR, progress=False, on_progress=on_progress)
     except CoverageSearchError as exc:
         bar.empty()
-        where.error(str(exc))
+        where.error(text_md(str(exc)))
         return None
     bar.empty()
     open_index.clear()
@@ -172,7 +177,7 @@ def add_coverage(box: Box) -> None:
     try:
         stored = store_upload(CORPUS_DIR, upload.name, upload.getvalue())
     except UploadError as exc:
-        box.error(str(exc))
+        box.error(text_md(str(exc)))
         return
     if stored.existing:
         box.info(f"{text_md(stored.doc_id)} is already in the corpus; nothing changed.")

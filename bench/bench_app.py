@@ -1,10 +1,13 @@
 """Warm latency of a question in the app: `CoverageIndex.answer` (search + sentence scoring).
 
     PYTHONPATH=src .venv/bin/python bench/bench_app.py [--index index] [--corpus corpus] [--runs 20]
+        [--torch-threads 1]
 
 Opens the index once (as the app does with st.cache_resource), warms it with one question, then
 times `--runs` answers to different questions (so the query-vector cache never helps), split into
-search and answer-building time. Builds a throwaway index from --corpus when --index has none.
+search and answer-building time, with the sentence-vector cache emptied and then filled. CPU
+time is printed too: on a shared machine wall time swells with the load, CPU time does not.
+Builds a throwaway index from --corpus when --index has none.
 Results: bench/results/bench_app.json/.md.
 """
 
@@ -55,7 +58,13 @@ def main() -> None:
     parser.add_argument("--index", type=Path, default=REPO / "index")
     parser.add_argument("--corpus", type=Path, default=REPO / "corpus")
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--torch-threads", type=int, default=0,
+                        help="torch intra-op threads (default: torch's own choice, one per core)")
     args = parser.parse_args()
+    if args.torch_threads:
+        import torch
+
+        torch.set_num_threads(args.torch_threads)
     info = print_machine()
     with tempfile.TemporaryDirectory() as tmp:
         try:
@@ -66,26 +75,28 @@ def main() -> None:
             index = CoverageIndex.open(Path(tmp) / "index")
         stats = index.stats()
         index.answer("warm up the model and the caches")
-        search_ms, fresh_ms, cached_ms = [], [], []
+        search_ms, fresh_ms, cached_ms, cpu_ms = [], [], [], []
         for i in range(args.runs):
             question = QUESTIONS[i % len(QUESTIONS)] + ("" if i < len(QUESTIONS) else f" ({i})")
-            t0 = time.perf_counter()
+            c0, t0 = time.process_time(), time.perf_counter()
             hits = index.search(question, k=5)
             t1 = time.perf_counter()
             clear_sentence_cache()  # as if these passages had never been shown before
             answer_from_hits(question, hits, index.embedder)
-            t2 = time.perf_counter()
+            t2, c2 = time.perf_counter(), time.process_time()
             answer_from_hits(question, hits, index.embedder)  # their sentences now cached
             t3 = time.perf_counter()
             search_ms.append((t1 - t0) * 1000)
             fresh_ms.append((t2 - t1) * 1000)
             cached_ms.append((t3 - t2) * 1000)
+            cpu_ms.append((c2 - c0) * 1000)
     steps = (
         ("search (k=5)", search_ms),
         ("answer from hits, sentences new", fresh_ms),
         ("answer from hits, sentences cached", cached_ms),
         ("ask, new sentences", [a + b for a, b in zip(search_ms, fresh_ms, strict=True)]),
         ("ask, cached sentences", [a + b for a, b in zip(search_ms, cached_ms, strict=True)]),
+        ("ask, new sentences: CPU time (all threads)", cpu_ms),
     )
     rows = [
         [name, f"{percentile(v, 0.5):.0f}", f"{percentile(v, 0.95):.0f}",
@@ -94,12 +105,15 @@ def main() -> None:
     ]
     md = (f"Warm `CoverageIndex.answer` latency, {args.runs} different questions, "
           f"{stats.documents} documents / {stats.passages} passages; "
-          f"{info['nproc']} cores, {info['cpu']}, load {info['load_1min_at_start']}.\n\n"
+          f"{info['nproc']} cores, {info['cpu']}, load {info['load_1min_at_start']}, "
+          f"torch threads {args.torch_threads or 'default'}.\n\n"
           + table(["step", "p50 ms", "p95 ms", "mean ms"], rows))
     print(md)
-    save("bench_app", {"documents": stats.documents, "passages": stats.passages,
-                       "runs": args.runs, "search_ms": search_ms, "answer_new_ms": fresh_ms,
-                       "answer_cached_ms": cached_ms}, md)
+    name = f"bench_app_threads{args.torch_threads}" if args.torch_threads else "bench_app"
+    save(name, {"torch_threads": args.torch_threads or None, "documents": stats.documents,
+                "passages": stats.passages, "runs": args.runs, "search_ms": search_ms,
+                "answer_new_ms": fresh_ms, "answer_cached_ms": cached_ms, "ask_new_cpu_ms": cpu_ms},
+         md)
 
 
 if __name__ == "__main__":
