@@ -238,13 +238,56 @@ def test_evaluate_rejects_unknown_mode(tmp_path: Path) -> None:
         evaluate(data, modes=["fuzzy"], progress=False)
 
 
+def test_cli_eval_prints_json_for_one_mode(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from coverage_search.cli import main
+
+    folder = write_beir(tmp_path / "tiny")
+    args = [
+        "eval",
+        "--corpus",
+        str(folder / "corpus.jsonl"),
+        "--queries",
+        str(folder / "queries.jsonl"),
+    ]
+    code = main([*args, "--qrels", str(folder / "qrels.tsv"), "--mode", "hybrid", "--json"])
+    out, _ = capsys.readouterr()
+    assert code == 0
+    data = json.loads(out)
+    assert [m["mode"] for m in data["modes"]] == ["hybrid"]
+    assert data["modes"][0]["ndcg_at_10"] == pytest.approx(1.0)
+    assert (data["documents"], data["queries"]) == (6, 4)
+
+
+def test_cli_eval_table_and_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from coverage_search.cli import main
+
+    folder = write_beir(tmp_path / "tiny")
+    files = ["--corpus", str(folder / "corpus.jsonl"), "--queries", str(folder / "queries.jsonl")]
+    assert main(["eval", *files, "--qrels", str(folder / "qrels.tsv"), "--quiet"]) == 0
+    out, _ = capsys.readouterr()
+    lines = out.splitlines()
+    assert lines[0].startswith("tiny: 6 documents, 6 passages, 4 judged queries")
+    assert [line.split()[0] for line in lines[2:]] == ["keyword", "semantic", "hybrid"]
+    assert main(["eval", *files, "--qrels", str(folder / "missing.tsv")]) == 1
+    _, err = capsys.readouterr()
+    assert err.startswith("coverage-search: Cannot read") and len(err.strip().splitlines()) == 1
+
+
 @pytest.mark.eval
 @pytest.mark.slow
-def test_time1963_reaches_the_quality_floor(tmp_path: Path) -> None:
+@pytest.mark.timeout(900)
+def test_time1963_reaches_the_quality_floor(pytestconfig: pytest.Config, tmp_path: Path) -> None:
     folder = SHARED_EVAL / "time1963"
     if not folder.is_dir():
         pytest.skip(f"{folder} is absent (the shared evaluation data is not on this machine)")
-    report = evaluate(load_beir_folder(folder), modes=["hybrid"], progress=False)
+    # The first run embeds ~2,800 passages (1.5-6 min on 2 cores); the index is kept in pytest's
+    # cache so later runs embed nothing and take seconds.
+    cache = pytestconfig.cache
+    index = cache.mkdir("time1963-index") if cache is not None else tmp_path / "index"
+    data = load_beir_folder(folder)
+    report = evaluate(data, modes=["hybrid"], index_dir=index, progress=False)
     assert report.queries == 42
     # Whole-document MiniLM + min-max fusion scored 0.767 on all 83 queries; BM25 alone 0.697.
     assert report.mode("hybrid").ndcg_at_10 > 0.72

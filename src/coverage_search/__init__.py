@@ -7,6 +7,7 @@ from .errors import (  # noqa: E402
     CorpusError,
     CoverageSearchError,
     DocumentNotFoundError,
+    EvalDataError,
     FetchError,
     IndexCorruptError,
     IndexMismatchError,
@@ -16,6 +17,7 @@ from .errors import (  # noqa: E402
     SourceError,
     UploadError,
 )
+from .evaluation import EvalReport, ModeMetrics, evaluate, load_beir
 from .feeds import Feed, FeedCheck, list_feeds
 from .index import CoverageIndex  # noqa: E402
 from .ingest import AddedItem, AddReport, FailedItem, RemoveReport
@@ -47,6 +49,8 @@ __all__ = [
     "CoverageSearchError",
     "Document",
     "DocumentNotFoundError",
+    "EvalDataError",
+    "EvalReport",
     "FailedItem",
     "Feed",
     "FeedCheck",
@@ -54,6 +58,7 @@ __all__ = [
     "IndexCorruptError",
     "IndexMismatchError",
     "IndexStats",
+    "ModeMetrics",
     "ModelError",
     "NoIndexError",
     "QueryError",
@@ -68,6 +73,8 @@ __all__ = [
     "StoryCopy",
     "UploadError",
     "__version__",
+    "evaluate",
     "list_feeds",
+    "load_beir",
     "store_upload",
 ]

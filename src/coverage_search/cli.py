@@ -22,7 +22,9 @@ from . import (
     RemoveReport,
     SearchHit,
     __version__,
+    evaluate,
     list_feeds,
+    load_beir,
 )
 
 EXAMPLES = """\
@@ -158,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.set_defaults(run=cmd_stats)
     _add_coverage_verbs(verbs)
+    _add_eval_verb(verbs)
     return parser
 
 
@@ -474,6 +477,67 @@ def cmd_stats(args: argparse.Namespace) -> int:
         ("index size", f"{stats.index_bytes / 1e6:.1f} MB in {stats.index_dir}"),
     ]
     print("\n".join(f"{name:>11}  {value}" for name, value in rows))
+    return 0
+
+
+def _add_eval_verb(verbs: Any) -> None:
+    """eval: search quality on a BEIR collection, every mode side by side (evaluation.py)."""
+    p = verbs.add_parser(
+        "eval",
+        help="measure search quality on a BEIR collection (nDCG@10, recall, MRR)",
+        description="Build a throwaway index of a BEIR corpus (written as Markdown files and "
+        "built like any corpus), run every judged query in each mode and score documents: a "
+        "document scores as its best passage.",
+        epilog="example:\n  coverage-search eval --corpus scifact/corpus.jsonl "
+        "--queries scifact/queries.jsonl \\\n      --qrels scifact/qrels.tsv --mode hybrid --json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--corpus", type=Path, required=True, metavar="C.jsonl", help="BEIR corpus")
+    p.add_argument("--queries", type=Path, required=True, metavar="Q.jsonl", help="BEIR queries")
+    p.add_argument(
+        "--qrels", type=Path, required=True, metavar="R.tsv", help="relevance judgments (TSV)"
+    )
+    p.add_argument(
+        "--mode",
+        action="append",
+        choices=MODES,
+        help="repeat for several (default: keyword, semantic and hybrid)",
+    )
+    p.add_argument(
+        "--keep-index",
+        type=Path,
+        metavar="DIR",
+        help="build into DIR and keep it: a rerun embeds nothing (default: a temporary folder)",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON for machines instead of text")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    _model_option(p)
+    p.set_defaults(run=cmd_eval)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    data = load_beir(args.corpus, args.queries, args.qrels)
+    modes = list(dict.fromkeys(args.mode or ["keyword", "semantic", "hybrid"]))
+    report = evaluate(
+        data,
+        modes=modes,
+        model=args.model,
+        index_dir=args.keep_index,
+        progress=not (args.quiet or args.json),
+    )
+    if args.json:
+        _emit(report.to_dict())
+        return 0
+    print(
+        f"{report.dataset}: {report.documents:,} documents, {report.passages:,} passages, "
+        f"{report.queries} judged queries; built in {report.build_seconds:.1f} s"
+    )
+    print(f"{'mode':<9} {'nDCG@10':>8} {'R@10':>7} {'R@100':>7} {'MRR@10':>7} {'p50 ms':>7}")
+    for m in report.modes:
+        print(
+            f"{m.mode:<9} {m.ndcg_at_10:>8.4f} {m.recall_at_10:>7.4f} {m.recall_at_100:>7.4f} "
+            f"{m.mrr_at_10:>7.4f} {m.p50_ms:>7.1f}"
+        )
     return 0
 
 

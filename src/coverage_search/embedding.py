@@ -159,6 +159,10 @@ class Embedder:
         return self._model
 
     def _load_model(self) -> Any:
+        if self.backend in ("onnx", "onnx-int8"):  # ONNX Runtime, exported once: onnx_backend.py
+            from .onnx_backend import OnnxEncoder
+
+            return OnnxEncoder(Path(self.location), backend=self.backend)
         try:
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as hf_logging

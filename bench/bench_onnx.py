@@ -1,0 +1,161 @@
+"""Embedding backends: torch vs ONNX Runtime fp32 vs ONNX Runtime dynamic int8 (per-channel).
+
+    .venv/bin/pip install onnxruntime onnx onnxscript      # the optional [onnx] extra
+    .venv/bin/python bench/bench_onnx.py [--passages 600] [--ndcg scifact]
+
+Throughput on real SciFact passages (default chunking, title context, as the build embeds
+them), cosine of each backend's vectors to torch fp32, and with --ndcg the document-level
+nDCG@10 of a whole index built with each backend (separate work folders, so no vector is
+shared between backends). Writes bench/results/onnx.json and onnx.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from typing import Any
+
+import numpy as np
+from machine import REPO, SHARED_EVAL, print_machine, save, table
+
+BACKENDS = ("torch", "onnx", "onnx-int8")
+
+
+def sample_passages(count: int) -> list[str]:
+    """Embedded texts of the first SciFact documents' passages, cut by the real chunker."""
+    from coverage_search.chunking import ChunkSettings, chunk_documents
+    from coverage_search.embedding import get_embedder
+    from coverage_search.records import Document
+
+    docs = []
+    with (SHARED_EVAL / "scifact" / "corpus.jsonl").open() as lines:
+        for line in lines:
+            row = json.loads(line)
+            docs.append(
+                Document(
+                    doc_id=row["_id" if "_id" in row else "id"],
+                    path="x",
+                    title=row["title"],
+                    text=row["text"],
+                    format="text",
+                    content_hash="x",
+                )
+            )
+            if len(docs) >= count:
+                break
+    passages = chunk_documents(docs, get_embedder(), ChunkSettings())
+    return [p.embed_text or p.text for p in passages][:count]
+
+
+def use_backend(backend: str) -> None:
+    """Make every build and open in this process embed with `backend` (bench-only switch)."""
+    import coverage_search.builder as builder
+    import coverage_search.embedding as embedding
+
+    original = embedding.__dict__.setdefault("_original_get_embedder", embedding.get_embedder)
+
+    def chosen(model: str | None = None, *, backend_: str = backend, **_: Any) -> Any:
+        return original(model, backend=backend_)
+
+    embedding.get_embedder = chosen
+    builder.get_embedder = chosen  # type: ignore[attr-defined]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--passages", type=int, default=600)
+    parser.add_argument("--ndcg", nargs="*", default=[], help="collections to score per backend")
+    args = parser.parse_args()
+    info = print_machine()
+    import sys
+
+    sys.path.insert(0, str(REPO / "src"))
+    from coverage_search.embedding import Embedder
+
+    texts = sample_passages(args.passages)
+    lengths = Embedder().count_tokens(texts)
+    print(f"{len(texts)} passages, mean {np.mean(lengths):.0f} word pieces", flush=True)
+    rows: list[dict[str, Any]] = []
+    reference: np.ndarray | None = None
+    for backend in BACKENDS:
+        start = time.perf_counter()
+        embedder = Embedder(backend=backend)
+        embedder.encode(texts[:8])  # load (and on first use export) the model
+        load = time.perf_counter() - start
+        start = time.perf_counter()
+        vectors = embedder.encode(texts)
+        seconds = time.perf_counter() - start
+        if reference is None:
+            reference = vectors
+        cos = (vectors * reference).sum(axis=1)
+        rows.append(
+            {
+                "backend": backend,
+                "load_s": load,
+                "passages_per_s": len(texts) / seconds,
+                "cosine_min": float(cos.min()),
+                "cosine_mean": float(cos.mean()),
+            }
+        )
+        print(
+            f"  {backend:<10} load {load:5.1f} s  {len(texts) / seconds:6.1f} passages/s  "
+            f"cosine to torch min {cos.min():.4f} mean {cos.mean():.4f}",
+            flush=True,
+        )
+    base = rows[0]["passages_per_s"]
+    for row in rows:
+        row["speedup"] = row["passages_per_s"] / base
+    quality: list[dict[str, Any]] = []
+    for name in args.ndcg:
+        from evalkit import prepare, rankings, scores
+
+        for backend in BACKENDS:
+            use_backend(backend)
+            prep = prepare(name, label=f"index-{backend}")
+            entry: dict[str, Any] = {
+                "dataset": name,
+                "backend": backend,
+                "build_s": prep.build_seconds,
+                "embedded": prep.embedded,
+            }
+            for mode in ("semantic", "hybrid"):
+                ids = prep.tune + prep.confirm
+                entry[mode] = scores(prep, rankings(prep, ids, mode=mode))["ndcg_at_10"]
+            quality.append(entry)
+            print(
+                f"  {name} {backend:<10} semantic {entry['semantic']:.4f} hybrid "
+                f"{entry['hybrid']:.4f} (build {prep.build_seconds:.0f} s)",
+                flush=True,
+            )
+            prep.index.close()
+    md = (
+        f"# Embedding backends (bundled all-MiniLM-L6-v2)\n\nMachine: {info['nproc']} cores, "
+        f"{info['cpu']}, {info['ram_gib']} GiB RAM; {len(texts)} SciFact passages, mean "
+        f"{np.mean(lengths):.0f} word pieces; {os.cpu_count()} threads.\n\n"
+    )
+    md += table(
+        ["backend", "passages/s", "speed-up", "cosine min", "cosine mean", "load s"],
+        [
+            [
+                r["backend"],
+                round(r["passages_per_s"], 1),
+                f"{r['speedup']:.2f}x",
+                f"{r['cosine_min']:.4f}",
+                f"{r['cosine_mean']:.4f}",
+                round(r["load_s"], 1),
+            ]
+            for r in rows
+        ],
+    )
+    if quality:
+        md += "\n\nnDCG@10, all judged queries:\n\n" + table(
+            ["dataset", "backend", "semantic", "hybrid"],
+            [[q["dataset"], q["backend"], q["semantic"], q["hybrid"]] for q in quality],
+        )
+    save("onnx", {"passages": len(texts), "rows": rows, "quality": quality}, md)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,233 @@
+"""ONNX Runtime encoder: the local model exported once to ONNX (fp32 or dynamic int8), then cached.
+
+Same pipeline as the sentence-transformers model it replaces (word pieces → transformer → mean
+pooling over real tokens → L2 normalization), without importing torch at query time. The export
+needs torch, onnx and onnxscript once; running needs only onnxruntime. sentence-transformers'
+own `backend="onnx"` needs optimum, which pins transformers below 5, so it is not used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib
+import io
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import ModelError
+
+BACKENDS = ("onnx", "onnx-int8")
+EXPORT_VERSION = 2  # bump when export or quantization changes, so stale cached files are not used
+_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+_EXPORT_LOCK = threading.Lock()
+
+
+def cache_root() -> Path:
+    """Where exported models live: $COVERAGE_SEARCH_CACHE or ~/.cache/coverage-search."""
+    base = os.environ.get("COVERAGE_SEARCH_CACHE") or Path.home() / ".cache" / "coverage-search"
+    return Path(base) / "onnx"
+
+
+def model_fingerprint(location: Path) -> str:
+    """A key that changes when the model's weights or configuration change."""
+    digest = hashlib.sha256(f"export-{EXPORT_VERSION}".encode())
+    for name in ("config.json", "tokenizer.json", "model.safetensors", "pytorch_model.bin"):
+        path = location / name
+        if path.is_file():
+            stat = path.stat()
+            digest.update(f"{name}:{stat.st_size}".encode())
+            with path.open("rb") as f:
+                digest.update(f.read(1 << 20))  # size + first MiB: cheap, and weights differ early
+    return digest.hexdigest()[:16]
+
+
+def onnx_file(location: Path, backend: str) -> Path:
+    """The ONNX file of `location`'s model for `backend`, exported (and quantized) on first use."""
+    if backend not in BACKENDS:
+        raise ModelError(
+            f"Unknown embedding backend {backend!r}: use torch, {', '.join(BACKENDS)}."
+        )
+    folder = cache_root() / model_fingerprint(location)
+    fp32 = folder / "model.onnx"
+    target = fp32 if backend == "onnx" else folder / "model-int8.onnx"
+    if target.is_file():
+        return target
+    with _EXPORT_LOCK:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not fp32.is_file():
+            _atomic(fp32, lambda tmp: export(location, tmp))
+        if backend == "onnx-int8" and not target.is_file():
+            _atomic(target, lambda tmp: quantize(fp32, tmp))
+    return target
+
+
+def _atomic(target: Path, write: Any) -> None:
+    """Write through a temporary file beside `target`: a killed export leaves nothing half-done."""
+    fd, name = tempfile.mkstemp(dir=target.parent, suffix=".onnx.tmp")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def export(location: Path, target: Path) -> None:
+    """Export the transformer of a local sentence-transformers folder to one ONNX file (fp32)."""
+    try:
+        import torch
+        from transformers import AutoModel
+    except ImportError as exc:  # pragma: no cover - install problem
+        raise ModelError("Exporting to ONNX needs torch and transformers installed.") from exc
+
+    class LastHiddenState(torch.nn.Module):
+        """The model with positional inputs and one output, as the exporter wants it."""
+
+        def __init__(self, model: Any) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            return self.model(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+
+    model = AutoModel.from_pretrained(str(location), attn_implementation="eager").eval()
+    # A padded sample: with an all-ones mask the traced graph would drop masking altogether.
+    sample = torch.tensor([[101, 7592, 2088, 2003, 2307, 102], [101, 7592, 102, 0, 0, 0]])
+    mask = (sample != 0).long()
+    batch, seq = torch.export.Dim("batch", max=4096), torch.export.Dim("sequence", max=4096)
+    try:
+        # The TorchScript exporter mis-traces transformers 5's attention masks; dynamo does not.
+        with contextlib.redirect_stdout(io.StringIO()), torch.no_grad():
+            torch.onnx.export(
+                LastHiddenState(model),
+                (sample, mask, torch.zeros_like(sample)),
+                str(target),
+                input_names=list(_INPUTS),
+                output_names=["last_hidden_state"],
+                dynamic_shapes={name: {0: batch, 1: seq} for name in _INPUTS},
+                dynamo=True,
+                external_data=False,
+                optimize=True,
+            )
+    except ImportError as exc:
+        raise ModelError(
+            "Exporting to ONNX needs onnx and onnxscript: pip install onnx onnxscript"
+        ) from exc
+
+
+def quantize(source: Path, target: Path) -> None:
+    """Dynamic int8 quantization of the weights of MatMul and Gemm (activations stay float)."""
+    try:
+        quantization = importlib.import_module("onnxruntime.quantization")  # optional dependency
+    except ImportError as exc:  # pragma: no cover - install problem
+        raise ModelError("The ONNX backend needs onnxruntime: pip install onnxruntime") from exc
+    # Per-channel scales keep cosine to fp32 at ~0.99 (per-tensor: ~0.92 on this model).
+    quantization.quantize_dynamic(
+        str(source),
+        str(target),
+        weight_type=quantization.QuantType.QInt8,
+        per_channel=True,
+        op_types_to_quantize=["MatMul", "Gemm"],
+    )
+
+
+class OnnxEncoder:
+    """Texts → unit float32 vectors with ONNX Runtime, as the sentence-transformers pipeline."""
+
+    def __init__(
+        self,
+        location: Path,
+        *,
+        backend: str,
+        max_seq_length: int | None = None,
+        threads: int | None = None,
+    ) -> None:
+        try:
+            ort = importlib.import_module("onnxruntime")  # optional dependency
+        except ImportError as exc:
+            raise ModelError("The ONNX backend needs onnxruntime: pip install onnxruntime") from exc
+        from tokenizers import Tokenizer
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or (os.cpu_count() or 1)
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.path = onnx_file(location, backend)
+        self._session = ort.InferenceSession(
+            str(self.path), options, providers=["CPUExecutionProvider"]
+        )
+        self._wanted = [i.name for i in self._session.get_inputs()]
+        tokenizer = Tokenizer.from_file(str(location / "tokenizer.json"))
+        pad_id = _pad_id(location)
+        self.max_seq_length = max_seq_length or _config_int(
+            location / "sentence_bert_config.json", "max_seq_length", 512
+        )
+        self._dimension = _config_int(
+            location / "1_Pooling" / "config.json", "word_embedding_dimension", 0
+        )
+        tokenizer.enable_truncation(max_length=self.max_seq_length)
+        tokenizer.enable_padding(pad_id=pad_id, pad_token="[PAD]")
+        self._tokenizer = tokenizer
+
+    def get_embedding_dimension(self) -> int:
+        """Vector size (as SentenceTransformer names it)."""
+        return self._dimension or int(self._session.get_outputs()[0].shape[-1])
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64, **_: Any) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text (batched by similar length).
+
+        Accepts and ignores SentenceTransformer.encode's other options (vectors are always
+        normalized numpy), so `Embedder` calls both the same way.
+        """
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        out = np.zeros((len(texts), 0), dtype=np.float32)
+        rows: list[np.ndarray] = []
+        for lo in range(0, len(order), batch_size):
+            chunk = [texts[i] for i in order[lo : lo + batch_size]]
+            encs = self._tokenizer.encode_batch(chunk, add_special_tokens=True)
+            ids = np.asarray([e.ids for e in encs], dtype=np.int64)
+            mask = np.asarray([e.attention_mask for e in encs], dtype=np.int64)
+            feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            hidden = self._session.run(None, {k: feeds[k] for k in self._wanted})[0]
+            weights = mask[..., None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+            rows.append(
+                pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+            )
+        if not rows:
+            return out
+        stacked = np.concatenate(rows).astype(np.float32)
+        result = np.empty_like(stacked)
+        result[np.asarray(order)] = stacked
+        return result
+
+
+def _pad_id(location: Path) -> int:
+    config = location / "tokenizer_config.json"
+    try:
+        pad = json.loads(config.read_text()).get("pad_token", "[PAD]")
+    except (OSError, ValueError):
+        return 0
+    vocab = location / "vocab.txt"
+    if isinstance(pad, str) and vocab.is_file():
+        for i, token in enumerate(vocab.read_text(encoding="utf-8").splitlines()):
+            if token == pad:
+                return i
+    return 0
+
+
+def _config_int(path: Path, key: str, default: int) -> int:
+    try:
+        return int(json.loads(path.read_text())[key])
+    except (OSError, ValueError, KeyError, TypeError):
+        return default
