@@ -120,12 +120,24 @@ def plural(n: int, noun: str) -> str:
 # -- engine (cached once per process, shared by every session) --------------------------------
 
 
-@st.cache_resource(show_spinner="Loading the index and the model…")
-def open_index(index_dir: str) -> CoverageIndex:
-    """The index and its model, loaded once; warm so the first question is fast too."""
+@st.cache_resource(show_spinner="Loading the index and the model…", max_entries=2)
+def open_index(index_dir: str, live_build: str) -> CoverageIndex:
+    """The index and its model, loaded once per live build; warm so the first question is fast.
+
+    `live_build` only keys the cache: when a build elsewhere (`coverage-search build` or
+    `update` from cron) switches the index, the next run reopens it; the model stays loaded.
+    """
     index = CoverageIndex.open(index_dir)
     index.embedder.encode_query("warm up")
     return index
+
+
+def live_build() -> str:
+    """The name of the live build (the index folder's CURRENT file), or "" when none."""
+    try:
+        return (INDEX_DIR / "CURRENT").read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
 
 
 def run_build(where: st.delta_generator.DeltaGenerator) -> BuildReport | None:
@@ -141,8 +153,7 @@ def run_build(where: st.delta_generator.DeltaGenerator) -> BuildReport | None:
         bar.empty()
         where.error(text_md(str(exc)))
         return None
-    bar.empty()
-    open_index.clear()
+    bar.empty()  # the new build has a new name in CURRENT, so open_index reopens it
     if notice := skipped_notice(report):
         st.session_state["build_notice"] = notice
     return report
@@ -365,7 +376,7 @@ def main() -> None:
     if notice := st.session_state.pop("build_notice", None):
         st.warning(notice)
     try:
-        index = open_index(str(INDEX_DIR))
+        index = open_index(str(INDEX_DIR), live_build())
     except CoverageSearchError as exc:
         no_index(exc)
         st.stop()

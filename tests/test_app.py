@@ -221,3 +221,18 @@ def test_syndicated_copies_show_as_also_in_and_context_expands(
     # The heading before the passage, no "…" (the document starts there), the passage in bold.
     assert " ".join(context.split()).startswith("Anthropic voids tokens **Anthropic told investors")
     assert "Traders on Solana" in html.unescape(page)
+
+
+def test_a_build_made_elsewhere_is_picked_up_on_the_next_run(
+    small_corpus: Path, build_index, start_app  # type: ignore[no-untyped-def]
+) -> None:
+    index = build_index(small_corpus)
+    at = start_app(small_corpus, index)
+    ask(at, "Who bought the Tesla Roadster?")
+    assert not any("Roadster" in t for t in card_titles(at))
+
+    write_doc(small_corpus, "roadster.md", "The Tesla Roadster was bought by a collector.",
+              title="Roadster sold", outlet="Auto News", published="2026-03-01")
+    build_index(small_corpus, index)  # as `coverage-search build` or a cron `update` would
+    at.run()
+    assert "[1] Roadster sold" in card_titles(at)
