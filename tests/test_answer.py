@@ -141,3 +141,16 @@ def test_cli_ask_prints_the_answer_then_numbered_sources(
 
     assert main(["ask", "   ", "--index", index_dir]) == 2
     assert "Type a question" in capsys.readouterr().err
+
+
+def test_only_the_first_hits_are_quoted(seed_index: CoverageIndex, embedder) -> None:  # type: ignore[no-untyped-def]
+    from coverage_search.answer import ANSWER_HITS
+
+    question = "What is Anthropic's Responsible Scaling Policy?"
+    best = seed_index.search(question, k=1)
+    filler = seed_index.search("tomato sauce with garlic and basil", k=1)
+    answer = answer_from_hits(question, filler * ANSWER_HITS + best, embedder)
+
+    assert all(c.number <= ANSWER_HITS for c in answer.sentences)
+    assert not answer.found
+    assert answer_from_hits(question, best + filler * ANSWER_HITS, embedder).found
