@@ -1,0 +1,56 @@
+"""Run every benchmark in order (what `make bench` does); each writes bench/results/<name>.json/.md.
+
+    .venv/bin/python bench/run_all.py [--skip txtai onnx ...] [--only fusion ...]
+
+Takes about an hour on 2 cores (most of it embedding SciFact once, the 1M-passage build and
+txtai's build); reruns are faster because embeddings are cached in $COVERAGE_BENCH_WORK.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+STEPS: list[tuple[str, list[str]]] = [
+    ("fusion", ["eval_fusion.py"]),
+    ("levers", ["eval_levers.py", "--group", "search"]),
+    ("faiss", ["bench_faiss.py", "--sizes", "100000", "1000000"]),
+    ("throughput", ["bench_speed.py", "throughput"]),
+    ("incremental", ["bench_speed.py", "incremental"]),
+    ("latency", ["bench_speed.py", "latency"]),
+    ("onnx", ["bench_onnx.py", "--ndcg", "scifact"]),
+    ("txtai", ["bench_txtai.py", "--datasets", "time1963"]),
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    names = [name for name, _ in STEPS]
+    parser.add_argument("--skip", nargs="*", default=[], choices=names)
+    parser.add_argument("--only", nargs="*", default=[], choices=names)
+    args = parser.parse_args()
+    failed = []
+    for name, argv in STEPS:
+        if name in args.skip or (args.only and name not in args.only):
+            continue
+        if name == "onnx" and importlib.util.find_spec("onnxruntime") is None:
+            print("== onnx: skipped (needs: pip install onnxruntime onnx onnxscript)", flush=True)
+            continue
+        print(f"== {name}: {' '.join(argv)}", flush=True)
+        start = time.perf_counter()
+        code = subprocess.run([sys.executable, str(HERE / argv[0]), *argv[1:]]).returncode
+        print(f"== {name}: exit {code} after {time.perf_counter() - start:.0f} s", flush=True)
+        if code:
+            failed.append(name)
+    if failed:
+        sys.exit(f"failed: {', '.join(failed)}")
+
+
+if __name__ == "__main__":
+    main()
