@@ -20,7 +20,15 @@ $(STAMP): pyproject.toml constraints.txt
 build: setup
 	$(BIN)/coverage-search build
 
+# No index yet: build it here, with a progress bar. An index already there: refresh it in the
+# background (the app reopens the new build by itself), so nobody waits to ask a question.
 run: setup
+	@if [ -f index/CURRENT ]; then \
+		echo "Refreshing the index in the background (log: index/refresh.log)"; \
+		($(BIN)/coverage-search build --quiet > index/refresh.log 2>&1 &); \
+	else \
+		$(BIN)/coverage-search build; \
+	fi
 	$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT) \
 		--browser.gatherUsageStats false
 

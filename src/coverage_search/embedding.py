@@ -7,11 +7,12 @@ model itself loads on the first `encode`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -185,7 +186,8 @@ class Embedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         model = self.model
-        with self._lock:  # torch inference from several Streamlit threads at once is not safe
+        with self._lock, _threads_for(len(texts), self.backend):
+            # One lock: torch inference from several Streamlit threads at once is not safe.
             vectors = model.encode(
                 list(texts),
                 batch_size=self.batch_size,
@@ -199,6 +201,27 @@ class Embedder:
         """The vector of one query, memoized (the app asks the same question often)."""
         vector: np.ndarray = _cached_query(self, text).copy()
         return vector
+
+
+# A query or an answer's few sentences run on one thread: torch's worker threads spin-wait for
+# each other, and with another busy process on a 2-core machine a one-query encode took 480 ms
+# on two threads against 14 ms on one (bench/bench_app.py, bench/results/bench_app*.md).
+SMALL_BATCH = 48  # an answer embeds the sentences of its 5 hits; builds embed 64 at a time
+
+
+@contextlib.contextmanager
+def _threads_for(count: int, backend: str) -> Iterator[None]:
+    if backend != "torch" or count > SMALL_BATCH:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 _EMBEDDERS: dict[tuple[str, str], Embedder] = {}
