@@ -1,11 +1,12 @@
-"""FAISS index type by size: recall and latency of HNSW against exact Flat, synthetic vectors.
+"""FAISS index type by size: recall and latency of HNSW against exact Flat at 100k and 1M vectors.
 
-    PYTHONPATH=src .venv/bin/python bench/bench_faiss.py [--sizes 100000 1000000] [--data clustered]
+    .venv/bin/python bench/bench_faiss.py [--sizes 100000 1000000] [--data real|clustered|uniform]
 
-Vectors are 384-dimensional and unit length, like all-MiniLM-L6-v2's. "clustered" mimics text
-embeddings (topics as clusters, a decaying variance spectrum); "uniform" (random on the sphere)
-is the worst case for graph indexes. Queries come from the same distribution but are not in the
-index. Results: bench/results/faiss_<data>.json and .md.
+Vectors are 384-dimensional and unit length, like all-MiniLM-L6-v2's. "real" (default): the
+MiniLM vectors of the eval passages (run eval_fusion.py first), each repeated with jittered
+copies up to the size, queried with real SciFact claims. "clustered": synthetic topics with a
+decaying variance spectrum. "uniform" (random on the sphere): the worst case for graph indexes,
+unlike any text embedding. Results: bench/results/faiss_<data>.json and .md.
 """
 
 from __future__ import annotations
@@ -18,10 +19,47 @@ import numpy as np
 from machine import print_machine, save, table
 
 DIM = 384
+REAL: tuple[np.ndarray, np.ndarray] = (np.zeros((0, DIM)), np.zeros((0, DIM)))
+
+
+def real_vectors() -> tuple[np.ndarray, np.ndarray]:
+    """MiniLM vectors of the eval passages (from the eval work folders' embedding caches) and
+    of the SciFact claims (encoded now): the seed of the "real" data set."""
+    import sqlite3
+    import sys
+
+    from machine import REPO, SHARED_EVAL, WORK
+
+    rows: list[np.ndarray] = []
+    for cache in sorted(WORK.glob("*/index/embeddings.sqlite")):
+        with sqlite3.connect(cache) as conn:
+            rows += [
+                np.frombuffer(b, dtype=np.float32)
+                for (b,) in conn.execute("SELECT vector FROM embeddings")
+            ]
+    if not rows:
+        sys.exit("No cached vectors: run bench/eval_fusion.py first (it embeds the eval corpora).")
+    sys.path.insert(0, str(REPO / "src"))
+    from coverage_search.embedding import get_embedder
+    from coverage_search.evaluation import load_beir_folder
+
+    claims = list(load_beir_folder(SHARED_EVAL / "scifact").queries.values())
+    queries = get_embedder().encode(claims[:1000])
+    return np.unique(np.stack([r for r in rows if r.shape[0] == DIM]), axis=0), queries
 
 
 def synthetic(n: int, kind: str, rng: np.random.Generator) -> np.ndarray:
-    """n unit vectors: random on the sphere, or a topic mixture with a power-law spectrum."""
+    """n unit vectors: random on the sphere, a topic mixture with a power-law spectrum, or real
+    passage vectors each with jittered copies (cosine ~0.7-0.9 to its seed: paraphrase-like)."""
+    if kind == "real":
+        seeds, _ = REAL
+        picks = rng.integers(0, len(seeds), n)
+        noise = rng.standard_normal((n, DIM), dtype=np.float32) / np.sqrt(DIM)
+        sigma = rng.uniform(0.5, 1.0, (n, 1)).astype(np.float32)
+        x = seeds[picks] + sigma * noise
+        x[: min(n, len(seeds))] = seeds[: min(n, len(seeds))]  # every real vector once, as is
+        x /= np.linalg.norm(x, axis=1, keepdims=True)
+        return x
     if kind == "uniform":
         x = rng.standard_normal((n, DIM), dtype=np.float32)
     else:
@@ -61,7 +99,7 @@ def timed_search(index: Any, queries: np.ndarray, k: int) -> tuple[np.ndarray, f
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
-    parser.add_argument("--data", choices=["clustered", "uniform"], default="clustered")
+    parser.add_argument("--data", choices=["real", "clustered", "uniform"], default="real")
     parser.add_argument("--m", type=int, nargs="+", default=[16, 32])
     parser.add_argument("--ef-construction", type=int, default=80)
     parser.add_argument("--ef-search", type=int, nargs="+", default=[32, 64, 128, 256])
@@ -85,9 +123,17 @@ def main() -> None:
     )
     rng = np.random.default_rng(7)
     rows: list[dict[str, Any]] = []
+    global REAL
+    if args.data == "real":
+        REAL = real_vectors()
+        print(f"{len(REAL[0])} real passage vectors, {len(REAL[1])} real query vectors", flush=True)
     for n in args.sizes:
-        base = synthetic(n + args.queries, args.data, rng)
-        xb, xq = base[:n], base[n:]
+        if args.data == "real":  # real claims as queries: what the index is asked in practice
+            xb = synthetic(n, "real", rng)
+            xq = REAL[1][rng.permutation(len(REAL[1]))[: args.queries]]
+        else:
+            base = synthetic(n + args.queries, args.data, rng)
+            xb, xq = base[:n], base[n:]
         flat = faiss.IndexFlatIP(DIM)
         flat.add(xb)
         flat_mib = n * DIM * 4 / 2**20
@@ -144,7 +190,7 @@ def main() -> None:
                 )
             faiss.omp_set_num_threads(threads)
             del hnsw
-        del base, xb, xq
+        del xb, xq
     headers = [
         "passages",
         "index",

@@ -36,7 +36,7 @@ def pooled(pooling: str, **options: Any) -> Ranker:
         if pooling == "max":
             return rank_documents(prep.index, query, prep.names, mode=mode, **options)
         hits = prep.index.search(
-            query, k=3 * DEPTH, mode=mode, per_document=0, group_stories=False, **options
+            query, k=DEPTH, mode=mode, per_document=0, group_stories=False, **options
         )
         per_doc: dict[str, list[float]] = {}
         for h in hits:
@@ -79,8 +79,8 @@ def run_search(name: str, fusion: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     variants: list[tuple[str, SearchSettings, str, Sequence[str]]] = [
         ("default", base, "max", ("keyword", "semantic", "hybrid")),
-        ("pooling sum", base, "sum", ("keyword", "semantic", "hybrid")),
-        ("pooling max+0.5*second", base, "max+0.5second", ("keyword", "semantic", "hybrid")),
+        ("pooling sum", base, "sum", ("hybrid",)),
+        ("pooling max+0.5*second", base, "max+0.5second", ("hybrid",)),
     ]
     for weights in [
         (1.0, 1.0, 1.0),

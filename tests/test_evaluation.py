@@ -284,7 +284,7 @@ def test_time1963_reaches_the_quality_floor(pytestconfig: pytest.Config, tmp_pat
         pytest.skip(f"{folder} is absent (the shared evaluation data is not on this machine)")
     # The first run embeds ~2,800 passages (1.5-6 min on 2 cores); the index is kept in pytest's
     # cache so later runs embed nothing and take seconds.
-    cache = pytestconfig.cache
+    cache = getattr(pytestconfig, "cache", None)  # absent under -p no:cacheprovider
     index = cache.mkdir("time1963-index") if cache is not None else tmp_path / "index"
     data = load_beir_folder(folder)
     report = evaluate(data, modes=["hybrid"], index_dir=index, progress=False)
