@@ -142,6 +142,13 @@ def test_load_beir_reads_the_three_files(tmp_path: Path) -> None:
     assert data.judged_queries() == ["q1", "q2", "q3", "q4"]
 
 
+def test_queries_without_text_are_not_judged() -> None:
+    data = BeirData(
+        "x", {"d": ("t", "text")}, {"a": "  ", "b": "words"}, {"a": {"d": 1}, "b": {"d": 1}}
+    )
+    assert data.judged_queries() == ["b"]
+
+
 def test_load_beir_accepts_a_qrels_file_without_header(tmp_path: Path) -> None:
     folder = write_beir(tmp_path / "tiny")
     (folder / "qrels.tsv").write_text("q1\td1\t1\n")

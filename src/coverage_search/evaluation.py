@@ -37,8 +37,12 @@ class BeirData:
     qrels: Mapping[str, Mapping[str, int]]
 
     def judged_queries(self) -> list[str]:
-        """Ids of the queries that have at least one relevant document, in file order."""
-        return [q for q in self.queries if any(r > 0 for r in self.qrels.get(q, {}).values())]
+        """Ids of the queries with text and at least one relevant document, in file order."""
+        return [
+            q
+            for q, text in self.queries.items()
+            if text.strip() and any(r > 0 for r in self.qrels.get(q, {}).values())
+        ]
 
 
 @dataclass(frozen=True, slots=True)
