@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from coverage_search.catalog import canonical_url, split_front_matter
+from coverage_search.catalog import canonical_url
 from coverage_search.errors import FetchError
 from coverage_search.fetch import USER_AGENT, Fetcher, decode_body
 from coverage_search.ingest import add_sources, article_from_html, remove_documents
+from coverage_search.reading import split_front_matter
 from http_fixture import Site, news_site, serve
 
 FAST = Fetcher(timeout=0.5, max_bytes=1024 * 1024, max_redirects=5)
@@ -286,3 +287,23 @@ def test_front_matter_is_valid_yaml_even_with_quotes_and_colons(tmp_path: Path) 
     article = article_from_html(html, url="https://example.org/race")
     head = article.to_markdown().split("---\n")[1]
     assert yaml.safe_load(head)["title"] == 'OpenAI: "the race" isn\'t over --- yet'
+
+
+def test_odd_front_matter_is_kept_or_reported_never_a_crash(tmp_path: Path) -> None:
+    corpus, outside = tmp_path / "corpus", tmp_path / "downloads"
+    outside.mkdir()
+    (outside / "baddate.md").write_text("---\ntitle: Odd date\npublished: 2026-02-30\n---\nBody.\n")
+    bomb = "".join(f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]\n" for i in range(1, 9))
+    (outside / "bomb.md").write_text(f"---\na0: &a0 [lol, lol]\n{bomb}title: *a8\n---\nText.\n")
+    report = add_sources(
+        [str(outside / "baddate.md"), str(outside / "bomb.md")], corpus_dir=corpus, fetcher=FAST
+    )
+    assert [(a.doc_id, a.published) for a in report.added] == [("baddate.md", None)]
+    [failed] = report.failed
+    assert failed.reason == (
+        "front matter uses YAML aliases, which are not allowed: write the values out"
+    )
+    # A bomb already in the corpus does not stop the look for copies.
+    (corpus / "bomb.md").write_bytes((outside / "bomb.md").read_bytes())
+    again = add_sources([str(outside / "baddate.md")], corpus_dir=corpus, fetcher=FAST)
+    assert [d.duplicate_of for d in again.duplicates] == ["same text"]

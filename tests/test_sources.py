@@ -257,6 +257,42 @@ def test_pathological_front_matter(tmp_path: Path) -> None:
     )
 
 
+def test_impossible_date_is_dropped_and_the_document_kept(tmp_path: Path) -> None:
+    doc = read(tmp_path, "a.md", "---\ntitle: Kept\npublished: 2026-02-30\n---\nBody.")
+    assert (doc.title, doc.published, doc.text) == ("Kept", None, "Body.")
+    tagged = read(tmp_path, "b.md", "---\npublished: !!timestamp 2026-02-30\n---\nBody.")
+    assert tagged.published is None
+    timed = read(tmp_path, "c.md", "---\npublished: 2026-03-01 10:00:00+02:00\n---\nBody.")
+    assert timed.published == "2026-03-01"
+
+
+def test_yaml_aliases_are_refused_not_expanded(tmp_path: Path) -> None:
+    rows = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    rows += [f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 9)]
+    bomb = "---\n" + "\n".join(rows) + "\ntitle: *a8\n---\nBody text.\n"
+    assert reason(tmp_path, "bomb.md", bomb) == (
+        "front matter uses YAML aliases, which are not allowed: write the values out"
+    )
+    anchor_only = "---\ntitle: &t Hello\n---\nBody.\n"
+    assert "YAML aliases" in reason(tmp_path, "anchor.md", anchor_only)
+
+
+def test_front_matter_size_is_capped(tmp_path: Path) -> None:
+    big = "---\ntitle: x\nnote: " + "y" * (70 * 1024) + "\n---\nBody.\n"
+    assert reason(tmp_path, "big.md", big) == (
+        "front matter is over 64 KiB: shorten it (it holds metadata, not the article)"
+    )
+
+
+def test_metadata_values_are_bounded(tmp_path: Path) -> None:
+    nested = "[" * 50 + "deep" + "]" * 50
+    doc = read(tmp_path, "a.md", f"---\ntitle: {'t' * 5000}\nauthor: {nested}\n---\nBody.")
+    assert len(doc.title) <= 500 and doc.title.startswith("ttt")
+    assert doc.author is None  # a list of lists is not a list of names
+    names = read(tmp_path, "b.md", "---\nauthor: [Ann, Bo]\n---\nBody.")
+    assert names.author == "Ann, Bo"
+
+
 # --- plain text and encodings -------------------------------------------------------------------
 
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 from .dedup import normalized_hash
 from .errors import CorpusError
+from .reading import Unreadable, split_front_matter
 
 LOCK = ".coverage-search.lock"
 TEXT_SUFFIXES = frozenset({".md", ".markdown", ".txt"})
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<yaml>.*?)^(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.M | re.S)
 # Query parameters that track a click, not name a page.
 _TRACKING = re.compile(
     r"^(utm_[a-z_]+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|_hsenc|_hsmi|ref_src|"
@@ -58,20 +58,6 @@ def same_site(a: str, b: str) -> bool:
     return host(a) == host(b) != ""
 
 
-def split_front_matter(text: str) -> tuple[dict[str, object], str]:
-    """(front matter mapping, body) of a Markdown or text file; bad YAML counts as none."""
-    match = _FRONT_MATTER.match(text)
-    if match is None:
-        return {}, text
-    import yaml
-
-    try:
-        data = yaml.safe_load(match["yaml"])
-    except yaml.YAMLError:
-        return {}, text[match.end() :]
-    return (data if isinstance(data, dict) else {}), text[match.end() :]
-
-
 @dataclass
 class CorpusCatalog:
     """Doc ids of the corpus's text files by canonical URL and by normalized body text."""
@@ -96,7 +82,10 @@ class CorpusCatalog:
                     text = path.read_text(encoding="utf-8", errors="replace")
                 except OSError:
                     continue
-                meta, body = split_front_matter(text)
+                try:
+                    meta, body = split_front_matter(text)
+                except Unreadable:  # the build reports it; here it is only text to compare
+                    meta, body = {}, text
                 catalog.remember(
                     path.relative_to(catalog.corpus_dir).as_posix(),
                     body,

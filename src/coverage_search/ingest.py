@@ -226,7 +226,7 @@ class Adder:
         return self._copy_file(source, path, data)
 
     def _copy_file(self, source: str, path: Path, data: bytes) -> bool:
-        from .catalog import split_front_matter
+        from .reading import Unreadable, split_front_matter
         from .uploads import check_upload_bytes, safe_filename
 
         try:
@@ -237,7 +237,10 @@ class Adder:
         urls: list[str] = []
         body = ""
         if name.suffix != ".pdf":
-            meta, body = split_front_matter(data.decode("utf-8", errors="replace"))
+            try:
+                meta, body = split_front_matter(data.decode("utf-8", errors="replace"))
+            except Unreadable as exc:
+                return self._fail(source, str(exc))
             urls = [str(meta["url"])] if meta.get("url") else []
             if known := self.catalog.find_url(*urls):
                 return self._duplicate(source, known, "same URL")

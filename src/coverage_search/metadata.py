@@ -16,6 +16,9 @@ _DATE_FORMATS = ("%Y/%m/%d", "%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "
                  "%b %d %Y", "%b. %d, %Y", "%d.%m.%Y")  # fmt: skip
 _PDF_DATE = re.compile(r"D:(\d{4})(\d{2})(\d{2})")
 _ISO_PREFIX = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ]|$)")
+MAX_FIELD_CHARS = 500  # a title, outlet or author list longer than this is not one
+MAX_URL_CHARS = 4096
+_MAX_LIST = 100  # authors or related links
 _LANGUAGE_TAG = re.compile(r"([A-Za-z]{2,3})(?:[-_][A-Za-z0-9-_]*)?")
 
 
@@ -51,7 +54,7 @@ def metadata_from_mapping(data: Mapping[str, object]) -> Metadata:
     """Metadata from front matter keys: title, url, outlet, published, author, language, related."""
     return Metadata(
         title=_text(data.get("title")),
-        url=_text(data.get("url")),
+        url=_text(data.get("url"), limit=MAX_URL_CHARS),
         outlet=_text(data.get("outlet")),
         published=normalize_date(data.get("published")),
         author=_text(data.get("author")),
@@ -62,11 +65,11 @@ def metadata_from_mapping(data: Mapping[str, object]) -> Metadata:
 
 def related_links(value: object) -> tuple[RelatedLink, ...]:
     """`related:` entries: mappings {role, outlet, url, title, published} or plain URL strings."""
-    items = value if isinstance(value, list) else [value] if value else []
+    items = value[:_MAX_LIST] if isinstance(value, list) else [value] if value else []
     links: list[RelatedLink] = []
     for item in items:
         if isinstance(item, Mapping):
-            url = _text(item.get("url"))
+            url = _text(item.get("url"), limit=MAX_URL_CHARS)
             if not url:
                 continue  # nothing to link to
             links.append(
@@ -78,7 +81,7 @@ def related_links(value: object) -> tuple[RelatedLink, ...]:
                     published=normalize_date(item.get("published")),
                 )
             )
-        elif isinstance(item, str) and item.strip():
+        elif isinstance(item, str) and item.strip() and len(item) <= MAX_URL_CHARS:
             url = item.strip()
             links.append(RelatedLink(url=url, outlet=outlet_from_url(url)))
     return tuple(links)
@@ -90,7 +93,7 @@ def normalize_date(value: object) -> str | None:
         return value.date().isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    if not isinstance(value, str):
+    if not isinstance(value, str) or len(value) > 200:
         return None
     text = " ".join(value.split())
     if match := _PDF_DATE.match(text) or _ISO_PREFIX.match(text):
@@ -135,14 +138,33 @@ def outlet_from_url(url: str) -> str | None:
     return host.removeprefix("www.")
 
 
-def _text(value: object) -> str | None:
-    """A one-line string from a scalar or a list of scalars (several authors); None if empty."""
-    if value is None or isinstance(value, Mapping):
-        return None
+def _text(value: object, *, limit: int = MAX_FIELD_CHARS) -> str | None:
+    """A one-line string from a scalar or a flat list of scalars (several authors); None if empty.
+
+    Nested lists and mappings are not names or titles, so they are dropped, and every value is
+    cut to `limit` characters: a metadata field never grows with what an odd file holds.
+    """
     if isinstance(value, list):
-        joined = ", ".join(t for t in (_text(v) for v in value) if t)
-        return joined or None
+        joined = ", ".join(t for t in (_scalar(v, limit) for v in value[:_MAX_LIST]) if t)
+        return _cut(joined, limit) or None
+    return _scalar(value, limit)
+
+
+def _scalar(value: object, limit: int) -> str | None:
+    if value is None or isinstance(value, Mapping | list | tuple | set):
+        return None
     if isinstance(value, datetime | date):
         return value.isoformat()
-    text = " ".join(str(value).split())
-    return text or None
+    text = str(value)
+    # Cut before splitting too: a huge value must not cost its whole length twice over.
+    text = " ".join(text[: limit * 4].split())
+    return _cut(text, limit) or None
+
+
+def clip(text: str, limit: int = MAX_FIELD_CHARS) -> str:
+    """`text` cut to `limit` characters, with "…" where it was cut."""
+    return _cut(text, limit)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

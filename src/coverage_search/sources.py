@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from .errors import CorpusError, SourceError
 from .markdown_text import RenderedText, clean_text, markdown_to_text
-from .metadata import Metadata, metadata_from_mapping
-from .reading import CONTROLS, Parts, Unreadable, brief, decode_text, yaml_mapping
+from .metadata import clip, metadata_from_mapping
+from .reading import CONTROLS, Parts, Unreadable, brief, decode_text, split_front_matter
 
 if TYPE_CHECKING:
     from .records import Document, Skipped
@@ -32,7 +32,6 @@ _FORMATS = {
     ".htm": "html",
     ".pdf": "pdf",
 }
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<yaml>.*?)^(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.M | re.S)
 _TITLE_LINE_MAX = 150  # a longer first line of a .txt file is a paragraph, not a title
 
 # pypdf and trafilatura log every malformed object they recover from; a build reports
@@ -130,7 +129,7 @@ def read_document(path: Path, corpus_dir: Path) -> Document:
     return Document(
         doc_id=doc_id,
         path=doc_id,
-        title=meta.title or parts.title or _pretty_stem(path),
+        title=clip(meta.title or parts.title or _pretty_stem(path)),
         text=parts.rendered.text,
         format=fmt,
         content_hash=digest.hexdigest(),
@@ -148,7 +147,8 @@ def read_document(path: Path, corpus_dir: Path) -> Document:
 def _read_text(raw: bytes, *, markdown: bool) -> Parts:
     """Markdown or plain text, after optional YAML front matter."""
     text = decode_text(raw).replace("\f", "\n\n").replace("\v", "\n")  # old page breaks
-    meta, body = _split_front_matter(CONTROLS.sub("", text))
+    mapping, body = split_front_matter(CONTROLS.sub("", text))
+    meta = metadata_from_mapping(mapping)
     if markdown:
         rendered = markdown_to_text(body)
         h1 = next((h for _, level, h in rendered.headings if level == 1), None)
@@ -156,16 +156,6 @@ def _read_text(raw: bytes, *, markdown: bool) -> Parts:
     rendered = RenderedText(clean_text(body, verbatim=True).strip(), ())
     first = next((line.strip() for line in rendered.text.split("\n") if line.strip()), "")
     return Parts(rendered, meta, first if len(first) < _TITLE_LINE_MAX else None)
-
-
-def _split_front_matter(text: str) -> tuple[Metadata, str]:
-    if not re.match(r"---[ \t]*\n", text):
-        return Metadata(), text
-    match = _FRONT_MATTER.match(text)
-    if match is None:
-        raise Unreadable("front matter starts with --- but has no closing --- line: close it")
-    mapping = yaml_mapping(match["yaml"], "front matter", first_line=2)
-    return metadata_from_mapping(mapping), text[match.end() :]
 
 
 def _doc_id(path: Path, corpus_dir: Path) -> str:
