@@ -312,7 +312,7 @@ def show_hit(index: CoverageIndex, number: int, hit: SearchHit, quoted: Sequence
 
 def show_answer(index: CoverageIndex, answer: Answer) -> None:
     if not answer.hits:
-        st.warning(answer.message)
+        st.warning(text_md(answer.message))  # names outlets taken from documents
         return
     st.subheader("Answer")
     if answer.found:
@@ -321,7 +321,7 @@ def show_answer(index: CoverageIndex, answer: Answer) -> None:
             "Quoted verbatim from the passages below; each [n] opens its source at that sentence."
         )
     else:
-        st.info(answer.message)
+        st.info(text_md(answer.message))
     st.subheader("Passages")
     for number, hit in enumerate(answer.hits, start=1):
         quoted = [c.sentence for c in answer.sentences if c.number == number]

@@ -331,3 +331,68 @@ def test_pdf_and_html_documents_are_searchable_with_page_and_url_links(
     assert html_hit.published == "2026-03-04"
     assert html_hit.link.startswith("https://techcrunch.example/openai-restructure#:~:text=")
     assert "Home | About" not in html_hit.text
+
+
+def test_filter_on_an_exact_copy_finds_it_through_the_first_copy(
+    small_corpus: Path, build_index
+) -> None:
+    original = (small_corpus / "anthropic-tokens.md").read_text()
+    (small_corpus / "zz-wire-copy.md").write_text(
+        original.replace("Crypto Briefing", "Wire Desk").replace(
+            "example.com/tokens", "wire.example/t"
+        )
+    )
+    index = CoverageIndex.open(build_index(small_corpus))
+    assert (
+        index.stats().passages == CoverageIndex.open(small_corpus.parent / "index").stats().passages
+    )
+    for mode in ("hybrid", "semantic", "keyword"):
+        hits = index.search("tokenized shares void", outlets=["Wire Desk"], mode=mode, k=3)
+        assert hits and {h.doc_id for h in hits} == {"zz-wire-copy.md"}, mode
+        assert hits[0].outlet == "Wire Desk" and hits[0].link.startswith("https://wire.example/t#")
+    unfiltered = index.search("tokenized shares void", k=1)[0]
+    assert unfiltered.doc_id == "anthropic-tokens.md"
+    assert [c.outlet for c in unfiltered.also_in] == ["Wire Desk"]
+
+
+def test_a_broken_current_file_is_repaired_by_the_next_build(
+    small_corpus: Path, build_index
+) -> None:
+    index_dir = build_index(small_corpus)
+    (index_dir / layout.CURRENT).write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(IndexCorruptError, match="Run: coverage-search build"):
+        CoverageIndex.open(index_dir)
+    CoverageIndex.build(small_corpus, index_dir, progress=False)
+    assert CoverageIndex.open(index_dir).search("tomato sauce", k=1)[0].doc_id == "cooking.md"
+
+
+def test_a_manifest_that_is_not_an_object_is_reported_as_damage(
+    small_corpus: Path, build_index
+) -> None:
+    index_dir = build_index(small_corpus)
+    build = layout.live_build(index_dir)
+    assert build is not None
+    (build / layout.MANIFEST).write_text("[1, 2, 3]")
+    with pytest.raises(IndexCorruptError, match="damaged"):
+        CoverageIndex.open(index_dir)
+
+
+def test_an_index_path_that_is_a_file_is_one_clear_error(small_corpus: Path, embedder) -> None:
+    target = small_corpus.parent / "index-file"
+    target.write_text("not a folder")
+    with pytest.raises(IndexCorruptError, match="is a file, not an index folder"):
+        CoverageIndex.build(small_corpus, target, progress=False)
+    assert target.read_text() == "not a folder"
+
+
+def test_api_arguments_of_the_wrong_type_are_query_errors(small_index: CoverageIndex) -> None:
+    from datetime import datetime
+
+    hits = small_index.search("Anthropic", since=datetime(2026, 6, 1, 12, 30), k=10)
+    assert {h.doc_id for h in hits} == {"openai-exit.md", "elpais.md"}
+    with pytest.raises(QueryError, match="language"):
+        small_index.search("Anthropic", language=5)  # type: ignore[arg-type]
+    with pytest.raises(QueryError, match="outlets"):
+        small_index.search("Anthropic", outlets=5)  # type: ignore[arg-type]
+    with pytest.raises(QueryError, match="alpha"):
+        small_index.search("Anthropic", alpha=2.0)

@@ -141,12 +141,11 @@ def build_index(
             )
 
         stories = group_stories(docs)
-        seen: set[str] = set()
-        indexed: list[bool] = []
-        for doc in docs:  # an exact copy of an earlier document is stored, never indexed twice
-            key = normalized_hash(doc.text)
-            indexed.append(key not in seen)
-            seen.add(key)
+        # An exact copy of an earlier document is stored, never indexed twice: its passages are
+        # those of the first copy (`indexed_as`), so filters on the copy still find them.
+        first_copy: dict[str, int] = {}
+        indexed_as = [first_copy.setdefault(normalized_hash(d.text), i) for i, d in enumerate(docs)]
+        indexed = [twin == i for i, twin in enumerate(indexed_as)]
         bar.start("Chunking", len(docs))
         to_chunk = [d for d, keep in zip(docs, indexed, strict=True) if keep]
         flat = chunk_documents(to_chunk, embedder, chunking)
@@ -186,7 +185,7 @@ def build_index(
                 docs,
                 grouped,
                 story_ids=stories,
-                indexed=indexed,
+                indexed_as=indexed_as,
                 stemming=stemming,
                 meta={"fingerprint": fingerprint},
             )

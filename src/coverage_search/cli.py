@@ -555,7 +555,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"coverage-search: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("coverage-search: interrupted; the previous index is still live.", file=sys.stderr)
+        print("coverage-search: interrupted; the index was left as it was.", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +37,8 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 def _check_date(value: str | date | None, name: str) -> str | None:
     if value is None or value == "":
         return None
+    if isinstance(value, datetime):
+        value = value.date()
     text = value.isoformat() if isinstance(value, date) else str(value).strip()
     try:
         if not _DATE.match(text):
@@ -56,6 +58,12 @@ def make_filters(
     """Validated filters; a bad date or an inverted range is a QueryError."""
     if isinstance(outlets, str):
         outlets = [outlets]
+    if not isinstance(outlets, (list, tuple, set, frozenset, type(None))) or not all(
+        isinstance(o, str) for o in outlets or ()
+    ):
+        raise QueryError("outlets must be an outlet name or a list of outlet names.")
+    if language is not None and not isinstance(language, str):
+        raise QueryError("language must be a language code such as 'en'.")
     chosen = tuple(o.strip() for o in outlets or () if o and o.strip())
     start, end = _check_date(since, "since"), _check_date(until, "until")
     if start and end and start > end:
@@ -254,6 +262,8 @@ class CoverageIndex:
             raise QueryError("k must be a whole number of at least 1.")
         filters = make_filters(outlets, since, until, language)
         settings = self.settings
+        if alpha is not None and not (isinstance(alpha, (int, float)) and 0.0 <= alpha <= 1.0):
+            raise QueryError("alpha must be a number from 0 (keyword only) to 1 (semantic only).")
         if fusion is not None or alpha is not None:
             settings = SearchSettings(
                 fusion=fusion or settings.fusion,
@@ -281,10 +291,37 @@ class CoverageIndex:
         ranked = fuse(semantic, keyword, settings) if mode == "hybrid" else (semantic or keyword)
 
         rows = self._store.passages(pid for pid, _ in ranked)
+        if filters.active:
+            rows = self._show_matching_copies(rows, filters)
         doc_of = {pid: row.doc_id for pid, row in rows.items()}
         story_of = {pid: row.story_id for pid, row in rows.items()} if group_stories else None
         chosen = diversify(ranked, doc_of, story_of=story_of, k=k, per_group=per_document)
         return self._hits(chosen, rows, retriever_ranks(semantic), retriever_ranks(keyword))
+
+    def _show_matching_copies(
+        self, rows: dict[int, PassageRow], filters: SearchFilters
+    ) -> dict[int, PassageRow]:
+        """Passages of a document that fails the filters, shown as its exact copy that passes."""
+        copies = self._store.matching_copies([r.doc_id for r in rows.values()], filters)
+        shown = {doc_id: self.document(copy) for doc_id, copy in copies.items()}
+        out = {}
+        for pid, row in rows.items():
+            doc = shown.get(row.doc_id)
+            if doc is not None:
+                row = dataclasses.replace(
+                    row,
+                    doc_id=doc.doc_id,
+                    path=doc.path,
+                    title=doc.title,
+                    url=doc.url,
+                    outlet=doc.outlet,
+                    published=doc.published,
+                    author=doc.author,
+                    language=doc.language,
+                    related=doc.related,
+                )
+            out[pid] = row
+        return out
 
     def _hits(
         self,

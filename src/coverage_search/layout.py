@@ -14,7 +14,7 @@ from typing import Any
 
 from .errors import BuildLockedError, IndexCorruptError, IndexMismatchError, NoIndexError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: documents.indexed_as (exact copies share their first copy's passages)
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 DATABASE = "coverage.sqlite"
@@ -30,8 +30,10 @@ def live_build(index_dir: Path) -> Path | None:
         name = (index_dir / CURRENT).read_text(encoding="utf-8").strip()
     except (FileNotFoundError, NotADirectoryError):
         return None
-    except OSError as exc:
-        raise IndexCorruptError(f"Cannot read {index_dir / CURRENT} ({exc.strerror}).") from exc
+    except (OSError, ValueError) as exc:  # unreadable, or not text at all
+        raise IndexCorruptError(
+            f"{index_dir / CURRENT} cannot be read. Run: coverage-search build"
+        ) from exc
     folder = index_dir / name
     if not name.startswith("build-") or "/" in name or not folder.is_dir():
         raise IndexCorruptError(
@@ -44,6 +46,8 @@ def read_manifest(build_dir: Path, *, index_dir: Path) -> dict[str, Any]:
     """The manifest of a build, checked for a format this version reads."""
     try:
         manifest: dict[str, Any] = json.loads((build_dir / MANIFEST).read_text(encoding="utf-8"))
+        if not isinstance(manifest, dict):
+            raise ValueError("manifest is not a JSON object")
     except (OSError, ValueError) as exc:
         raise IndexCorruptError(
             f"The index at {index_dir} is damaged (unreadable manifest). Run: coverage-search build"
@@ -102,7 +106,10 @@ def publish(index_dir: Path, build_dir: Path) -> None:
 
 def cleanup(index_dir: Path, *, keep: int = KEEP_BUILDS) -> None:
     """Remove builds older than the newest `keep` finished ones, and any unfinished leftovers."""
-    live = live_build(index_dir)
+    try:
+        live = live_build(index_dir)
+    except IndexCorruptError:
+        live = None  # a broken CURRENT is what this build is about to replace
     builds = sorted(p for p in index_dir.glob("build-*") if p.is_dir())
     finished = [p for p in builds if (p / MANIFEST).is_file()]
     keep_set = set(finished[-keep:]) | ({live} if live else set())
@@ -116,6 +123,10 @@ def cleanup(index_dir: Path, *, keep: int = KEEP_BUILDS) -> None:
 @contextlib.contextmanager
 def build_lock(index_dir: Path) -> Iterator[None]:
     """Hold the index folder's build lock; a second build fails at once instead of waiting."""
+    if index_dir.exists() and not index_dir.is_dir():
+        raise IndexCorruptError(
+            f"{index_dir} is a file, not an index folder. Give --index a folder."
+        )
     index_dir.mkdir(parents=True, exist_ok=True)
     with open(index_dir / LOCK, "a+") as fh:
         try:

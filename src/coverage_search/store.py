@@ -33,12 +33,13 @@ CREATE TABLE documents (
     related TEXT NOT NULL,
     page_starts TEXT NOT NULL,
     story_id TEXT NOT NULL,
-    indexed INTEGER NOT NULL,
+    indexed_as INTEGER NOT NULL,  -- the document whose passages stand for this one (exact copies)
     text TEXT NOT NULL
 );
 CREATE INDEX documents_outlet ON documents(outlet_key);
 CREATE INDEX documents_published ON documents(published);
 CREATE INDEX documents_story ON documents(story_id);
+CREATE INDEX documents_indexed_as ON documents(indexed_as);
 CREATE TABLE passages (
     id INTEGER PRIMARY KEY,
     document INTEGER NOT NULL REFERENCES documents(id),
@@ -116,7 +117,7 @@ def write_build(
     passages: Sequence[Sequence[Passage]],
     *,
     story_ids: dict[str, str],
-    indexed: Sequence[bool],
+    indexed_as: Sequence[int],
     stemming: bool,
     meta: dict[str, str],
 ) -> list[int]:
@@ -127,13 +128,14 @@ def write_build(
         conn.execute(_FTS.replace("?", f"'{STEMMED if stemming else UNSTEMMED}'"))
         conn.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", sorted(meta.items()))
         next_id = 1
-        for doc_row, (doc, doc_passages, is_indexed) in enumerate(
-            zip(documents, passages, indexed, strict=True), start=1
+        for doc_row, (doc, doc_passages, twin) in enumerate(
+            zip(documents, passages, indexed_as, strict=True), start=1
         ):
             conn.execute(
-                "INSERT INTO documents(id, doc_id, path, title, url, outlet, outlet_key, published,"
-                " author, language, format, content_hash, related, page_starts, story_id, indexed,"
-                " text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO documents(id, doc_id, path, title, url, outlet, outlet_key,"
+                " published, author, language, format, content_hash, related, page_starts,"
+                " story_id, indexed_as, text)"
+                f" VALUES ({', '.join('?' * 17)})",
                 (
                     doc_row,
                     doc.doc_id,
@@ -150,7 +152,7 @@ def write_build(
                     _related_json(doc.related),
                     json.dumps(doc.page_starts),
                     story_ids.get(doc.doc_id, doc.doc_id),
-                    int(is_indexed),
+                    twin + 1,  # row ids count from 1
                     doc.text,
                 ),
             )
@@ -171,25 +173,31 @@ def write_build(
     return ids
 
 
-def filter_sql(filters: SearchFilters) -> tuple[str, list[object]]:
-    """A WHERE fragment on `d` (documents) for the filters, with its bound values."""
+def filter_sql(filters: SearchFilters, alias: str = "d") -> tuple[str, list[object]]:
+    """A WHERE fragment on documents (as `alias`) for the filters, with its bound values."""
     clauses: list[str] = []
     params: list[object] = []
     if filters.outlets:
         keys = [outlet_key(o) for o in filters.outlets]
-        clauses.append(f"d.outlet_key IN ({', '.join('?' * len(keys))})")
+        clauses.append(f"{alias}.outlet_key IN ({', '.join('?' * len(keys))})")
         params.extend(keys)
     if filters.since:
-        clauses.append("d.published >= ?")
+        clauses.append(f"{alias}.published >= ?")
         params.append(filters.since)
     if filters.until:
         # Inclusive of the whole day, also when `published` carries a time.
-        clauses.append("substr(d.published, 1, 10) <= ?")
+        clauses.append(f"substr({alias}.published, 1, 10) <= ?")
         params.append(filters.until)
     if filters.language:
-        clauses.append("lower(d.language) = lower(?)")
+        clauses.append(f"lower({alias}.language) = lower(?)")
         params.append(filters.language)
     return (" AND ".join(clauses) or "1"), params
+
+
+def _passing_documents(filters: SearchFilters) -> tuple[str, list[object]]:
+    """A WHERE fragment on `p` (passages): it stands for a document (or exact copy) that passes."""
+    where, params = filter_sql(filters)
+    return f"p.document IN (SELECT d.indexed_as FROM documents d WHERE {where})", params
 
 
 class Store:
@@ -215,23 +223,38 @@ class Store:
         self, match: str, filters: SearchFilters, *, limit: int, weights: tuple[float, float, float]
     ) -> list[tuple[int, float]]:
         """Passage ids and bm25 scores (negated: higher is better) for an FTS5 MATCH expression."""
-        where, params = filter_sql(filters)
-        sql = (
-            "SELECT f.rowid, bm25(passages_fts, ?, ?, ?) AS s FROM passages_fts f"
-            " JOIN passages p ON p.id = f.rowid JOIN documents d ON d.id = p.document"
-            f" WHERE passages_fts MATCH ? AND {where} ORDER BY s LIMIT ?"
-        )
-        rows = self._all(sql, [*weights, match, *params, limit])
+        sql = "SELECT f.rowid, bm25(passages_fts, ?, ?, ?) AS s FROM passages_fts f"
+        params: list[object] = [*weights, match]
+        if filters.active:
+            where, values = _passing_documents(filters)
+            sql += f" JOIN passages p ON p.id = f.rowid WHERE passages_fts MATCH ? AND {where}"
+            params += values
+        else:
+            sql += " WHERE passages_fts MATCH ?"
+        rows = self._all(sql + " ORDER BY s LIMIT ?", [*params, limit])
         return [(int(r[0]), -float(r[1])) for r in rows]
 
     def allowed_passages(self, filters: SearchFilters) -> np.ndarray:
-        """Ids of every passage whose document passes the filters."""
-        where, params = filter_sql(filters)
-        rows = self._all(
-            f"SELECT p.id FROM passages p JOIN documents d ON d.id = p.document WHERE {where}",
-            params,
-        )
+        """Ids of every passage that stands for a document passing the filters."""
+        where, params = _passing_documents(filters)
+        rows = self._all(f"SELECT p.id FROM passages p WHERE {where}", params)
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def matching_copies(self, doc_ids: Sequence[str], filters: SearchFilters) -> dict[str, str]:
+        """For indexed documents that fail the filters, the exact copy of each that passes them."""
+        where, params = filter_sql(filters)
+        own, own_params = filter_sql(filters, alias="o")
+        ids = list(dict.fromkeys(doc_ids))
+        rows = self._all(
+            "SELECT o.doc_id, d.doc_id FROM documents o JOIN documents d ON d.indexed_as = o.id"
+            f" WHERE o.doc_id IN ({', '.join('?' * len(ids))}) AND d.id != o.id AND {where}"
+            f" AND NOT coalesce(({own}), 0) ORDER BY d.id",
+            [*ids, *params, *own_params],
+        )
+        out: dict[str, str] = {}
+        for own, copy in rows:
+            out.setdefault(str(own), str(copy))
+        return out
 
     def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:
         """Passage rows with their documents, keyed by passage id."""
