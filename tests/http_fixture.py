@@ -32,6 +32,7 @@ class Route:
     last_modified: str | None = None
     stream_bytes: int = 0  # > 0: send this many filler bytes in chunks, no Content-Length
     declared_length: int | None = None  # a Content-Length header that claims this size
+    drip: float = 0.0  # > 0: send the body one byte every `drip` seconds (a trickling server)
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -90,6 +91,9 @@ class _Handler(BaseHTTPRequestHandler):
         if route.stream_bytes:
             self._stream(route)
             return
+        if route.drip:
+            self._drip(route)
+            return
         headers = {**validators, **route.headers}
         self._send(route.status, route.body, route.content_type, headers, route.declared_length)
 
@@ -114,6 +118,19 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
         if declared_length:
             self.close_connection = True
+
+    def _drip(self, route: Route) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", route.content_type or "text/html")
+        self.send_header("Content-Length", str(len(route.body)))
+        self.end_headers()
+        self.wfile.flush()
+        with contextlib.suppress(OSError):  # the client hangs up when its deadline passes
+            for i in range(len(route.body)):
+                self.wfile.write(route.body[i : i + 1])
+                self.wfile.flush()
+                time.sleep(route.drip)
+        self.close_connection = True
 
     def _stream(self, route: Route) -> None:
         self.send_response(200)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from coverage_search.errors import FetchError
 from coverage_search.fetch import USER_AGENT, Fetcher, decode_body
 from coverage_search.ingest import add_sources, article_from_html, remove_documents
 from coverage_search.reading import split_front_matter
-from http_fixture import Site, news_site, serve
+from http_fixture import Route, Site, news_site, serve
 
 FAST = Fetcher(timeout=0.5, max_bytes=1024 * 1024, max_redirects=5)
 
@@ -76,6 +77,15 @@ def test_http_errors_carry_their_status(site: Site, path: str, status: int, reas
 def test_a_slow_server_times_out(site: Site) -> None:
     with pytest.raises(FetchError, match=r"timed out after 0.5 s"):
         FAST.fetch(site.url("/slow.html"))
+
+
+def test_a_trickling_body_times_out_on_the_whole_response(site: Site) -> None:
+    # One byte every 0.2 s never leaves a read idle for long, and never fills a 64 KiB chunk.
+    site.routes["/drip.html"] = Route(b"<html><body>" + b"x" * 5000 + b"</body></html>", drip=0.2)
+    started = time.monotonic()
+    with pytest.raises(FetchError, match=r"timed out after 2 s"):
+        Fetcher(timeout=2).fetch(site.url("/drip.html"))
+    assert time.monotonic() - started < 3
 
 
 def test_bodies_over_the_cap_are_refused_while_streaming_or_by_their_declared_size(

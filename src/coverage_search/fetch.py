@@ -180,9 +180,14 @@ class Fetcher:
         size = 0
         try:
             while True:
-                if time.monotonic() > deadline:
+                left = deadline - time.monotonic()
+                if left <= 0:
                     raise FetchError(url, f"timed out after {self.timeout:g} s")
-                chunk = response.read(_CHUNK)
+                # read1 returns what has arrived instead of waiting for a full chunk, and each
+                # wait is bounded by the time left, so a server sending a byte now and then
+                # cannot stretch the response past the deadline.
+                _set_socket_timeout(response, left)
+                chunk = response.read1(_CHUNK)
                 if not chunk:
                     break
                 size += len(chunk)
@@ -283,6 +288,13 @@ def _codec(name: str) -> str:
 def _looks_like_html(body: bytes) -> bool:
     head = body[:2048].lstrip().lower()
     return head.startswith((b"<!doctype html", b"<html")) or b"<html" in head or b"<body" in head
+
+
+def _set_socket_timeout(response: http.client.HTTPResponse, seconds: float) -> None:
+    """Bound the next socket wait of `response` (urllib only sets one timeout per connection)."""
+    sock = getattr(getattr(response.fp, "raw", None), "_sock", None)
+    if isinstance(sock, socket.socket):
+        sock.settimeout(max(0.01, seconds))
 
 
 def _check_url(url: str, target: str) -> None:
