@@ -317,3 +317,35 @@ def test_odd_front_matter_is_kept_or_reported_never_a_crash(tmp_path: Path) -> N
     (corpus / "bomb.md").write_bytes((outside / "bomb.md").read_bytes())
     again = add_sources([str(outside / "baddate.md")], corpus_dir=corpus, fetcher=FAST)
     assert [d.duplicate_of for d in again.duplicates] == ["same text"]
+
+
+def test_remove_deletes_only_documents_and_never_follows_links(tmp_path: Path) -> None:
+    corpus, outside = tmp_path / "corpus", tmp_path / "elsewhere"
+    (corpus / "sub").mkdir(parents=True)
+    outside.mkdir()
+    for name in (".coverage-search.lock", ".feeds.json", "real.md", "notes.md", "notes.md.yml"):
+        (corpus / name).write_text("Text.\n")
+    (corpus / "report.pdf").write_bytes(b"%PDF-1.4\n")
+    (corpus / "report.pdf.yml").write_text("title: Report\n")
+    (corpus / "alias.md").symlink_to("real.md")
+    (outside / "far.md").write_text("Far away.\n")
+    (corpus / "linked").symlink_to(outside, target_is_directory=True)
+    refs = [
+        ".coverage-search.lock",
+        ".feeds.json",
+        str(corpus / ".feeds.json"),
+        "notes.md.yml",
+        "linked/far.md",
+        "sub/../../elsewhere/far.md",
+        "alias.md",
+        "report.pdf",
+        "notes.md",
+    ]
+    report = remove_documents(refs, corpus_dir=corpus)
+    assert report.removed == ("alias.md", "report.pdf", "notes.md")
+    assert [f.source for f in report.failed] == refs[:6]
+    assert all("No document" in f.reason for f in report.failed)
+    assert corpus_files(corpus) == [
+        ".coverage-search.lock", ".feeds.json", "notes.md.yml", "real.md"
+    ]  # fmt: skip
+    assert (outside / "far.md").exists() and not (corpus / "alias.md").is_symlink()

@@ -407,6 +407,8 @@ class RemoveReport:
 
 def remove_documents(refs: Sequence[str], *, corpus_dir: str | Path) -> RemoveReport:
     """Delete corpus files named by doc id, path or URL; unknown ones are reported, not fatal."""
+    from .sources import SIDECAR_SUFFIXES
+
     corpus = Path(corpus_dir)
     removed: list[str] = []
     failed: list[FailedItem] = []
@@ -422,8 +424,9 @@ def remove_documents(refs: Sequence[str], *, corpus_dir: str | Path) -> RemoveRe
             except OSError as exc:
                 failed.append(FailedItem(ref, f"cannot delete it ({exc.strerror or exc})"))
                 continue
-            for sidecar in (path.with_name(path.name + s) for s in (".yml", ".yaml")):
-                sidecar.unlink(missing_ok=True)  # a PDF's metadata goes with it
+            if path.suffix.lower() == ".pdf":
+                for sidecar in (path.with_name(path.name + s) for s in SIDECAR_SUFFIXES):
+                    sidecar.unlink(missing_ok=True)  # a PDF's metadata goes with it
             removed.append(doc_id)
     return RemoveReport(tuple(removed), tuple(failed))
 
@@ -448,15 +451,11 @@ def refresh_index(
 def resolve_document(ref: str, corpus: Path) -> str:
     """The doc id of a corpus file given as doc id, path (absolute or relative) or URL."""
     from .errors import DocumentNotFoundError
+    from .sources import corpus_document_id
 
-    candidates = [corpus / ref, Path(ref).expanduser()]
-    for path in candidates:
-        try:
-            resolved = path.resolve()
-            if resolved.is_file() and resolved.is_relative_to(corpus.resolve()):
-                return resolved.relative_to(corpus.resolve()).as_posix()
-        except OSError:
-            continue
+    for candidate in (corpus / ref, Path(ref).expanduser()):
+        if doc_id := corpus_document_id(candidate, corpus):
+            return doc_id
     is_url = ref.lower().startswith(("http://", "https://"))
     if is_url and (found := CorpusCatalog.scan(corpus).find_url(ref)):
         return found

@@ -91,6 +91,26 @@ def _corpus_files(corpus_dir: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.relative_to(corpus_dir).as_posix())
 
 
+def corpus_document_id(path: Path, corpus_dir: Path) -> str | None:
+    """The doc id of `path` if the scan would read it as a document there, else None.
+
+    The folder part is resolved (the scan walks real folders only), the name itself is not: a
+    link named `alias.md` is that link, never the file it points to.
+    """
+    path = Path(path).expanduser()
+    if path.name.startswith(".") or path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        return None
+    try:
+        folder = path.parent.resolve(strict=True)
+        rel = folder.relative_to(Path(corpus_dir).resolve(strict=True)) / path.name
+    except (OSError, RuntimeError, ValueError):  # missing, a link loop, or outside the corpus
+        return None
+    if any(part.startswith(".") for part in rel.parts) or _is_sidecar(rel):
+        return None
+    target = Path(corpus_dir) / rel
+    return rel.as_posix() if target.is_symlink() or target.is_file() else None
+
+
 def read_document(path: Path, corpus_dir: Path) -> Document:
     """Read one corpus file into a Document; raises SourceError(path, reason) when it cannot."""
     from .records import Document
