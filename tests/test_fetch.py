@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -349,3 +351,26 @@ def test_remove_deletes_only_documents_and_never_follows_links(tmp_path: Path) -
         ".coverage-search.lock", ".feeds.json", "notes.md.yml", "real.md"
     ]  # fmt: skip
     assert (outside / "far.md").exists() and not (corpus / "alias.md").is_symlink()
+
+
+def test_added_files_get_the_usual_permissions(tmp_path: Path) -> None:
+    corpus, outside = tmp_path / "corpus", tmp_path / "downloads"
+    outside.mkdir()
+    (outside / "note.md").write_text("A note about Anthropic.\n")
+    old = os.umask(0o022)
+    try:
+        [added] = add_sources([str(outside / "note.md")], corpus_dir=corpus).added
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((corpus / added.doc_id).stat().st_mode) == 0o644
+
+
+def test_only_web_urls_make_two_documents_the_same(tmp_path: Path) -> None:
+    corpus, outside = tmp_path / "corpus", tmp_path / "downloads"
+    outside.mkdir()
+    urls = ["javascript:alert(1)", "javascript:alert(1)", "http://[::1", "http://x:port/"]
+    names = ("a.md", "b.md", "c.md", "d.md")
+    for name, url in zip(names, urls, strict=True):
+        (outside / name).write_text(f"---\nurl: '{url}'\n---\nStory {name}.\n")
+    report = add_sources([str(outside / n) for n in names], corpus_dir=corpus)
+    assert [a.doc_id for a in report.added] == list(names) and not report.duplicates

@@ -49,6 +49,16 @@ def canonical_url(url: str) -> str:
     return urllib.parse.urlunsplit((scheme, netloc, parts.path or "/", query, ""))
 
 
+def is_web_url(url: str) -> bool:
+    """True for an http(s) URL with a host: the only kind that names one article."""
+    try:
+        parts = urllib.parse.urlsplit(url.strip())
+        _ = parts.port  # raises on a port that is not a number
+    except ValueError:  # "http://[::1", "http://host:port"
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
 def same_site(a: str, b: str) -> bool:
     """True when two URLs are on the same host, give or take "www."."""
 
@@ -96,7 +106,8 @@ class CorpusCatalog:
     def remember(self, doc_id: str, body: str, *, urls: list[str]) -> None:
         """Record a document (first one wins for a URL or text already known)."""
         for url in urls:
-            self.by_url.setdefault(canonical_url(url), doc_id)
+            if is_web_url(url):
+                self.by_url.setdefault(canonical_url(url), doc_id)
         if body.strip():
             self.by_text.setdefault(normalized_hash(body), doc_id)
 
@@ -109,7 +120,7 @@ class CorpusCatalog:
     def find_url(self, *urls: str | None) -> str | None:
         """The doc id already holding any of these URLs, or None."""
         for url in urls:
-            if url and (found := self.by_url.get(canonical_url(url))):
+            if url and is_web_url(url) and (found := self.by_url.get(canonical_url(url))):
                 return found
         return None
 
@@ -142,6 +153,7 @@ def write_new_file(folder: Path, stem: str, suffix: str, data: bytes) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".adding-", suffix=".part")
     try:
+        os.fchmod(fd, _file_mode())  # mkstemp makes it 0600; a corpus file is like any other
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -167,6 +179,7 @@ def replace_file(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
+        os.fchmod(fd, _file_mode())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -195,6 +208,20 @@ def corpus_lock(corpus_dir: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _file_mode() -> int:
+    """0o666 less the umask: the mode `open()` would give a new file."""
+    try:  # Linux shows the umask here; os.umask can only read it by changing it for all threads
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -132,7 +132,10 @@ def normalize_language(value: str | None) -> str | None:
 
 def outlet_from_url(url: str) -> str | None:
     """The URL's host without "www.": "https://www.axios.com/x" → "axios.com"."""
-    host = urlsplit(url if "//" in url else "//" + url).hostname
+    try:
+        host = urlsplit(url if "//" in url else "//" + url).hostname
+    except ValueError:  # "http://[::1": not a URL a reader can follow anyway
+        return None
     if not host or "." not in host:
         return None
     return host.removeprefix("www.")
