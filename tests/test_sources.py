@@ -550,12 +550,36 @@ def test_scan_uses_supported_suffixes_case_insensitively(tmp_path: Path) -> None
 
 
 def test_file_over_the_size_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sources, "MAX_FILE_BYTES", 1024)
+    monkeypatch.setattr(sources, "MAX_TEXT_BYTES", 1024)
+    monkeypatch.setattr(sources, "MAX_PDF_BYTES", 4096)
     write(tmp_path, "big.txt", "x" * 2048)
+    write(tmp_path, "big.html", "<p>" + "x" * 2048 + "</p>")
+    write_minimal_pdf(tmp_path / "ok.pdf", ["A page about OpenAI. " * 60])
+    big_html, big, ok = list(scan_corpus(tmp_path))
+    assert big == Skipped(
+        "big.txt",
+        "too large for one article (2.0 KiB; the limit is 1.0 KiB): split it",
+        error=True,
+    )
+    assert isinstance(big_html, Skipped) and "the limit is 1.0 KiB" in big_html.reason
+    assert isinstance(ok, Document)  # PDFs carry layout, so their byte limit is higher
+
+
+def test_text_over_the_character_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sources, "MAX_TEXT_CHARS", 1000)
+    write_minimal_pdf(tmp_path / "long.pdf", ["A page about OpenAI. " * 60])
     [item] = list(scan_corpus(tmp_path))
     assert item == Skipped(
-        "big.txt", "file is 2.0 KiB, over the 1.0 KiB limit: split it or leave it out", error=True
+        "long.pdf",
+        "too large for one article (1,259 characters of text; the limit is 1,000): split it",
+        error=True,
     )
+
+
+def test_default_caps_fit_news_articles() -> None:
+    assert sources.MAX_TEXT_BYTES == 10 * 1024 * 1024
+    assert sources.MAX_PDF_BYTES == 50 * 1024 * 1024
+    assert sources.MAX_TEXT_CHARS == 10_000_000
 
 
 def test_missing_corpus_folder(tmp_path: Path) -> None:

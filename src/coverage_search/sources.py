@@ -21,7 +21,10 @@ if TYPE_CHECKING:
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(
     {".md", ".markdown", ".txt", ".html", ".htm", ".pdf"}
 )
-MAX_FILE_BYTES: int = 50 * 1024 * 1024
+# News articles are small; these caps keep one odd file from taking the build's memory.
+MAX_TEXT_BYTES: int = 10 * 1024 * 1024  # .md, .txt, .html
+MAX_PDF_BYTES: int = 50 * 1024 * 1024  # PDFs carry fonts and images besides their text
+MAX_TEXT_CHARS: int = 10_000_000  # the text a document may hold, whatever its format
 SIDECAR_SUFFIXES = (".yml", ".yaml")  # `report.pdf.yml` holds the metadata of `report.pdf`
 
 _FORMATS = {
@@ -121,13 +124,13 @@ def read_document(path: Path, corpus_dir: Path) -> Document:
     try:
         if fmt is None:
             raise Unreadable(_unsupported(path.suffix.lower()))
-        raw = _read_bytes(path)
+        raw = _read_bytes(path, MAX_PDF_BYTES if fmt == "pdf" else MAX_TEXT_BYTES)
         digest = hashlib.sha256(raw)
         if fmt == "pdf":
             from .pdf_reader import read_pdf
 
             sidecar = _sidecar_path(path)
-            sidecar_raw = _read_bytes(sidecar) if sidecar else b""
+            sidecar_raw = _read_bytes(sidecar, MAX_TEXT_BYTES) if sidecar else b""
             # The sidecar's bytes count too, so editing only the metadata marks the PDF changed.
             digest.update(sidecar_raw)
             parts = read_pdf(raw, sidecar=sidecar_raw, sidecar_name=sidecar.name if sidecar else "")
@@ -139,6 +142,11 @@ def read_document(path: Path, corpus_dir: Path) -> Document:
             parts = _read_text(raw, markdown=fmt == "markdown")
         if not parts.rendered.text.strip():
             raise Unreadable("no text: the file is empty or holds only metadata")
+        if (chars := len(parts.rendered.text)) > MAX_TEXT_CHARS:
+            raise Unreadable(
+                f"too large for one article ({chars:,} characters of text; "
+                f"the limit is {MAX_TEXT_CHARS:,}): split it"
+            )
     except Unreadable as exc:
         raise SourceError(doc_id, str(exc)) from None
     except Exception as exc:  # a parser tripping on odd input must not stop a whole build
@@ -203,13 +211,12 @@ def _sidecar_path(pdf: Path) -> Path | None:
     return None
 
 
-def _read_bytes(path: Path) -> bytes:
+def _read_bytes(path: Path, limit: int) -> bytes:
     try:
         size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
+        if size > limit:
             raise Unreadable(
-                f"file is {_size(size)}, over the {_size(MAX_FILE_BYTES)} limit: "
-                "split it or leave it out"
+                f"too large for one article ({_size(size)}; the limit is {_size(limit)}): split it"
             )
         return path.read_bytes()
     except OSError as exc:
