@@ -374,3 +374,14 @@ def test_only_web_urls_make_two_documents_the_same(tmp_path: Path) -> None:
         (outside / name).write_text(f"---\nurl: '{url}'\n---\nStory {name}.\n")
     report = add_sources([str(outside / n) for n in names], corpus_dir=corpus)
     assert [a.doc_id for a in report.added] == list(names) and not report.duplicates
+
+
+def test_looking_for_copies_skips_pipes_and_links_out_of_the_corpus(tmp_path: Path) -> None:
+    corpus, outside = tmp_path / "corpus", tmp_path / "downloads"
+    corpus.mkdir()
+    outside.mkdir()
+    (outside / "note.md").write_text("A note about Anthropic.\n")
+    os.mkfifo(corpus / "pipe.md")  # reading it would wait for a writer forever
+    (corpus / "linked.md").symlink_to(outside / "note.md")  # the scan skips it, so no copy
+    report = add_sources([str(outside / "note.md")], corpus_dir=corpus)
+    assert [a.doc_id for a in report.added] == ["note.md"] and not report.duplicates

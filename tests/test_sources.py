@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import subprocess
 import sys
 import unicodedata
@@ -648,3 +649,36 @@ def test_language_and_outlet_helpers() -> None:
     assert outlet_from_url("https://www.axios.com/2026/x") == "axios.com"
     assert outlet_from_url("https://news.bbc.co.uk/") == "news.bbc.co.uk"
     assert outlet_from_url("not a url") is None
+
+
+def test_links_out_of_the_corpus_are_skipped_and_loops_do_not_hang(tmp_path: Path) -> None:
+    corpus, outside = tmp_path / "corpus", tmp_path / "private"
+    corpus.mkdir()
+    outside.mkdir()
+    write(outside, "secret.txt", "root:x:0:0\n")
+    write(corpus, "real.md", "# Real\n\nInside.")
+    (corpus / "alias.md").symlink_to("real.md")
+    (corpus / "passwd.txt").symlink_to(outside / "secret.txt")
+    (corpus / "loop").symlink_to(".", target_is_directory=True)
+    (corpus / "self.md").symlink_to("self.md")
+    (corpus / "away").symlink_to(outside, target_is_directory=True)
+    os.mkfifo(corpus / "pipe.md")
+    items = {(i.doc_id if isinstance(i, Document) else i.path): i for i in scan_corpus(corpus)}
+    assert sorted(items) == ["alias.md", "passwd.txt", "pipe.md", "real.md", "self.md"]
+    assert isinstance(items["alias.md"], Document) and items["alias.md"].title == "Real"
+    outside_link = Skipped("passwd.txt", "a link to a file outside the corpus", error=False)
+    assert items["passwd.txt"] == outside_link
+    assert items["self.md"] == Skipped("self.md", "a link that loops back on itself", error=True)
+    assert items["pipe.md"] == Skipped(
+        "pipe.md", "not a regular file (a pipe or a device?): leave it out", error=True
+    )
+
+
+def test_a_skipped_file_with_a_line_break_in_its_name_is_reported_on_one_line(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, "new\nline.docx", "x")
+    write(tmp_path, "new\nline.md", "# Fine\n\nIndexed as usual.")
+    skipped, doc = list(scan_corpus(tmp_path))
+    assert isinstance(skipped, Skipped) and skipped.path == repr("new\nline.docx")
+    assert isinstance(doc, Document) and doc.doc_id == "new\nline.md"

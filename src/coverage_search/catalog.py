@@ -82,12 +82,15 @@ class CorpusCatalog:
         catalog = cls(Path(corpus_dir))
         if not catalog.corpus_dir.is_dir():
             return catalog
-        for root, dirs, files in os.walk(catalog.corpus_dir):
+        root = catalog.corpus_dir.resolve()
+        for folder, dirs, files in os.walk(catalog.corpus_dir):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             for name in sorted(files):
-                path = Path(root, name)
+                path = Path(folder, name)
                 if name.startswith(".") or path.suffix.lower() not in TEXT_SUFFIXES:
                     continue
+                if not path.is_file() or not path.resolve().is_relative_to(root):
+                    continue  # as the scan does: no pipes, no links out of the corpus
                 try:
                     text = path.read_text(encoding="utf-8", errors="replace")
                 except OSError:

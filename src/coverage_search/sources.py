@@ -6,6 +6,7 @@ import hashlib
 import logging
 import os
 import re
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -66,23 +67,44 @@ def _scan(
 ) -> Iterator[Document | Skipped]:
     from .records import Skipped
 
+    root = corpus_dir.resolve()
     for path in _corpus_files(corpus_dir):
         item: Document | Skipped
         rel = path.relative_to(corpus_dir).as_posix()
-        if _is_sidecar(path):
+        shown = rel if rel.isprintable() else repr(rel)  # a notice stays on one line
+        link = _link_problem(path, root)
+        if link is not None:
+            item = Skipped(shown, *link)
+        elif _is_sidecar(path):
             if path.with_name(path.name.rsplit(".", 1)[0]).is_file():
                 continue  # read together with its PDF
-            item = Skipped(rel, "metadata sidecar with no PDF of the same name next to it", False)
+            item = Skipped(shown, "metadata sidecar with no PDF of the same name next to it", False)
         elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            item = Skipped(rel, _unsupported(path.suffix.lower()), error=False)
+            item = Skipped(shown, _unsupported(path.suffix.lower()), error=False)
         else:
             try:
                 item = read_document(path, corpus_dir)
             except SourceError as exc:
-                item = Skipped(rel, exc.reason, error=True)
+                item = Skipped(shown, exc.reason, error=True)
         if on_item is not None:
             on_item(item)
         yield item
+
+
+def _link_problem(path: Path, root: Path) -> tuple[str, bool] | None:
+    """Why a symlink is not read (reason, is it an error), or None for a file or a link inside."""
+    if not path.is_symlink():
+        return None
+    try:
+        target = path.resolve(strict=True)
+    except FileNotFoundError:
+        return None  # a dangling link: reading it says "cannot read the file"
+    except (OSError, RuntimeError):  # RuntimeError: Python 3.11's word for a link loop
+        return "a link that loops back on itself", True
+    if not target.is_relative_to(root):
+        # Indexing it would publish, say, /etc/passwd to whoever can search the corpus.
+        return "a link to a file outside the corpus", False
+    return None
 
 
 def _corpus_files(corpus_dir: Path) -> list[Path]:
@@ -213,7 +235,10 @@ def _sidecar_path(pdf: Path) -> Path | None:
 
 def _read_bytes(path: Path, limit: int) -> bytes:
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # reading a FIFO or a device would never end
+            raise Unreadable("not a regular file (a pipe or a device?): leave it out")
+        size = info.st_size
         if size > limit:
             raise Unreadable(
                 f"too large for one article ({_size(size)}; the limit is {_size(limit)}): split it"
