@@ -2,7 +2,7 @@
 
 __version__ = "0.1.0"
 
-from .errors import (  # noqa: E402
+from .errors import (
     BuildLockedError,
     CorpusError,
     CoverageSearchError,
@@ -19,9 +19,9 @@ from .errors import (  # noqa: E402
 )
 from .evaluation import EvalReport, ModeMetrics, evaluate, load_beir
 from .feeds import Feed, FeedCheck, list_feeds
-from .index import CoverageIndex  # noqa: E402
+from .index import CoverageIndex
 from .ingest import AddedItem, AddReport, FailedItem, RemoveReport
-from .records import (  # noqa: E402
+from .records import (
     Answer,
     BuildReport,
     Citation,
@@ -33,8 +33,8 @@ from .records import (  # noqa: E402
     Skipped,
     StoryCopy,
 )
-from .search import MODES, SearchSettings  # noqa: E402
-from .uploads import StoredUpload, store_upload  # noqa: E402
+from .search import MODES, SearchSettings
+from .uploads import StoredUpload, store_upload
 
 __all__ = [
     "MODES",
