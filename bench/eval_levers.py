@@ -145,9 +145,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--group", choices=["search", "stemming", "chunking"], required=True)
     parser.add_argument("--datasets", nargs="+", default=["time1963", "scifact"])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[96, 128, 200, 256])
-    parser.add_argument("--overlaps", type=int, nargs="+", default=[0, 2])
-    parser.add_argument("--contexts", nargs="+", default=["heading", "none"])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[96, 128, 200, 256])
+    parser.add_argument("--overlaps", type=int, nargs="*", default=[0, 2])
+    parser.add_argument("--contexts", nargs="*", default=["heading", "none"])
     parser.add_argument(
         "--fusion", default=None, help="hybrid fusion to use (default: the engine's)"
     )

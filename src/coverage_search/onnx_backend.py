@@ -162,6 +162,8 @@ class OnnxEncoder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or (os.cpu_count() or 1)
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Spinning threads starve everything else on a shared 2-core machine (and ORT itself).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.path = onnx_file(location, backend)
         self._session = ort.InferenceSession(
             str(self.path), options, providers=["CPUExecutionProvider"]
