@@ -14,13 +14,14 @@ Writes bench/results/levers_<group>.json and .md.
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
 from evalkit import Prepared, prepare, scores
-from machine import print_machine, save, table
+from machine import RESULTS, print_machine, save, table
 
 from coverage_search.chunking import ChunkSettings
 from coverage_search.evaluation import DEPTH, rank_documents
@@ -154,7 +155,10 @@ def main() -> None:
     parser.add_argument(
         "--alpha", type=float, default=None, help="convex weight (default: engine's)"
     )
+    parser.add_argument("--render", action="store_true", help="only rewrite the .md from the .json")
     args = parser.parse_args()
+    if args.render:
+        args.datasets = []
     info = print_machine()
     fusion = {k: v for k, v in (("fusion", args.fusion), ("alpha", args.alpha)) if v is not None}
     default = ChunkSettings()
@@ -182,6 +186,14 @@ def main() -> None:
                 (f"context {c}", {"chunking": replace(default, context=c)}) for c in args.contexts
             ]
             rows += run_build_variants(name, fusion, variants)
+    # Rows of collections not rerun this time are kept from the previous results file.
+    previous = RESULTS / f"levers_{args.group}.json"
+    provenance: dict[str, Any] = {}
+    if previous.is_file():
+        old = json.loads(previous.read_text())
+        rows = [r for r in old.get("rows", []) if r["dataset"] not in args.datasets] + rows
+        if args.render:  # keep the machine and command that produced the numbers
+            provenance = {k: old[k] for k in ("machine", "command") if k in old}
     modes = ["keyword", "semantic", "hybrid"]
     md_rows = []
     for r in rows:
@@ -197,7 +209,7 @@ def main() -> None:
     )
     save(
         f"levers_{args.group}",
-        {"fusion": fusion, "rows": rows},
+        {"fusion": fusion, "rows": rows, **provenance},
         header + table(["dataset", "variant", *modes, "passages"], md_rows),
     )
 
