@@ -282,19 +282,30 @@ def test_cli_eval_table_and_bad_file(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert err.startswith("coverage-search: Cannot read") and len(err.strip().splitlines()) == 1
 
 
+def time_subset(data: BeirData, queries: int = 12, distractors: int = 60) -> BeirData:
+    """The first TIME queries, their judged articles and every 5th other article (cheap)."""
+    ids = data.judged_queries()[:queries]
+    judged = {d for q in ids for d in data.qrels[q]}
+    others = [d for d in data.corpus if d not in judged][::5][:distractors]
+    corpus = {d: data.corpus[d] for d in data.corpus if d in judged or d in others}
+    return BeirData("time1963-subset", corpus, {q: data.queries[q] for q in ids}, data.qrels)
+
+
 @pytest.mark.eval
 @pytest.mark.slow
-@pytest.mark.timeout(900)
-def test_time1963_reaches_the_quality_floor(pytestconfig: pytest.Config, tmp_path: Path) -> None:
+@pytest.mark.timeout(600)
+def test_time1963_subset_keeps_its_quality(pytestconfig: pytest.Config, tmp_path: Path) -> None:
     folder = SHARED_EVAL / "time1963"
     if not folder.is_dir():
         pytest.skip(f"{folder} is absent (the shared evaluation data is not on this machine)")
-    # The first run embeds ~2,800 passages (1.5-6 min on 2 cores); the index is kept in pytest's
-    # cache so later runs embed nothing and take seconds.
+    data = time_subset(load_beir_folder(folder))
+    assert (len(data.corpus), len(data.judged_queries())) == (102, 12)
+    # The first run embeds ~700 passages (30-90 s on 2 cores); the index is kept in pytest's
+    # cache, so later runs embed nothing. The full collection: bench/eval_fusion.py.
     cache = getattr(pytestconfig, "cache", None)  # absent under -p no:cacheprovider
-    index = cache.mkdir("time1963-index") if cache is not None else tmp_path / "index"
-    data = load_beir_folder(folder)
-    report = evaluate(data, modes=["hybrid"], index_dir=index, progress=False)
-    assert report.queries == 42
-    # Whole-document MiniLM + min-max fusion scored 0.767 on all 83 queries; BM25 alone 0.697.
-    assert report.mode("hybrid").ndcg_at_10 > 0.72
+    index = cache.mkdir("time1963-subset-index") if cache is not None else tmp_path / "index"
+    report = evaluate(data, index_dir=index, progress=False)
+    ndcg = {m.mode: m.ndcg_at_10 for m in report.modes}
+    # Measured: keyword 0.843, semantic 0.908, hybrid 0.931 (full TIME: 0.745, 0.805, 0.824).
+    assert ndcg["hybrid"] >= 0.90
+    assert ndcg["hybrid"] >= max(ndcg["keyword"], ndcg["semantic"]) - 0.02
