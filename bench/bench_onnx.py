@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 import numpy as np
-from machine import REPO, SHARED_EVAL, print_machine, save, table
+from machine import REPO, RESULTS, SHARED_EVAL, print_machine, save, table
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
 
@@ -115,6 +115,9 @@ def main() -> None:
     for row in rows:
         row["speedup"] = row["passages_per_s"] / base
     quality: list[dict[str, Any]] = []
+    previous = RESULTS / "onnx.json"
+    if not args.ndcg and previous.is_file():  # keep the (slow) quality rows of the last --ndcg run
+        quality = json.loads(previous.read_text()).get("quality", [])
     for name in args.ndcg:
         from evalkit import prepare, rankings, scores
 
