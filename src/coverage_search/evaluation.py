@@ -90,7 +90,7 @@ class EvalReport:
 
 def _jsonl(path: Path) -> Iterable[tuple[int, dict[str, Any]]]:
     try:
-        with path.open(encoding="utf-8") as lines:
+        with path.open(encoding="utf-8-sig") as lines:  # -sig: a BOM is not part of line 1
             for number, line in enumerate(lines, start=1):
                 if not line.strip():
                     continue
@@ -117,7 +117,7 @@ def read_qrels(path: Path) -> dict[str, dict[str, int]]:
     """query-id → corpus-id → relevance from a BEIR qrels TSV (the header line is optional)."""
     qrels: dict[str, dict[str, int]] = {}
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
     except OSError as exc:
         raise EvalDataError(f"Cannot read {path} ({exc.strerror or exc}). Check the path.") from exc
     except UnicodeDecodeError as exc:
@@ -134,7 +134,7 @@ def read_qrels(path: Path) -> dict[str, dict[str, int]]:
             )
         try:
             score = int(float(cells[-1]))
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:  # "high", "nan", "inf"
             raise EvalDataError(
                 f"{path}:{number} has a score that is not a number: {cells[-1]!r}."
             ) from exc
@@ -155,10 +155,17 @@ def load_beir(
     judged = read_qrels(qrels)
     if not docs:
         raise EvalDataError(f"{corpus} holds no documents. Give a BEIR corpus.jsonl.")
-    data = BeirData(name or corpus.parent.name, docs, texts, judged)
-    if not data.judged_queries():
+    if not any(title.strip() or text.strip() for title, text in docs.values()):
+        raise EvalDataError(f"Every document in {corpus} is empty. Give documents with text.")
+    data = BeirData(name or corpus.resolve().parent.name, docs, texts, judged)
+    ids = data.judged_queries()
+    if not ids:
         raise EvalDataError(
             f"No query in {queries} has a relevant document in {qrels}. Check that the ids match."
+        )
+    if not any(d in docs for q in ids for d, r in judged[q].items() if r > 0):
+        raise EvalDataError(
+            f"No relevant document in {qrels} is in {corpus}. Check that the ids match."
         )
     return data
 
@@ -319,6 +326,8 @@ def run_queries(
     with bar:
         for mode in modes:
             bar.set_postfix_str(mode)
+            if ids:  # untimed: the first query may load the model (a cached build embeds nothing)
+                rank_documents(index, data.queries[ids[0]], names, mode=mode, **search_options)
             for qid in ids:
                 start = time.perf_counter()
                 rankings[mode][qid] = rank_documents(
