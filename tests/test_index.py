@@ -227,6 +227,24 @@ def test_index_built_with_another_model_refuses_to_open(small_corpus: Path, buil
         CoverageIndex.open(index_dir, model=str(other))
 
 
+@pytest.mark.slow
+def test_an_index_remembers_its_backend_and_queries_through_it(small_corpus: Path, embedder) -> None:
+    index_dir = small_corpus.parent / "index"
+    first = CoverageIndex.build(small_corpus, index_dir, backend="torch", progress=False)
+    index = CoverageIndex.open(index_dir)
+    assert index.stats().backend == "torch" and index.embedder.backend == "torch"
+    torch_top = index.search("Why did Dario Amodei leave OpenAI?", k=1, mode="semantic")[0]
+    write_doc(small_corpus, "new.md", "# A new story\n\nClaude gets a new model.", outlet="X")
+    again = CoverageIndex.build(small_corpus, index_dir, progress=False)  # no backend given
+    assert again.embedded < first.passages and again.embedded > 0  # still torch: nothing redone
+    switched = CoverageIndex.build(small_corpus, index_dir, backend="onnx-int8", progress=False)
+    assert switched.embedded == switched.passages  # int8 vectors are never torch's cached ones
+    index = CoverageIndex.open(index_dir)
+    assert index.stats().backend == "onnx-int8"
+    int8_top = index.search("Why did Dario Amodei leave OpenAI?", k=1, mode="semantic")[0]
+    assert int8_top.passage_id and int8_top.doc_id == torch_top.doc_id
+
+
 def test_index_from_a_newer_format_refuses_to_open(small_corpus: Path, build_index) -> None:
     index_dir = build_index(small_corpus)
     build = layout.live_build(index_dir)

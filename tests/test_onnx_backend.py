@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from coverage_search.embedding import Embedder
+from coverage_search.embedding import DEFAULT_MODEL, Embedder, get_embedder
 from coverage_search.errors import ModelError
 
 TEXTS = [
@@ -29,14 +29,17 @@ def onnx_cache(
     return folder
 
 
+@pytest.fixture(scope="module")
+def torch_vectors() -> np.ndarray:
+    return get_embedder(backend="torch").encode(TEXTS)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(("backend", "floor"), [("onnx", 0.9999), ("onnx-int8", 0.98)])
 def test_onnx_vectors_match_torch(
-    embedder: Embedder, onnx_cache: Path, backend: str, floor: float
+    torch_vectors: np.ndarray, onnx_cache: Path, backend: str, floor: float
 ) -> None:
-    pytest.importorskip("onnxruntime", reason="the optional ONNX backend is not installed")
-    pytest.importorskip("onnxscript", reason="exporting to ONNX needs onnxscript")
-    reference = embedder.encode(TEXTS)
+    reference = torch_vectors
     onnx = Embedder(backend=backend)
     vectors = onnx.encode(TEXTS)
     assert vectors.shape == reference.shape and vectors.dtype == np.float32
@@ -50,3 +53,27 @@ def test_unknown_backend_is_a_model_error(tmp_path: Path) -> None:
 
     with pytest.raises(ModelError, match="Unknown embedding backend 'tpu'"):
         onnx_file(tmp_path, "tpu")
+
+
+def test_the_bundled_model_runs_int8_by_default(embedder: Embedder) -> None:
+    assert embedder.backend == "onnx-int8"
+    assert embedder.vectors_key == f"{DEFAULT_MODEL}|onnx-int8"  # never mixed with torch's
+    assert get_embedder(backend="torch").vectors_key == DEFAULT_MODEL
+
+
+def test_a_model_that_is_not_a_folder_runs_on_torch(tmp_path: Path) -> None:
+    assert Embedder("some-hub-model-name").backend == "torch"
+    with pytest.raises(ModelError, match="needs a local model folder"):
+        Embedder("some-hub-model-name", backend="onnx-int8")
+    with pytest.raises(ModelError, match="Unknown embedding backend 'gpu'"):
+        Embedder(backend="gpu")
+
+
+@pytest.mark.slow
+def test_a_damaged_cached_export_is_made_again(onnx_cache: Path, torch_vectors: np.ndarray) -> None:
+    Embedder(backend="onnx-int8").encode(["make sure the export exists"])
+    [int8] = onnx_cache.glob("onnx/*/model-int8.onnx")
+    int8.write_bytes(b"not an onnx file")
+    vectors = Embedder(backend="onnx-int8").encode(TEXTS)
+    assert float((vectors * torch_vectors).sum(axis=1).min()) >= 0.98
+    assert int8.stat().st_size > 1_000_000

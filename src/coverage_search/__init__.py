@@ -2,6 +2,7 @@
 
 __version__ = "0.1.0"
 
+from .embedding import BACKENDS, DEFAULT_BACKEND
 from .errors import (
     BuildLockedError,
     CorpusError,
@@ -37,6 +38,8 @@ from .search import MODES, SearchSettings
 from .uploads import StoredUpload, store_upload
 
 __all__ = [
+    "BACKENDS",
+    "DEFAULT_BACKEND",
     "MODES",
     "AddReport",
     "AddedItem",

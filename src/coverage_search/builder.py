@@ -17,7 +17,7 @@ import numpy as np
 from . import __version__, layout
 from .chunking import ChunkSettings, chunk_documents
 from .dedup import group_stories, normalized_hash
-from .embedding import Embedder, get_embedder, text_hash
+from .embedding import Embedder, get_embedder, resolve_model, text_hash
 from .records import BuildReport, Document, Passage, Skipped
 from .sources import scan_corpus
 from .store import EmbeddingCache, Store, write_build
@@ -78,14 +78,14 @@ def _embed(
     """Vectors for every passage (from the cache where possible) and how many were embedded now."""
     hashes = [text_hash(p.embed_text or p.text) for p in passages]
     dim = embedder.dimension
-    known = cache.get(embedder.model_id, hashes, dim) if passages else {}
+    known = cache.get(embedder.vectors_key, hashes, dim) if passages else {}
     missing = list(dict.fromkeys(h for h in hashes if h not in known))
     text_of = {h: (p.embed_text or p.text) for h, p in zip(hashes, passages, strict=True)}
     progress.start("Embedding", len(missing))
     for i in range(0, len(missing), EMBED_BATCH):
         batch = missing[i : i + EMBED_BATCH]
         vectors = embedder.encode([text_of[h] for h in batch])
-        cache.put(embedder.model_id, list(zip(batch, vectors, strict=True)))
+        cache.put(embedder.vectors_key, list(zip(batch, vectors, strict=True)))
         known.update(zip(batch, vectors, strict=True))
         progress.advance(len(batch))
     progress.close()
@@ -100,6 +100,7 @@ def build_index(
     index_dir: Path,
     *,
     model: str | None = None,
+    backend: str | None = None,
     chunking: ChunkSettings | None = None,
     stemming: bool = True,
     progress: bool = True,
@@ -110,7 +111,8 @@ def build_index(
     began = time.perf_counter()
     chunking = chunking or ChunkSettings()
     bar = _Progress(progress, on_progress)
-    embedder = get_embedder(model)
+    model, backend = _remembered(index_dir, model, backend)
+    embedder = get_embedder(model, backend=backend)
     with layout.build_lock(index_dir):
         layout.cleanup(index_dir)  # leftovers of a killed build go first
         items = list(scan_corpus(corpus_dir))
@@ -119,6 +121,7 @@ def build_index(
         settings = {
             "format_version": layout.FORMAT_VERSION,
             "model": embedder.model_id,
+            "backend": embedder.backend,
             "chunking": chunking.to_dict(),
             "stemming": stemming,
         }
@@ -210,6 +213,23 @@ def build_index(
         seconds=time.perf_counter() - began,
         index_dir=str(index_dir),
     )
+
+
+def _remembered(
+    index_dir: Path, model: str | None, backend: str | None
+) -> tuple[str | None, str | None]:
+    """Model and backend as given, else as the live build chose them (`add` keeps `--model`)."""
+    try:
+        _, manifest = layout.require_live(index_dir)
+    except Exception:  # no or unreadable live build: the defaults
+        return model, backend
+    built_model = manifest.get("model")
+    if model is None and isinstance(built_model, str):
+        model = built_model
+    same_model = model is not None and resolve_model(model)[0] == built_model
+    if backend is None and same_model and isinstance(manifest.get("backend"), str):
+        backend = str(manifest["backend"])  # not recorded before backends: take the default
+    return model, backend
 
 
 def _previous(index_dir: Path) -> tuple[dict[str, Any], list[tuple[str, str, str]]] | None:

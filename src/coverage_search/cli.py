@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import (
+    BACKENDS,
     MODES,
     AddReport,
     BuildReport,
@@ -55,8 +56,18 @@ def _model_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
         default=os.environ.get("COVERAGE_SEARCH_MODEL"),
-        help="sentence-transformers model name or folder (default: the bundled "
-        "all-MiniLM-L6-v2, or $COVERAGE_SEARCH_MODEL)",
+        help="sentence-transformers model name or folder (default: $COVERAGE_SEARCH_MODEL, "
+        "else the one the index was built with, else the bundled all-MiniLM-L6-v2)",
+    )
+
+
+def _backend_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default=os.environ.get("COVERAGE_SEARCH_BACKEND"),
+        help="how the model runs: onnx-int8 (default for a model folder; 2.4x faster, same "
+        "ranking quality), onnx or torch; queries use what the index was built with",
     )
 
 
@@ -112,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     _corpus_option(p)
     _common(p)
     _model_option(p)
+    _backend_option(p)
     p.add_argument("--force", action="store_true", help="write a new build even if nothing changed")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(run=cmd_build)
@@ -352,6 +364,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         args.corpus,
         args.index,
         model=args.model,
+        backend=args.backend,
         progress=not (args.quiet or args.json),
         force=args.force,
     )
@@ -472,7 +485,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
         ("outlets", ", ".join(stats.outlets) or "—"),
         ("published", span),
         ("languages", ", ".join(stats.languages) or "—"),
-        ("model", f"{stats.model} ({stats.dimension} dims, {stats.vector_index} index)"),
+        ("model", f"{stats.model} ({stats.backend}, {stats.dimension} dims)"),
+        ("vectors", f"{stats.vector_index} index"),
         ("built at", stats.built_at),
         ("index size", f"{stats.index_bytes / 1e6:.1f} MB in {stats.index_dir}"),
     ]
@@ -512,6 +526,7 @@ def _add_eval_verb(verbs: Any) -> None:
     p.add_argument("--json", action="store_true", help="print JSON for machines instead of text")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     _model_option(p)
+    _backend_option(p)
     p.set_defaults(run=cmd_eval)
 
 
@@ -524,6 +539,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         model=args.model,
         index_dir=args.keep_index,
         progress=not (args.quiet or args.json),
+        build_options={"backend": args.backend} if args.backend else None,
     )
     if args.json:
         _emit(report.to_dict())

@@ -103,19 +103,25 @@ class CoverageIndex:
         index_dir: str | Path,
         *,
         model: str | None = None,
+        backend: str | None = None,
         chunking: ChunkSettings | None = None,
         stemming: bool = True,
         progress: bool = True,
         on_progress: ProgressFn | None = None,
         force: bool = False,
     ) -> BuildReport:
-        """Build or refresh the index; unchanged passages are never embedded again."""
+        """Build or refresh the index; unchanged passages are never embedded again.
+
+        `backend` runs the model with "onnx-int8" (default for a local model folder), "onnx"
+        or "torch"; queries later use whatever the index was built with.
+        """
         from .builder import build_index
 
         return build_index(
             Path(corpus_dir),
             Path(index_dir),
             model=model,
+            backend=backend,
             chunking=chunking,
             stemming=stemming,
             progress=progress,
@@ -217,7 +223,9 @@ class CoverageIndex:
                 f"The index at {folder} was built with model {built_with!r}, not {model!r}. "
                 f"Rebuild it: coverage-search build --model {model}"
             )
-        embedder = get_embedder(model or built_with)
+        # Queries go through the backend the passages went through (indexes from before
+        # backends were recorded were embedded with torch).
+        embedder = get_embedder(model or built_with, backend=str(manifest.get("backend", "torch")))
         try:
             store = Store(build_dir / layout.DATABASE)
             vectors = VectorIndex.load(
@@ -438,4 +446,5 @@ class CoverageIndex:
             index_bytes=layout.folder_bytes(self.build_dir),
             index_dir=str(self.index_dir),
             version=str(self.manifest.get("package_version", "")),
+            backend=self.embedder.backend,
         )

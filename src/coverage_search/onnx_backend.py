@@ -13,10 +13,12 @@ import hashlib
 import importlib
 import io
 import json
+import logging
 import os
 import tempfile
 import threading
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,18 @@ def cache_root() -> Path:
     """Where exported models live: $COVERAGE_SEARCH_CACHE or ~/.cache/coverage-search."""
     base = os.environ.get("COVERAGE_SEARCH_CACHE") or Path.home() / ".cache" / "coverage-search"
     return Path(base) / "onnx"
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence the exporter's and quantizer's advice: the user asked for neither."""
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        logging.disable(logging.WARNING)
+        try:
+            yield
+        finally:
+            logging.disable(logging.NOTSET)
 
 
 def model_fingerprint(location: Path) -> str:
@@ -55,18 +69,30 @@ def onnx_file(location: Path, backend: str) -> Path:
         raise ModelError(
             f"Unknown embedding backend {backend!r}: use torch, {', '.join(BACKENDS)}."
         )
-    folder = cache_root() / model_fingerprint(location)
+    folder = _writable(cache_root() / model_fingerprint(location))
     fp32 = folder / "model.onnx"
     target = fp32 if backend == "onnx" else folder / "model-int8.onnx"
     if target.is_file():
         return target
     with _EXPORT_LOCK:
-        folder.mkdir(parents=True, exist_ok=True)
         if not fp32.is_file():
             _atomic(fp32, lambda tmp: export(location, tmp))
         if backend == "onnx-int8" and not target.is_file():
             _atomic(target, lambda tmp: quantize(fp32, tmp))
     return target
+
+
+def _writable(folder: Path) -> Path:
+    """`folder`, or a per-user temporary one when the cache cannot be written (read-only home)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if os.access(folder, os.W_OK):
+            return folder
+    except OSError:
+        pass
+    fallback = Path(tempfile.gettempdir()) / f"coverage-search-{os.getuid()}" / "onnx" / folder.name
+    fallback.mkdir(parents=True, exist_ok=True)
+    return fallback
 
 
 def _atomic(target: Path, write: Any) -> None:
@@ -101,6 +127,9 @@ def export(location: Path, target: Path) -> None:
                 input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
             ).last_hidden_state
 
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     model = AutoModel.from_pretrained(str(location), attn_implementation="eager").eval()
     # A padded sample: with an all-ones mask the traced graph would drop masking altogether.
     sample = torch.tensor([[101, 7592, 2088, 2003, 2307, 102], [101, 7592, 102, 0, 0, 0]])
@@ -108,9 +137,9 @@ def export(location: Path, target: Path) -> None:
     batch, seq = torch.export.Dim("batch", max=4096), torch.export.Dim("sequence", max=4096)
     try:
         # The TorchScript exporter mis-traces transformers 5's attention masks; dynamo does not.
-        with contextlib.redirect_stdout(io.StringIO()), torch.no_grad():
+        with _quiet(), torch.no_grad():
             torch.onnx.export(
-                LastHiddenState(model),
+                LastHiddenState(model).eval(),
                 (sample, mask, torch.zeros_like(sample)),
                 str(target),
                 input_names=list(_INPUTS),
@@ -133,13 +162,14 @@ def quantize(source: Path, target: Path) -> None:
     except ImportError as exc:  # pragma: no cover - install problem
         raise ModelError("The ONNX backend needs onnxruntime: pip install onnxruntime") from exc
     # Per-channel scales keep cosine to fp32 at ~0.99 (per-tensor: ~0.92 on this model).
-    quantization.quantize_dynamic(
-        str(source),
-        str(target),
-        weight_type=quantization.QuantType.QInt8,
-        per_channel=True,
-        op_types_to_quantize=["MatMul", "Gemm"],
-    )
+    with _quiet():
+        quantization.quantize_dynamic(
+            str(source),
+            str(target),
+            weight_type=quantization.QuantType.QInt8,
+            per_channel=True,
+            op_types_to_quantize=["MatMul", "Gemm"],
+        )
 
 
 class OnnxEncoder:
@@ -165,9 +195,16 @@ class OnnxEncoder:
         # Spinning threads starve everything else on a shared 2-core machine (and ORT itself).
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.path = onnx_file(location, backend)
-        self._session = ort.InferenceSession(
-            str(self.path), options, providers=["CPUExecutionProvider"]
-        )
+        try:
+            self._session = ort.InferenceSession(
+                str(self.path), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception:  # a damaged cached export: make it again, once
+            self.path.unlink(missing_ok=True)
+            self.path = onnx_file(location, backend)
+            self._session = ort.InferenceSession(
+                str(self.path), options, providers=["CPUExecutionProvider"]
+            )
         self._wanted = [i.name for i in self._session.get_inputs()]
         tokenizer = Tokenizer.from_file(str(location / "tokenizer.json"))
         pad_id = _pad_id(location)

@@ -164,6 +164,7 @@ class IndexStats:
     index_bytes: int
     index_dir: str
     version: str
+    backend: str = "torch"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
