@@ -81,6 +81,10 @@ def _embed(
     known = cache.get(embedder.vectors_key, hashes, dim) if passages else {}
     missing = list(dict.fromkeys(h for h in hashes if h not in known))
     text_of = {h: (p.embed_text or p.text) for h, p in zip(hashes, passages, strict=True)}
+    if missing:  # the first load may export the model to ONNX (~15 s): say so, not stall
+        progress.start("Loading the model", 1)
+        _ = embedder.model
+        progress.advance(1)
     progress.start("Embedding", len(missing))
     for i in range(0, len(missing), EMBED_BATCH):
         batch = missing[i : i + EMBED_BATCH]
