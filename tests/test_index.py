@@ -127,11 +127,31 @@ def test_hostile_queries_never_raise(small_index: CoverageIndex, query: str, mod
         assert hits  # real words still find passages
 
 
-def test_at_most_two_passages_per_document_by_default(seed_corpus: Path, build_index) -> None:
+def test_at_most_two_passages_per_document_while_other_documents_match() -> None:
+    from coverage_search.search import diversify
+
+    ranked = [(1, 0.9), (2, 0.8), (3, 0.7), (4, 0.6), (5, 0.5), (6, 0.4)]
+    doc_of = {1: "A", 2: "A", 3: "A", 4: "B", 5: "A", 6: "C"}
+
+    def ids(k: int) -> list[int]:
+        return [pid for pid, _ in diversify(ranked, doc_of, k=k, per_group=2)]
+
+    assert ids(3) == [1, 2, 4]
+    assert ids(4) == [1, 2, 4, 6]  # C's passage before A's third
+    assert ids(5) == [1, 2, 3, 4, 6]  # nothing else left: A's next, in rank order
+    assert ids(9) == [1, 2, 3, 4, 5, 6]
+    assert [pid for pid, _ in diversify(ranked, doc_of, k=9, per_group=0)] == [1, 2, 3, 4, 5, 6]
+
+
+def test_a_small_corpus_fills_the_list_from_the_same_document(
+    seed_corpus: Path, build_index
+) -> None:
     index = CoverageIndex.open(build_index(seed_corpus))
-    hits = index.search("Anthropic OpenAI safety", k=10)
-    assert len(hits) == 2  # the seed corpus is one document
-    assert len(index.search("Anthropic OpenAI safety", k=10, per_document=5)) == 5
+    capped = index.search("Anthropic OpenAI safety", k=10)
+    unlimited = index.search("Anthropic OpenAI safety", k=10, per_document=0)
+    assert len(capped) == 10  # one document: the list is filled, not cut at 2
+    assert [h.passage_id for h in capped] == [h.passage_id for h in unlimited]
+    assert [h.rank for h in capped] == list(range(1, 11))
 
 
 def test_seed_article_answers_the_product_questions(seed_corpus: Path, build_index) -> None:
@@ -228,7 +248,9 @@ def test_index_built_with_another_model_refuses_to_open(small_corpus: Path, buil
 
 
 @pytest.mark.slow
-def test_an_index_remembers_its_backend_and_queries_through_it(small_corpus: Path, embedder) -> None:
+def test_an_index_remembers_its_backend_and_queries_through_it(
+    small_corpus: Path, embedder
+) -> None:
     index_dir = small_corpus.parent / "index"
     first = CoverageIndex.build(small_corpus, index_dir, backend="torch", progress=False)
     index = CoverageIndex.open(index_dir)
