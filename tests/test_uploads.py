@@ -65,3 +65,14 @@ def test_bad_uploads_leave_the_corpus_untouched(
     with pytest.raises(UploadError, match=says):
         store_upload(tmp_path, name, data, max_bytes=1024)
     assert [p.name for p in tmp_path.iterdir()] == ["keep.md"]
+
+
+def test_a_text_upload_over_the_readers_cap_is_refused_before_it_is_written(
+    tmp_path: Path,
+) -> None:
+    from coverage_search.sources import MAX_TEXT_BYTES
+
+    big = b"A sentence about Anthropic and OpenAI. " * (MAX_TEXT_BYTES // 39 + 10)
+    with pytest.raises(UploadError, match=f"capped at {MAX_TEXT_BYTES / 1e6:.0f} MB"):
+        store_upload(tmp_path, "huge.md", big)
+    assert not list(tmp_path.iterdir())

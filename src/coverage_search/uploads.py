@@ -51,6 +51,10 @@ def check_upload_bytes(filename: str, data: bytes, *, max_bytes: int = MAX_UPLOA
     kind = UPLOAD_FORMATS[Path(safe_filename(filename)).suffix]
     if not data.strip():
         raise UploadError(f"{filename} is empty; nothing was added.")
+    if kind != "pdf":  # text is read only up to the corpus readers' own cap: say so up front
+        from .sources import MAX_TEXT_BYTES
+
+        max_bytes = min(max_bytes, MAX_TEXT_BYTES)
     if len(data) > max_bytes:
         raise UploadError(
             f"{filename} is {len(data) / 1e6:.1f} MB; "
