@@ -12,12 +12,16 @@ articles that carry the same boilerplate are not taken for copies. Numbers: benc
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import unicodedata
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
 
 from .records import Document
 
@@ -29,6 +33,8 @@ LSH_BANDS = (64, 2)
 MIN_CONTAINMENT = 0.5  # share of the smaller copy's shingles found in the other one
 MIN_JACCARD = 0.15  # keeps a short piece quoted inside a long article from counting as a copy
 MIN_SHINGLES = 20  # shorter texts are matched only when exactly equal
+# Bump when grouping changes, so an index built with the old rules is rebuilt.
+DEDUP_VERSION = 1
 COMMON_TEXTS = 3  # a shingle in more distinct texts than this weighs COMMON_TEXTS / (its count)
 _WORD = re.compile(r"\w+")
 
@@ -53,18 +59,60 @@ def normalized_words(text: str) -> list[str]:
 
 def normalized_hash(text: str) -> str:
     """Hash of the normalized words: equal for copies differing in case, spacing, punctuation."""
-    return hashlib.sha256(" ".join(normalized_words(text)).encode("utf-8")).hexdigest()
+    return _words_hash(normalized_words(text))
+
+
+def _words_hash(words: Sequence[str]) -> str:
+    return hashlib.sha256(" ".join(words).encode("utf-8")).hexdigest()
 
 
 def shingles(text: str, *, size: int = SHINGLE_WORDS) -> frozenset[int]:
     """32-bit hashes (crc32, stable across runs) of every run of `size` normalized words."""
-    words = normalized_words(text)
+    return frozenset(_shingles(normalized_words(text), size))
+
+
+def _shingles(words: Sequence[str], size: int = SHINGLE_WORDS) -> Iterator[int]:
     if len(words) < size:
-        return frozenset([zlib.crc32(" ".join(words).encode("utf-8"))]) if words else frozenset()
-    return frozenset(
-        zlib.crc32(" ".join(words[i : i + size]).encode("utf-8"))
-        for i in range(len(words) - size + 1)
-    )
+        if words:
+            yield zlib.crc32(" ".join(words).encode("utf-8"))
+        return
+    for i in range(len(words) - size + 1):
+        yield zlib.crc32(" ".join(words[i : i + size]).encode("utf-8"))
+
+
+@dataclass(frozen=True, slots=True)
+class Sketch:
+    """What story grouping needs to know of one text; computed once, cached by the build."""
+
+    normalized: str  # normalized_hash of the text
+    shingles: np.ndarray  # its distinct shingles, sorted (uint32)
+    signature: np.ndarray | None  # MinHash (NUM_PERM uint64), None below MIN_SHINGLES shingles
+
+
+def sketch_texts(texts: Iterable[str]) -> list[Sketch]:
+    """The sketch of each text."""
+    out: list[Sketch] = []
+    template: Any = None
+    for text in texts:
+        words = normalized_words(text)
+        found = np.unique(np.fromiter(_shingles(words), dtype=np.uint32))
+        signature = None
+        if len(found) >= MIN_SHINGLES:
+            from datasketch import MinHash
+
+            if template is None:
+                template = MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32")
+            minhash = MinHash(
+                num_perm=NUM_PERM,
+                seed=1,
+                hashfunc=_identity,
+                permutations=template.permutations,
+                scheme="affine32",
+            )
+            minhash.update_batch(found.tolist())
+            signature = np.asarray(minhash.hashvalues, dtype=np.uint64)
+        out.append(Sketch(_words_hash(words), found, signature))
+    return out
 
 
 def similarity(
@@ -111,29 +159,45 @@ def is_near_duplicate(text_a: str, text_b: str) -> bool:
     return similarity(a, b).near_duplicate
 
 
-def group_stories(docs: Sequence[Document]) -> dict[str, str]:
-    """Map each doc_id to its story id: the doc_id of the earliest copy, then the shortest path."""
+def group_stories(
+    docs: Sequence[Document], *, sketches: Sequence[Sketch] | None = None
+) -> dict[str, str]:
+    """Map each doc_id to its story id: the doc_id of the earliest copy, then the shortest path.
+
+    `sketches` (one per document, from `sketch_texts`) spare computing them again.
+    """
+    if sketches is None:
+        sketches = sketch_texts(d.text for d in docs)
     forest = _Forest(len(docs))
     first_with_text: dict[str, int] = {}
     unique: list[int] = []  # one document per distinct normalized text
-    for i, doc in enumerate(docs):
-        j = first_with_text.setdefault(normalized_hash(doc.text), i)
+    for i, text_sketch in enumerate(sketches):
+        j = first_with_text.setdefault(text_sketch.normalized, i)
         if j == i:
             unique.append(i)
         else:
             forest.union(i, j)
 
-    sets = [shingles(docs[i].text) for i in unique]
-    common = common_shingles(sets)
-    weights = [set_weight(shingle_set, common) for shingle_set in sets]
-    for i, j in _candidate_pairs(sets):
+    kept = [sketches[i] for i in unique]
+    common = _common_shingles([s.shingles for s in kept])
+    sets: dict[int, tuple[frozenset[int], float]] = {}
+
+    def shingle_set(i: int) -> tuple[frozenset[int], float]:
+        # Built only for candidate pairs, from the sorted shingles: the same on every path.
+        if i not in sets:
+            shingle_ints = frozenset(kept[i].shingles.tolist())
+            sets[i] = shingle_ints, set_weight(shingle_ints, common)
+        return sets[i]
+
+    for i, j in _candidate_pairs([s.signature for s in kept]):
         a, b = unique[i], unique[j]
-        # Each shingle weighs at most 1, so too few shared shingles cannot reach the bar.
-        if forest.find(a) == forest.find(b) or len(sets[i] & sets[j]) < MIN_CONTAINMENT * min(
-            weights[i], weights[j]
-        ):
+        if forest.find(a) == forest.find(b):
             continue
-        found = similarity(sets[i], sets[j], common=common, totals=(weights[i], weights[j]))
+        (set_i, weight_i), (set_j, weight_j) = shingle_set(i), shingle_set(j)
+        # Each shingle weighs at most 1, so too few shared shingles cannot reach the bar.
+        if len(set_i & set_j) < MIN_CONTAINMENT * min(weight_i, weight_j):
+            continue
+        found = similarity(set_i, set_j, common=common, totals=(weight_i, weight_j))
         if found.near_duplicate:
             forest.union(a, b)
 
@@ -146,6 +210,15 @@ def group_stories(docs: Sequence[Document]) -> dict[str, str]:
         for i in group:
             story[docs[i].doc_id] = docs[lead].doc_id
     return story
+
+
+def _common_shingles(arrays: Sequence[np.ndarray]) -> dict[int, float]:
+    """`common_shingles` over sorted distinct shingle arrays, counted by numpy."""
+    if not arrays:
+        return {}
+    values, counts = np.unique(np.concatenate(arrays), return_counts=True)
+    many = counts > COMMON_TEXTS
+    return {int(s): COMMON_TEXTS / int(n) for s, n in zip(values[many], counts[many], strict=True)}
 
 
 class _Forest:
@@ -170,28 +243,29 @@ def _representative_key(doc: Document) -> tuple[str, int, str, str]:
     return (doc.published or "9999", len(doc.path), doc.path, doc.doc_id)
 
 
-def _candidate_pairs(sets: Sequence[frozenset[int]]) -> Iterator[tuple[int, int]]:
-    """Pairs (j, i), j inserted before i, that MinHash/LSH finds similar enough to check."""
-    eligible = [i for i, s in enumerate(sets) if len(s) >= MIN_SHINGLES]
+def _candidate_pairs(signatures: Sequence[np.ndarray | None]) -> Iterator[tuple[int, int]]:
+    """Pairs (j, i), j < i, whose MinHash signatures agree on all rows of at least one LSH band.
+
+    The banding of datasketch's MinHashLSH (LSH_BANDS), done on all signatures at once.
+    """
+    eligible = np.asarray([i for i, s in enumerate(signatures) if s is not None], dtype=np.int64)
     if len(eligible) < 2:
         return
-    from datasketch import MinHash, MinHashLSH
-
-    lsh = MinHashLSH(num_perm=NUM_PERM, params=LSH_BANDS)
-    template = MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32")
-    for i in eligible:
-        signature = MinHash(
-            num_perm=NUM_PERM,
-            seed=1,
-            hashfunc=_identity,
-            permutations=template.permutations,
-            scheme="affine32",
-        )
-        signature.update_batch(list(sets[i]))
-        # Query before inserting so each pair is proposed once, by its later member.
-        for j in lsh.query(signature):
-            yield j, i
-        lsh.insert(i, signature, check_duplication=False)
+    bands, rows = LSH_BANDS
+    matrix = np.stack([signatures[i] for i in eligible])
+    pairs: set[tuple[int, int]] = set()
+    for b in range(bands):
+        band = matrix[:, b * rows : (b + 1) * rows]
+        order = np.lexsort(band.T[::-1])
+        ordered = band[order]
+        same = np.all(ordered[1:] == ordered[:-1], axis=1)  # row k+1 equals row k
+        if not same.any():
+            continue
+        starts = np.flatnonzero(np.diff(np.concatenate(([False], same, [False])).astype(np.int8)))
+        for lo, hi in zip(starts[::2], starts[1::2], strict=True):
+            bucket = sorted(int(eligible[k]) for k in order[lo : hi + 1])
+            pairs.update(itertools.combinations(bucket, 2))
+    yield from sorted(pairs, key=lambda pair: (pair[1], pair[0]))
 
 
 def _identity(value: int) -> int:
