@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__, layout
-from .chunking import ChunkSettings, chunk_documents
-from .dedup import group_stories, normalized_hash
+from . import __version__, buildcache, layout
+from .chunking import ChunkSettings
+from .dedup import DEDUP_VERSION, group_stories
 from .embedding import Embedder, get_embedder, resolve_model, text_hash
 from .records import BuildReport, Document, Passage, Skipped
 from .sources import scan_corpus
@@ -119,7 +119,8 @@ def build_index(
     embedder = get_embedder(model, backend=backend)
     with layout.build_lock(index_dir):
         layout.cleanup(index_dir)  # leftovers of a killed build go first
-        items = list(scan_corpus(corpus_dir))
+        reuse = buildcache.BuildCache(index_dir / buildcache.FILE)  # what unchanged files gave
+        items = list(scan_corpus(corpus_dir, cache=reuse))
         docs = [d for d in items if isinstance(d, Document)]
         skipped = tuple(s for s in items if isinstance(s, Skipped))
         settings = {
@@ -128,6 +129,7 @@ def build_index(
             "backend": embedder.backend,
             "chunking": chunking.to_dict(),
             "stemming": stemming,
+            "dedup": DEDUP_VERSION,
         }
         fingerprint = _fingerprint(docs, settings)
         previous = _previous(index_dir)
@@ -147,15 +149,16 @@ def build_index(
                 changed=False,
             )
 
-        stories = group_stories(docs)
+        sketches = reuse.sketches(docs)
+        stories = group_stories(docs, sketches=sketches)
         # An exact copy of an earlier document is stored, never indexed twice: its passages are
         # those of the first copy (`indexed_as`), so filters on the copy still find them.
         first_copy: dict[str, int] = {}
-        indexed_as = [first_copy.setdefault(normalized_hash(d.text), i) for i, d in enumerate(docs)]
+        indexed_as = [first_copy.setdefault(s.normalized, i) for i, s in enumerate(sketches)]
         indexed = [twin == i for i, twin in enumerate(indexed_as)]
         bar.start("Chunking", len(docs))
         to_chunk = [d for d, keep in zip(docs, indexed, strict=True) if keep]
-        flat = chunk_documents(to_chunk, embedder, chunking)
+        flat = reuse.passages(to_chunk, embedder, chunking)
         bar.advance(len(docs))
         bar.close()
         by_doc: dict[str, list[Passage]] = {}
@@ -207,6 +210,7 @@ def build_index(
             shutil.rmtree(build_dir, ignore_errors=True)  # the previous build stays live
             raise
         layout.cleanup(index_dir)
+        reuse.close()
     return BuildReport(
         documents=len(docs),
         passages=len(ordered),

@@ -8,6 +8,7 @@ import os
 import re
 import stat
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ from .metadata import clip, metadata_from_mapping
 from .reading import CONTROLS, Parts, Unreadable, brief, decode_text, split_front_matter
 
 if TYPE_CHECKING:
+    from .buildcache import BuildCache
     from .records import Document, Skipped
 
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(
@@ -45,9 +47,15 @@ for _name in ("pypdf", "trafilatura", "htmldate", "courlan"):
 
 
 def scan_corpus(
-    corpus_dir: Path, *, on_item: Callable[[Document | Skipped], None] | None = None
+    corpus_dir: Path,
+    *,
+    on_item: Callable[[Document | Skipped], None] | None = None,
+    cache: BuildCache | None = None,
 ) -> Iterator[Document | Skipped]:
-    """Read every file under `corpus_dir`, sorted: a Document, or Skipped with the reason."""
+    """Read every file under `corpus_dir`, sorted: a Document, or Skipped with the reason.
+
+    With a build cache, files whose bytes were read before are not parsed again.
+    """
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.is_dir():  # checked now, not at the first next()
         if corpus_dir.exists():
@@ -59,11 +67,13 @@ def scan_corpus(
             f"No corpus folder at {corpus_dir}. "
             "Create it and put .md, .txt, .html or .pdf files in it."
         )
-    return _scan(corpus_dir, on_item)
+    return _scan(corpus_dir, on_item, cache)
 
 
 def _scan(
-    corpus_dir: Path, on_item: Callable[[Document | Skipped], None] | None
+    corpus_dir: Path,
+    on_item: Callable[[Document | Skipped], None] | None,
+    cache: BuildCache | None,
 ) -> Iterator[Document | Skipped]:
     from .records import Skipped
 
@@ -83,12 +93,14 @@ def _scan(
             item = Skipped(shown, _unsupported(path.suffix.lower()), error=False)
         else:
             try:
-                item = read_document(path, corpus_dir)
+                item = read_document(path, corpus_dir, cache=cache)
             except SourceError as exc:
                 item = Skipped(shown, exc.reason, error=True)
         if on_item is not None:
             on_item(item)
         yield item
+    if cache is not None:
+        cache.flush()
 
 
 def _link_problem(path: Path, root: Path) -> tuple[str, bool] | None:
@@ -136,10 +148,11 @@ def corpus_document_id(path: Path, corpus_dir: Path) -> str | None:
     return rel.as_posix() if target.is_symlink() or target.is_file() else None
 
 
-def read_document(path: Path, corpus_dir: Path) -> Document:
-    """Read one corpus file into a Document; raises SourceError(path, reason) when it cannot."""
-    from .records import Document
+def read_document(path: Path, corpus_dir: Path, *, cache: BuildCache | None = None) -> Document:
+    """Read one corpus file into a Document; raises SourceError(path, reason) when it cannot.
 
+    A build cache answers for bytes it has seen (and learns the ones it has not).
+    """
     path, corpus_dir = Path(path), Path(corpus_dir)
     doc_id = _doc_id(path, corpus_dir)
     fmt = _FORMATS.get(path.suffix.lower())
@@ -148,13 +161,48 @@ def read_document(path: Path, corpus_dir: Path) -> Document:
             raise Unreadable(_unsupported(path.suffix.lower()))
         raw = _read_bytes(path, MAX_PDF_BYTES if fmt == "pdf" else MAX_TEXT_BYTES)
         digest = hashlib.sha256(raw)
+        sidecar = _sidecar_path(path) if fmt == "pdf" else None
+        sidecar_raw = _read_bytes(sidecar, MAX_TEXT_BYTES) if sidecar else b""
+        # The sidecar's bytes count too, so editing only the metadata marks the PDF changed.
+        digest.update(sidecar_raw)
+    except Unreadable as exc:
+        raise SourceError(doc_id, str(exc)) from None
+    if cache is None:
+        return _parse(doc_id, fmt, raw, digest.hexdigest(), sidecar, sidecar_raw, path)
+    # Everything the reading depends on besides the bytes and the code (see buildcache.py):
+    # HTML dates later than today are discarded, so an HTML page is read again each day.
+    how = [fmt, digest.hexdigest(), sidecar.name if sidecar else ""]
+    if fmt == "html":
+        how.append(datetime.now().astimezone().strftime("%Y-%m-%d"))
+    known = cache.document(doc_id, how)
+    if known is not None:
+        return known
+    try:
+        doc = _parse(doc_id, fmt, raw, digest.hexdigest(), sidecar, sidecar_raw, path)
+    except SourceError as exc:
+        if exc.__cause__ is None:  # a verdict on the bytes ("no text"), not a parser crash
+            cache.keep_document(doc_id, how, exc)
+        raise
+    cache.keep_document(doc_id, how, doc)
+    return doc
+
+
+def _parse(
+    doc_id: str,
+    fmt: str,
+    raw: bytes,
+    digest: str,
+    sidecar: Path | None,
+    sidecar_raw: bytes,
+    path: Path,
+) -> Document:
+    """The Document in a file's bytes; raises SourceError(doc_id, reason) when there is none."""
+    from .records import Document
+
+    try:
         if fmt == "pdf":
             from .pdf_reader import read_pdf
 
-            sidecar = _sidecar_path(path)
-            sidecar_raw = _read_bytes(sidecar, MAX_TEXT_BYTES) if sidecar else b""
-            # The sidecar's bytes count too, so editing only the metadata marks the PDF changed.
-            digest.update(sidecar_raw)
             parts = read_pdf(raw, sidecar=sidecar_raw, sidecar_name=sidecar.name if sidecar else "")
         elif fmt == "html":
             from .html_reader import read_html
@@ -182,7 +230,7 @@ def read_document(path: Path, corpus_dir: Path) -> Document:
         title=clip(meta.title or parts.title or _pretty_stem(path)),
         text=parts.rendered.text,
         format=fmt,
-        content_hash=digest.hexdigest(),
+        content_hash=digest,
         url=meta.url,
         outlet=meta.outlet,
         published=meta.published,
