@@ -282,3 +282,14 @@ def test_entries_no_build_needs_are_swept_once_they_pile_up(
     cache = buildcache.BuildCache(path)
     assert sorted(cache.get("passages", [f"key{i}" for i in range(10)])) == ["key1", "key2"]
     cache.close()
+
+
+def test_signatures_are_those_of_datasketch_minhash() -> None:
+    from datasketch import MinHash
+
+    for found in sketch_texts(_variants()):
+        if found.signature is None:
+            continue
+        reference = MinHash(num_perm=NUM_PERM, seed=1, hashfunc=int, scheme="affine32")
+        reference.update_batch(found.shingles.tolist())
+        assert found.signature.tolist() == reference.hashvalues.tolist()

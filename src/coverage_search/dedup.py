@@ -1,16 +1,18 @@
 """Group documents that carry the same story: exact copies and near-duplicates (syndication).
 
-Near-duplicates are found in two steps. MinHash/LSH (datasketch) over 5-word shingles of the
-normalized text proposes candidate pairs cheaply, tuned to miss few pairs so trimmed
-copies are not missed; each candidate is then checked exactly on its shingle sets. The check
-uses containment (shared shingles over the smaller set) because a wire copy that was trimmed
-keeps its shingles inside the other copy while its Jaccard similarity drops. Shingles found in
-many texts (an outlet's footer, a newsletter blurb) weigh less, so two different short
-articles that carry the same boilerplate are not taken for copies. Numbers: bench/dedup_eval.py.
+Near-duplicates are found in two steps. MinHash/LSH over 5-word shingles of the normalized
+text (datasketch's affine32 MinHash and banding, computed here with numpy) proposes candidate
+pairs cheaply, tuned to miss few pairs so trimmed copies are not missed; each candidate is
+then checked exactly on its shingle sets. The check uses containment (shared shingles over the
+smaller set) because a wire copy that was trimmed keeps its shingles inside the other copy
+while its Jaccard similarity drops. Shingles found in many texts (an outlet's footer, a
+newsletter blurb) weigh less, so two different short articles that carry the same boilerplate
+are not taken for copies. Numbers: bench/dedup_eval.py.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import re
@@ -19,7 +21,6 @@ import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -92,27 +93,39 @@ class Sketch:
 def sketch_texts(texts: Iterable[str]) -> list[Sketch]:
     """The sketch of each text."""
     out: list[Sketch] = []
-    template: Any = None
     for text in texts:
         words = normalized_words(text)
         found = np.unique(np.fromiter(_shingles(words), dtype=np.uint32))
-        signature = None
-        if len(found) >= MIN_SHINGLES:
-            from datasketch import MinHash
-
-            if template is None:
-                template = MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32")
-            minhash = MinHash(
-                num_perm=NUM_PERM,
-                seed=1,
-                hashfunc=_identity,
-                permutations=template.permutations,
-                scheme="affine32",
-            )
-            minhash.update_batch(found.tolist())
-            signature = np.asarray(minhash.hashvalues, dtype=np.uint64)
+        signature = _minhash(found) if len(found) >= MIN_SHINGLES else None
         out.append(Sketch(_words_hash(words), found, signature))
     return out
+
+
+@functools.cache
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    """datasketch's affine32 permutations for seed 1: h -> a * h + b mod 2^32, `a` odd."""
+    gen = np.random.RandomState(1)
+    a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a, b
+
+
+def _minhash(values: np.ndarray) -> np.ndarray:
+    """The MinHash of a set of 32-bit values, as datasketch's MinHash(scheme="affine32", seed=1)
+    computes it with an identity hash function (a test holds the two equal), without importing
+    it (0.4 s with scipy)."""
+    a, b = _permutations()
+    low = np.full(NUM_PERM, np.iinfo(np.uint32).max, dtype=np.uint32)
+    for i in range(0, len(values), 8192):  # bounded memory for a very long text
+        hv = values[i : i + 8192].astype(np.uint32).reshape(-1, 1)
+        # MurmurHash3's 32-bit finalizer mixes the raw values first (products wrap mod 2^32).
+        hv = hv ^ (hv >> np.uint32(16))
+        hv = hv * np.uint32(0x85EBCA6B)
+        hv = hv ^ (hv >> np.uint32(13))
+        hv = hv * np.uint32(0xC2B2AE35)
+        hv = hv ^ (hv >> np.uint32(16))
+        low = np.minimum(low, (hv * a + b).min(axis=0))
+    return low.astype(np.uint64)
 
 
 def similarity(
@@ -266,7 +279,3 @@ def _candidate_pairs(signatures: Sequence[np.ndarray | None]) -> Iterator[tuple[
             bucket = sorted(int(eligible[k]) for k in order[lo : hi + 1])
             pairs.update(itertools.combinations(bucket, 2))
     yield from sorted(pairs, key=lambda pair: (pair[1], pair[0]))
-
-
-def _identity(value: int) -> int:
-    return value
