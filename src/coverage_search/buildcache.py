@@ -42,7 +42,6 @@ _LIBRARIES = (
     "markdown-it-py",
     "PyYAML",
     "charset-normalizer",
-    "datasketch",
     "numpy",
     "tokenizers",
 )
