@@ -43,7 +43,6 @@ from coverage_search import CoverageIndex
 from coverage_search.evaluation import load_beir_folder, write_corpus
 
 MODES = ("keyword", "semantic", "hybrid")
-RESULTS_LATENCY = RESULTS / "speed_latency.json"
 
 
 def scifact_subset(docs: int) -> Any:
@@ -269,9 +268,14 @@ def prepare_synthetic(size: int) -> dict[str, Any]:
     }
 
 
-def measure_latency(size: int, queries: int) -> dict[str, Any]:
+def measure_latency(size: int, queries: int, faiss_threads: int = 0) -> dict[str, Any]:
     """Open the built index in this fresh process; warm query latency per mode and its memory."""
     from coverage_search.embedding import _cached_query, get_embedder
+
+    if faiss_threads:  # an experiment: FAISS's OpenMP threads wait for each other under load
+        import faiss
+
+        faiss.omp_set_num_threads(faiss_threads)
 
     texts = list(load_beir_folder(SHARED_EVAL / "scifact").queries.values())
     random.Random(3).shuffle(texts)
@@ -293,6 +297,7 @@ def measure_latency(size: int, queries: int) -> dict[str, Any]:
         "passages": stats.passages,
         "vector_index": stats.vector_index,
         "index_mb_on_disk": stats.index_bytes / 1e6,
+        "faiss_threads": faiss_threads or "default",
     }
     # Modes take turns on each query (in a rotating order), so a burst of load from the other
     # processes on this shared machine lands on all of them alike. The query cache is emptied
@@ -329,12 +334,18 @@ def child(*argv: str) -> dict[str, Any]:
 
 def latency(args: argparse.Namespace) -> dict[str, Any]:
     """Every size in its own processes: prepare (reused when done), then measure."""
-    saved = RESULTS_LATENCY.read_text() if RESULTS_LATENCY.is_file() else ""
+    earlier = RESULTS / f"{args.name}.json"
+    saved = earlier.read_text() if earlier.is_file() else ""
     previous = {r["passages"]: r for r in json.loads(saved).get("rows", [])} if saved else {}
     rows = []
     for size in args.sizes:
         built = child("latency-build", "--size", str(size))
-        row = {**child("latency-one", "--size", str(size), "--queries", str(args.queries)), **built}
+        measured = child(
+            "latency-one",
+            *("--size", str(size), "--queries", str(args.queries)),
+            *("--faiss-threads", str(args.faiss_threads)),
+        )
+        row = {**measured, **built}
         if row["build_s_without_embedding"] is None:  # the build was reused: keep its timing
             old = previous.get(row["passages"], {})
             if old.get("built_at") == row["built_at"]:
@@ -413,18 +424,21 @@ def main() -> None:
     p = parts.add_parser("latency")
     p.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     p.add_argument("--queries", type=int, default=200)
+    p.add_argument("--faiss-threads", type=int, default=0, help="0: FAISS's default")
+    p.add_argument("--name", default="speed_latency", help="results file name")
     p = parts.add_parser("latency-build")  # internal: one step of `latency`, in its own process
     p.add_argument("--size", type=int, required=True)
     p = parts.add_parser("latency-one")
     p.add_argument("--size", type=int, required=True)
     p.add_argument("--queries", type=int, default=200)
+    p.add_argument("--faiss-threads", type=int, default=0)
     args = parser.parse_args()
     if args.part in ("latency-build", "latency-one"):  # a child: notices on stderr, JSON out
         with contextlib.redirect_stdout(sys.stderr):
             if args.part == "latency-build":
                 step = prepare_synthetic(args.size)
             else:
-                step = measure_latency(args.size, args.queries)
+                step = measure_latency(args.size, args.queries, args.faiss_threads)
         print(json.dumps(step))
         return
     info = print_machine()
@@ -439,7 +453,7 @@ def main() -> None:
         md = latency_markdown(result, machine_line)
     else:
         md = f"# {args.part}\n\n{machine_line}" + table(list(result), [list(result.values())])
-    save(f"speed_{args.part}", result, md)
+    save(args.name if args.part == "latency" else f"speed_{args.part}", result, md)
 
 
 if __name__ == "__main__":
