@@ -2,14 +2,14 @@
 
     .venv/bin/python bench/run_all.py [--skip txtai onnx ...] [--only fusion ...]
 
-Takes about an hour on 2 cores (most of it embedding SciFact once, the 1M-passage build and
+Takes about two hours on 2 cores (most of it embedding SciFact once, the 1M-passage build and
 txtai's build); reruns are faster because embeddings are cached in $COVERAGE_BENCH_WORK.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import os
 import subprocess
 import sys
 import time
@@ -20,10 +20,15 @@ HERE = Path(__file__).resolve().parent
 STEPS: list[tuple[str, list[str]]] = [
     ("fusion", ["eval_fusion.py"]),
     ("levers", ["eval_levers.py", "--group", "search"]),
+    ("stemming", ["eval_levers.py", "--group", "stemming"]),
+    ("chunking", ["eval_levers.py", "--group", "chunking"]),
+    ("answers", ["answer_threshold.py"]),
+    ("dedup", ["dedup_eval.py"]),
     ("faiss", ["bench_faiss.py", "--sizes", "100000", "1000000"]),
     ("throughput", ["bench_speed.py", "throughput"]),
     ("incremental", ["bench_speed.py", "incremental"]),
     ("latency", ["bench_speed.py", "latency"]),
+    ("app", ["bench_app.py"]),
     ("onnx", ["bench_onnx.py", "--ndcg", "scifact"]),
     ("txtai", ["bench_txtai.py", "--datasets", "time1963"]),
 ]
@@ -39,12 +44,11 @@ def main() -> None:
     for name, argv in STEPS:
         if name in args.skip or (args.only and name not in args.only):
             continue
-        if name == "onnx" and importlib.util.find_spec("onnxruntime") is None:
-            print("== onnx: skipped (needs: pip install onnxruntime onnx onnxscript)", flush=True)
-            continue
         print(f"== {name}: {' '.join(argv)}", flush=True)
         start = time.perf_counter()
-        code = subprocess.run([sys.executable, str(HERE / argv[0]), *argv[1:]]).returncode
+        # src/ on the path: the scripts run from a checkout even before `pip install -e .`.
+        env = {**os.environ, "PYTHONPATH": str(HERE.parent / "src")}
+        code = subprocess.run([sys.executable, str(HERE / argv[0]), *argv[1:]], env=env).returncode
         print(f"== {name}: exit {code} after {time.perf_counter() - start:.0f} s", flush=True)
         if code:
             failed.append(name)
