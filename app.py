@@ -214,7 +214,8 @@ def index_facts(box: Box, stats: IndexStats) -> None:
             f"- **{stats.documents}** documents, **{stats.passages}** passages\n"
             f"- **{len(stats.outlets)}** outlets\n"
             f"- published {text_md(earliest[:10])} to {text_md(latest[:10])}\n"
-            f"- model {text_md(stats.model)} ({stats.dimension} dims, {stats.vector_index})\n"
+            f"- model {text_md(stats.model)} ({text_md(stats.backend)}, {stats.dimension} dims,"
+            f" {stats.vector_index})\n"
             f"- built {text_md(stats.built_at[:19].replace('T', ' '))}, "
             f"{stats.index_bytes / 1e6:.1f} MB"
         )
