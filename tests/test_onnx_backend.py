@@ -57,7 +57,7 @@ def test_unknown_backend_is_a_model_error(tmp_path: Path) -> None:
 
 def test_the_bundled_model_runs_int8_by_default(embedder: Embedder) -> None:
     assert embedder.backend == "onnx-int8"
-    assert embedder.vectors_key == f"{DEFAULT_MODEL}|onnx-int8"  # never mixed with torch's
+    assert embedder.vectors_key.startswith(f"{DEFAULT_MODEL}|onnx-int8|")  # never torch's
     assert get_embedder(backend="torch").vectors_key == DEFAULT_MODEL
 
 
@@ -77,3 +77,12 @@ def test_a_damaged_cached_export_is_made_again(onnx_cache: Path, torch_vectors: 
     vectors = Embedder(backend="onnx-int8").encode(TEXTS)
     assert float((vectors * torch_vectors).sum(axis=1).min()) >= 0.98
     assert int8.stat().st_size > 1_000_000
+
+
+@pytest.mark.slow
+def test_an_int8_vector_does_not_depend_on_the_other_texts_in_its_call(
+    embedder: Embedder,
+) -> None:
+    alone = embedder.encode([TEXTS[0]])
+    among = embedder.encode([*TEXTS, *TEXTS])
+    assert np.array_equal(alone[0], among[0]) and np.array_equal(among[0], among[len(TEXTS)])

@@ -108,7 +108,11 @@ class Embedder:
     @property
     def vectors_key(self) -> str:
         """Who made a vector, as the embedding cache keys it: int8 vectors are not torch's."""
-        return self.model_id if self.backend == "torch" else f"{self.model_id}|{self.backend}"
+        if self.backend == "torch":
+            return self.model_id
+        from .onnx_backend import VECTORS_VERSION
+
+        return f"{self.model_id}|{self.backend}|v{VECTORS_VERSION}"
 
     def _read_local_config(self) -> None:
         folder = Path(self.location)

@@ -35,6 +35,9 @@ _EXPORT_LOCK = threading.Lock()
 # articles cut to 800 characters ran at 21 texts/s with 885 MB peak at 16,384 pieces per call,
 # and at 24-28/s with 184-258 MB at 256-1,024; short sentences were as fast at 256 as at 4,096.
 TOKENS_PER_RUN = 512
+# Bump when the vectors an encoder returns change (export, quantization or batching), so the
+# embedding cache never mixes old and new vectors (Embedder.vectors_key carries it).
+VECTORS_VERSION = 2
 
 
 def cache_root() -> Path:
@@ -199,6 +202,7 @@ class OnnxEncoder:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         # Spinning threads starve everything else on a shared 2-core machine (and ORT itself).
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.quantized = backend == "onnx-int8"
         self.path = onnx_file(location, backend)
         try:
             self._session = ort.InferenceSession(
@@ -232,8 +236,10 @@ class OnnxEncoder:
         """Unit-length float32 vectors, one row per text.
 
         Texts run longest first in groups of at most `TOKENS_PER_RUN` word pieces (padding
-        included) and `batch_size` texts. Accepts and ignores SentenceTransformer.encode's
-        other options (vectors are always normalized numpy), so `Embedder` calls both alike.
+        included) and `batch_size` texts; with int8 weights one text per run, because dynamic
+        quantization scales activations over the whole batch, so a text's vector would depend
+        on its neighbours (one at a time is also the fastest on 2 cores). Accepts and ignores
+        SentenceTransformer.encode's other options (vectors are always normalized numpy).
         """
         if not texts:
             return np.zeros((0, self.get_embedding_dimension()), dtype=np.float32)
@@ -244,6 +250,8 @@ class OnnxEncoder:
         while lo < len(order):
             longest = len(encs[order[lo]].ids)
             size = max(1, min(batch_size, TOKENS_PER_RUN // max(longest, 1)))
+            if self.quantized:
+                size = 1
             group = order[lo : lo + size]
             vectors = self._run([encs[i].ids for i in group], longest)
             if result.shape[1] == 0:
