@@ -106,7 +106,9 @@ def main() -> None:
     md = (f"Warm `CoverageIndex.answer` latency, {args.runs} different questions, "
           f"{stats.documents} documents / {stats.passages} passages; "
           f"{info['nproc']} cores, {info['cpu']}, load {info['load_1min_at_start']}, "
-          f"torch threads {args.torch_threads or 'default'}.\n\n"
+          f"embedding backend {stats.backend}"
+          + (f", torch threads {args.torch_threads}" if args.torch_threads else "")
+          + ".\n\n"
           + table(["step", "p50 ms", "p95 ms", "mean ms"], rows))
     print(md)
     name = f"bench_app_threads{args.torch_threads}" if args.torch_threads else "bench_app"
