@@ -19,7 +19,15 @@ from .records import (
     SearchHit,
     StoryCopy,
 )
-from .search import MODES, SearchSettings, clean_query, diversify, fts_query, fuse, retriever_ranks
+from .search import (
+    MODES,
+    SearchSettings,
+    clean_query,
+    diversify,
+    fuse,
+    keyword_search,
+    retriever_ranks,
+)
 
 if TYPE_CHECKING:
     from .builder import ProgressFn
@@ -273,13 +281,10 @@ class CoverageIndex:
         if alpha is not None and not (isinstance(alpha, (int, float)) and 0.0 <= alpha <= 1.0):
             raise QueryError("alpha must be a number from 0 (keyword only) to 1 (semantic only).")
         if fusion is not None or alpha is not None:
-            settings = SearchSettings(
+            settings = dataclasses.replace(
+                settings,
                 fusion=fusion or settings.fusion,
                 alpha=settings.alpha if alpha is None else alpha,
-                rrf_k=settings.rrf_k,
-                bm25_weights=settings.bm25_weights,
-                min_candidates=settings.min_candidates,
-                candidates_per_hit=settings.candidates_per_hit,
             )
         pool = max(settings.min_candidates, k * settings.candidates_per_hit * max(per_document, 1))
         allowed = self._store.allowed_passages(filters) if filters.active else None
@@ -291,11 +296,16 @@ class CoverageIndex:
         if mode in ("hybrid", "semantic"):
             semantic = self._vectors.search(self.embedder.encode_query(text), pool, allowed=allowed)
         if mode in ("hybrid", "keyword"):
-            match = fts_query(text)
-            if match:
-                keyword = self._store.keyword(
+            keyword = keyword_search(
+                text,
+                settings,
+                mode=mode,
+                k=k,
+                term_docs=self._store.term_docs,
+                run=lambda match: self._store.keyword(
                     match, filters, limit=pool, weights=settings.bm25_weights
-                )
+                ),
+            )
         ranked = fuse(semantic, keyword, settings) if mode == "hybrid" else (semantic or keyword)
 
         rows = self._store.passages(pid for pid, _ in ranked)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .errors import QueryError
@@ -37,6 +37,13 @@ class SearchSettings:
     bm25_weights: tuple[float, float, float] = (1.0, 1.0, 1.0)  # passage text, heading, title
     min_candidates: int = 100
     candidates_per_hit: int = 10
+    # Keyword search leaves out query terms found in more than this fraction of the passages
+    # (1.0 keeps every term), but keeps at least `keyword_min_terms` of the rarest. Hybrid
+    # search, whose dense half makes up for them, leaves out more. The most pruning that lost
+    # no nDCG@10 on the tune half (bench/results/levers_keyword.md).
+    keyword_max_df: float = 0.4
+    hybrid_max_df: float = 0.15
+    keyword_min_terms: int = 2
 
 
 def clean_query(query: str) -> str:
@@ -46,19 +53,77 @@ def clean_query(query: str) -> str:
     return query.strip()[:MAX_QUERY_CHARS]
 
 
-def fts_query(query: str) -> str | None:
+def keyword_terms(query: str) -> list[str]:
+    """The query's searchable words, casefolded, once each; glue words go when others remain."""
+    terms = [t.casefold() for t in _TERM.findall(query)]
+    content = [t for t in terms if t not in _STOPWORDS]
+    return list(dict.fromkeys(content or terms))[:MAX_QUERY_TERMS]
+
+
+def prune_terms(
+    terms: Sequence[str], docs: Sequence[int], passages: int, *, max_df: float, min_terms: int
+) -> list[str]:
+    """The terms in at most `max_df` of the passages, topped up with the rarest (at least one).
+
+    `docs[i]` is how many passages hold `terms[i]`. A term in a large share of the passages adds
+    little to bm25 (its idf is near zero) yet makes FTS5 score every passage that holds it: on
+    100k passages, one such term is most of the cost of a query.
+    """
+    limit = max_df * passages
+    kept = {t for t, n in zip(terms, docs, strict=True) if n <= limit}
+    if len(kept) < max(min_terms, 1):
+        rarest = sorted(range(len(terms)), key=lambda i: docs[i])  # stable: ties in query order
+        kept |= {terms[i] for i in rarest[: max(min_terms, 1)]}
+    return [t for t in terms if t in kept]
+
+
+def fts_query(terms: Sequence[str]) -> str | None:
     """An FTS5 MATCH expression in which every term is quoted, so no input is FTS syntax.
 
     Terms are OR-ed: bm25 ranks passages with more (and rarer) terms first, the way a search
-    box is expected to behave, instead of demanding every word. Returns None when the query has
-    no searchable word (only punctuation or emoji).
+    box is expected to behave, instead of demanding every word. Returns None when there is no
+    term (the query had only punctuation or emoji).
     """
-    terms = [t.casefold() for t in _TERM.findall(query)]
-    content = [t for t in terms if t not in _STOPWORDS]
-    chosen = list(dict.fromkeys(content or terms))[:MAX_QUERY_TERMS]
-    if not chosen:
+    if not terms:
         return None
-    return " OR ".join('"' + t.replace('"', '""') + '"' for t in chosen)
+    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+
+
+TermDocs = Callable[[Sequence[str]], tuple[list[int], int]]
+Ranked = list[tuple[int, float]]
+
+
+def keyword_search(
+    query: str,
+    settings: SearchSettings,
+    *,
+    mode: str,
+    k: int,
+    term_docs: TermDocs,
+    run: Callable[[str], Ranked],
+) -> Ranked:
+    """Keyword hits for a query in `mode`, its commonest terms left out (see `prune_terms`).
+
+    `term_docs(terms)` gives how many passages hold each term and how many passages there are;
+    `run(match)` runs an FTS5 MATCH expression. When the pruned query finds fewer than k
+    passages (a filter that the rare terms miss, say), it runs again with every term, so a
+    search never comes back short while passages match.
+    """
+    terms = keyword_terms(query)
+    kept = terms
+    max_df = settings.hybrid_max_df if mode == "hybrid" else settings.keyword_max_df
+    if max_df < 1.0 and len(terms) > settings.keyword_min_terms:
+        docs, passages = term_docs(terms)
+        kept = prune_terms(
+            terms, docs, passages, max_df=max_df, min_terms=settings.keyword_min_terms
+        )
+    match = fts_query(kept)
+    if match is None:
+        return []
+    hits = run(match)
+    if len(hits) < k and len(kept) < len(terms):
+        hits = run(fts_query(terms) or match)
+    return hits
 
 
 def _minmax(scores: dict[int, float]) -> dict[int, float]:
