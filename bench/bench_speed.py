@@ -189,7 +189,8 @@ def seed_vectors(work: Path) -> int:
 
     The passages are cut exactly as the build cuts them (same scan, same chunker, same settings);
     vectors go in with one transaction per 100,000. A marker remembers a complete seeding for
-    this cache key and these settings, so a rerun does not chunk the corpus twice.
+    this cache key and these settings, so a rerun does not chunk the corpus again, and the
+    passage hashes, so a new cache key (a new model version) only rewrites the vectors.
     """
     from coverage_search.chunking import ChunkSettings, chunk_documents
     from coverage_search.embedding import get_embedder, text_hash
@@ -199,21 +200,32 @@ def seed_vectors(work: Path) -> int:
 
     embedder = get_embedder()
     key = vectors_key(embedder)
-    done = {"key": key, "chunking": ChunkSettings().to_dict()}
+    chunking = ChunkSettings().to_dict()
+    done = {"key": key, "chunking": chunking}
     marker = work / "seeded.json"
-    if marker.is_file() and json.loads(marker.read_text()).get("done") == done:
-        return int(json.loads(marker.read_text())["passages"])
+    cache_file = work / "index" / "embeddings.sqlite"
+    hashes_file = work / "passage-hashes.txt"  # of a finished seeding, for a new cache key
+    seeded = json.loads(marker.read_text()) if marker.is_file() else {}
+    if seeded.get("done") == done and cache_file.is_file():
+        return int(seeded["passages"])
     started = time.perf_counter()
-    docs = [d for d in scan_corpus(work / "corpus") if isinstance(d, Document)]
-    scanned = time.perf_counter()
-    passages = chunk_documents(docs, embedder, ChunkSettings())
-    del docs
-    chunked = time.perf_counter()
-    hashes = list(dict.fromkeys(text_hash(p.embed_text or p.text) for p in passages))
-    count = len(passages)
-    del passages
+    if seeded.get("done", {}).get("chunking") == chunking and hashes_file.is_file():
+        hashes = hashes_file.read_text().split()  # same passages, another key: no chunking
+        count = int(seeded["passages"])
+        chunked = started
+        print(f"  {len(hashes):,} passage hashes reused from {hashes_file.name}", flush=True)
+    else:
+        docs = [d for d in scan_corpus(work / "corpus") if isinstance(d, Document)]
+        scanned = time.perf_counter()
+        passages = chunk_documents(docs, embedder, ChunkSettings())
+        del docs
+        chunked = time.perf_counter()
+        hashes = list(dict.fromkeys(text_hash(p.embed_text or p.text) for p in passages))
+        count = len(passages)
+        del passages
+        print(f"  scan {scanned - started:.0f} s, chunk {chunked - scanned:.0f} s", flush=True)
     rng = np.random.default_rng(count)
-    cache = EmbeddingCache(work / "index" / "embeddings.sqlite")
+    cache = EmbeddingCache(cache_file)
     try:
         for lo in range(0, len(hashes), 100_000):
             part = hashes[lo : lo + 100_000]
@@ -222,17 +234,16 @@ def seed_vectors(work: Path) -> int:
             cache.put(key, list(zip(part, vectors, strict=True)))
     finally:
         cache.close()
-    seeded = time.perf_counter()
     print(
-        f"  seeded {len(hashes):,} vectors under {key!r}: scan {scanned - started:.0f} s, "
-        f"chunk {chunked - scanned:.0f} s, write {seeded - chunked:.0f} s",
+        f"  seeded {len(hashes):,} vectors under {key!r} in {time.perf_counter() - chunked:.0f} s",
         flush=True,
     )
+    hashes_file.write_text("\n".join(hashes) + "\n")
     marker.write_text(json.dumps({"done": done, "passages": count}) + "\n")
     return count
 
 
-def prepare_synthetic(size: int) -> dict[str, Any]:
+def prepare_synthetic(size: int, *, rebuild: bool = False) -> dict[str, Any]:
     """Write, seed and build the synthetic corpus of `size` passages (each step reused if done).
 
     The build is the real `CoverageIndex.build`; embedding is made to fail, so a passage the
@@ -245,11 +256,12 @@ def prepare_synthetic(size: int) -> dict[str, Any]:
     seed_vectors(work)
 
     def refuse(self: Embedder, texts: Any, **_: Any) -> np.ndarray:
+        (work / "seeded.json").unlink(missing_ok=True)  # the next run seeds again
         raise SystemExit(f"the build wanted to embed {len(texts)} passages: seeding missed them")
 
     Embedder.encode = refuse  # type: ignore[method-assign]
     start = time.perf_counter()
-    report = CoverageIndex.build(work / "corpus", work / "index", progress=True)
+    report = CoverageIndex.build(work / "corpus", work / "index", progress=True, force=rebuild)
     seconds = time.perf_counter() - start
     if report.changed:
         print(f"  built {report.passages:,} passages in {seconds:.0f} s", flush=True)
@@ -339,7 +351,9 @@ def latency(args: argparse.Namespace) -> dict[str, Any]:
     previous = {r["passages"]: r for r in json.loads(saved).get("rows", [])} if saved else {}
     rows = []
     for size in args.sizes:
-        built = child("latency-build", "--size", str(size))
+        built = child(
+            "latency-build", "--size", str(size), *(["--rebuild"] if args.rebuild else [])
+        )
         measured = child(
             "latency-one",
             *("--size", str(size), "--queries", str(args.queries)),
@@ -359,7 +373,21 @@ def latency(args: argparse.Namespace) -> dict[str, Any]:
             + f"  RSS +{row['rss_mib']:.0f} MiB",
             flush=True,
         )
-    return {"queries": args.queries, "rows": rows}
+    return {"queries": args.queries, "engine": engine_version(), "rows": rows}
+
+
+def engine_version() -> str:
+    """The commit of src/ measured ("+ changes" when src/ differs from it; a snapshot says so)."""
+    import os
+
+    if "COVERAGE_BENCH_COMMIT" in os.environ:  # a `git archive` snapshot has no .git
+        return os.environ["COVERAGE_BENCH_COMMIT"]
+    git = ["git", "-C", str(REPO)]
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    if head.returncode:
+        return "unknown"
+    dirty = subprocess.run([*git, "status", "--porcelain", "src"], capture_output=True, text=True)
+    return head.stdout.strip() + (" + changes" if dirty.stdout.strip() else "")
 
 
 def latency_markdown(result: dict[str, Any], machine_line: str) -> str:
@@ -384,7 +412,7 @@ def latency_markdown(result: dict[str, Any], machine_line: str) -> str:
         f"into the embedding cache, built by the real build with embedding disabled); "
         f"{result['queries']} SciFact claims per mode, each asked once, query embedding "
         f"({', '.join(backends)}) included. RSS is the growth of the process from opening the "
-        f"index through the queries.\n\n"
+        f"index through the queries. Engine: {result.get('engine', 'unknown')}.\n\n"
         + table(
             [
                 "passages",
@@ -426,8 +454,14 @@ def main() -> None:
     p.add_argument("--queries", type=int, default=200)
     p.add_argument("--faiss-threads", type=int, default=0, help="0: FAISS's default")
     p.add_argument("--name", default="speed_latency", help="results file name")
+    p.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="build again although the corpus is unchanged (after an engine change)",
+    )
     p = parts.add_parser("latency-build")  # internal: one step of `latency`, in its own process
     p.add_argument("--size", type=int, required=True)
+    p.add_argument("--rebuild", action="store_true")
     p = parts.add_parser("latency-one")
     p.add_argument("--size", type=int, required=True)
     p.add_argument("--queries", type=int, default=200)
@@ -436,7 +470,7 @@ def main() -> None:
     if args.part in ("latency-build", "latency-one"):  # a child: notices on stderr, JSON out
         with contextlib.redirect_stdout(sys.stderr):
             if args.part == "latency-build":
-                step = prepare_synthetic(args.size)
+                step = prepare_synthetic(args.size, rebuild=args.rebuild)
             else:
                 step = measure_latency(args.size, args.queries, args.faiss_threads)
         print(json.dumps(step))
