@@ -267,6 +267,23 @@ def test_an_index_remembers_its_backend_and_queries_through_it(
     assert int8_top.passage_id and int8_top.doc_id == torch_top.doc_id
 
 
+def test_an_index_from_before_backends_were_recorded_stays_on_torch(
+    small_corpus: Path, embedder
+) -> None:
+    index_dir = small_corpus.parent / "index"
+    CoverageIndex.build(small_corpus, index_dir, backend="torch", progress=False)
+    build = layout.live_build(index_dir)
+    assert build is not None
+    manifest = json.loads((build / layout.MANIFEST).read_text())
+    del manifest["backend"]
+    (build / layout.MANIFEST).write_text(json.dumps(manifest))
+    assert CoverageIndex.open(index_dir).embedder.backend == "torch"
+    write_doc(small_corpus, "new.md", "# A new story\n\nClaude gets a new model.", outlet="X")
+    report = CoverageIndex.build(small_corpus, index_dir, progress=False)
+    assert 0 < report.embedded < report.passages  # `add` does not re-embed everything
+    assert CoverageIndex.open(index_dir).stats().backend == "torch"
+
+
 def test_index_from_a_newer_format_refuses_to_open(small_corpus: Path, build_index) -> None:
     index_dir = build_index(small_corpus)
     build = layout.live_build(index_dir)

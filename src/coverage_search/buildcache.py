@@ -172,10 +172,14 @@ class BuildCache:
                     conn = self._conn
             pending.clear()
 
-    def close(self) -> None:
-        """Write what is queued, sweep entries this build did not need if they pile up, close."""
+    def close(self, *, sweep: bool = True) -> None:
+        """Write what is queued, sweep entries this build did not need if they pile up, close.
+
+        `sweep=False` for a build that stopped early (nothing changed, or it failed): it did
+        not touch every entry it would need, so nothing may be judged unused.
+        """
         self.flush()
-        conn = self._db()
+        conn = self._db() if sweep else None
         if conn is not None:
             try:
                 for kind, used in self._used.items():

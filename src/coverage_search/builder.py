@@ -136,6 +136,7 @@ def build_index(
         old_ids = {d for d, _, _ in previous[1]} if previous else set()
         removed = len(old_ids - {d.doc_id for d in docs})
         if previous and not force and previous[0].get("corpus_fingerprint") == fingerprint:
+            reuse.close(sweep=False)
             passages = int(previous[0]["counts"]["passages"])
             return BuildReport(
                 documents=len(docs),
@@ -208,6 +209,7 @@ def build_index(
             layout.publish(index_dir, build_dir)
         except BaseException:
             shutil.rmtree(build_dir, ignore_errors=True)  # the previous build stays live
+            reuse.close(sweep=False)
             raise
         layout.cleanup(index_dir)
         reuse.close()
@@ -235,8 +237,10 @@ def _remembered(
     if model is None and isinstance(built_model, str):
         model = built_model
     same_model = model is not None and resolve_model(model)[0] == built_model
-    if backend is None and same_model and isinstance(manifest.get("backend"), str):
-        backend = str(manifest["backend"])  # not recorded before backends: take the default
+    if backend is None and same_model:
+        # Indexes from before backends were recorded were embedded with torch: keep it, so an
+        # `add` does not silently re-embed the whole corpus (`build --backend` switches).
+        backend = str(manifest.get("backend") or "torch")
     return model, backend
 
 

@@ -141,7 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=2,
         metavar="N",
-        help="at most N passages from one document (0: no limit; default: 2)",
+        help="at most N passages from one document while other documents match; fewer "
+        "matching documents than -k fill the list from the same ones (0: no limit; default: 2)",
     )
     p.add_argument("--explain", action="store_true", help="show each retriever's rank and score")
     _common(p)

@@ -42,7 +42,12 @@ VECTORS_VERSION = 2
 
 def cache_root() -> Path:
     """Where exported models live: $COVERAGE_SEARCH_CACHE or ~/.cache/coverage-search."""
-    base = os.environ.get("COVERAGE_SEARCH_CACHE") or Path.home() / ".cache" / "coverage-search"
+    base = os.environ.get("COVERAGE_SEARCH_CACHE")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache" / "coverage-search")
+        except (RuntimeError, KeyError):  # no HOME and no passwd entry (a container's bare uid)
+            base = str(Path(tempfile.gettempdir()) / f"coverage-search-{os.getuid()}")
     return Path(base) / "onnx"
 
 
@@ -77,9 +82,13 @@ def onnx_file(location: Path, backend: str) -> Path:
         raise ModelError(
             f"Unknown embedding backend {backend!r}: use torch, {', '.join(BACKENDS)}."
         )
-    folder = _writable(cache_root() / model_fingerprint(location))
+    name = "model.onnx" if backend == "onnx" else "model-int8.onnx"
+    shared = cache_root() / model_fingerprint(location)
+    if (shared / name).is_file():  # already there: a read-only cache is fine
+        return shared / name
+    folder = _writable(shared)
     fp32 = folder / "model.onnx"
-    target = fp32 if backend == "onnx" else folder / "model-int8.onnx"
+    target = folder / name
     if target.is_file():
         return target
     with _EXPORT_LOCK:
@@ -208,8 +217,9 @@ class OnnxEncoder:
             self._session = ort.InferenceSession(
                 str(self.path), options, providers=["CPUExecutionProvider"]
             )
-        except Exception:  # a damaged cached export: make it again, once
+        except Exception:  # a damaged cached export: make it (and what it came from) again, once
             self.path.unlink(missing_ok=True)
+            (self.path.parent / "model.onnx").unlink(missing_ok=True)
             self.path = onnx_file(location, backend)
             self._session = ort.InferenceSession(
                 str(self.path), options, providers=["CPUExecutionProvider"]
