@@ -31,6 +31,7 @@ STEPS: list[tuple[str, list[str]]] = [
     ("app", ["bench_app.py"]),
     ("onnx", ["bench_onnx.py", "--ndcg", "scifact"]),
     ("txtai", ["bench_txtai.py", "--datasets", "time1963"]),
+    ("txtai-1thread", ["bench_txtai.py", "--datasets", "time1963", "--txtai-query-threads", "1"]),
 ]
 
 
