@@ -128,16 +128,13 @@ def open_index(index_dir: str, live_build: str) -> CoverageIndex:
     `update` from cron) switches the index, the next run reopens it; the model stays loaded.
     """
     index = CoverageIndex.open(index_dir)
-    index.embedder.encode_query("warm up")
+    index.warm_up()
     return index
 
 
 def live_build() -> str:
-    """The name of the live build (the index folder's CURRENT file), or "" when none."""
-    try:
-        return (INDEX_DIR / "CURRENT").read_text(encoding="utf-8").strip()
-    except OSError:
-        return ""
+    """The name of the live build, or "" when none."""
+    return CoverageIndex.live_build_name(INDEX_DIR)
 
 
 def run_build(where: st.delta_generator.DeltaGenerator) -> BuildReport | None:

@@ -21,7 +21,7 @@ from pathlib import Path
 from machine import REPO, SHARED_EVAL, print_machine, save, table
 
 from coverage_search import CoverageIndex
-from coverage_search.answer import MIN_RELEVANCE, score_sentences
+from coverage_search.query.answer import MIN_RELEVANCE, score_sentences
 
 ON_TOPIC = [
     "Why did Dario Amodei leave OpenAI?",

@@ -22,7 +22,7 @@ from pathlib import Path
 from machine import REPO, print_machine, save, table
 
 from coverage_search import CoverageIndex, NoIndexError
-from coverage_search.answer import answer_from_hits, clear_sentence_cache
+from coverage_search.query.answer import answer_from_hits, clear_sentence_cache
 
 QUESTIONS = [
     "Why did Dario Amodei leave OpenAI?",

@@ -40,7 +40,7 @@ def real_vectors() -> tuple[np.ndarray, np.ndarray]:
     if not rows:
         sys.exit("No cached vectors: run bench/eval_fusion.py first (it embeds the eval corpora).")
     sys.path.insert(0, str(REPO / "src"))
-    from coverage_search.embedding import get_embedder
+    from coverage_search.embed.embedder import get_embedder
     from coverage_search.evaluation import load_beir_folder
 
     claims = list(load_beir_folder(SHARED_EVAL / "scifact").queries.values())

@@ -25,8 +25,8 @@ BACKENDS = ("torch", "onnx", "onnx-int8")
 
 def sample_passages(count: int) -> list[str]:
     """Embedded texts of the first SciFact documents' passages, cut by the real chunker."""
-    from coverage_search.chunking import ChunkSettings, chunk_documents
-    from coverage_search.embedding import get_embedder
+    from coverage_search.embed.embedder import get_embedder
+    from coverage_search.passages.chunking import ChunkSettings, chunk_documents
     from coverage_search.records import Document
 
     docs = []
@@ -51,8 +51,8 @@ def sample_passages(count: int) -> list[str]:
 
 def use_backend(backend: str) -> None:
     """Make every build and open in this process embed with `backend` (bench-only switch)."""
-    import coverage_search.builder as builder
-    import coverage_search.embedding as embedding
+    import coverage_search.build.run as builder
+    import coverage_search.embed.embedder as embedding
 
     original = embedding.__dict__.setdefault("_original_get_embedder", embedding.get_embedder)
 
@@ -73,7 +73,7 @@ def main() -> None:
     import sys
 
     sys.path.insert(0, str(REPO / "src"))
-    from coverage_search.embedding import Embedder
+    from coverage_search.embed.embedder import Embedder
 
     texts = sample_passages(args.passages)
     lengths = Embedder().count_tokens(texts)

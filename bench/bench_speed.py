@@ -192,11 +192,11 @@ def seed_vectors(work: Path) -> int:
     this cache key and these settings, so a rerun does not chunk the corpus again, and the
     passage hashes, so a new cache key (a new model version) only rewrites the vectors.
     """
-    from coverage_search.chunking import ChunkSettings, chunk_documents
-    from coverage_search.embedding import get_embedder, text_hash
+    from coverage_search.build.embedding_cache import EmbeddingCache
+    from coverage_search.embed.embedder import get_embedder, text_hash
+    from coverage_search.passages.chunking import ChunkSettings, chunk_documents
     from coverage_search.records import Document
-    from coverage_search.sources import scan_corpus
-    from coverage_search.store import EmbeddingCache
+    from coverage_search.sources.scan import scan_corpus
 
     embedder = get_embedder()
     key = vectors_key(embedder)
@@ -249,7 +249,7 @@ def prepare_synthetic(size: int, *, rebuild: bool = False) -> dict[str, Any]:
     The build is the real `CoverageIndex.build`; embedding is made to fail, so a passage the
     seeding missed stops the bench instead of quietly embedding for hours.
     """
-    from coverage_search.embedding import Embedder
+    from coverage_search.embed.embedder import Embedder
 
     work = WORK / f"synthetic-{size}"
     synthetic_corpus(work, size)
@@ -282,7 +282,7 @@ def prepare_synthetic(size: int, *, rebuild: bool = False) -> dict[str, Any]:
 
 def measure_latency(size: int, queries: int, faiss_threads: int = 0) -> dict[str, Any]:
     """Open the built index in this fresh process; warm query latency per mode and its memory."""
-    from coverage_search.embedding import _cached_query, get_embedder
+    from coverage_search.embed.embedder import _cached_query, get_embedder
 
     if faiss_threads:  # an experiment: FAISS's OpenMP threads wait for each other under load
         import faiss

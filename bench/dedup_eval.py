@@ -1,4 +1,4 @@
-"""Precision and recall of the story detector (coverage_search.dedup) on pairs built from real text.
+"""Precision and recall of the story detector (passages/dedup.py) on pairs built from real text.
 
 Base documents are real articles and abstracts from ../shared/eval (TIME 1963, SciFact). Each
 base gets one edited copy, of the kinds syndication produces (in turn): trimmed, trimmed hard,
@@ -26,7 +26,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
-from coverage_search.dedup import group_stories, normalized_words
+from coverage_search.passages.dedup import group_stories, normalized_words
 from coverage_search.records import Document
 
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"

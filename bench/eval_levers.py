@@ -1,5 +1,5 @@
 """Quality levers on ../shared/eval: passage size, overlap, embedded context, stemming, bm25 column
-weights, passage pooling, candidate depth. Each is varied alone from the defaults.
+passage pooling, candidate depth. Each is varied alone from the defaults.
 
     .venv/bin/python bench/eval_levers.py --group search     # no re-embedding: seconds
     .venv/bin/python bench/eval_levers.py --group stemming   # rebuilds SQLite only
@@ -32,10 +32,11 @@ import numpy as np
 from evalkit import Prepared, prepare, scores
 from machine import RESULTS, SHARED_EVAL, machine, print_machine, save, table
 
-from coverage_search.chunking import ChunkSettings
+from coverage_search.api import CoverageIndex
 from coverage_search.evaluation import DEPTH, load_beir_folder, rank_documents
-from coverage_search.index import CoverageIndex
-from coverage_search.search import SearchSettings, keyword_terms, prune_terms
+from coverage_search.passages.chunking import ChunkSettings
+from coverage_search.query.settings import SearchSettings
+from coverage_search.query.terms import keyword_terms, prune_terms
 
 Ranker = Callable[[Prepared, str, str], list[str]]
 
@@ -93,21 +94,8 @@ def run_search(name: str, fusion: dict[str, Any]) -> list[dict[str, Any]]:
         ("pooling sum", base, "sum", ("hybrid",)),
         ("pooling max+0.5*second", base, "max+0.5second", ("hybrid",)),
     ]
-    for weights in [
-        (1.0, 1.0, 1.0),
-        (1.0, 0.5, 0.5),
-        (1.0, 1.0, 2.0),
-        (1.0, 1.0, 3.0),
-        (1.0, 0.0, 0.0),
-    ]:
-        variants.append(
-            (
-                f"bm25 weights {weights}",
-                replace(base, bm25_weights=weights),
-                "max",
-                ("keyword", "hybrid"),
-            )
-        )
+    # bm25 column weights were measured here before and changed nothing (results/levers_search.md);
+    # the engine interface now fixes them inside the local engine.
     for depth in (50, 200, 400):
         variants.append(
             (f"min_candidates {depth}", replace(base, min_candidates=depth), "max", ("hybrid",))
@@ -131,7 +119,7 @@ def pruned_share(prep: Prepared, settings: SearchSettings) -> float:
         total += len(terms)
         if terms and settings.keyword_max_df < 1.0 and len(terms) > settings.keyword_min_terms:
             # The variants set keyword_max_df and hybrid_max_df alike.
-            docs, passages = prep.index._store.term_docs(terms)  # the engine's own counts
+            docs, passages = prep.index.engine.term_docs(terms)  # the engine's own counts
             kept = prune_terms(
                 terms,
                 docs,
@@ -192,7 +180,7 @@ def keyword_latency(folder: Path, max_dfs: Sequence[float], queries: int) -> dic
     take turns on each query so bursts of load from other processes fall on all alike, and the
     query-embedding cache is emptied before every search.
     """
-    from coverage_search.embedding import _cached_query
+    from coverage_search.embed.embedder import _cached_query
 
     texts = list(load_beir_folder(SHARED_EVAL / "scifact").queries.values())
     random.Random(3).shuffle(texts)

@@ -17,6 +17,7 @@ from machine import REPO, SHARED_EVAL, WORK
 
 sys.path.insert(0, str(REPO / "src"))  # runs without pip install -e
 
+from coverage_search.api import CoverageIndex
 from coverage_search.evaluation import (
     BeirData,
     load_beir_folder,
@@ -24,7 +25,6 @@ from coverage_search.evaluation import (
     score_rankings,
     write_corpus,
 )
-from coverage_search.index import CoverageIndex
 
 
 @dataclass

@@ -16,7 +16,7 @@ SHARED_EVAL = REPO.parent / "shared" / "eval"
 @pytest.fixture(scope="session")
 def embedder():
     """The real bundled all-MiniLM-L6-v2, loaded once for the whole run."""
-    from coverage_search.embedding import get_embedder
+    from coverage_search.embed.embedder import get_embedder
 
     model = get_embedder()
     model.encode(["warm up"])

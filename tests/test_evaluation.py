@@ -181,7 +181,7 @@ def test_missing_file_raises_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_markdown_escape_renders_back_verbatim() -> None:
-    from coverage_search.markdown_text import markdown_to_text
+    from coverage_search.sources.markdown import markdown_to_text
 
     text = (
         "# not a heading * [link](x) _under_ <b>tag</b> &amp; `code` 1. item | a | b | ~~s~~ \\ end"

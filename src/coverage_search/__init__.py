@@ -2,8 +2,9 @@
 
 __version__ = "0.1.0"
 
-from .embedding import BACKENDS, DEFAULT_BACKEND
-from .errors import (
+from coverage_search.api import CoverageIndex
+from coverage_search.embed.embedder import BACKENDS, DEFAULT_BACKEND
+from coverage_search.errors import (
     BuildLockedError,
     CorpusError,
     CoverageSearchError,
@@ -18,24 +19,29 @@ from .errors import (
     SourceError,
     UploadError,
 )
-from .evaluation import EvalReport, ModeMetrics, evaluate, load_beir
-from .feeds import Feed, FeedCheck, list_feeds
-from .index import CoverageIndex
-from .ingest import AddedItem, AddReport, FailedItem, RemoveReport
-from .records import (
+from coverage_search.evaluation import EvalReport, ModeMetrics, evaluate, load_beir
+from coverage_search.ingest.feeds import list_feeds
+from coverage_search.ingest.uploads import StoredUpload, store_upload
+from coverage_search.query.search import MODES
+from coverage_search.query.settings import SearchSettings
+from coverage_search.records import (
+    AddedItem,
+    AddReport,
     Answer,
     BuildReport,
     Citation,
     Document,
+    FailedItem,
+    Feed,
+    FeedCheck,
     IndexStats,
     RelatedLink,
+    RemoveReport,
     RetrieverHit,
     SearchHit,
     Skipped,
     StoryCopy,
 )
-from .search import MODES, SearchSettings
-from .uploads import StoredUpload, store_upload
 
 __all__ = [
     "BACKENDS",

@@ -1,5 +1,5 @@
 """`python -m coverage_search` is the `coverage-search` command."""
 
-from .cli import main
+from coverage_search.cli import main
 
 raise SystemExit(main())

@@ -242,12 +242,10 @@ def _add_coverage_verbs(verbs: Any) -> None:
     p.set_defaults(run=cmd_remove)
 
 
-def _fetcher(args: argparse.Namespace) -> Any:
-    from .fetch import Fetcher
-
-    if args.timeout <= 0:
+def _timeout(args: argparse.Namespace) -> float:
+    if not args.timeout > 0:
         raise QueryError("--timeout must be a positive number of seconds.")
-    return Fetcher(timeout=args.timeout)
+    return float(args.timeout)
 
 
 def _print_build(report: BuildReport | None, index: Path) -> None:
@@ -295,7 +293,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         feeds=args.feed,
         model=args.model,
         progress=not (args.quiet or args.json),
-        fetcher=_fetcher(args),
+        timeout=_timeout(args),
     )
     return _print_added(report, args)
 
@@ -306,7 +304,7 @@ def cmd_update(args: argparse.Namespace) -> int:
         index_dir=args.index,
         model=args.model,
         progress=not (args.quiet or args.json),
-        fetcher=_fetcher(args),
+        timeout=_timeout(args),
     )
     if not report.feeds and not args.json:
         print("No feeds subscribed. Add one: coverage-search add --feed URL")

@@ -65,3 +65,7 @@ class EvalDataError(CoverageSearchError):
 
 class DocumentNotFoundError(CoverageSearchError):
     """`remove` was given a doc id, path or URL that names no file in the corpus."""
+
+
+class EngineError(CoverageSearchError):
+    """An engine that is unknown, not installed, or not reachable."""

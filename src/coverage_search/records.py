@@ -165,6 +165,8 @@ class IndexStats:
     index_dir: str
     version: str
     backend: str = "torch"
+    engine: str = "local"
+    engine_location: str = ""  # the build folder, a Milvus Lite file or a Milvus server URI
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -231,3 +233,103 @@ __all__ = [
     "Skipped",
     "StoryCopy",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedCheck:
+    """What one feed refresh found and did."""
+
+    url: str
+    ok: bool = True
+    title: str | None = None
+    not_modified: bool = False  # the server answered 304: nothing fetched beyond the feed
+    entries: int = 0  # entries in the feed
+    new: int = 0  # entries not seen before
+    added: int = 0  # of those, handled (saved, or already in the corpus)
+    failed: int = 0
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """A subscription, as `coverage-search feeds` lists it."""
+
+    url: str
+    title: str | None = None
+    added_at: str | None = None
+    checked_at: str | None = None
+    seen: int = 0
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AddedItem:
+    """A source saved into the corpus, or found there already (`duplicate_of` says where)."""
+
+    source: str  # the URL or file as given (or the feed entry's link)
+    doc_id: str  # the corpus file that holds it, relative to the corpus folder
+    title: str
+    url: str | None = None
+    outlet: str | None = None
+    published: str | None = None
+    duplicate_of: str | None = None  # for duplicates: "same URL", "same text" or "same file"
+    feed: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FailedItem:
+    """A source that could not be added: why, and the HTTP status where there was one."""
+
+    source: str
+    reason: str
+    status: int | None = None
+    feed: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AddReport:
+    """What `add` or `update` did; `build` is set once the index was refreshed."""
+
+    added: tuple[AddedItem, ...] = ()
+    duplicates: tuple[AddedItem, ...] = ()
+    failed: tuple[FailedItem, ...] = ()
+    feeds: tuple[FeedCheck, ...] = ()
+    build: BuildReport | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when no item failed."""
+        return not self.failed
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        data = {
+            "added": [asdict(a) for a in self.added],
+            "duplicates": [asdict(d) for d in self.duplicates],
+            "failed": [asdict(f) for f in self.failed],
+            "feeds": [asdict(f) for f in self.feeds],
+            "build": self.build.to_dict() if self.build else None,
+        }
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveReport:
+    """What `remove` did: the doc ids deleted from corpus/, what was not found, the rebuild."""
+
+    removed: tuple[str, ...] = ()
+    failed: tuple[FailedItem, ...] = ()
+    build: BuildReport | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when every document asked for was removed."""
+        return not self.failed
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {
+            "removed": list(self.removed),
+            "failed": [asdict(f) for f in self.failed],
+            "build": self.build.to_dict() if self.build else None,
+        }

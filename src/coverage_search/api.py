@@ -1,0 +1,347 @@
+"""The public engine: `CoverageIndex` builds, opens and searches an index folder."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from coverage_search.build import layout
+from coverage_search.errors import IndexCorruptError, IndexMismatchError, QueryError
+from coverage_search.query.filters import make_filters
+from coverage_search.query.search import MODES, Searcher, clean_query
+from coverage_search.query.settings import SearchSettings
+from coverage_search.records import (
+    AddReport,
+    BuildReport,
+    Document,
+    IndexStats,
+    RemoveReport,
+    SearchHit,
+)
+
+if TYPE_CHECKING:
+    from coverage_search.build.run import ProgressFn
+    from coverage_search.embed.embedder import Embedder
+    from coverage_search.engine.base import Engine
+    from coverage_search.ingest.fetch import Fetcher
+    from coverage_search.passages.chunking import ChunkSettings
+    from coverage_search.records import Answer
+
+
+class CoverageIndex:
+    """A built index: search it, ask it questions, read its facts. Safe to share across threads."""
+
+    def __init__(
+        self,
+        index_dir: Path,
+        build_dir: Path,
+        manifest: dict[str, Any],
+        engine: Engine,
+        embedder: Embedder,
+        settings: SearchSettings,
+    ) -> None:
+        self.index_dir = index_dir
+        self.build_dir = build_dir
+        self.manifest = manifest
+        self.embedder = embedder
+        self.settings = settings
+        self.engine = engine
+        corpus = str(manifest.get("corpus_dir") or "corpus")
+        self._searcher = Searcher(engine, embedder, settings, corpus_url=corpus)
+
+    # -- building and opening ----------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls,
+        corpus_dir: str | Path,
+        index_dir: str | Path,
+        *,
+        model: str | None = None,
+        backend: str | None = None,
+        chunking: ChunkSettings | None = None,
+        stemming: bool = True,
+        progress: bool = True,
+        on_progress: ProgressFn | None = None,
+        force: bool = False,
+        engine: str | None = None,
+        engine_uri: str | None = None,
+    ) -> BuildReport:
+        """Build or refresh the index; unchanged passages are never embedded again.
+
+        `backend` runs the model with "onnx-int8" (default for a local model folder), "onnx"
+        or "torch"; queries later use whatever the index was built with. `engine` stores it
+        ("local", or "milvus": a Milvus Lite file in the index folder, or the server at
+        `engine_uri`); later builds keep the engine of the live build.
+        """
+        from coverage_search.build.run import build_index
+
+        return build_index(
+            Path(corpus_dir),
+            Path(index_dir),
+            model=model,
+            backend=backend,
+            chunking=chunking,
+            stemming=stemming,
+            progress=progress,
+            on_progress=on_progress,
+            force=force,
+            engine=engine,
+            engine_uri=engine_uri,
+        )
+
+    # -- adding and removing coverage (ingest.py does the work) ------------------------------
+
+    @classmethod
+    def add(
+        cls,
+        sources: Sequence[str],
+        *,
+        corpus_dir: str | Path,
+        index_dir: str | Path,
+        feeds: Sequence[str] = (),
+        model: str | None = None,
+        progress: bool = True,
+        timeout: float | None = None,
+        fetcher: Fetcher | None = None,
+    ) -> AddReport:
+        """Save URLs, files and feed entries into corpus/ (subscribing to the feeds), then build."""
+        from coverage_search.ingest.add import add_sources
+
+        fetcher = fetcher or _fetcher(timeout)
+        report = add_sources(sources, corpus_dir=corpus_dir, feeds=feeds, fetcher=fetcher)
+        build = _refresh_index(
+            bool(report.added),
+            corpus_dir=corpus_dir,
+            index_dir=index_dir,
+            model=model,
+            progress=progress,
+        )
+        return dataclasses.replace(report, build=build)
+
+    @classmethod
+    def update(
+        cls,
+        *,
+        corpus_dir: str | Path,
+        index_dir: str | Path,
+        model: str | None = None,
+        progress: bool = True,
+        timeout: float | None = None,
+        fetcher: Fetcher | None = None,
+    ) -> AddReport:
+        """Fetch what is new in every subscribed feed into corpus/, then build."""
+        from coverage_search.ingest.add import update_feeds
+
+        report = update_feeds(corpus_dir=corpus_dir, fetcher=fetcher or _fetcher(timeout))
+        build = _refresh_index(
+            bool(report.added),
+            corpus_dir=corpus_dir,
+            index_dir=index_dir,
+            model=model,
+            progress=progress,
+        )
+        return dataclasses.replace(report, build=build)
+
+    @classmethod
+    def remove(
+        cls,
+        documents: Sequence[str],
+        *,
+        corpus_dir: str | Path,
+        index_dir: str | Path,
+        model: str | None = None,
+        progress: bool = True,
+    ) -> RemoveReport:
+        """Delete documents (by doc id, path or URL) from corpus/, then build without them."""
+        from coverage_search.ingest.remove import remove_documents
+
+        report = remove_documents(documents, corpus_dir=corpus_dir)
+        build = _refresh_index(
+            bool(report.removed),
+            corpus_dir=corpus_dir,
+            index_dir=index_dir,
+            model=model,
+            progress=progress,
+        )
+        return dataclasses.replace(report, build=build)
+
+    @classmethod
+    def open(
+        cls,
+        index_dir: str | Path,
+        *,
+        model: str | None = None,
+        settings: SearchSettings | None = None,
+    ) -> CoverageIndex:
+        """Open the live build; one-sentence errors if it is missing or was built differently."""
+        from coverage_search.embed.embedder import get_embedder, resolve_model
+        from coverage_search.engine.factory import open_engine
+
+        folder = Path(index_dir)
+        build_dir, manifest = layout.require_live(folder)
+        built_with = str(manifest.get("model"))
+        if model is not None and resolve_model(model)[0] != built_with:
+            raise IndexMismatchError(
+                f"The index at {folder} was built with model {built_with!r}, not {model!r}. "
+                f"Rebuild it: coverage-search build --model {model}"
+            )
+        # Queries go through the backend the passages went through (indexes from before
+        # backends were recorded were embedded with torch).
+        embedder = get_embedder(model or built_with, backend=str(manifest.get("backend", "torch")))
+        try:
+            engine = open_engine(build_dir, manifest)
+        except Exception as exc:
+            raise IndexCorruptError(
+                f"The index at {folder} is damaged ({type(exc).__name__}). "
+                "Run: coverage-search build"
+            ) from exc
+        return cls(folder, build_dir, manifest, engine, embedder, settings or SearchSettings())
+
+    def close(self) -> None:
+        self.engine.close()
+
+    @property
+    def build_name(self) -> str:
+        """The name of the live build this index reads (changes when a rebuild goes live)."""
+        return self.build_dir.name
+
+    @staticmethod
+    def live_build_name(index_dir: str | Path) -> str:
+        """The name of the build live in `index_dir` now, or "" when there is none."""
+        try:
+            build = layout.live_build(Path(index_dir))
+        except IndexCorruptError:
+            return ""
+        return build.name if build is not None else ""
+
+    def warm_up(self) -> None:
+        """Load the model and run one query through it, so the first question is fast."""
+        self.embedder.encode_query("warm up")
+
+    # -- search ---------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        *,
+        k: int = 5,
+        mode: str = "hybrid",
+        outlets: Sequence[str] | str | None = None,
+        since: str | date | None = None,
+        until: str | date | None = None,
+        language: str | None = None,
+        per_document: int = 2,
+        group_stories: bool = True,
+        fusion: str | None = None,
+        alpha: float | None = None,
+    ) -> list[SearchHit]:
+        """The k best passages for `query`: filtered before the cut, `per_document` per document."""
+        text = clean_query(query)
+        if mode not in MODES:
+            raise QueryError(f"Unknown mode {mode!r}: use one of {', '.join(MODES)}.")
+        if not isinstance(k, int) or k < 1:
+            raise QueryError("k must be a whole number of at least 1.")
+        filters = make_filters(outlets, since, until, language)
+        settings = self.settings
+        if alpha is not None and not (isinstance(alpha, (int, float)) and 0.0 <= alpha <= 1.0):
+            raise QueryError("alpha must be a number from 0 (keyword only) to 1 (semantic only).")
+        if fusion is not None or alpha is not None:
+            settings = dataclasses.replace(
+                settings,
+                fusion=fusion or settings.fusion,
+                alpha=settings.alpha if alpha is None else alpha,
+            )
+        return self._searcher.search(
+            text,
+            filters,
+            k=k,
+            mode=mode,
+            per_document=per_document,
+            group_stories=group_stories,
+            settings=settings,
+        )
+
+    def answer(
+        self,
+        question: str,
+        *,
+        k: int = 5,
+        mode: str = "hybrid",
+        outlets: Sequence[str] | str | None = None,
+        since: str | date | None = None,
+        until: str | date | None = None,
+        language: str | None = None,
+    ) -> Answer:
+        """An extractive answer: the best verbatim sentences from the top hits, each cited."""
+        from coverage_search.query.answer import answer_from_hits
+
+        hits = self.search(
+            question, k=k, mode=mode, outlets=outlets, since=since, until=until, language=language
+        )
+        filters = make_filters(outlets, since, until, language)
+        return answer_from_hits(question, hits, self.embedder, filters=filters)
+
+    # -- documents and facts ----------------------------------------------------------------
+
+    def document(self, doc_id: str) -> Document | None:
+        """A stored document with its text and metadata, or None."""
+        return self.engine.document(doc_id)
+
+    def passage_context(self, hit: SearchHit, *, chars: int = 600) -> tuple[str, str, str]:
+        """(before, passage, after): the hit's passage with up to `chars` of text around it."""
+        doc = self.engine.document(hit.doc_id)
+        text = doc.text if doc is not None else ""
+        before = text[max(0, hit.start - chars) : hit.start]
+        after = text[hit.end : hit.end + chars]
+        return before, text[hit.start : hit.end] or hit.text, after
+
+    def stats(self) -> IndexStats:
+        """Counts, outlets, date range, model and size of the live build."""
+        facts = self.engine.facts()
+        return IndexStats(
+            documents=facts.documents,
+            passages=facts.passages,
+            outlets=facts.outlets,
+            languages=facts.languages,
+            earliest=facts.earliest,
+            latest=facts.latest,
+            model=str(self.manifest["model"]),
+            dimension=int(self.manifest["dimension"]),
+            vector_index=str(self.manifest.get("vector_index", "flat")),
+            built_at=str(self.manifest["built_at"]),
+            index_bytes=facts.bytes,
+            index_dir=str(self.index_dir),
+            version=str(self.manifest.get("package_version", "")),
+            backend=self.embedder.backend,
+            engine=self.engine.name,
+            engine_location=facts.location,
+        )
+
+
+def _refresh_index(
+    changed: bool,
+    *,
+    corpus_dir: str | Path,
+    index_dir: str | Path,
+    model: str | None = None,
+    progress: bool = True,
+) -> BuildReport | None:
+    """Run the incremental build when the corpus changed or there is no index yet."""
+    if not changed and layout.live_build(Path(index_dir)) is not None:
+        return None
+    return CoverageIndex.build(corpus_dir, index_dir, model=model, progress=progress)
+
+
+def _fetcher(timeout: float | None) -> Fetcher | None:
+    """A fetcher with `timeout` seconds for each request (None: the default one)."""
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise QueryError("timeout must be a positive number of seconds.")
+    from coverage_search.ingest.fetch import Fetcher
+
+    return Fetcher(timeout=float(timeout))

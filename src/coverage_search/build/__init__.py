@@ -1,0 +1,1 @@
+"""Build orchestration: sources → passages → embed → engine, its caches and the index folder."""

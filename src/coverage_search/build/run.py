@@ -1,0 +1,282 @@
+"""Build orchestration: corpus → passages → vectors → a new build folder, switched live."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from coverage_search import __version__
+from coverage_search.build import cache as buildcache
+from coverage_search.build import layout
+from coverage_search.build.embedding_cache import EmbeddingCache
+from coverage_search.embed.embedder import Embedder, get_embedder, resolve_model, text_hash
+from coverage_search.engine.base import BuildContent
+from coverage_search.engine.factory import DEFAULT_ENGINE, check_engine, engine_writer, open_engine
+from coverage_search.passages.chunking import ChunkSettings
+from coverage_search.passages.dedup import DEDUP_VERSION, group_stories
+from coverage_search.records import BuildReport, Document, Passage, Skipped
+from coverage_search.sources.scan import scan_corpus
+
+ProgressFn = Callable[[str, int, int], None]
+EMBED_BATCH = 64  # passages per cache commit: a killed build loses at most one batch of work
+
+
+def _fingerprint(docs: Sequence[Document], settings: dict[str, Any]) -> str:
+    h = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
+    for doc in docs:
+        h.update(f"\0{doc.doc_id}\0{doc.content_hash}".encode())
+    return h.hexdigest()
+
+
+class _Progress:
+    """A tqdm bar on stderr and/or a callback (the app's progress bar), one stage at a time."""
+
+    def __init__(self, enabled: bool, callback: ProgressFn | None) -> None:
+        self.enabled = enabled and sys.stderr is not None
+        self.callback = callback
+        self._bar: Any = None
+
+    def start(self, stage: str, total: int) -> None:
+        self.close()
+        if self.enabled:
+            from tqdm import tqdm
+
+            self._bar = tqdm(
+                total=total,
+                desc=stage,
+                unit=" passages" if stage == "Embedding" else "",
+                file=sys.stderr,
+                leave=False,
+                dynamic_ncols=True,
+            )
+        self._stage, self._total, self._done = stage, total, 0
+        if self.callback:
+            self.callback(stage, 0, total)
+
+    def advance(self, n: int) -> None:
+        self._done += n
+        if self._bar is not None:
+            self._bar.update(n)
+        if self.callback:
+            self.callback(self._stage, self._done, self._total)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def _embed(
+    passages: Sequence[Passage], embedder: Embedder, cache: EmbeddingCache, progress: _Progress
+) -> tuple[np.ndarray, int]:
+    """Vectors for every passage (from the cache where possible) and how many were embedded now."""
+    hashes = [text_hash(p.embed_text or p.text) for p in passages]
+    dim = embedder.dimension
+    known = cache.get(embedder.vectors_key, hashes, dim) if passages else {}
+    missing = list(dict.fromkeys(h for h in hashes if h not in known))
+    text_of = {h: (p.embed_text or p.text) for h, p in zip(hashes, passages, strict=True)}
+    if missing:  # the first load may export the model to ONNX (~15 s): say so, not stall
+        progress.start("Loading the model", 1)
+        _ = embedder.model
+        progress.advance(1)
+    progress.start("Embedding", len(missing))
+    for i in range(0, len(missing), EMBED_BATCH):
+        batch = missing[i : i + EMBED_BATCH]
+        vectors = embedder.encode([text_of[h] for h in batch])
+        cache.put(embedder.vectors_key, list(zip(batch, vectors, strict=True)))
+        known.update(zip(batch, vectors, strict=True))
+        progress.advance(len(batch))
+    progress.close()
+    matrix = np.zeros((len(passages), dim), dtype=np.float32)
+    for row, h in enumerate(hashes):
+        matrix[row] = known[h]
+    return matrix, len(missing)
+
+
+def build_index(
+    corpus_dir: Path,
+    index_dir: Path,
+    *,
+    model: str | None = None,
+    backend: str | None = None,
+    chunking: ChunkSettings | None = None,
+    stemming: bool = True,
+    progress: bool = True,
+    on_progress: ProgressFn | None = None,
+    force: bool = False,
+    engine: str | None = None,
+    engine_uri: str | None = None,
+) -> BuildReport:
+    """Build `index_dir` from `corpus_dir`, embedding only passages not in the cache.
+
+    `engine` stores the build ("local", or "milvus" at `engine_uri`); by default the engine the
+    live build uses, else the local one.
+    """
+    began = time.perf_counter()
+    chunking = chunking or ChunkSettings()
+    bar = _Progress(progress, on_progress)
+    model, backend, engine, engine_uri = _remembered(index_dir, model, backend, engine, engine_uri)
+    embedder = get_embedder(model, backend=backend)
+    with layout.build_lock(index_dir):
+        layout.cleanup(index_dir)  # leftovers of a killed build go first
+        reuse = buildcache.BuildCache(index_dir / buildcache.FILE)  # what unchanged files gave
+        items = list(scan_corpus(corpus_dir, cache=reuse))
+        docs = [d for d in items if isinstance(d, Document)]
+        skipped = tuple(s for s in items if isinstance(s, Skipped))
+        settings = {
+            "format_version": layout.FORMAT_VERSION,
+            "model": embedder.model_id,
+            "backend": embedder.backend,
+            "chunking": chunking.to_dict(),
+            "stemming": stemming,
+            "dedup": DEDUP_VERSION,
+            "engine": engine,
+            "engine_uri": engine_uri,
+        }
+        fingerprint = _fingerprint(docs, settings)
+        previous = _previous(index_dir)
+        old_ids = {d for d, _, _ in previous[1]} if previous else set()
+        removed = len(old_ids - {d.doc_id for d in docs})
+        if previous and not force and previous[0].get("corpus_fingerprint") == fingerprint:
+            reuse.close(sweep=False)
+            passages = int(previous[0]["counts"]["passages"])
+            return BuildReport(
+                documents=len(docs),
+                passages=passages,
+                embedded=0,
+                reused=passages,
+                removed=0,
+                skipped=skipped,
+                seconds=time.perf_counter() - began,
+                index_dir=str(index_dir),
+                changed=False,
+            )
+
+        sketches = reuse.sketches(docs)
+        stories = group_stories(docs, sketches=sketches)
+        # An exact copy of an earlier document is stored, never indexed twice: its passages are
+        # those of the first copy (`indexed_as`), so filters on the copy still find them.
+        first_copy: dict[str, int] = {}
+        indexed_as = [first_copy.setdefault(s.normalized, i) for i, s in enumerate(sketches)]
+        indexed = [twin == i for i, twin in enumerate(indexed_as)]
+        bar.start("Chunking", len(docs))
+        to_chunk = [d for d, keep in zip(docs, indexed, strict=True) if keep]
+        flat = reuse.passages(to_chunk, embedder, chunking)
+        bar.advance(len(docs))
+        bar.close()
+        by_doc: dict[str, list[Passage]] = {}
+        for p in flat:
+            by_doc.setdefault(p.doc_id, []).append(p)
+        grouped = [
+            by_doc.get(d.doc_id, []) if keep else [] for d, keep in zip(docs, indexed, strict=True)
+        ]
+        ordered = [p for group in grouped for p in group]
+
+        cache = EmbeddingCache(index_dir / layout.CACHE)
+        try:
+            vectors, embedded = _embed(ordered, embedder, cache, bar)
+        finally:
+            cache.close()
+
+        build_dir = layout.new_build_dir(index_dir)
+        writer = engine_writer(engine, build_dir, uri=engine_uri)
+        try:
+            manifest = {
+                **settings,
+                "dimension": embedder.dimension,
+                "corpus_fingerprint": fingerprint,
+                "corpus_dir": str(corpus_dir),
+                "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "package_version": __version__,
+                "counts": {
+                    "documents": len(docs),
+                    "passages": len(ordered),
+                    "indexed_documents": sum(indexed),
+                },
+            }
+            content = BuildContent(
+                documents=docs,
+                passages=grouped,
+                vectors=vectors,
+                story_ids=stories,
+                indexed_as=indexed_as,
+                stemming=stemming,
+                fingerprint=fingerprint,
+            )
+            manifest.update(writer.write(content))
+            (build_dir / layout.MANIFEST).write_text(
+                json.dumps(manifest, indent=2) + "\n", encoding="utf-8"
+            )
+            layout.publish(index_dir, build_dir)
+        except BaseException:
+            writer.discard()
+            shutil.rmtree(build_dir, ignore_errors=True)  # the previous build stays live
+            reuse.close(sweep=False)
+            raise
+        writer.publish()
+        layout.cleanup(index_dir)
+        reuse.close()
+    return BuildReport(
+        documents=len(docs),
+        passages=len(ordered),
+        embedded=embedded,
+        reused=len(ordered) - embedded,
+        removed=removed,
+        skipped=skipped,
+        seconds=time.perf_counter() - began,
+        index_dir=str(index_dir),
+    )
+
+
+def _remembered(
+    index_dir: Path,
+    model: str | None,
+    backend: str | None,
+    engine: str | None,
+    engine_uri: str | None,
+) -> tuple[str | None, str | None, str, str | None]:
+    """Model, backend and engine as given, else as the live build chose them.
+
+    So `add`, `update` and `remove` keep `--model` and `--engine` of the build they refresh.
+    """
+    try:
+        _, manifest = layout.require_live(index_dir)
+    except Exception:  # no or unreadable live build: the defaults
+        return model, backend, check_engine(engine or DEFAULT_ENGINE), engine_uri
+    built_engine = manifest.get("engine") if isinstance(manifest.get("engine"), str) else None
+    if engine is None:
+        engine = built_engine or DEFAULT_ENGINE
+        if engine_uri is None and engine == built_engine:
+            uri = manifest.get("engine_uri")
+            engine_uri = uri if isinstance(uri, str) else None
+    built_model = manifest.get("model")
+    if model is None and isinstance(built_model, str):
+        model = built_model
+    same_model = model is not None and resolve_model(model)[0] == built_model
+    if backend is None and same_model:
+        # Indexes from before backends were recorded were embedded with torch: keep it, so an
+        # `add` does not silently re-embed the whole corpus (`build --backend` switches).
+        backend = str(manifest.get("backend") or "torch")
+    return model, backend, check_engine(engine), engine_uri
+
+
+def _previous(index_dir: Path) -> tuple[dict[str, Any], list[tuple[str, str, str]]] | None:
+    """The live build's manifest and documents, or None when there is no readable live build."""
+    try:
+        build, manifest = layout.require_live(index_dir)
+        engine = open_engine(build, manifest)
+        try:
+            return manifest, engine.documents()
+        finally:
+            engine.close()
+    except Exception:  # an unreadable old build is simply replaced
+        return None

@@ -1,0 +1,306 @@
+"""ONNX Runtime encoder: the local model exported once to ONNX (fp32 or dynamic int8), then cached.
+
+Same pipeline as the sentence-transformers model it replaces (word pieces → transformer → mean
+pooling over real tokens → L2 normalization), without importing torch at query time. The export
+needs torch, onnx and onnxscript once; running needs only onnxruntime. sentence-transformers'
+own `backend="onnx"` needs optimum, which pins transformers below 5, so it is not used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib
+import io
+import json
+import logging
+import os
+import tempfile
+import threading
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from coverage_search.errors import ModelError
+
+BACKENDS = ("onnx", "onnx-int8")
+EXPORT_VERSION = 2  # bump when export or quantization changes, so stale cached files are not used
+_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+_EXPORT_LOCK = threading.Lock()
+# Word pieces per ONNX Runtime call (padding included). On 2 CPU cores big batches buy no speed
+# (one 200-piece text already fills the matrices) but grow ORT's memory arena: 320 TIME
+# articles cut to 800 characters ran at 21 texts/s with 885 MB peak at 16,384 pieces per call,
+# and at 24-28/s with 184-258 MB at 256-1,024; short sentences were as fast at 256 as at 4,096.
+TOKENS_PER_RUN = 512
+# Bump when the vectors an encoder returns change (export, quantization or batching), so the
+# embedding cache never mixes old and new vectors (Embedder.vectors_key carries it).
+VECTORS_VERSION = 2
+
+
+def cache_root() -> Path:
+    """Where exported models live: $COVERAGE_SEARCH_CACHE or ~/.cache/coverage-search."""
+    base = os.environ.get("COVERAGE_SEARCH_CACHE")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache" / "coverage-search")
+        except (RuntimeError, KeyError):  # no HOME and no passwd entry (a container's bare uid)
+            base = str(Path(tempfile.gettempdir()) / f"coverage-search-{os.getuid()}")
+    return Path(base) / "onnx"
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence the exporter's and quantizer's advice: the user asked for neither."""
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        logging.disable(logging.WARNING)
+        try:
+            yield
+        finally:
+            logging.disable(logging.NOTSET)
+
+
+def model_fingerprint(location: Path) -> str:
+    """A key that changes when the model's weights or configuration change."""
+    digest = hashlib.sha256(f"export-{EXPORT_VERSION}".encode())
+    for name in ("config.json", "tokenizer.json", "model.safetensors", "pytorch_model.bin"):
+        path = location / name
+        if path.is_file():
+            stat = path.stat()
+            digest.update(f"{name}:{stat.st_size}".encode())
+            with path.open("rb") as f:
+                digest.update(f.read(1 << 20))  # size + first MiB: cheap, and weights differ early
+    return digest.hexdigest()[:16]
+
+
+def onnx_file(location: Path, backend: str) -> Path:
+    """The ONNX file of `location`'s model for `backend`, exported (and quantized) on first use."""
+    if backend not in BACKENDS:
+        raise ModelError(
+            f"Unknown embedding backend {backend!r}: use torch, {', '.join(BACKENDS)}."
+        )
+    name = "model.onnx" if backend == "onnx" else "model-int8.onnx"
+    shared = cache_root() / model_fingerprint(location)
+    if (shared / name).is_file():  # already there: a read-only cache is fine
+        return shared / name
+    folder = _writable(shared)
+    fp32 = folder / "model.onnx"
+    target = folder / name
+    if target.is_file():
+        return target
+    with _EXPORT_LOCK:
+        if not fp32.is_file():
+            _atomic(fp32, lambda tmp: export(location, tmp))
+        if backend == "onnx-int8" and not target.is_file():
+            _atomic(target, lambda tmp: quantize(fp32, tmp))
+    return target
+
+
+def _writable(folder: Path) -> Path:
+    """`folder`, or a per-user temporary one when the cache cannot be written (read-only home)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if os.access(folder, os.W_OK):
+            return folder
+    except OSError:
+        pass
+    fallback = Path(tempfile.gettempdir()) / f"coverage-search-{os.getuid()}" / "onnx" / folder.name
+    fallback.mkdir(parents=True, exist_ok=True)
+    return fallback
+
+
+def _atomic(target: Path, write: Any) -> None:
+    """Write through a temporary file beside `target`: a killed export leaves nothing half-done."""
+    fd, name = tempfile.mkstemp(dir=target.parent, suffix=".onnx.tmp")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def export(location: Path, target: Path) -> None:
+    """Export the transformer of a local sentence-transformers folder to one ONNX file (fp32)."""
+    try:
+        import torch
+        from transformers import AutoModel
+    except ImportError as exc:  # pragma: no cover - install problem
+        raise ModelError("Exporting to ONNX needs torch and transformers installed.") from exc
+
+    class LastHiddenState(torch.nn.Module):
+        """The model with positional inputs and one output, as the exporter wants it."""
+
+        def __init__(self, model: Any) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            return self.model(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    model = AutoModel.from_pretrained(str(location), attn_implementation="eager").eval()
+    # A padded sample: with an all-ones mask the traced graph would drop masking altogether.
+    sample = torch.tensor([[101, 7592, 2088, 2003, 2307, 102], [101, 7592, 102, 0, 0, 0]])
+    mask = (sample != 0).long()
+    batch, seq = torch.export.Dim("batch", max=4096), torch.export.Dim("sequence", max=4096)
+    try:
+        # The TorchScript exporter mis-traces transformers 5's attention masks; dynamo does not.
+        with _quiet(), torch.no_grad():
+            torch.onnx.export(
+                LastHiddenState(model).eval(),
+                (sample, mask, torch.zeros_like(sample)),
+                str(target),
+                input_names=list(_INPUTS),
+                output_names=["last_hidden_state"],
+                dynamic_shapes={name: {0: batch, 1: seq} for name in _INPUTS},
+                dynamo=True,
+                external_data=False,
+                optimize=True,
+            )
+    except ImportError as exc:
+        raise ModelError(
+            "Exporting to ONNX needs onnx and onnxscript: pip install onnx onnxscript"
+        ) from exc
+
+
+def quantize(source: Path, target: Path) -> None:
+    """Dynamic int8 quantization of the weights of MatMul and Gemm (activations stay float)."""
+    try:
+        quantization = importlib.import_module("onnxruntime.quantization")  # optional dependency
+    except ImportError as exc:  # pragma: no cover - install problem
+        raise ModelError("The ONNX backend needs onnxruntime: pip install onnxruntime") from exc
+    # Per-channel scales keep cosine to fp32 at ~0.99 (per-tensor: ~0.92 on this model).
+    with _quiet():
+        quantization.quantize_dynamic(
+            str(source),
+            str(target),
+            weight_type=quantization.QuantType.QInt8,
+            per_channel=True,
+            op_types_to_quantize=["MatMul", "Gemm"],
+        )
+
+
+class OnnxEncoder:
+    """Texts → unit float32 vectors with ONNX Runtime, as the sentence-transformers pipeline."""
+
+    def __init__(
+        self,
+        location: Path,
+        *,
+        backend: str,
+        max_seq_length: int | None = None,
+        threads: int | None = None,
+    ) -> None:
+        try:
+            ort = importlib.import_module("onnxruntime")  # optional dependency
+        except ImportError as exc:
+            raise ModelError("The ONNX backend needs onnxruntime: pip install onnxruntime") from exc
+        from tokenizers import Tokenizer
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or (os.cpu_count() or 1)
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Spinning threads starve everything else on a shared 2-core machine (and ORT itself).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.quantized = backend == "onnx-int8"
+        self.path = onnx_file(location, backend)
+        try:
+            self._session = ort.InferenceSession(
+                str(self.path), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception:  # a damaged cached export: make it (and what it came from) again, once
+            self.path.unlink(missing_ok=True)
+            (self.path.parent / "model.onnx").unlink(missing_ok=True)
+            self.path = onnx_file(location, backend)
+            self._session = ort.InferenceSession(
+                str(self.path), options, providers=["CPUExecutionProvider"]
+            )
+        self._wanted = [i.name for i in self._session.get_inputs()]
+        tokenizer = Tokenizer.from_file(str(location / "tokenizer.json"))
+        pad_id = _pad_id(location)
+        self.max_seq_length = max_seq_length or _config_int(
+            location / "sentence_bert_config.json", "max_seq_length", 512
+        )
+        self._dimension = _config_int(
+            location / "1_Pooling" / "config.json", "word_embedding_dimension", 0
+        )
+        tokenizer.enable_truncation(max_length=self.max_seq_length)
+        tokenizer.no_padding()  # groups are padded by `_run`, each to its own longest text
+        self._pad = pad_id
+        self._tokenizer = tokenizer
+
+    def get_embedding_dimension(self) -> int:
+        """Vector size (as SentenceTransformer names it)."""
+        return self._dimension or int(self._session.get_outputs()[0].shape[-1])
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64, **_: Any) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text.
+
+        Texts run longest first in groups of at most `TOKENS_PER_RUN` word pieces (padding
+        included) and `batch_size` texts; with int8 weights one text per run, because dynamic
+        quantization scales activations over the whole batch, so a text's vector would depend
+        on its neighbours (one at a time is also the fastest on 2 cores). Accepts and ignores
+        SentenceTransformer.encode's other options (vectors are always normalized numpy).
+        """
+        if not texts:
+            return np.zeros((0, self.get_embedding_dimension()), dtype=np.float32)
+        encs = self._tokenizer.encode_batch(list(texts), add_special_tokens=True)
+        order = sorted(range(len(texts)), key=lambda i: -len(encs[i].ids))
+        result = np.empty((len(texts), 0), dtype=np.float32)
+        lo = 0
+        while lo < len(order):
+            longest = len(encs[order[lo]].ids)
+            size = max(1, min(batch_size, TOKENS_PER_RUN // max(longest, 1)))
+            if self.quantized:
+                size = 1
+            group = order[lo : lo + size]
+            vectors = self._run([encs[i].ids for i in group], longest)
+            if result.shape[1] == 0:
+                result = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
+            result[np.asarray(group)] = vectors
+            lo += size
+        return result
+
+    def _run(self, ids_list: list[list[int]], width: int) -> np.ndarray:
+        """Mean-pooled, normalized vectors of one padded group of token id lists."""
+        ids = np.full((len(ids_list), width), self._pad, dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for row, ids_row in enumerate(ids_list):
+            ids[row, : len(ids_row)] = ids_row
+            mask[row, : len(ids_row)] = 1
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden = self._session.run(None, {k: feeds[k] for k in self._wanted})[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        norms = np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+        return np.asarray(pooled / norms, dtype=np.float32)
+
+
+def _pad_id(location: Path) -> int:
+    config = location / "tokenizer_config.json"
+    try:
+        pad = json.loads(config.read_text()).get("pad_token", "[PAD]")
+    except (OSError, ValueError):
+        return 0
+    vocab = location / "vocab.txt"
+    if isinstance(pad, str) and vocab.is_file():
+        for i, token in enumerate(vocab.read_text(encoding="utf-8").splitlines()):
+            if token == pad:
+                return i
+    return 0
+
+
+def _config_int(path: Path, key: str, default: int) -> int:
+    try:
+        return int(json.loads(path.read_text())[key])
+    except (OSError, ValueError, KeyError, TypeError):
+        return default

@@ -1,0 +1,1 @@
+"""Storage behind one interface: the local engine (SQLite + FAISS) and Milvus."""

@@ -1,0 +1,133 @@
+"""The engine interface: what the query and build stages need from storage, and nothing more.
+
+Fusion, keyword pruning, diversity and answers stay above this line, so every engine ranks
+the same way; filters go in as `SearchFilters` and each engine applies them inside itself,
+before its top-k cut.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from coverage_search.records import Document, Passage, RelatedLink, SearchFilters, StoryCopy
+
+Ranked = list[tuple[int, float]]  # (passage id, score), best first; higher is better
+
+
+@dataclass(frozen=True, slots=True)
+class PassageRow:
+    """A passage joined with its document, as search needs it."""
+
+    id: int
+    text: str
+    heading: str | None
+    start: int
+    end: int
+    page: int | None
+    ordinal: int
+    doc_id: str
+    path: str
+    title: str
+    url: str | None
+    outlet: str | None
+    published: str | None
+    author: str | None
+    language: str | None
+    related: tuple[RelatedLink, ...]
+    story_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class EngineFacts:
+    """Counts, outlets, languages, date range and size of one build, for `stats`."""
+
+    documents: int
+    passages: int
+    outlets: tuple[str, ...]
+    languages: tuple[str, ...]
+    earliest: str | None
+    latest: str | None
+    bytes: int
+    location: str  # where the data lives: a folder, a Milvus Lite file or a server URI
+
+
+@dataclass(frozen=True, slots=True)
+class BuildContent:
+    """Everything one build stores: documents, their passages (grouped) and passage vectors.
+
+    `passages[i]` are the passages of `documents[i]` (empty for an exact copy, whose
+    `indexed_as[i]` names the document whose passages stand for it); `vectors` has one row per
+    passage in that flattened order; `story_ids` maps a doc id to its story.
+    """
+
+    documents: Sequence[Document]
+    passages: Sequence[Sequence[Passage]]
+    vectors: np.ndarray
+    story_ids: dict[str, str]
+    indexed_as: Sequence[int]
+    stemming: bool
+    fingerprint: str
+
+
+class Engine(ABC):
+    """Read access to one finished build. Safe to share across threads."""
+
+    name: str
+
+    @abstractmethod
+    def keyword(self, terms: Sequence[str], filters: SearchFilters, *, limit: int) -> Ranked:
+        """BM25 top `limit` passages holding any of `terms` (plain words, never syntax)."""
+
+    @abstractmethod
+    def dense(self, vector: np.ndarray, filters: SearchFilters, *, limit: int) -> Ranked:
+        """The `limit` passages nearest to a unit `vector` (cosine), among those passing."""
+
+    @abstractmethod
+    def term_docs(self, terms: Sequence[str]) -> tuple[list[int], int]:
+        """How many passages hold each term (as the engine analyzes it), and the passage count."""
+
+    @abstractmethod
+    def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:
+        """Passage rows with their documents, keyed by passage id."""
+
+    @abstractmethod
+    def document(self, doc_id: str) -> Document | None:
+        """A stored document with its text and metadata, or None."""
+
+    @abstractmethod
+    def matching_copies(self, doc_ids: Sequence[str], filters: SearchFilters) -> dict[str, str]:
+        """For indexed documents that fail the filters, the exact copy of each that passes."""
+
+    @abstractmethod
+    def story_copies(self, story_ids: Sequence[str]) -> dict[str, list[StoryCopy]]:
+        """Every document of each story, oldest first."""
+
+    @abstractmethod
+    def documents(self) -> list[tuple[str, str, str]]:
+        """(doc_id, content_hash, story_id) of every document."""
+
+    @abstractmethod
+    def facts(self) -> EngineFacts:
+        """Counts, outlets, languages, date range and size."""
+
+    def close(self) -> None:  # noqa: B027 - most engines hold nothing to close
+        """Release what the engine holds open."""
+
+
+class EngineWriter(ABC):
+    """Writes one new build; the build stage calls `write` once, then `publish` or `discard`."""
+
+    @abstractmethod
+    def write(self, content: BuildContent) -> dict[str, Any]:
+        """Store the build; returns what the manifest must record to open it again."""
+
+    def publish(self) -> None:  # noqa: B027 - file engines are published by the folder switch
+        """Called once the build is live: drop what the previous build no longer needs."""
+
+    def discard(self) -> None:  # noqa: B027
+        """Called when the build failed: remove what `write` made."""

@@ -1,0 +1,1 @@
+"""The local engine: documents, passages and FTS5 keywords in SQLite, vectors in FAISS."""

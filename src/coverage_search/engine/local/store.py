@@ -1,0 +1,230 @@
+"""Read access to one local build's database. All reading SQL of the local engine lives here."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from coverage_search.engine.base import PassageRow
+from coverage_search.engine.local.sql import (
+    batched,
+    connect,
+    filter_sql,
+    passing_documents,
+    related_from_json,
+)
+from coverage_search.engine.local.terms import TermCounter
+from coverage_search.records import Document, SearchFilters, StoryCopy
+
+BM25_WEIGHTS = (1.0, 1.0, 1.0)  # passage text, heading, title: other weights measured no better
+
+
+def fts_query(terms: Sequence[str]) -> str | None:
+    """An FTS5 MATCH expression in which every term is quoted, so no input is FTS syntax.
+
+    Terms are OR-ed: bm25 ranks passages with more (and rarer) terms first, the way a search
+    box is expected to behave, instead of demanding every word. None when there is no term.
+    """
+    if not terms:
+        return None
+    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+
+
+class Store:
+    """Read access to one finished build's database (one connection per thread)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conn = connect(path, readonly=True)
+        # One connection shared by Streamlit's threads; sqlite3 objects need serialized use.
+        self._lock = threading.Lock()
+        self._terms: TermCounter | None = None
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def _all(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    def meta(self) -> dict[str, str]:
+        return {str(k): str(v) for k, v in self._all("SELECT key, value FROM meta")}
+
+    def keyword(
+        self, terms: Sequence[str], filters: SearchFilters, *, limit: int
+    ) -> list[tuple[int, float]]:
+        """Passage ids and bm25 scores (negated: higher is better) for passages with any term."""
+        match = fts_query(terms)
+        if match is None:
+            return []
+        sql = "SELECT f.rowid, bm25(passages_fts, ?, ?, ?) AS s FROM passages_fts f"
+        params: list[object] = [*BM25_WEIGHTS, match]
+        if filters.active:
+            where, values = passing_documents(filters)
+            sql += f" JOIN passages p ON p.id = f.rowid WHERE passages_fts MATCH ? AND {where}"
+            params += values
+        else:
+            sql += " WHERE passages_fts MATCH ?"
+        rows = self._all(sql + " ORDER BY s LIMIT ?", [*params, limit])
+        return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def term_docs(self, terms: Sequence[str]) -> tuple[list[int], int]:
+        """How many passages hold each query term as the index tokenizes it, and the passage count.
+
+        A term the tokenizer splits in several (`foo_bar`) counts as its rarest part; a term with
+        no token, or one no passage holds, counts 0, and so may a term in fewer than
+        1/TERM_DF_SHARE of the passages (term_df leaves those out). Should SQLite refuse the
+        temp tables this needs, every count is 0: keyword search then keeps every term.
+        """
+        with self._lock:
+            try:
+                if self._terms is None:
+                    self._terms = TermCounter(self._conn)
+                return self._terms.docs(terms)
+            except sqlite3.OperationalError:
+                return [0] * len(terms), 0
+
+    def allowed_passages(self, filters: SearchFilters) -> np.ndarray:
+        """Ids of every passage that stands for a document passing the filters."""
+        where, params = passing_documents(filters)
+        rows = self._all(f"SELECT p.id FROM passages p WHERE {where}", params)
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def matching_copies(self, doc_ids: Sequence[str], filters: SearchFilters) -> dict[str, str]:
+        """For indexed documents that fail the filters, the exact copy of each that passes them."""
+        where, params = filter_sql(filters)
+        own, own_params = filter_sql(filters, alias="o")
+        ids = list(dict.fromkeys(doc_ids))
+        rows = self._all(
+            "SELECT o.doc_id, d.doc_id FROM documents o JOIN documents d ON d.indexed_as = o.id"
+            f" WHERE o.doc_id IN ({', '.join('?' * len(ids))}) AND d.id != o.id AND {where}"
+            f" AND NOT coalesce(({own}), 0) ORDER BY d.id",
+            [*ids, *params, *own_params],
+        )
+        out: dict[str, str] = {}
+        for own, copy in rows:
+            out.setdefault(str(own), str(copy))
+        return out
+
+    def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:
+        """Passage rows with their documents, keyed by passage id."""
+        id_list = list(dict.fromkeys(ids))
+        out: dict[int, PassageRow] = {}
+        for chunk in batched(id_list):
+            sql = (
+                'SELECT p.id, p.text, p.heading, p.start, p."end", p.page, p.ordinal, d.doc_id,'
+                " d.path, d.title, d.url, d.outlet, d.published, d.author, d.language, d.related,"
+                " d.story_id FROM passages p JOIN documents d ON d.id = p.document"
+                f" WHERE p.id IN ({', '.join('?' * len(chunk))})"
+            )
+            for r in self._all(sql, chunk):
+                row = PassageRow(
+                    id=r[0],
+                    text=r[1],
+                    heading=r[2],
+                    start=r[3],
+                    end=r[4],
+                    page=r[5],
+                    ordinal=r[6],
+                    doc_id=r[7],
+                    path=r[8],
+                    title=r[9],
+                    url=r[10],
+                    outlet=r[11],
+                    published=r[12],
+                    author=r[13],
+                    language=r[14],
+                    related=related_from_json(r[15]),
+                    story_id=r[16],
+                )
+                out[row.id] = row
+        return out
+
+    def story_copies(self, story_ids: Sequence[str]) -> dict[str, list[StoryCopy]]:
+        """Every document of each story, oldest first."""
+        out: dict[str, list[StoryCopy]] = {}
+        ids = list(dict.fromkeys(story_ids))
+        if not ids:
+            return out
+        rows = self._all(
+            "SELECT story_id, doc_id, title, outlet, url, published FROM documents"
+            f" WHERE story_id IN ({', '.join('?' * len(ids))}) ORDER BY published, doc_id",
+            ids,
+        )
+        for r in rows:
+            out.setdefault(str(r[0]), []).append(
+                StoryCopy(doc_id=r[1], title=r[2], outlet=r[3], url=r[4], published=r[5])
+            )
+        return out
+
+    def document_text(self, doc_id: str) -> str | None:
+        rows = self._all("SELECT text FROM documents WHERE doc_id = ?", (doc_id,))
+        return str(rows[0][0]) if rows else None
+
+    def document(self, doc_id: str) -> Document | None:
+        """All stored facts of one document, or None."""
+        with self._lock:
+            cur = self._conn.execute("SELECT * FROM documents WHERE doc_id = ?", (doc_id,))
+            row = cur.fetchone()
+            names = [c[0] for c in cur.description]
+        if row is None:
+            return None
+        data = dict(zip(names, row, strict=True))
+        return Document(
+            doc_id=str(data["doc_id"]),
+            path=str(data["path"]),
+            title=str(data["title"]),
+            text=str(data["text"]),
+            format=str(data["format"]),
+            content_hash=str(data["content_hash"]),
+            url=data["url"],
+            outlet=data["outlet"],
+            published=data["published"],
+            author=data["author"],
+            language=data["language"],
+            related=related_from_json(str(data["related"])),
+            page_starts=tuple(json.loads(str(data["page_starts"]))),
+        )
+
+    def documents(self) -> list[tuple[str, str, str]]:
+        """(doc_id, content_hash, story_id) of every document."""
+        rows = self._all("SELECT doc_id, content_hash, story_id FROM documents ORDER BY id")
+        return [(str(a), str(b), str(c)) for a, b, c in rows]
+
+    def facts(self) -> dict[str, Any]:
+        """Counts, outlets, languages and date range for stats and the app's filters."""
+        docs, first, last = self._all(
+            "SELECT count(*), min(substr(published, 1, 10)), max(substr(published, 1, 10))"
+            " FROM documents"
+        )[0]
+        passages = self._all("SELECT count(*) FROM passages")[0][0]
+        outlets = [
+            str(r[0])
+            for r in self._all(
+                "SELECT DISTINCT outlet FROM documents WHERE outlet IS NOT NULL"
+                " ORDER BY outlet COLLATE NOCASE"
+            )
+        ]
+        languages = [
+            str(r[0])
+            for r in self._all(
+                "SELECT DISTINCT language FROM documents WHERE language IS NOT NULL"
+                " ORDER BY language"
+            )
+        ]
+        return {
+            "documents": docs,
+            "passages": passages,
+            "earliest": first,
+            "latest": last,
+            "outlets": tuple(outlets),
+            "languages": tuple(languages),
+        }
+
+

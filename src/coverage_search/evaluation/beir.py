@@ -1,0 +1,165 @@
+"""BEIR collections: load corpus, queries and judgments; write the corpus as Markdown files."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from coverage_search.errors import EvalDataError
+
+# CommonMark lets a backslash escape any ASCII punctuation, so escaped text renders verbatim.
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
+
+
+@dataclass(frozen=True, slots=True)
+class BeirData:
+    """A BEIR collection: documents (id → title, text), queries (id → text) and judgments."""
+
+    name: str
+    corpus: Mapping[str, tuple[str, str]]
+    queries: Mapping[str, str]
+    qrels: Mapping[str, Mapping[str, int]]
+
+    def judged_queries(self) -> list[str]:
+        """Ids of the queries with text and at least one relevant document, in file order."""
+        return [
+            q
+            for q, text in self.queries.items()
+            if text.strip() and any(r > 0 for r in self.qrels.get(q, {}).values())
+        ]
+
+
+def _jsonl(path: Path) -> Iterable[tuple[int, dict[str, Any]]]:
+    try:
+        with path.open(encoding="utf-8-sig") as lines:  # -sig: a BOM is not part of line 1
+            for number, line in enumerate(lines, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise EvalDataError(
+                        f"{path}:{number} is not JSON ({exc.msg}). Give a BEIR .jsonl file."
+                    ) from exc
+                if not isinstance(row, dict) or ("_id" not in row and "id" not in row):
+                    raise EvalDataError(f'{path}:{number} has no "id". Give a BEIR .jsonl file.')
+                yield number, row
+    except OSError as exc:
+        raise EvalDataError(f"Cannot read {path} ({exc.strerror or exc}). Check the path.") from exc
+    except UnicodeDecodeError as exc:
+        raise EvalDataError(f"{path} is not UTF-8 text. Give a BEIR .jsonl file.") from exc
+
+
+def _row_id(row: Mapping[str, Any]) -> str:
+    return str(row.get("_id", row.get("id")))
+
+
+def read_qrels(path: Path) -> dict[str, dict[str, int]]:
+    """query-id → corpus-id → relevance from a BEIR qrels TSV (the header line is optional)."""
+    qrels: dict[str, dict[str, int]] = {}
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except OSError as exc:
+        raise EvalDataError(f"Cannot read {path} ({exc.strerror or exc}). Check the path.") from exc
+    except UnicodeDecodeError as exc:
+        raise EvalDataError(f"{path} is not UTF-8 text. Give a BEIR qrels .tsv file.") from exc
+    for number, line in enumerate(lines, start=1):
+        cells = line.strip().split("\t")
+        if not line.strip() or (
+            number == 1 and cells[0].lower() in ("query-id", "query_id", "qid")
+        ):
+            continue
+        if len(cells) < 3:
+            raise EvalDataError(
+                f"{path}:{number} needs query-id, corpus-id and score separated by tabs."
+            )
+        try:
+            score = int(float(cells[-1]))
+        except (ValueError, OverflowError) as exc:  # "high", "nan", "inf"
+            raise EvalDataError(
+                f"{path}:{number} has a score that is not a number: {cells[-1]!r}."
+            ) from exc
+        qrels.setdefault(cells[0], {})[cells[-2]] = score
+    return qrels
+
+
+def load_beir(
+    corpus: Path | str, queries: Path | str, qrels: Path | str, *, name: str | None = None
+) -> BeirData:
+    """A BEIR collection from its three files."""
+    corpus, queries, qrels = Path(corpus), Path(queries), Path(qrels)
+    docs = {
+        _row_id(row): (str(row.get("title") or ""), str(row.get("text") or ""))
+        for _, row in _jsonl(corpus)
+    }
+    texts = {_row_id(row): str(row.get("text") or "") for _, row in _jsonl(queries)}
+    judged = read_qrels(qrels)
+    if not docs:
+        raise EvalDataError(f"{corpus} holds no documents. Give a BEIR corpus.jsonl.")
+    if not any(title.strip() or text.strip() for title, text in docs.values()):
+        raise EvalDataError(f"Every document in {corpus} is empty. Give documents with text.")
+    data = BeirData(name or corpus.resolve().parent.name, docs, texts, judged)
+    ids = data.judged_queries()
+    if not ids:
+        raise EvalDataError(
+            f"No query in {queries} has a relevant document in {qrels}. Check that the ids match."
+        )
+    if not any(d in docs for q in ids for d, r in judged[q].items() if r > 0):
+        raise EvalDataError(
+            f"No relevant document in {qrels} is in {corpus}. Check that the ids match."
+        )
+    return data
+
+
+def load_beir_folder(folder: Path | str) -> BeirData:
+    """A BEIR collection from a folder holding corpus.jsonl, queries.jsonl and qrels.tsv."""
+    folder = Path(folder)
+    qrels = folder / "qrels.tsv"
+    if not qrels.is_file() and (folder / "qrels").is_dir():
+        qrels = folder / "qrels" / "test.tsv"
+    return load_beir(folder / "corpus.jsonl", folder / "queries.jsonl", qrels, name=folder.name)
+
+
+def markdown_escape(text: str) -> str:
+    """`text` as Markdown that renders back to exactly `text` (ASCII punctuation escaped)."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
+
+
+def write_corpus(data: BeirData, folder: Path | str) -> dict[str, str]:
+    """Write each document as `<id>.md` with its title in front matter; returns file name → BEIR id.
+
+    Files whose bytes are unchanged are not rewritten, so a reused folder keeps an incremental
+    index (and its embedding cache) valid.
+    """
+    import yaml
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    names: dict[str, str] = {}
+    for doc_id, (title, text) in data.corpus.items():
+        stem = _UNSAFE_NAME.sub("_", doc_id)[:100] or "doc"
+        name, n = f"{stem}.md", 1
+        while name in names:
+            n += 1
+            name = f"{stem}-{n}.md"
+        names[name] = doc_id
+        front = (
+            yaml.safe_dump({"title": title}, allow_unicode=True, width=1_000_000)
+            if title.strip()
+            else ""
+        )
+        body = markdown_escape(" ".join(text.split()))
+        content = (f"---\n{front}---\n\n" if front else "") + body + "\n"
+        path = folder / name
+        raw = content.encode("utf-8")
+        if not path.is_file() or path.read_bytes() != raw:
+            path.write_bytes(raw)
+    for stale in folder.glob("*.md"):
+        if stale.name not in names:
+            stale.unlink()
+    return names

@@ -1,0 +1,85 @@
+"""A web page → an Article (main text as Markdown, metadata) ready to save in corpus/."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from coverage_search.ingest.catalog import canonical_url, same_site
+from coverage_search.sources.metadata import Metadata, outlet_from_url
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """An extracted web article, ready to be saved as Markdown with front matter."""
+
+    title: str
+    body: str  # Markdown, starting with "# <title>"
+    url: str | None = None
+    outlet: str | None = None
+    published: str | None = None
+    author: str | None = None
+    language: str | None = None
+    fetched_at: str | None = None
+    fetched_from: str | None = None  # the URL asked for, when it differs from `url`
+    feed: str | None = None
+
+    def to_markdown(self) -> str:
+        """The file's content: YAML front matter, a blank line, the Markdown body."""
+        import yaml
+
+        fields = ("title", "url", "outlet", "published", "author", "language", "fetched_at")
+        meta = {k: getattr(self, k) for k in (*fields, "fetched_from", "feed")}
+        head = yaml.safe_dump(
+            {k: v for k, v in meta.items() if v}, allow_unicode=True, sort_keys=False, width=1000
+        )
+        return f"---\n{head}---\n\n{self.body.strip()}\n"
+
+
+def article_from_html(
+    html: str, *, url: str | None = None, hints: Metadata | None = None
+) -> Article:
+    """Main text as Markdown and metadata of a web page (trafilatura).
+
+    ValueError (with the reason) when the page holds no article text. `hints` (a feed entry's
+    title, date, author) fill what the page itself does not say.
+    """
+    import trafilatura
+    from trafilatura.settings import set_date_params
+
+    from coverage_search.sources.html import read_html
+    from coverage_search.sources.reading import Unreadable
+
+    try:
+        parts = read_html(html.encode("utf-8"))
+    except Unreadable as exc:
+        raise ValueError(str(exc)) from None
+    meta = parts.meta.over(hints or Metadata())
+    markdown = trafilatura.extract(
+        html,
+        url=url,
+        output_format="markdown",
+        include_formatting=True,
+        include_tables=True,
+        include_comments=False,
+        with_metadata=False,
+        date_extraction_params=set_date_params(extensive=False),
+    )
+    body = (markdown or parts.rendered.text).strip()
+    title = meta.title or parts.title or (hints.title if hints else None) or "Untitled"
+    if not body.lstrip().startswith("# "):
+        body = f"# {title}\n\n{body}"
+    declared = (
+        meta.url if meta.url and meta.url.lower().startswith(("http://", "https://")) else None
+    )
+    # A canonical link to another site marks a syndicated copy: keep this copy's own address.
+    own = declared if declared and (url is None or same_site(declared, url)) else url
+    final = canonical_url(own) if own else None
+    return Article(
+        title=title,
+        body=body,
+        url=final,
+        outlet=meta.outlet or (outlet_from_url(final) if final else None),
+        published=meta.published,
+        author=meta.author,
+        language=meta.language,
+    )

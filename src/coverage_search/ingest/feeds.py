@@ -1,0 +1,212 @@
+"""RSS and Atom subscriptions: read feeds with feedparser, remember what was seen.
+
+The state lives in corpus/.feeds.json (hidden, so the corpus scanner skips it; it travels with
+the corpus), replaced atomically: per feed its title, the GUIDs and canonical links of entries
+already handled, and the ETag / Last-Modified validators for conditional GET, so a rerun
+fetches nothing when nothing changed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from coverage_search.errors import FetchError
+from coverage_search.ingest.catalog import canonical_url, replace_file
+from coverage_search.ingest.fetch import FEED_TYPES, HTML_TYPES, Fetcher
+from coverage_search.records import Feed, FeedCheck
+
+STATE_FILE = ".feeds.json"
+STATE_VERSION = 1
+MAX_SEEN = 5000  # per feed; older GUIDs have long left the feed and will not come back
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    """One item of a feed: where its article is, and what the feed says about it."""
+
+    guid: str
+    link: str | None
+    title: str | None = None
+    published: str | None = None  # "YYYY-MM-DD"
+    author: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPoll:
+    """A fetched feed: its new entries and the validators to store once they are handled."""
+
+    url: str
+    title: str | None
+    not_modified: bool
+    entries: int
+    new_entries: tuple[FeedEntry, ...]
+    etag: str | None
+    last_modified: str | None
+
+    def check(self, *, added: int, failed: int) -> FeedCheck:
+        return FeedCheck(
+            url=self.url,
+            ok=failed == 0,
+            title=self.title,
+            not_modified=self.not_modified,
+            entries=self.entries,
+            new=len(self.new_entries),
+            added=added,
+            failed=failed,
+        )
+
+
+@dataclass
+class _State:
+    title: str | None = None
+    added_at: str | None = None
+    checked_at: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    last_error: str | None = None
+    seen: list[str] = field(default_factory=list)
+    seen_urls: list[str] = field(default_factory=list)
+
+
+class FeedStore:
+    """The subscriptions of one corpus folder (corpus/.feeds.json)."""
+
+    def __init__(self, corpus_dir: Path) -> None:
+        self.path = Path(corpus_dir) / STATE_FILE
+        self._feeds: dict[str, _State] = self._load()
+
+    def feeds(self) -> list[Feed]:
+        """Every subscription, in the order they were added."""
+        return [
+            Feed(url, s.title, s.added_at, s.checked_at, len(s.seen), s.last_error)
+            for url, s in self._feeds.items()
+        ]
+
+    def poll(self, url: str, fetcher: Fetcher, *, subscribe: bool) -> FeedPoll:
+        """Fetch a feed (conditionally) and list its unseen entries; FetchError on failure.
+
+        A feed is subscribed only once it was read successfully, so a mistyped URL is not kept.
+        """
+        url = url.strip()
+        state = self._feeds.get(url)
+        if state is None and not subscribe:
+            raise FetchError(url, "not subscribed; add it with: coverage-search add --feed URL")
+        current = state or _State()
+        try:
+            result = fetcher.fetch(
+                url,
+                accept=FEED_TYPES | HTML_TYPES,
+                etag=current.etag,
+                last_modified=current.last_modified,
+            )
+            if result.not_modified:
+                return FeedPoll(url, current.title, True, 0, (), result.etag, result.last_modified)
+            if result.content_type in HTML_TYPES:
+                raise FetchError(
+                    url, "a web page, not a feed: give the address of its RSS or Atom feed"
+                )
+            title, entries = parse_feed(result.body, result.content_type, url=url)
+        except FetchError as exc:
+            if state is not None:
+                state.last_error = str(exc.reason)
+                state.checked_at = _now()
+                self._save()
+            raise
+        if state is None:
+            self._feeds[url] = current
+            current.added_at = _now()
+        seen, seen_urls = set(current.seen), set(current.seen_urls)
+        new = tuple(
+            e
+            for e in entries
+            if e.guid not in seen and not (e.link and canonical_url(e.link) in seen_urls)
+        )
+        return FeedPoll(url, title, False, len(entries), new, result.etag, result.last_modified)
+
+    def record(self, poll: FeedPoll, done: Sequence[str], *, validators: bool) -> None:
+        """Mark entries as handled; store the validators only when every new entry is handled."""
+        state = self._feeds.setdefault(poll.url, _State(added_at=_now()))
+        links = {e.guid: e.link for e in poll.new_entries}
+        state.seen = (state.seen + [g for g in done if g not in state.seen])[-MAX_SEEN:]
+        fresh_urls = [canonical_url(link) for g in done if (link := links.get(g))]
+        state.seen_urls = (state.seen_urls + fresh_urls)[-MAX_SEEN:]
+        state.title = poll.title or state.title
+        state.checked_at = _now()
+        state.last_error = (
+            None if validators else "some entries failed; they are retried next update"
+        )
+        if validators and not poll.not_modified:
+            state.etag, state.last_modified = poll.etag, poll.last_modified
+        self._save()
+
+    def _load(self) -> dict[str, _State]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            from coverage_search.errors import CorpusError
+
+            raise CorpusError(
+                f"{self.path} is unreadable ({exc}). Fix or delete it (subscriptions are lost)."
+            ) from None
+        feeds: dict[str, _State] = {}
+        for url, raw in (data.get("feeds") or {}).items():
+            if isinstance(raw, dict):
+                known = {k: v for k, v in raw.items() if k in _State.__dataclass_fields__}
+                feeds[url] = _State(**known)
+        return feeds
+
+    def _save(self) -> None:
+        data: dict[str, Any] = {
+            "version": STATE_VERSION,
+            "feeds": {url: vars(state) for url, state in self._feeds.items()},
+        }
+        text = json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+        replace_file(self.path, text.encode("utf-8"))
+
+
+def list_feeds(corpus_dir: str | Path) -> list[Feed]:
+    """The feeds this corpus is subscribed to."""
+    return FeedStore(Path(corpus_dir)).feeds()
+
+
+def parse_feed(body: bytes, content_type: str, *, url: str) -> tuple[str | None, list[FeedEntry]]:
+    """(title, entries) of RSS/Atom bytes; FetchError when they are not a readable feed."""
+    import feedparser
+
+    from coverage_search.sources.metadata import normalize_date
+
+    headers = {"content-type": content_type or "text/xml", "content-location": url}
+    parsed = feedparser.parse(body, response_headers=headers)  # relative links resolve to url
+    feed = parsed.get("feed", {})
+    if not parsed.entries and (parsed.get("bozo") or not parsed.get("version")):
+        problem = parsed.get("bozo_exception")
+        detail = f" ({' '.join(str(problem).split())[:100]})" if problem else ""
+        raise FetchError(url, f"not a readable RSS or Atom feed{detail}")
+    entries = []
+    for item in parsed.entries:
+        link = item.get("link") or None
+        guid = item.get("id") or link or item.get("title")
+        if not guid:
+            continue
+        published = normalize_date(item.get("published") or item.get("updated") or "")
+        entries.append(
+            FeedEntry(
+                guid=str(guid),
+                link=str(link) if link else None,
+                title=" ".join(str(item.get("title", "")).split()) or None,
+                published=published,
+                author=item.get("author") or None,
+            )
+        )
+    return (" ".join(str(feed.get("title", "")).split()) or None), entries
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

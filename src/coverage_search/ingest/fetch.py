@@ -1,0 +1,321 @@
+"""HTTP fetching for `add` and feeds: timeouts, caps, content-type checks, conditional GET.
+
+Only the standard library (urllib) talks to the network. Redirects are followed by hand so
+the cap, loop detection and scheme check apply to every hop; the body is read in chunks so a
+huge or trickling response is cut off by size and by a total deadline, not just per read.
+"""
+
+from __future__ import annotations
+
+import codecs
+import http.client
+import re
+import socket
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from email.message import Message
+from importlib import metadata
+
+from coverage_search.errors import FetchError
+
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+FEED_TYPES = frozenset(
+    {
+        "application/rss+xml",
+        "application/atom+xml",
+        "application/rdf+xml",
+        "application/xml",
+        "text/xml",
+        "application/feed+json",
+        "text/plain",  # some servers label feeds this way; feedparser decides
+    }
+)
+DEFAULT_TIMEOUT = 20.0
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+DEFAULT_MAX_REDIRECTS = 5
+_CHUNK = 64 * 1024
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+_XML_ENCODING = re.compile(rb"""<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""", re.I)
+
+
+def _version() -> str:
+    try:
+        return metadata.version("coverage-search")
+    except metadata.PackageNotFoundError:  # running from a source tree without install
+        return "dev"
+
+
+USER_AGENT = f"coverage-search/{_version()} (+local research tool)"
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """One HTTP response that passed every check (or a 304 when `not_modified`)."""
+
+    url: str  # what was asked for
+    final_url: str  # after redirects
+    status: int
+    content_type: str  # media type only, lower case ("" when the server sent none)
+    charset: str | None  # as declared in the Content-Type header
+    body: bytes
+    etag: str | None = None
+    last_modified: str | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        """True when a conditional GET found nothing new (HTTP 304)."""
+        return self.status == 304
+
+    def text(self) -> str:
+        """The body decoded: declared charset, then BOM/meta/XML declaration, then detection."""
+        return decode_body(self.body, self.charset, url=self.final_url)
+
+
+@dataclass(frozen=True, slots=True)
+class Fetcher:
+    """Fetch settings shared by every request of one `add` or `update` run."""
+
+    timeout: float = DEFAULT_TIMEOUT  # seconds for the whole response, not per read
+    max_bytes: int = DEFAULT_MAX_BYTES
+    max_redirects: int = DEFAULT_MAX_REDIRECTS
+    user_agent: str = USER_AGENT
+
+    def fetch(
+        self,
+        url: str,
+        *,
+        accept: frozenset[str] = HTML_TYPES,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> FetchResult:
+        """GET `url`; raise FetchError with the URL, a reason and the HTTP status on any failure."""
+        _check_url(url, url)
+        deadline = time.monotonic() + self.timeout
+        seen: list[str] = []
+        current = url
+        while True:
+            seen.append(current)
+            request = urllib.request.Request(
+                current, headers=self._headers(accept, etag, last_modified)
+            )
+            try:
+                response = _OPENER.open(request, timeout=max(0.1, deadline - time.monotonic()))
+            except urllib.error.HTTPError as exc:
+                exc.close()
+                if exc.code == 304:
+                    return FetchResult(
+                        url=url,
+                        final_url=current,
+                        status=304,
+                        content_type="",
+                        charset=None,
+                        body=b"",
+                        etag=exc.headers.get("ETag") or etag,
+                        last_modified=exc.headers.get("Last-Modified") or last_modified,
+                    )
+                location = (
+                    exc.headers.get("Location") if exc.code in (301, 302, 303, 307, 308) else None
+                )
+                if location is None:
+                    raise FetchError(
+                        url, _status_reason(exc.code, exc.reason), status=exc.code
+                    ) from None
+                current = self._next_hop(url, current, location, seen)
+                continue
+            except TimeoutError:
+                raise FetchError(url, f"timed out after {self.timeout:g} s") from None
+            except urllib.error.URLError as exc:
+                raise FetchError(url, _network_reason(exc.reason, self.timeout)) from None
+            except (OSError, ValueError) as exc:
+                raise FetchError(url, f"could not connect ({exc})") from None
+            with response:
+                assert isinstance(response, http.client.HTTPResponse)
+                return self._read(url, current, response, accept, deadline)
+
+    def _headers(
+        self, accept: frozenset[str], etag: str | None, last_modified: str | None
+    ) -> dict[str, str]:
+        headers = {
+            "User-Agent": self.user_agent,
+            "Accept": ", ".join(sorted(accept)) + ", */*;q=0.1",
+            "Accept-Encoding": "identity",  # the size cap counts what we store, so no compression
+        }
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        return headers
+
+    def _next_hop(self, url: str, current: str, location: str, seen: list[str]) -> str:
+        target = urllib.parse.urljoin(current, location)
+        _check_url(url, target)
+        if urllib.parse.urldefrag(target)[0] in {urllib.parse.urldefrag(s)[0] for s in seen}:
+            raise FetchError(url, f"redirect loop (back to {target})")
+        if len(seen) > self.max_redirects:
+            raise FetchError(url, f"more than {self.max_redirects} redirects")
+        return target
+
+    def _read(
+        self,
+        url: str,
+        final_url: str,
+        response: http.client.HTTPResponse,
+        accept: frozenset[str],
+        deadline: float,
+    ) -> FetchResult:
+        headers: Message = response.headers
+        status = response.status
+        content_type = headers.get_content_type() if headers.get("Content-Type") else ""
+        if content_type and content_type not in accept:
+            raise FetchError(url, f"not a supported type ({content_type})", status=status)
+        declared = headers.get("Content-Length")
+        if declared and declared.isdigit() and int(declared) > self.max_bytes:
+            raise FetchError(
+                url, f"too large ({int(declared):,} bytes; the cap is {self.max_bytes:,})"
+            )
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise FetchError(url, f"timed out after {self.timeout:g} s")
+                # read1 returns what has arrived instead of waiting for a full chunk, and each
+                # wait is bounded by the time left, so a server sending a byte now and then
+                # cannot stretch the response past the deadline.
+                _set_socket_timeout(response, left)
+                chunk = response.read1(_CHUNK)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > self.max_bytes:
+                    raise FetchError(url, f"too large (over the cap of {self.max_bytes:,} bytes)")
+                chunks.append(chunk)
+        except TimeoutError:
+            raise FetchError(url, f"timed out after {self.timeout:g} s") from None
+        except OSError as exc:
+            raise FetchError(url, f"connection broke while reading ({exc})") from None
+        body = b"".join(chunks)
+        if not content_type and accept is HTML_TYPES and not _looks_like_html(body):
+            raise FetchError(
+                url, "not HTML (no Content-Type and the body is not a web page)", status=status
+            )
+        return FetchResult(
+            url=url,
+            final_url=final_url,
+            status=status,
+            content_type=content_type,
+            charset=headers.get_content_charset(),
+            body=body,
+            etag=headers.get("ETag"),
+            last_modified=headers.get("Last-Modified"),
+        )
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Turn every redirect into an HTTPError so `Fetcher.fetch` follows it under its own rules."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+# Only HTTP(S): no file:, ftp: or data: handlers, so a feed entry cannot read local files.
+_OPENER = urllib.request.OpenerDirector()
+for _handler in (
+    urllib.request.ProxyHandler(),
+    urllib.request.UnknownHandler(),
+    urllib.request.HTTPHandler(),
+    urllib.request.HTTPSHandler(),
+    urllib.request.HTTPDefaultErrorHandler(),
+    _NoRedirect(),
+    urllib.request.HTTPErrorProcessor(),
+):
+    _OPENER.add_handler(_handler)
+
+
+def fetch(
+    url: str, *, accept: frozenset[str] = HTML_TYPES, timeout: float = DEFAULT_TIMEOUT
+) -> FetchResult:
+    """GET one URL with default caps (see `Fetcher` for all settings)."""
+    return Fetcher(timeout=timeout).fetch(url, accept=accept)
+
+
+def decode_body(body: bytes, declared: str | None, *, url: str = "") -> str:
+    """Bytes → text: BOM, strict UTF-8, declared charset, the page's own declaration, detection.
+
+    Servers often declare a charset that does not match (ISO-8859-1 said, UTF-8 sent, or the
+    reverse). Text that decodes as strict UTF-8 is UTF-8 in practice, so that goes first; each
+    other candidate must decode strictly too, and detection is the last resort. Binary fails.
+    """
+    boms = (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    )
+    candidates = [name for bom, name in boms if body.startswith(bom)]
+    if not candidates and b"\x00" in body[:4096]:
+        raise FetchError(url, "undecodable bytes (binary content, not text)")
+    candidates.append("utf-8")
+    if declared:
+        candidates.append(declared)
+    head = body[:4096]
+    for pattern in (_META_CHARSET, _XML_ENCODING):
+        match = pattern.search(head)
+        if match:
+            candidates.append(match.group(1).decode("ascii", "replace"))
+    for name in candidates:
+        try:
+            return body.decode(_codec(name))
+        except (LookupError, UnicodeDecodeError):
+            continue
+    from coverage_search.sources.reading import (  # a careful guess for mislabeled pages
+        Unreadable,
+        decode_text,
+    )
+
+    try:
+        return decode_text(body)
+    except Unreadable as exc:
+        raise FetchError(url, f"undecodable bytes ({exc})") from None
+
+
+def _codec(name: str) -> str:
+    # Browsers read "iso-8859-1" and "ascii" labels as Windows-1252; do the same.
+    normalized = codecs.lookup(name).name
+    return "cp1252" if normalized in {"latin-1", "iso8859-1", "ascii"} else normalized
+
+
+def _looks_like_html(body: bytes) -> bool:
+    head = body[:2048].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html")) or b"<html" in head or b"<body" in head
+
+
+def _set_socket_timeout(response: http.client.HTTPResponse, seconds: float) -> None:
+    """Bound the next socket wait of `response` (urllib only sets one timeout per connection)."""
+    sock = getattr(getattr(response.fp, "raw", None), "_sock", None)
+    if isinstance(sock, socket.socket):
+        sock.settimeout(max(0.01, seconds))
+
+
+def _check_url(url: str, target: str) -> None:
+    parts = urllib.parse.urlsplit(target)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise FetchError(url, f"only http:// and https:// URLs can be fetched (got {target!r})")
+
+
+def _status_reason(code: int, reason: object) -> str:
+    text = str(reason or "").strip()
+    return text or http.client.responses.get(code, "request failed")
+
+
+def _network_reason(reason: object, timeout: float) -> str:
+    if isinstance(reason, (TimeoutError, socket.timeout)):
+        return f"timed out after {timeout:g} s"
+    if isinstance(reason, socket.gaierror):
+        return "host not found (check the URL or your connection)"
+    if isinstance(reason, ConnectionRefusedError):
+        return "connection refused"
+    return f"could not connect ({reason})"

@@ -1,0 +1,1 @@
+"""Documents → stories (syndicated copies folded) and passages sized by the model's tokenizer."""

@@ -1,0 +1,383 @@
+"""Document → passages: whole sentences within one section, sized by the model's own tokenizer."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+from coverage_search.passages.sentences import split_sentences, strip_span
+from coverage_search.records import Document, Passage
+
+__all__ = [
+    "ChunkSettings",
+    "TokenCounter",
+    "chunk_document",
+    "chunk_documents",
+    "split_sentences",
+]
+
+# Bump when the way passages are cut changes, so an index knows its passages are stale.
+CHUNKER_VERSION = 2
+CONTEXTS = ("title+heading", "heading", "none")
+
+_PREFIX_SHARE = 4  # the context prefix may use at most 1/4 of the model's window
+_BATCH_CHARS = 4_000_000
+
+
+class TokenCounter(Protocol):
+    """What chunking needs from an embedder: its window and its tokenizer (see `Embedder`)."""
+
+    @property
+    def max_seq_length(self) -> int: ...
+
+    @property
+    def special_tokens(self) -> int: ...
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]: ...
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    """How documents are cut into passages; recorded in the index manifest."""
+
+    target_tokens: int = 160
+    overlap_sentences: int = 1
+    context: str = "title+heading"  # what precedes the passage in the embedded text
+
+    def __post_init__(self) -> None:
+        if self.target_tokens < 8:
+            raise ValueError(f"target_tokens must be at least 8, not {self.target_tokens}.")
+        if self.overlap_sentences < 0:
+            raise ValueError(f"overlap_sentences cannot be negative ({self.overlap_sentences}).")
+        if self.context not in CONTEXTS:
+            raise ValueError(f"context must be one of {', '.join(CONTEXTS)}, not {self.context!r}.")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Settings plus the chunker version, for the manifest."""
+        return {**asdict(self), "version": CHUNKER_VERSION}
+
+
+DEFAULT_SETTINGS = ChunkSettings()
+
+
+# -- sections and context -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Section:
+    heading: str | None
+    path: tuple[str, ...]  # enclosing headings, outermost first, this one last
+    start: int  # body span (or the heading line itself when the section has no body)
+    end: int
+    heading_only: bool
+
+
+def _sections(doc: Document) -> list[_Section]:
+    """The document cut at its headings: the text before the first one, then one per heading."""
+    text = doc.text
+    heads = sorted({h[0]: h for h in doc.headings if 0 <= h[0] < len(text)}.values())
+    out: list[_Section] = []
+    first = heads[0][0] if heads else len(text)
+    if strip_span(text, 0, first)[0] < first:
+        out.append(_Section(None, (), 0, first, False))
+    stack: list[tuple[int, str]] = []
+    for i, (offset, level, title) in enumerate(heads):
+        nl = text.find("\n", offset)
+        line_end = len(text) if nl < 0 else nl
+        stop = heads[i + 1][0] if i + 1 < len(heads) else len(text)
+        line_end = min(line_end, stop)
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        stack.append((level, title.strip()))
+        path = tuple(t for _, t in stack if t)
+        name = title.strip() or None
+        a, b = strip_span(text, line_end, stop)
+        if a < b:
+            out.append(_Section(name, path, line_end, stop, False))
+        else:
+            ha, hb = strip_span(text, offset, line_end)
+            if ha < hb:
+                out.append(_Section(name, path[:-1], ha, hb, True))
+    return _split_at_pages(doc, out) if doc.page_starts else out
+
+
+def _split_at_pages(doc: Document, sections: list[_Section]) -> list[_Section]:
+    """Cut sections at PDF page breaks, so each passage sits on one page and `#page=N` is exact."""
+    out: list[_Section] = []
+    for sec in sections:
+        if sec.heading_only:
+            out.append(sec)
+            continue
+        cuts = [p for p in doc.page_starts if sec.start < p < sec.end]
+        for a, b in itertools.pairwise([sec.start, *cuts, sec.end]):
+            body_start, body_end = strip_span(doc.text, a, b)
+            if body_start < body_end:
+                out.append(_Section(sec.heading, sec.path, a, b, False))
+    return out
+
+
+def _context_parts(doc: Document, section: _Section, mode: str) -> list[str]:
+    if mode == "none":
+        return []
+    title = " ".join(doc.title.split())
+    path = [" ".join(h.split()) for h in section.path]
+    path = [h for h in path if h and h.casefold() != title.casefold()]
+    heading = " › ".join(path[-2:])  # parent and own heading are enough context
+    if mode == "heading":
+        return [heading] if heading else []
+    return [p for p in (title, heading) if p]
+
+
+def _compose(parts: Sequence[str]) -> str:
+    """'Title.\\nHeading.\\n': each part closed with a period so the model sees a boundary."""
+    return "".join(p + ("" if p[-1] in ".!?:;…" else ".") + "\n" for p in parts)
+
+
+def _truncate(embedder: TokenCounter, text: str, tokens: int) -> str:
+    """`text` cut to at most `tokens` word pieces, at a space when one is near."""
+    if tokens <= 0:
+        return ""
+    spans = embedder.token_spans(text)
+    if len(spans) <= tokens:
+        return text
+    return text[: _cut_index(spans, 0, tokens, len(spans))].rstrip()
+
+
+def _cut_index(spans: Sequence[tuple[int, int]], first: int, budget: int, n: int) -> int:
+    """Character offset to cut at so that tokens [first, cut) hold at most `budget` pieces."""
+    last = min(n, first + budget)
+    if last >= n:
+        return spans[n - 1][1]
+    for k in range(last, first + max(1, budget // 2), -1):
+        if spans[k][0] > spans[k - 1][1]:  # whitespace (or skipped characters) before token k
+            return spans[k][0]
+    return spans[last][0]
+
+
+def _prefixes(
+    keys: Sequence[tuple[str, ...]], embedder: TokenCounter, cap: int
+) -> dict[tuple[str, ...], tuple[str, int]]:
+    """Each distinct context → (prefix text, its tokens), shortened to at most `cap` tokens."""
+    unique = list(dict.fromkeys(keys))
+    counts = embedder.count_tokens([_compose(k) for k in unique])
+    out: dict[tuple[str, ...], tuple[str, int]] = {}
+    for parts, n in zip(unique, counts, strict=True):
+        current = list(parts)
+        for _ in range(8):  # each round removes the overflow from the longest part
+            if n <= cap or not current:
+                break
+            lengths = embedder.count_tokens(current)
+            i = max(range(len(current)), key=lambda j: lengths[j])
+            current[i] = _truncate(embedder, current[i], lengths[i] - (n - cap) - 1)
+            current = [p for p in current if p]
+            n = embedder.count_tokens([_compose(current)])[0] if current else 0
+        if n > cap:
+            current, n = [], 0
+        out[parts] = (_compose(current), n)
+    return out
+
+
+# -- packing ------------------------------------------------------------------------------
+
+
+def _pieces(
+    embedder: TokenCounter, text: str, start: int, end: int, budget: int
+) -> list[tuple[int, int, int]]:
+    """An over-long span cut at word-piece boundaries into (start, end, tokens) of ≤ budget."""
+    spans = embedder.token_spans(text[start:end])
+    if not spans:
+        return [(start, end, 0)]
+    out: list[tuple[int, int, int]] = []
+    first, n = 0, len(spans)
+    while first < n:
+        cut = _cut_index(spans, first, budget, n)
+        last = first
+        while last < n and spans[last][1] <= cut:
+            last += 1
+        last = max(last, first + 1)
+        # The first and last pieces reach the span's ends: characters the tokenizer skips
+        # (control characters) must not fall outside every passage.
+        piece_start = start if first == 0 else start + spans[first][0]
+        a, b = strip_span(text, piece_start, start + cut if last < n else end)
+        if a < b:
+            out.append((a, b, last - first))
+        first = last
+    return out
+
+
+def _pack(tokens: Sequence[int], target: int, limit: int, overlap: int) -> list[tuple[int, int]]:
+    """Greedy runs [i, j] of units up to `target` tokens, with sentence overlap between runs."""
+    n = len(tokens)
+    suffix = [0] * (n + 1)
+    for k in range(n - 1, -1, -1):
+        suffix[k] = suffix[k + 1] + tokens[k]
+    runs: list[tuple[int, int]] = []
+    i = 0
+    while i < n:
+        j, total = i, tokens[i]
+        while j + 1 < n and total + tokens[j + 1] <= target:
+            j += 1
+            total += tokens[j]
+        rest = suffix[j + 1]
+        if j + 1 < n and rest <= target // 4 and total + rest <= limit:
+            j = n - 1  # a short tail joins this passage instead of standing alone
+        runs.append((i, j))
+        if j == n - 1:
+            break
+        nxt = j + 1
+        k = max(i + 1, j + 1 - overlap)
+        shared = sum(tokens[k : j + 1])
+        # overlap only when it is small next to the budget and leaves room for new text
+        if k <= j and shared <= target // 2 and shared + tokens[nxt] <= target:
+            nxt = k
+        i = nxt
+    return runs
+
+
+@dataclass(slots=True)
+class _Draft:
+    doc_index: int
+    section: _Section
+    start: int
+    end: int
+    prefix: str
+    budget: int  # word pieces the passage text may use
+    whole: bool  # made of whole sentences only (no cut inside a sentence)
+
+
+def chunk_document(
+    doc: Document, embedder: TokenCounter, settings: ChunkSettings = DEFAULT_SETTINGS
+) -> list[Passage]:
+    """The passages of one document, in order."""
+    return chunk_documents([doc], embedder, settings)
+
+
+def chunk_documents(
+    docs: Sequence[Document], embedder: TokenCounter, settings: ChunkSettings = DEFAULT_SETTINGS
+) -> list[Passage]:
+    """Passages of many documents (tokenizer calls batched across them), in document order."""
+    passages: list[Passage] = []
+    batch: list[Document] = []
+    size = 0
+    for doc in docs:  # batches of a few MB keep memory flat on a large corpus
+        batch.append(doc)
+        size += len(doc.text)
+        if size >= _BATCH_CHARS:
+            passages.extend(_chunk_batch(batch, embedder, settings))
+            batch, size = [], 0
+    if batch:
+        passages.extend(_chunk_batch(batch, embedder, settings))
+    return passages
+
+
+def _chunk_batch(
+    docs: Sequence[Document], embedder: TokenCounter, settings: ChunkSettings
+) -> list[Passage]:
+    window = embedder.max_seq_length - embedder.special_tokens
+    cap = window // _PREFIX_SHARE
+    # Gather every section and sentence first so the tokenizer sees large batches.
+    sections: list[tuple[int, _Section, tuple[str, ...]]] = []
+    for d, doc in enumerate(docs):
+        for section in _sections(doc):
+            sections.append((d, section, tuple(_context_parts(doc, section, settings.context))))
+    prefixes = _prefixes([s[2] for s in sections], embedder, cap)
+    units: list[list[tuple[int, int]]] = []
+    for d, section, _ in sections:
+        if section.heading_only:
+            units.append([(section.start, section.end)])
+        else:
+            units.append(split_sentences(docs[d].text, section.start, section.end))
+    flat = [docs[d].text[a:b] for (d, _, _), us in zip(sections, units, strict=True) for a, b in us]
+    counts = iter(embedder.count_tokens(flat))
+
+    drafts: list[_Draft] = []
+    for (d, section, key), spans in zip(sections, units, strict=True):
+        prefix, prefix_tokens = prefixes[key]
+        limit = max(1, window - prefix_tokens)
+        target = min(settings.target_tokens, limit)
+        sized: list[tuple[int, int, int, bool]] = []
+        for a, b in spans:
+            n = next(counts)
+            if n > limit:  # a sentence longer than the model reads: cut it at word pieces
+                sized.extend((*p, False) for p in _pieces(embedder, docs[d].text, a, b, target))
+            else:
+                sized.append((a, b, n, True))
+        runs = _pack([s[2] for s in sized], target, limit, settings.overlap_sentences)
+        for i, j in runs:
+            whole = all(s[3] for s in sized[i : j + 1])
+            drafts.append(_Draft(d, section, sized[i][0], sized[j][1], prefix, limit, whole))
+    drafts = _fit(drafts, docs, embedder, window, check_all=not _additive(embedder))
+    return _passages(drafts, docs)
+
+
+def _additive(embedder: TokenCounter) -> bool:
+    """True for BERT WordPiece tokenizers, whose counts add up across sentence boundaries.
+
+    They split words at whitespace and at every punctuation mark (each sentence ends in one)
+    and normalize character by character, so a passage of whole sentences has exactly the sum
+    of their counts, and the prefix (ending in a line break) adds exactly its own.
+    """
+    tok = getattr(embedder, "tokenizer", None)
+    pre, model = getattr(tok, "pre_tokenizer", None), getattr(tok, "model", None)
+    return type(pre).__name__ == "BertPreTokenizer" and type(model).__name__ == "WordPiece"
+
+
+def _fit(
+    drafts: list[_Draft],
+    docs: Sequence[Document],
+    embedder: TokenCounter,
+    window: int,
+    *,
+    check_all: bool,
+) -> list[_Draft]:
+    """Count embedded texts with the tokenizer and re-cut the few that overflow.
+
+    Counts do not add up after a cut inside a word (it re-tokenizes differently), nor in
+    general for other tokenizers, so those texts are counted exactly as the model will read them.
+    """
+    done = [p for p in drafts if p.whole and not check_all]
+    pending = [p for p in drafts if not p.whole or check_all]
+    while pending:
+        texts = [p.prefix + docs[p.doc_index].text[p.start : p.end] for p in pending]
+        retry: list[_Draft] = []
+        for p, n in zip(pending, embedder.count_tokens(texts), strict=True):
+            if n <= window or (p.budget <= 1 and not p.prefix):
+                done.append(p)
+                continue
+            # Budgets shrink each round; one word piece that still overflows loses its prefix.
+            prefix = p.prefix if p.budget > 1 else ""
+            budget = max(1, p.budget - (n - window) - 1)
+            for a, b, _ in _pieces(embedder, docs[p.doc_index].text, p.start, p.end, budget):
+                retry.append(_Draft(p.doc_index, p.section, a, b, prefix, budget, False))
+        pending = retry
+    done.sort(key=lambda p: (p.doc_index, p.start, p.end))
+    return done
+
+
+def _passages(drafts: Sequence[_Draft], docs: Sequence[Document]) -> list[Passage]:
+    out: list[Passage] = []
+    ordinal = 0
+    last_doc = -1
+    for p in drafts:
+        if p.doc_index != last_doc:
+            last_doc, ordinal = p.doc_index, 0
+        doc = docs[p.doc_index]
+        text = doc.text[p.start : p.end]
+        out.append(
+            Passage(
+                doc_id=doc.doc_id,
+                ordinal=ordinal,
+                text=text,
+                start=p.start,
+                end=p.end,
+                heading=p.section.heading,
+                page=doc.page_at(p.start),
+                embed_text=p.prefix + text,
+            )
+        )
+        ordinal += 1
+    return out

@@ -1,0 +1,1 @@
+"""Query → keyword and dense candidates → fusion → diversity → hits → a cited answer."""

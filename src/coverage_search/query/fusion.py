@@ -1,0 +1,56 @@
+"""Fusion of the dense and keyword lists (convex on min-max scores, or RRF), and ranks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from coverage_search.errors import QueryError
+from coverage_search.records import RetrieverHit
+
+if TYPE_CHECKING:
+    from coverage_search.query.settings import SearchSettings
+
+FUSIONS = ("convex", "rrf")
+
+
+def _minmax(scores: dict[int, float]) -> dict[int, float]:
+    if not scores:
+        return {}
+    lo, hi = min(scores.values()), max(scores.values())
+    if hi - lo < 1e-12:
+        return dict.fromkeys(scores, 1.0)
+    return {i: (s - lo) / (hi - lo) for i, s in scores.items()}
+
+
+def fuse(
+    semantic: Sequence[tuple[int, float]],
+    keyword: Sequence[tuple[int, float]],
+    settings: SearchSettings,
+) -> list[tuple[int, float]]:
+    """Passage ids with fused scores, best first. Each list is (id, score), best first."""
+    if settings.fusion == "rrf":
+        fused: dict[int, float] = {}
+        for ranked in (semantic, keyword):
+            for rank, (pid, _) in enumerate(ranked, start=1):
+                fused[pid] = fused.get(pid, 0.0) + 1.0 / (settings.rrf_k + rank)
+    elif settings.fusion == "convex":
+        sem = _minmax(dict(semantic))
+        kw = _minmax(dict(keyword))
+        a = settings.alpha
+        fused = {
+            pid: a * sem.get(pid, 0.0) + (1 - a) * kw.get(pid, 0.0)
+            for pid in sem.keys() | kw.keys()
+        }
+    else:
+        raise QueryError(f"Unknown fusion {settings.fusion!r}: use one of {', '.join(FUSIONS)}.")
+    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+
+
+def retriever_ranks(ranked: Sequence[tuple[int, float]]) -> dict[int, RetrieverHit]:
+    """Each passage's 1-based rank and raw score in one retriever's list."""
+    return {
+        pid: RetrieverHit(rank=i, score=score) for i, (pid, score) in enumerate(ranked, start=1)
+    }
+
+

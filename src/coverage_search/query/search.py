@@ -1,0 +1,139 @@
+"""Query → dense and keyword candidates → fusion → story/document diversity → ranked hits."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+from coverage_search.engine.base import Engine, PassageRow, Ranked
+from coverage_search.errors import QueryError
+from coverage_search.query.diversity import diversify
+from coverage_search.query.fusion import fuse, retriever_ranks
+from coverage_search.query.links import passage_link
+from coverage_search.query.settings import SearchSettings
+from coverage_search.query.terms import keyword_search
+from coverage_search.records import RetrieverHit, SearchFilters, SearchHit
+
+if TYPE_CHECKING:
+    from coverage_search.embed.embedder import Embedder
+
+MODES = ("hybrid", "semantic", "keyword")
+MAX_QUERY_CHARS = 4_000
+
+
+def clean_query(query: str) -> str:
+    """The query with surrounding whitespace removed; refuses an empty one."""
+    if not isinstance(query, str) or not query.strip():
+        raise QueryError("Type a question or some words to search for.")
+    return query.strip()[:MAX_QUERY_CHARS]
+
+
+
+
+class Searcher:
+    """Runs a query against one engine: candidates, fusion, diversity, hits with links."""
+
+    def __init__(
+        self, engine: Engine, embedder: Embedder, settings: SearchSettings, *, corpus_url: str
+    ) -> None:
+        self.engine = engine
+        self.embedder = embedder
+        self.settings = settings
+        self.corpus_url = corpus_url
+
+    def search(
+        self,
+        text: str,
+        filters: SearchFilters,
+        *,
+        k: int,
+        mode: str,
+        per_document: int,
+        group_stories: bool,
+        settings: SearchSettings | None = None,
+    ) -> list[SearchHit]:
+        """The k best passages for a cleaned query, filtered inside the engine before the cut."""
+        settings = settings or self.settings
+        pool = max(settings.min_candidates, k * settings.candidates_per_hit * max(per_document, 1))
+        semantic: Ranked = []
+        keyword: Ranked = []
+        if mode in ("hybrid", "semantic"):
+            semantic = self.engine.dense(self.embedder.encode_query(text), filters, limit=pool)
+        if mode in ("hybrid", "keyword"):
+            keyword = keyword_search(
+                text, settings, mode=mode, k=k, engine=self.engine, filters=filters, limit=pool
+            )
+        ranked = fuse(semantic, keyword, settings) if mode == "hybrid" else (semantic or keyword)
+        rows = self.engine.passages(pid for pid, _ in ranked)
+        if filters.active:
+            rows = self._show_matching_copies(rows, filters)
+        doc_of = {pid: row.doc_id for pid, row in rows.items()}
+        story_of = {pid: row.story_id for pid, row in rows.items()} if group_stories else None
+        chosen = diversify(ranked, doc_of, story_of=story_of, k=k, per_group=per_document)
+        return self._hits(chosen, rows, retriever_ranks(semantic), retriever_ranks(keyword))
+
+    def _show_matching_copies(
+        self, rows: dict[int, PassageRow], filters: SearchFilters
+    ) -> dict[int, PassageRow]:
+        """Passages of a document that fails the filters, shown as its exact copy that passes."""
+        copies = self.engine.matching_copies([r.doc_id for r in rows.values()], filters)
+        shown = {doc_id: self.engine.document(copy) for doc_id, copy in copies.items()}
+        out = {}
+        for pid, row in rows.items():
+            doc = shown.get(row.doc_id)
+            if doc is not None:
+                row = dataclasses.replace(
+                    row,
+                    doc_id=doc.doc_id,
+                    path=doc.path,
+                    title=doc.title,
+                    url=doc.url,
+                    outlet=doc.outlet,
+                    published=doc.published,
+                    author=doc.author,
+                    language=doc.language,
+                    related=doc.related,
+                )
+            out[pid] = row
+        return out
+
+    def _hits(
+        self,
+        chosen: Ranked,
+        rows: dict[int, PassageRow],
+        sem: dict[int, RetrieverHit],
+        kw: dict[int, RetrieverHit],
+    ) -> list[SearchHit]:
+        stories = {rows[pid].story_id for pid, _ in chosen}
+        copies = self.engine.story_copies(sorted(stories)) if stories else {}
+        hits = []
+        for rank, (pid, score) in enumerate(chosen, start=1):
+            row = rows[pid]
+            also = tuple(c for c in copies.get(row.story_id, []) if c.doc_id != row.doc_id)
+            hits.append(
+                SearchHit(
+                    rank=rank,
+                    score=round(score, 6),
+                    text=row.text,
+                    passage_id=pid,
+                    doc_id=row.doc_id,
+                    title=row.title,
+                    outlet=row.outlet,
+                    published=row.published,
+                    author=row.author,
+                    url=row.url,
+                    language=row.language,
+                    heading=row.heading,
+                    start=row.start,
+                    end=row.end,
+                    page=row.page,
+                    link=passage_link(
+                        row.url, row.path, row.text, page=row.page, corpus_url_base=self.corpus_url
+                    ),
+                    semantic=sem.get(pid),
+                    keyword=kw.get(pid),
+                    related=row.related,
+                    also_in=also,
+                )
+            )
+        return hits

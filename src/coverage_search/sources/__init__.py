@@ -1,0 +1,1 @@
+"""Corpus files → Documents: scan the corpus folder, decode, read Markdown, HTML and PDF."""

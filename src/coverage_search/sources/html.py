@@ -1,0 +1,107 @@
+"""HTML pages → main text, headings and metadata, extracted by trafilatura."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from coverage_search.sources.markdown import Block, RenderedText, assemble, clean_text
+from coverage_search.sources.metadata import Metadata, normalize_date, normalize_language
+from coverage_search.sources.reading import Parts, Unreadable, brief, one_line
+
+_BLOCK_TAGS = ("p", "head", "list", "table", "quote", "div")
+_WHITESPACE = re.compile(r"\s+")
+
+
+def read_html(raw: bytes) -> Parts:
+    """The page's main text (or all its visible text when none is found) and its metadata."""
+    import trafilatura
+    from trafilatura.settings import set_date_params
+
+    if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise Unreadable("binary data, not an HTML page")
+    # Dates only from the page's markup (meta tags, <time>), never guessed from its text.
+    dates = set_date_params(extensive=False)
+    result: Any = None  # trafilatura's Document (its signature says Document | dict)
+    try:
+        tree = trafilatura.load_html(raw)
+        if tree is None:
+            raise Unreadable("not a readable HTML page")
+        lang = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
+        result = trafilatura.bare_extraction(
+            tree,
+            with_metadata=True,
+            include_formatting=True,  # keeps <head rend="h2">, so headings survive
+            include_tables=True,
+            include_comments=False,  # reader comments are not the article
+            output_format="python",
+            date_extraction_params=dates,
+        )
+        body = getattr(result, "body", None)
+        rendered = assemble(xml_blocks(body) if body is not None else [])
+        if not rendered.text:  # no main text found: fall back to every visible line
+            rendered = RenderedText(clean_text(trafilatura.html2txt(raw)), ())
+        if result is None:  # bare_extraction gives no metadata when it finds no text
+            result = trafilatura.extract_metadata(trafilatura.load_html(raw), date_config=dates)
+    except Unreadable:
+        raise
+    except Exception as exc:  # lxml and trafilatura raise many kinds on broken markup
+        raise Unreadable(f"not a readable HTML page ({brief(exc)})") from None
+    if not rendered.text:
+        raise Unreadable("no readable text in the HTML page")
+    meta = Metadata(
+        title=one_line(result.title),
+        url=one_line(result.url),
+        outlet=one_line(result.sitename),
+        published=normalize_date(result.date),
+        author=one_line(result.author),
+        language=normalize_language(result.language or lang),
+    )
+    h1 = next((h for _, level, h in rendered.headings if level == 1), None)
+    return Parts(rendered, meta, h1)
+
+
+def xml_blocks(body: Any) -> list[Block]:
+    """Blocks from trafilatura's XML body: head, p, list/item, quote, table/row/cell, code."""
+    blocks: list[Block] = []
+
+    def inline(el: Any, *, verbatim: bool = False) -> str:
+        # Source line breaks are spaces on the page; only <lb/> (from <br>) breaks a line.
+        def shown(text: str | None) -> str:
+            return (text or "") if verbatim else _WHITESPACE.sub(" ", text or "")
+
+        parts = [shown(el.text)]
+        for child in el:
+            if child.tag == "lb":
+                parts.append("\n")
+            elif child.tag not in ("list", "table"):  # nested blocks are emitted on their own
+                parts.append(inline(child, verbatim=verbatim))
+            parts.append(shown(child.tail))
+        return "".join(parts)
+
+    def walk(el: Any, tight: bool) -> None:
+        tag = el.tag
+        if tag == "list":
+            for i, item in enumerate(c for c in el if c.tag == "item"):
+                blocks.append(Block(inline(item), tight=tight or i > 0))
+                for sub in item:
+                    if sub.tag in ("list", "table"):
+                        walk(sub, True)
+        elif tag == "table":
+            for i, row in enumerate(el.iter("row")):
+                cells = (" ".join(inline(c).split()) for c in row if c.tag == "cell")
+                blocks.append(Block("\t".join(cells), tight=tight or i > 0, verbatim=True))
+        elif tag == "head":
+            rend = el.get("rend") or ""
+            level = int(rend[1]) if re.fullmatch(r"h[1-6]", rend) else 2
+            blocks.append(Block(inline(el), level=level))
+        elif any(c.tag in _BLOCK_TAGS for c in el):
+            for child in el:
+                walk(child, tight)
+        else:
+            code = tag == "code"
+            blocks.append(Block(inline(el, verbatim=code), tight=tight, verbatim=code))
+
+    for element in body:
+        walk(element, False)
+    return blocks

@@ -1,0 +1,121 @@
+"""PDF files → text per page (pypdf), metadata from the PDF info and an optional YAML sidecar."""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+from typing import Any
+
+from coverage_search.sources.markdown import RenderedText, clean_text
+from coverage_search.sources.metadata import (
+    Metadata,
+    metadata_from_mapping,
+    normalize_date,
+    normalize_language,
+)
+from coverage_search.sources.reading import (
+    CONTROLS,
+    Parts,
+    Unreadable,
+    brief,
+    decode_text,
+    one_line,
+    yaml_mapping,
+)
+
+_PLACEHOLDER_TITLE = re.compile(r"(?i)untitled|microsoft word - .*|.*\.(docx?|pdf|indd)")
+
+
+def read_pdf(raw: bytes, *, sidecar: bytes = b"", sidecar_name: str = "") -> Parts:
+    """Pages joined by a blank line, with `page_starts`; the sidecar's metadata wins."""
+    import pypdf
+
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(raw))
+        if reader.is_encrypted:
+            _decrypt(reader)
+        pages = [_page_text(page) for page in reader.pages]
+        info = _pdf_info(reader)
+    except Unreadable:
+        raise
+    except Exception as exc:  # pypdf raises many kinds on damaged files
+        raise Unreadable(f"not a readable PDF ({brief(exc)})") from None
+    if pages and all(p is None for p in pages):
+        raise Unreadable("not a readable PDF (no page could be read)")
+    text, starts = _join_pages(pages)
+    if not text:
+        raise Unreadable("PDF has no text layer (scanned image?): OCR it first")
+    meta = info
+    if sidecar_name:
+        label = f"sidecar {sidecar_name}"
+        try:
+            mapping = yaml_mapping(decode_text(sidecar), label, first_line=1)
+        except Unreadable as exc:
+            raise Unreadable(str(exc) if label in str(exc) else f"{label}: {exc}") from None
+        meta = metadata_from_mapping(mapping).over(info)
+    return Parts(RenderedText(text, ()), meta, None, starts)
+
+
+def _join_pages(pages: list[str | None]) -> tuple[str, tuple[int, ...]]:
+    """Pages joined by "\n\n", and where each starts; an empty page starts where the next does."""
+    parts: list[str] = []
+    starts: list[int] = []
+    offset = 0
+    for page_text in pages:
+        # NFKC unfolds the ligatures (ﬁ, ﬂ) that PDF text layers are full of, so words match.
+        text = unicodedata.normalize("NFKC", CONTROLS.sub("", page_text or ""))
+        text = clean_text(text, verbatim=True).strip()
+        if text and offset:
+            parts.append("\n\n")
+            offset += 2
+        starts.append(offset if text else -1)
+        parts.append(text)
+        offset += len(text)
+    for i in range(len(starts) - 1, -1, -1):
+        if starts[i] < 0:
+            starts[i] = starts[i + 1] if i + 1 < len(starts) else offset
+    return "".join(parts), tuple(starts)
+
+
+def _decrypt(reader: Any) -> None:
+    """Open a PDF encrypted with an empty user password (permissions only), or say why not."""
+    from pypdf.errors import DependencyError
+
+    try:
+        opened = reader.decrypt("")
+    except DependencyError:
+        raise Unreadable(
+            "PDF is encrypted with AES, which needs the cryptography package: "
+            "pip install cryptography, or save a copy without encryption"
+        ) from None
+    if not opened:
+        raise Unreadable("PDF is encrypted: save a copy without a password and add that")
+
+
+def _page_text(page: Any) -> str | None:
+    """One page's text; None when that page is damaged (the others are still worth reading)."""
+    try:
+        return str(page.extract_text() or "")
+    except Exception:
+        return None
+
+
+def _pdf_info(reader: Any) -> Metadata:
+    try:
+        info = reader.metadata or {}
+        root = reader.trailer["/Root"]
+        lang = root.get("/Lang") if hasattr(root, "get") else None
+        title = one_line(info.get("/Title"))
+        author = one_line(info.get("/Author"))
+        created = info.get("/CreationDate")
+    except Exception:  # metadata is optional; a damaged info dictionary must not lose the text
+        return Metadata()
+    if title and _PLACEHOLDER_TITLE.fullmatch(title):
+        title = None  # what PDF writers fill in when the author gave no title
+    return Metadata(
+        title=title,
+        author=author,
+        published=normalize_date(str(created) if created else None),
+        language=normalize_language(str(lang) if lang else None),
+    )

@@ -1,0 +1,327 @@
+"""Corpus files (Markdown, plain text, HTML, PDF) → Document records, or why they are skipped."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import stat
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from coverage_search.errors import CorpusError, SourceError
+from coverage_search.sources.markdown import RenderedText, clean_text, markdown_to_text
+from coverage_search.sources.metadata import clip, metadata_from_mapping
+from coverage_search.sources.reading import (
+    CONTROLS,
+    Parts,
+    Unreadable,
+    brief,
+    decode_text,
+    split_front_matter,
+)
+
+if TYPE_CHECKING:
+    from coverage_search.errors import SourceError
+    from coverage_search.records import Document, Skipped
+
+
+class BuildCache(Protocol):
+    """What reading needs of the build's cache (build/cache.py): documents by their bytes."""
+
+    def document(self, doc_id: str, how: Sequence[str]) -> Document | None: ...
+
+    def keep_document(
+        self, doc_id: str, how: Sequence[str], doc: Document | SourceError
+    ) -> None: ...
+
+    def flush(self) -> None: ...
+
+SUPPORTED_SUFFIXES: frozenset[str] = frozenset(
+    {".md", ".markdown", ".txt", ".html", ".htm", ".pdf"}
+)
+# News articles are small; these caps keep one odd file from taking the build's memory.
+MAX_TEXT_BYTES: int = 10 * 1024 * 1024  # .md, .txt, .html
+MAX_PDF_BYTES: int = 50 * 1024 * 1024  # PDFs carry fonts and images besides their text
+MAX_TEXT_CHARS: int = 10_000_000  # the text a document may hold, whatever its format
+SIDECAR_SUFFIXES = (".yml", ".yaml")  # `report.pdf.yml` holds the metadata of `report.pdf`
+
+_FORMATS = {
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".txt": "text",
+    ".html": "html",
+    ".htm": "html",
+    ".pdf": "pdf",
+}
+_TITLE_LINE_MAX = 150  # a longer first line of a .txt file is a paragraph, not a title
+
+# pypdf and trafilatura log every malformed object they recover from; a build reports
+# unreadable files itself, and their chatter would bury that report.
+for _name in ("pypdf", "trafilatura", "htmldate", "courlan"):
+    logging.getLogger(_name).setLevel(logging.ERROR)
+
+
+def scan_corpus(
+    corpus_dir: Path,
+    *,
+    on_item: Callable[[Document | Skipped], None] | None = None,
+    cache: BuildCache | None = None,
+) -> Iterator[Document | Skipped]:
+    """Read every file under `corpus_dir`, sorted: a Document, or Skipped with the reason.
+
+    With a build cache, files whose bytes were read before are not parsed again.
+    """
+    corpus_dir = Path(corpus_dir)
+    if not corpus_dir.is_dir():  # checked now, not at the first next()
+        if corpus_dir.exists():
+            raise CorpusError(
+                f"{corpus_dir} is a file, not a folder. "
+                "Point the corpus at a folder of .md, .txt, .html or .pdf files."
+            )
+        raise CorpusError(
+            f"No corpus folder at {corpus_dir}. "
+            "Create it and put .md, .txt, .html or .pdf files in it."
+        )
+    return _scan(corpus_dir, on_item, cache)
+
+
+def _scan(
+    corpus_dir: Path,
+    on_item: Callable[[Document | Skipped], None] | None,
+    cache: BuildCache | None,
+) -> Iterator[Document | Skipped]:
+    from coverage_search.records import Skipped
+
+    root = corpus_dir.resolve()
+    for path in _corpus_files(corpus_dir):
+        item: Document | Skipped
+        rel = path.relative_to(corpus_dir).as_posix()
+        shown = rel if rel.isprintable() else repr(rel)  # a notice stays on one line
+        link = _link_problem(path, root)
+        if link is not None:
+            item = Skipped(shown, *link)
+        elif _is_sidecar(path):
+            if path.with_name(path.name.rsplit(".", 1)[0]).is_file():
+                continue  # read together with its PDF
+            item = Skipped(shown, "metadata sidecar with no PDF of the same name next to it", False)
+        elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            item = Skipped(shown, _unsupported(path.suffix.lower()), error=False)
+        else:
+            try:
+                item = read_document(path, corpus_dir, cache=cache)
+            except SourceError as exc:
+                item = Skipped(shown, exc.reason, error=True)
+        if on_item is not None:
+            on_item(item)
+        yield item
+    if cache is not None:
+        cache.flush()
+
+
+def _link_problem(path: Path, root: Path) -> tuple[str, bool] | None:
+    """Why a symlink is not read (reason, is it an error), or None for a file or a link inside."""
+    if not path.is_symlink():
+        return None
+    try:
+        target = path.resolve(strict=True)
+    except FileNotFoundError:
+        return None  # a dangling link: reading it says "cannot read the file"
+    except (OSError, RuntimeError):  # RuntimeError: Python 3.11's word for a link loop
+        return "a link that loops back on itself", True
+    if not target.is_relative_to(root):
+        # Indexing it would publish, say, /etc/passwd to whoever can search the corpus.
+        return "a link to a file outside the corpus", False
+    return None
+
+
+def _corpus_files(corpus_dir: Path) -> list[Path]:
+    """Every file under corpus_dir that is not hidden and not in a hidden folder, sorted."""
+    found: list[Path] = []
+    for root, dirs, files in os.walk(corpus_dir):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]  # .git, .obsidian, ...
+        found.extend(Path(root, f) for f in files if not f.startswith("."))
+    return sorted(found, key=lambda p: p.relative_to(corpus_dir).as_posix())
+
+
+def corpus_document_id(path: Path, corpus_dir: Path) -> str | None:
+    """The doc id of `path` if the scan would read it as a document there, else None.
+
+    The folder part is resolved (the scan walks real folders only), the name itself is not: a
+    link named `alias.md` is that link, never the file it points to.
+    """
+    path = Path(path).expanduser()
+    if path.name.startswith(".") or path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        return None
+    try:
+        folder = path.parent.resolve(strict=True)
+        rel = folder.relative_to(Path(corpus_dir).resolve(strict=True)) / path.name
+    except (OSError, RuntimeError, ValueError):  # missing, a link loop, or outside the corpus
+        return None
+    if any(part.startswith(".") for part in rel.parts) or _is_sidecar(rel):
+        return None
+    target = Path(corpus_dir) / rel
+    return rel.as_posix() if target.is_symlink() or target.is_file() else None
+
+
+def read_document(path: Path, corpus_dir: Path, *, cache: BuildCache | None = None) -> Document:
+    """Read one corpus file into a Document; raises SourceError(path, reason) when it cannot.
+
+    A build cache answers for bytes it has seen (and learns the ones it has not).
+    """
+    path, corpus_dir = Path(path), Path(corpus_dir)
+    doc_id = _doc_id(path, corpus_dir)
+    fmt = _FORMATS.get(path.suffix.lower())
+    try:
+        if fmt is None:
+            raise Unreadable(_unsupported(path.suffix.lower()))
+        raw = _read_bytes(path, MAX_PDF_BYTES if fmt == "pdf" else MAX_TEXT_BYTES)
+        digest = hashlib.sha256(raw)
+        sidecar = _sidecar_path(path) if fmt == "pdf" else None
+        sidecar_raw = _read_bytes(sidecar, MAX_TEXT_BYTES) if sidecar else b""
+        # The sidecar's bytes count too, so editing only the metadata marks the PDF changed.
+        digest.update(sidecar_raw)
+    except Unreadable as exc:
+        raise SourceError(doc_id, str(exc)) from None
+    if cache is None:
+        return _parse(doc_id, fmt, raw, digest.hexdigest(), sidecar, sidecar_raw, path)
+    # Everything the reading depends on besides the bytes and the code (see buildcache.py):
+    # HTML dates later than today are discarded, so an HTML page is read again each day.
+    how = [fmt, digest.hexdigest(), sidecar.name if sidecar else ""]
+    if fmt == "html":
+        how.append(datetime.now().astimezone().strftime("%Y-%m-%d"))
+    known = cache.document(doc_id, how)
+    if known is not None:
+        return known
+    try:
+        doc = _parse(doc_id, fmt, raw, digest.hexdigest(), sidecar, sidecar_raw, path)
+    except SourceError as exc:
+        if exc.__cause__ is None:  # a verdict on the bytes ("no text"), not a parser crash
+            cache.keep_document(doc_id, how, exc)
+        raise
+    cache.keep_document(doc_id, how, doc)
+    return doc
+
+
+def _parse(
+    doc_id: str,
+    fmt: str,
+    raw: bytes,
+    digest: str,
+    sidecar: Path | None,
+    sidecar_raw: bytes,
+    path: Path,
+) -> Document:
+    """The Document in a file's bytes; raises SourceError(doc_id, reason) when there is none."""
+    from coverage_search.records import Document
+
+    try:
+        if fmt == "pdf":
+            from coverage_search.sources.pdf import read_pdf
+
+            parts = read_pdf(raw, sidecar=sidecar_raw, sidecar_name=sidecar.name if sidecar else "")
+        elif fmt == "html":
+            from coverage_search.sources.html import read_html
+
+            parts = read_html(raw)
+        else:
+            parts = _read_text(raw, markdown=fmt == "markdown")
+        if not parts.rendered.text.strip():
+            raise Unreadable("no text: the file is empty or holds only metadata")
+        if (chars := len(parts.rendered.text)) > MAX_TEXT_CHARS:
+            raise Unreadable(
+                f"too large for one article ({chars:,} characters of text; "
+                f"the limit is {MAX_TEXT_CHARS:,}): split it"
+            )
+    except Unreadable as exc:
+        raise SourceError(doc_id, str(exc)) from None
+    except Exception as exc:  # a parser tripping on odd input must not stop a whole build
+        raise SourceError(
+            doc_id, f"could not be read ({type(exc).__name__}: {brief(exc)})"
+        ) from exc
+    meta = parts.meta.with_defaults()
+    return Document(
+        doc_id=doc_id,
+        path=doc_id,
+        title=clip(meta.title or parts.title or _pretty_stem(path)),
+        text=parts.rendered.text,
+        format=fmt,
+        content_hash=digest,
+        url=meta.url,
+        outlet=meta.outlet,
+        published=meta.published,
+        author=meta.author,
+        language=meta.language,
+        related=meta.related,
+        page_starts=parts.page_starts,
+        headings=parts.rendered.headings,
+    )
+
+
+def _read_text(raw: bytes, *, markdown: bool) -> Parts:
+    """Markdown or plain text, after optional YAML front matter."""
+    text = decode_text(raw).replace("\f", "\n\n").replace("\v", "\n")  # old page breaks
+    mapping, body = split_front_matter(CONTROLS.sub("", text))
+    meta = metadata_from_mapping(mapping)
+    if markdown:
+        rendered = markdown_to_text(body)
+        h1 = next((h for _, level, h in rendered.headings if level == 1), None)
+        return Parts(rendered, meta, h1)
+    rendered = RenderedText(clean_text(body, verbatim=True).strip(), ())
+    first = next((line.strip() for line in rendered.text.split("\n") if line.strip()), "")
+    return Parts(rendered, meta, first if len(first) < _TITLE_LINE_MAX else None)
+
+
+def _doc_id(path: Path, corpus_dir: Path) -> str:
+    try:
+        return path.relative_to(corpus_dir).as_posix()
+    except ValueError:  # one of them is relative, the other absolute
+        return path.absolute().relative_to(corpus_dir.absolute()).as_posix()
+
+
+def _unsupported(suffix: str) -> str:
+    shown = suffix or "no extension"
+    return f"not a supported format ({shown}); supported: .md, .markdown, .txt, .html, .htm, .pdf"
+
+
+def _is_sidecar(path: Path) -> bool:
+    name = path.name.lower()
+    return any(name.endswith(".pdf" + s) for s in SIDECAR_SUFFIXES)
+
+
+def _sidecar_path(pdf: Path) -> Path | None:
+    for suffix in SIDECAR_SUFFIXES:
+        candidate = pdf.with_name(pdf.name + suffix)
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _read_bytes(path: Path, limit: int) -> bytes:
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # reading a FIFO or a device would never end
+            raise Unreadable("not a regular file (a pipe or a device?): leave it out")
+        size = info.st_size
+        if size > limit:
+            raise Unreadable(
+                f"too large for one article ({_size(size)}; the limit is {_size(limit)}): split it"
+            )
+        return path.read_bytes()
+    except OSError as exc:
+        raise Unreadable(f"cannot read the file ({exc.strerror or exc})") from None
+
+
+def _size(n: int) -> str:
+    if n >= 1024 * 1024:
+        return f"{n / (1024 * 1024):.1f} MiB"
+    return f"{n / 1024:.1f} KiB" if n >= 1024 else f"{n} bytes"
+
+
+def _pretty_stem(path: Path) -> str:
+    """`openai-cfo_hire.v2.md` → "Openai cfo hire v2"."""
+    words = " ".join(w for w in re.split(r"[-_.\s]+", path.stem) if w) or path.name
+    return words[0].upper() + words[1:]

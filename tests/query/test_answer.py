@@ -1,0 +1,156 @@
+"""Extractive answers: verbatim sentences, consistent [n] citations, sentence links, refusals."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+
+from conftest import SEED_ARTICLE, SMALL_CORPUS, write_doc
+from coverage_search import CoverageIndex
+from coverage_search.passages.chunking import split_sentences
+from coverage_search.query.answer import NOT_FOUND, answer_from_hits, no_results_message
+from coverage_search.records import SearchFilters
+
+
+@pytest.fixture(scope="module")
+def seed_index(tmp_path_factory: pytest.TempPathFactory, embedder) -> CoverageIndex:  # type: ignore[no-untyped-def]
+    """The real seed article, plus a syndicated copy of one of its paragraphs, indexed once."""
+    root = tmp_path_factory.mktemp("seed")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEED_ARTICLE, corpus / SEED_ARTICLE.name)
+    for name, (body, meta) in SMALL_CORPUS.items():
+        write_doc(corpus, name, body, **meta)
+    CoverageIndex.build(corpus, root / "index", progress=False)
+    return CoverageIndex.open(root / "index")
+
+
+def test_answer_quotes_whole_sentences_of_the_cited_hit(seed_index: CoverageIndex) -> None:
+    answer = seed_index.answer("What is Anthropic's Responsible Scaling Policy?")
+
+    assert answer.found
+    assert 2 <= len(answer.sentences) <= 4
+    for citation in answer.sentences:
+        hit = answer.hits[citation.number - 1]  # [n] is hit n of the list shown below it
+        assert citation.hit_rank == hit.rank
+        assert citation.sentence in hit.text  # verbatim
+        spans = [hit.text[a:b].strip() for a, b in split_sentences(hit.text)]
+        assert citation.sentence in spans  # whole: exactly one sentence of the passage
+    assert "Responsible Scaling Policy" in answer.sentences[0].sentence
+    assert answer.text.endswith(f"[{answer.sentences[-1].number}]")
+
+
+def test_citation_link_targets_that_very_sentence(seed_index: CoverageIndex) -> None:
+    answer = seed_index.answer("When did OpenAI announce that Amodei was leaving?")
+
+    assert answer.found
+    first = answer.sentences[0]
+    hit = answer.hits[first.number - 1]
+    assert "December 29, 2020" in first.sentence
+    assert first.link.startswith(f"{hit.url}#:~:text=")
+    fragment = unquote(first.link.split("#:~:text=", 1)[1])
+    assert fragment.split(",")[0].strip() in first.sentence
+    assert first.link != hit.link  # the passage link covers the passage, not this sentence
+
+
+def test_off_topic_questions_are_refused_not_answered_with_noise(seed_index: CoverageIndex) -> None:
+    for question in ("What is the boiling point of tungsten?", "Best pizza in Naples"):
+        answer = seed_index.answer(question)
+        assert not answer.found, question
+        assert answer.sentences == ()
+        assert answer.message == NOT_FOUND
+        assert answer.hits  # the passages are still there to look at
+
+
+def test_near_repeats_are_quoted_once(seed_index: CoverageIndex, embedder) -> None:  # type: ignore[no-untyped-def]
+    hits = seed_index.search("Why did Dario Amodei leave OpenAI?", k=4)
+    doubled = [*hits, *hits]  # the same sentences reached through two hits
+    answer = answer_from_hits("Why did Dario Amodei leave OpenAI?", doubled, embedder)
+
+    quoted = [c.sentence for c in answer.sentences]
+    assert len(quoted) == len(set(quoted)) >= 2
+    assert all(c.number <= len(hits) for c in answer.sentences)  # the first copy is cited
+
+
+def test_sentences_of_one_hit_keep_their_order(seed_index: CoverageIndex, embedder) -> None:  # type: ignore[no-untyped-def]
+    hits = seed_index.search("Anthropic safety scaling OpenAI", k=1)
+    answer = answer_from_hits("Why did Anthropic split from OpenAI over scaling and safety?", hits,
+                              embedder, min_relevance=0.0)
+    positions = [hits[0].text.index(c.sentence) for c in answer.sentences]
+    assert positions == sorted(positions)
+    assert {c.number for c in answer.sentences} == {1}
+
+
+def test_no_hits_says_which_filter_to_relax(seed_index: CoverageIndex) -> None:
+    answer = seed_index.answer("tokenized shares", outlets=["Axios"], since="2027-01-01")
+
+    assert not answer.found and answer.hits == ()
+    assert "outlet filter (Axios)" in answer.message
+    assert "date range (2027-01-01" in answer.message
+    assert "filters" not in no_results_message(None)
+    assert "language filter (fr)" in no_results_message(SearchFilters(language="fr"))
+
+
+def test_answer_to_dict_is_json_ready(seed_index: CoverageIndex) -> None:
+    import json
+
+    data = json.loads(json.dumps(seed_index.answer("tokenized pre-IPO shares").to_dict()))
+    assert data["found"] is True
+    assert data["text"].count("[") == len(data["sentences"])
+    assert data["hits"][0]["rank"] == 1
+
+
+def test_untitled_plain_file_without_url_links_to_its_corpus_file(
+    tmp_path: Path, build_index  # type: ignore[no-untyped-def]
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "memo.txt").write_text(
+        "Internal memo.\n\nThe board approved the Responsible Scaling Policy update in May. "
+        "It adds new safeguards for biological misuse.\n", encoding="utf-8")
+    index = CoverageIndex.open(build_index(corpus))
+    answer = index.answer("When was the Responsible Scaling Policy update approved?")
+
+    assert answer.found
+    assert "memo.txt" in answer.sentences[0].link
+    assert not answer.sentences[0].link.startswith(("http:", "https:", "javascript:"))
+
+
+def test_cli_ask_prints_the_answer_then_numbered_sources(
+    seed_index: CoverageIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from coverage_search.cli import main
+
+    index_dir = str(seed_index.index_dir)
+    question = "What is Anthropic's Responsible Scaling Policy?"
+    assert main(["ask", question, "--index", index_dir]) == 0
+    out = capsys.readouterr().out
+    answer, sources = out.split("\nSources:\n")
+    assert "Responsible Scaling Policy" in answer and "[1]" in answer
+    assert sources.startswith("[1] Dario Amodei’s OpenAI Exit")
+    assert "WindowsForum, 2026-06-16" in sources and "#:~:text=" in sources
+
+    assert main(["ask", "Best pizza in Naples", "--index", index_dir, "-k", "2", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["found"] is False and data["message"] == NOT_FOUND and len(data["hits"]) == 2
+
+    assert main(["ask", "   ", "--index", index_dir]) == 2
+    assert "Type a question" in capsys.readouterr().err
+
+
+def test_only_the_first_hits_are_quoted(seed_index: CoverageIndex, embedder) -> None:  # type: ignore[no-untyped-def]
+    from coverage_search.query.answer import ANSWER_HITS
+
+    question = "What is Anthropic's Responsible Scaling Policy?"
+    best = seed_index.search(question, k=1)
+    filler = seed_index.search("tomato sauce with garlic and basil", k=1)
+    answer = answer_from_hits(question, filler * ANSWER_HITS + best, embedder)
+
+    assert all(c.number <= ANSWER_HITS for c in answer.sentences)
+    assert not answer.found
+    assert answer_from_hits(question, best + filler * ANSWER_HITS, embedder).found
