@@ -20,6 +20,15 @@ from coverage_search.errors import (
     UploadError,
 )
 from coverage_search.evaluation import EvalReport, ModeMetrics, evaluate, load_beir
+from coverage_search.evaluation.qa import (
+    QAOutcome,
+    QAQuestion,
+    QAReport,
+    QAScores,
+    evaluate_qa,
+    load_qa,
+    load_refusals,
+)
 from coverage_search.ingest.feeds import list_feeds
 from coverage_search.ingest.uploads import StoredUpload, store_upload
 from coverage_search.query.search import MODES
@@ -70,6 +79,10 @@ __all__ = [
     "ModeMetrics",
     "ModelError",
     "NoIndexError",
+    "QAOutcome",
+    "QAQuestion",
+    "QAReport",
+    "QAScores",
     "QueryError",
     "RelatedLink",
     "RemoveReport",
@@ -83,7 +96,10 @@ __all__ = [
     "UploadError",
     "__version__",
     "evaluate",
+    "evaluate_qa",
     "list_feeds",
     "load_beir",
+    "load_qa",
+    "load_refusals",
     "store_upload",
 ]

@@ -24,8 +24,11 @@ from . import (
     SearchHit,
     __version__,
     evaluate,
+    evaluate_qa,
     list_feeds,
     load_beir,
+    load_qa,
+    load_refusals,
 )
 
 EXAMPLES = """\
@@ -497,18 +500,39 @@ def _add_eval_verb(verbs: Any) -> None:
     """eval: search quality on a BEIR collection, every mode side by side (evaluation.py)."""
     p = verbs.add_parser(
         "eval",
-        help="measure search quality on a BEIR collection (nDCG@10, recall, MRR)",
+        help="measure search quality (BEIR: nDCG@10, recall, MRR) or answer quality (--qa)",
         description="Build a throwaway index of a BEIR corpus (written as Markdown files and "
         "built like any corpus), run every judged query in each mode and score documents: a "
-        "document scores as its best passage.",
-        epilog="example:\n  coverage-search eval --corpus scifact/corpus.jsonl "
-        "--queries scifact/queries.jsonl \\\n      --qrels scifact/qrels.tsv --mode hybrid --json",
+        "document scores as its best passage. With --qa, ask each question of a QA file (of an "
+        "existing --index, or of a --corpus) and report where the passage holding its "
+        "answer_span ranks, whether the answer quotes it, and refusals; --refuse adds "
+        "off-topic questions that must be refused.",
+        epilog="examples:\n  coverage-search eval --corpus scifact/corpus.jsonl "
+        "--queries scifact/queries.jsonl \\\n      --qrels scifact/qrels.tsv --mode hybrid --json\n"
+        "  coverage-search eval --qa bench/data/qa_seed.jsonl --index index "
+        "--refuse bench/data/qa_offtopic.jsonl",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--corpus", type=Path, required=True, metavar="C.jsonl", help="BEIR corpus")
-    p.add_argument("--queries", type=Path, required=True, metavar="Q.jsonl", help="BEIR queries")
+    p.add_argument("--corpus", type=Path, metavar="C.jsonl", help="BEIR corpus")
+    p.add_argument("--queries", type=Path, metavar="Q.jsonl", help="BEIR queries")
+    p.add_argument("--qrels", type=Path, metavar="R.tsv", help="relevance judgments (TSV)")
     p.add_argument(
-        "--qrels", type=Path, required=True, metavar="R.tsv", help="relevance judgments (TSV)"
+        "--qa",
+        type=Path,
+        metavar="QA.jsonl",
+        help='questions with an "answer_span" (optional "doc_id", "kind", "split")',
+    )
+    p.add_argument(
+        "--refuse", type=Path, metavar="Q.jsonl", help="off-topic questions (with --qa)"
+    )
+    p.add_argument(
+        "--index",
+        type=Path,
+        metavar="DIR",
+        help="with --qa: ask this existing index instead of building one from --corpus",
+    )
+    p.add_argument(
+        "--split", metavar="NAME", help='with --qa: only questions of this "split" (tune, confirm)'
     )
     p.add_argument(
         "--mode",
@@ -530,6 +554,10 @@ def _add_eval_verb(verbs: Any) -> None:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    if args.qa is not None:
+        return cmd_eval_qa(args)
+    if args.corpus is None or args.queries is None or args.qrels is None:
+        raise QueryError("Give --corpus, --queries and --qrels (BEIR), or --qa (answers).")
     data = load_beir(args.corpus, args.queries, args.qrels)
     modes = list(dict.fromkeys(args.mode or ["keyword", "semantic", "hybrid"]))
     report = evaluate(
@@ -553,6 +581,49 @@ def cmd_eval(args: argparse.Namespace) -> int:
             f"{m.mode:<9} {m.ndcg_at_10:>8.4f} {m.recall_at_10:>7.4f} {m.recall_at_100:>7.4f} "
             f"{m.mrr_at_10:>7.4f} {m.p50_ms:>7.1f}"
         )
+    return 0
+
+
+def cmd_eval_qa(args: argparse.Namespace) -> int:
+    if (args.index is None) == (args.corpus is None):
+        raise QueryError("With --qa, give --index DIR or --corpus C.jsonl (one of them).")
+    questions = load_qa(args.qa)
+    if args.split:
+        questions = [q for q in questions if q.split == args.split]
+        if not questions:
+            raise QueryError(f"No question in {args.qa} has split {args.split!r}.")
+    refusals = load_refusals(args.refuse) if args.refuse else []
+    modes = list(dict.fromkeys(args.mode or ["hybrid"]))
+    if len(modes) > 1:
+        raise QueryError("With --qa, give one --mode.")
+    report = evaluate_qa(
+        questions,
+        refusals=refusals,
+        index_dir=args.index,
+        corpus=args.corpus,
+        keep_index=args.keep_index,
+        model=args.model,
+        progress=not (args.quiet or args.json),
+        build_options={"backend": args.backend} if args.backend else None,
+        search_options={"mode": modes[0]},
+    )
+    if args.json:
+        _emit(report.to_dict())
+        return 0
+    print(
+        f"{report.name}: {report.documents:,} documents, {report.passages:,} passages, "
+        f"{report.overall.questions} questions; answer p50 {report.p50_ms:.0f} ms"
+    )
+    header = f"{'':<10} {'n':>4} {'psg@1':>6} {'psg@3':>6} {'psg@5':>6} {'doc@1':>6}"
+    print(header + f" {'quoted':>6} {'refused':>7}")
+    rows = [("all", report.overall), *report.by_split.items(), *report.by_kind.items()]
+    for name, s in rows:
+        print(
+            f"{name:<10} {s.questions:>4} {s.passage_first:>6} {s.passage_top3:>6} "
+            f"{s.passage_top5:>6} {s.document_first:>6} {s.quoted:>6} {s.refused:>7}"
+        )
+    if report.offtopic:
+        print(f"off-topic: {report.false_answers} of {report.offtopic} answered (must be refused)")
     return 0
 
 

@@ -34,7 +34,10 @@ class BeirData:
         ]
 
 
-def _jsonl(path: Path) -> Iterable[tuple[int, dict[str, Any]]]:
+def read_jsonl(
+    path: Path, *, what: str = "a BEIR .jsonl file", need_id: bool = True
+) -> Iterable[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-empty line; one-sentence EvalDataError otherwise."""
     try:
         with path.open(encoding="utf-8-sig") as lines:  # -sig: a BOM is not part of line 1
             for number, line in enumerate(lines, start=1):
@@ -44,15 +47,17 @@ def _jsonl(path: Path) -> Iterable[tuple[int, dict[str, Any]]]:
                     row = json.loads(line)
                 except json.JSONDecodeError as exc:
                     raise EvalDataError(
-                        f"{path}:{number} is not JSON ({exc.msg}). Give a BEIR .jsonl file."
+                        f"{path}:{number} is not JSON ({exc.msg}). Give {what}."
                     ) from exc
-                if not isinstance(row, dict) or ("_id" not in row and "id" not in row):
-                    raise EvalDataError(f'{path}:{number} has no "id". Give a BEIR .jsonl file.')
+                if not isinstance(row, dict):
+                    raise EvalDataError(f"{path}:{number} is not a JSON object. Give {what}.")
+                if need_id and "_id" not in row and "id" not in row:
+                    raise EvalDataError(f'{path}:{number} has no "id". Give {what}.')
                 yield number, row
     except OSError as exc:
         raise EvalDataError(f"Cannot read {path} ({exc.strerror or exc}). Check the path.") from exc
     except UnicodeDecodeError as exc:
-        raise EvalDataError(f"{path} is not UTF-8 text. Give a BEIR .jsonl file.") from exc
+        raise EvalDataError(f"{path} is not UTF-8 text. Give {what}.") from exc
 
 
 def _row_id(row: Mapping[str, Any]) -> str:
@@ -88,21 +93,28 @@ def read_qrels(path: Path) -> dict[str, dict[str, int]]:
     return qrels
 
 
+def load_corpus(corpus: Path | str) -> dict[str, tuple[str, str]]:
+    """id → (title, text) of a BEIR corpus.jsonl; EvalDataError when it holds no text."""
+    corpus = Path(corpus)
+    docs = {
+        _row_id(row): (str(row.get("title") or ""), str(row.get("text") or ""))
+        for _, row in read_jsonl(corpus)
+    }
+    if not docs:
+        raise EvalDataError(f"{corpus} holds no documents. Give a BEIR corpus.jsonl.")
+    if not any(title.strip() or text.strip() for title, text in docs.values()):
+        raise EvalDataError(f"Every document in {corpus} is empty. Give documents with text.")
+    return docs
+
+
 def load_beir(
     corpus: Path | str, queries: Path | str, qrels: Path | str, *, name: str | None = None
 ) -> BeirData:
     """A BEIR collection from its three files."""
     corpus, queries, qrels = Path(corpus), Path(queries), Path(qrels)
-    docs = {
-        _row_id(row): (str(row.get("title") or ""), str(row.get("text") or ""))
-        for _, row in _jsonl(corpus)
-    }
-    texts = {_row_id(row): str(row.get("text") or "") for _, row in _jsonl(queries)}
+    docs = load_corpus(corpus)
+    texts = {_row_id(row): str(row.get("text") or "") for _, row in read_jsonl(queries)}
     judged = read_qrels(qrels)
-    if not docs:
-        raise EvalDataError(f"{corpus} holds no documents. Give a BEIR corpus.jsonl.")
-    if not any(title.strip() or text.strip() for title, text in docs.values()):
-        raise EvalDataError(f"Every document in {corpus} is empty. Give documents with text.")
     data = BeirData(name or corpus.resolve().parent.name, docs, texts, judged)
     ids = data.judged_queries()
     if not ids:
