@@ -283,7 +283,21 @@ class CoverageIndex:
             question, k=k, mode=mode, outlets=outlets, since=since, until=until, language=language
         )
         filters = make_filters(outlets, since, until, language)
-        return answer_from_hits(question, hits, self.embedder, filters=filters)
+        return answer_from_hits(
+            question,
+            hits,
+            self.embedder,
+            keyword_weights=self._keyword_weights(question),
+            filters=filters,
+        )
+
+    def _keyword_weights(self, question: str) -> dict[str, float]:
+        from coverage_search.query.evidence import keyword_weights
+        from coverage_search.query.terms import keyword_terms
+
+        terms = keyword_terms(question)
+        docs, passages = self.engine.term_docs(terms)
+        return keyword_weights(terms, docs, passages)
 
     # -- documents and facts ----------------------------------------------------------------
 

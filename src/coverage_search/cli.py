@@ -155,13 +155,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = verbs.add_parser(
         "ask",
         help="answer a question with verbatim, cited sentences from the coverage",
-        description="Search, then quote the 2-4 sentences of the best passages that answer the "
+        description="Search, then quote the 1-4 sentences of the best passages that answer the "
         "question, each marked [n] for source n in the list below it. Nothing is generated: "
-        "when no sentence is close enough, it says so.",
+        "when no sentence is close enough, it says so. Sentences are chosen by a small fitted "
+        "combiner of their own similarity to the question, their neighbour's, their passage's "
+        "rank, the question's rare words they hold and what the question's kind asks for "
+        "(--explain shows it).",
         epilog='example:\n  coverage-search ask "Why did Dario Amodei leave OpenAI?" --json',
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("question", help="a question in plain words")
+    p.add_argument(
+        "--explain", action="store_true", help="say why each sentence was chosen (its features)"
+    )
     _filter_options(p)
     _common(p)
     _model_option(p)
@@ -466,6 +472,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
         _emit(answer.to_dict())
         return 0
     print(textwrap.fill(answer.text, width=96) if answer.found else answer.message)
+    if args.explain and answer.found:
+        print("\nWhy these sentences (combiner score; features):")
+        for c in answer.sentences:
+            parts = ", ".join(f"{name} {value:.2f}" for name, value in c.features)
+            print(f"[{c.number}] {c.score:+.2f}: {parts}")
+            print(textwrap.indent(textwrap.fill(c.sentence, width=90), "    "))
     if answer.hits:
         print("\nSources:")
     for number, hit in enumerate(answer.hits, start=1):

@@ -181,6 +181,8 @@ class Citation:
     sentence: str
     link: str  # targets this very sentence
     hit_rank: int
+    score: float = 0.0  # the combiner's log-odds that this sentence answers the question
+    features: tuple[tuple[str, float], ...] = ()  # what the score was made of (ask --explain)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from coverage_search.passages.chunking import (
     chunk_documents,
     split_sentences,
 )
+from coverage_search.passages.packing import CAPTION, paragraphs
 from coverage_search.records import Document, Passage
 from coverage_search.sources.scan import read_document, scan_corpus
 
@@ -91,8 +92,17 @@ def assert_sound(doc: Document, passages: Sequence[Passage], tok: Embedder) -> N
         if any(p.start == offset for p in passages):
             continue
         covered[offset:line_end] = b"\1" * (line_end - offset)
+    # Image captions are left out of passages on purpose (they stay in the document text).
+    for a, b in caption_paragraphs(doc.text):
+        covered[a:b] = b"\1" * (b - a)
     lost = [i for i, ch in enumerate(doc.text) if not covered[i] and not ch.isspace()]
     assert not lost, f"text outside every passage: {doc.text[lost[0] : lost[0] + 40]!r}"
+
+
+def caption_paragraphs(text: str) -> list[tuple[int, int]]:
+    kept = set(paragraphs(text, 0, len(text)))
+    everything = [m.span() for m in re.finditer(r"[^\n]+(?:\n[^\n]+)*", text)]
+    return [(a, b) for a, b in everything if (a, b) not in kept and CAPTION.match(text, a, b)]
 
 
 # -- sentences ----------------------------------------------------------------------------
@@ -151,13 +161,15 @@ def test_seed_article_passages_are_exact_sections_within_the_limit(tok: Embedder
         assert p.heading == owner[2]
     # Passages are whole sentences: each ends where a sentence ends.
     assert all(re.search(r"[.!?…”\"’)*]$", p.text) for p in passages)
-    # Passages are packed towards the target, not cut tiny.
+    # Passages are packed towards the target, not cut tiny: whole paragraphs are packed while
+    # they fit 160 word pieces, so two 90-piece paragraphs stay apart (median about 100).
     sizes = tok.count_tokens([p.text for p in passages])
     assert max(sizes) <= 254
-    assert sorted(sizes)[len(sizes) // 2] >= 120
-    # Consecutive passages of a section share one sentence of overlap.
+    assert sorted(sizes)[len(sizes) // 2] >= 90
+    # Consecutive passages of a section meet at a paragraph break, or share one sentence of
+    # overlap where a paragraph longer than the window was cut.
     same = [(a, b) for a, b in itertools.pairwise(passages) if a.heading == b.heading]
-    assert same and all(b.start < a.end for a, b in same)
+    assert same and all(b.start < a.end or "\n\n" in doc.text[a.end : b.start] for a, b in same)
     # The embedded text names the article and the section; the shown text does not.
     second = passages[1]
     assert second.embed_text == f"{doc.title}.\n{second.heading}.\n{second.text}"
@@ -247,15 +259,43 @@ def test_context_setting_chooses_what_precedes_the_text(tok: Embedder) -> None:
 def test_overlap_repeats_the_last_sentence_and_can_be_turned_off(tok: Embedder) -> None:
     sentences = [f"Sentence number {i} talks about topic {i} at some length." for i in range(12)]
     doc = make_doc(" ".join(sentences))
-    small = ChunkSettings(target_tokens=40)
+    small = ChunkSettings(target_tokens=40, paragraphs=False)
     overlapped = chunk_document(doc, tok, small)
     assert len(overlapped) > 2
     for a, b in itertools.pairwise(overlapped):
         last_of_a = split_sentences(a.text)[-1]
         assert b.text.startswith(a.text[last_of_a[0] : last_of_a[1]])
-    plain = chunk_document(doc, tok, ChunkSettings(target_tokens=40, overlap_sentences=0))
+    plain = chunk_document(
+        doc, tok, ChunkSettings(target_tokens=40, overlap_sentences=0, paragraphs=False)
+    )
     assert all(a.end < b.start for a, b in itertools.pairwise(plain))
     assert " ".join(p.text for p in plain) == doc.text
+
+
+def test_passages_follow_paragraphs(tok: Embedder) -> None:
+    short = ["A short paragraph about Anthropic.", "Another short one about OpenAI."]
+    fits = " ".join(f"Sentence {i} of a paragraph that fits the window whole." for i in range(12))
+    long = " ".join(f"Sentence {i} of a paragraph far longer than the window." for i in range(40))
+    caption = "*Image: A futuristic train platform at dusk.*"
+    doc = make_doc("\n\n".join([*short, caption, fits, long]))
+    passages = chunk_document(doc, tok, ChunkSettings(target_tokens=40))
+    texts = [p.text for p in passages]
+    assert texts[0] == "A short paragraph about Anthropic.\n\nAnother short one about OpenAI."
+    assert fits in texts  # 150 word pieces: over the target, under the window, never split
+    assert not any("train platform" in t for t in texts)  # captions stay out of passages
+    pieces = [t for t in texts if "far longer" in t]
+    assert len(pieces) > 2 and all(len(tok.count_tokens([t])) for t in pieces)
+    for a, b in itertools.pairwise(pieces):  # an over-long paragraph overlaps by a sentence
+        last = split_sentences(a)[-1]
+        assert b.startswith(a[last[0] : last[1]])
+
+
+def test_a_giant_word_is_cut_into_small_passages(tok: Embedder) -> None:
+    doc = make_doc("Before the blob.\n\n" + "x" * 200_000 + "\n\nAfter the blob.")
+    passages = chunk_document(doc, tok)
+    assert max(len(p.text) for p in passages) <= 3_000
+    assert passages[0].text == "Before the blob." and passages[-1].text == "After the blob."
+    assert sum(len(p.text) for p in passages[1:-1]) == 200_000  # every x is in one passage
 
 
 def test_settings_are_recorded_and_checked() -> None:
@@ -263,7 +303,8 @@ def test_settings_are_recorded_and_checked() -> None:
         "target_tokens": 160,
         "overlap_sentences": 1,
         "context": "title+heading",
-        "version": 2,
+        "paragraphs": True,
+        "version": 3,
     }
     for bad in ({"target_tokens": 0}, {"overlap_sentences": -1}, {"context": "everything"}):
         with pytest.raises(ValueError):

@@ -5,8 +5,16 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Protocol
+from typing import Any
 
+from coverage_search.passages.packing import (
+    MAX_PASSAGE_CHARS,
+    TokenCounter,
+    pack,
+    paragraphs,
+    pieces,
+    truncate,
+)
 from coverage_search.passages.sentences import split_sentences, strip_span
 from coverage_search.records import Document, Passage
 
@@ -19,25 +27,11 @@ __all__ = [
 ]
 
 # Bump when the way passages are cut changes, so an index knows its passages are stale.
-CHUNKER_VERSION = 2
+CHUNKER_VERSION = 3
 CONTEXTS = ("title+heading", "heading", "none")
 
 _PREFIX_SHARE = 4  # the context prefix may use at most 1/4 of the model's window
 _BATCH_CHARS = 4_000_000
-
-
-class TokenCounter(Protocol):
-    """What chunking needs from an embedder: its window and its tokenizer (see `Embedder`)."""
-
-    @property
-    def max_seq_length(self) -> int: ...
-
-    @property
-    def special_tokens(self) -> int: ...
-
-    def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
-
-    def token_spans(self, text: str) -> list[tuple[int, int]]: ...
 
 
 @dataclass(frozen=True)
@@ -47,6 +41,9 @@ class ChunkSettings:
     target_tokens: int = 160
     overlap_sentences: int = 1
     context: str = "title+heading"  # what precedes the passage in the embedded text
+    # Follow paragraphs: a paragraph that fits the model's window is never split, short ones
+    # are packed whole up to target_tokens, and image captions are left out of passages.
+    paragraphs: bool = True
 
     def __post_init__(self) -> None:
         if self.target_tokens < 8:
@@ -137,27 +134,6 @@ def _compose(parts: Sequence[str]) -> str:
     return "".join(p + ("" if p[-1] in ".!?:;…" else ".") + "\n" for p in parts)
 
 
-def _truncate(embedder: TokenCounter, text: str, tokens: int) -> str:
-    """`text` cut to at most `tokens` word pieces, at a space when one is near."""
-    if tokens <= 0:
-        return ""
-    spans = embedder.token_spans(text)
-    if len(spans) <= tokens:
-        return text
-    return text[: _cut_index(spans, 0, tokens, len(spans))].rstrip()
-
-
-def _cut_index(spans: Sequence[tuple[int, int]], first: int, budget: int, n: int) -> int:
-    """Character offset to cut at so that tokens [first, cut) hold at most `budget` pieces."""
-    last = min(n, first + budget)
-    if last >= n:
-        return spans[n - 1][1]
-    for k in range(last, first + max(1, budget // 2), -1):
-        if spans[k][0] > spans[k - 1][1]:  # whitespace (or skipped characters) before token k
-            return spans[k][0]
-    return spans[last][0]
-
-
 def _prefixes(
     keys: Sequence[tuple[str, ...]], embedder: TokenCounter, cap: int
 ) -> dict[tuple[str, ...], tuple[str, int]]:
@@ -172,7 +148,7 @@ def _prefixes(
                 break
             lengths = embedder.count_tokens(current)
             i = max(range(len(current)), key=lambda j: lengths[j])
-            current[i] = _truncate(embedder, current[i], lengths[i] - (n - cap) - 1)
+            current[i] = truncate(embedder, current[i], lengths[i] - (n - cap) - 1)
             current = [p for p in current if p]
             n = embedder.count_tokens([_compose(current)])[0] if current else 0
         if n > cap:
@@ -182,60 +158,6 @@ def _prefixes(
 
 
 # -- packing ------------------------------------------------------------------------------
-
-
-def _pieces(
-    embedder: TokenCounter, text: str, start: int, end: int, budget: int
-) -> list[tuple[int, int, int]]:
-    """An over-long span cut at word-piece boundaries into (start, end, tokens) of ≤ budget."""
-    spans = embedder.token_spans(text[start:end])
-    if not spans:
-        return [(start, end, 0)]
-    out: list[tuple[int, int, int]] = []
-    first, n = 0, len(spans)
-    while first < n:
-        cut = _cut_index(spans, first, budget, n)
-        last = first
-        while last < n and spans[last][1] <= cut:
-            last += 1
-        last = max(last, first + 1)
-        # The first and last pieces reach the span's ends: characters the tokenizer skips
-        # (control characters) must not fall outside every passage.
-        piece_start = start if first == 0 else start + spans[first][0]
-        a, b = strip_span(text, piece_start, start + cut if last < n else end)
-        if a < b:
-            out.append((a, b, last - first))
-        first = last
-    return out
-
-
-def _pack(tokens: Sequence[int], target: int, limit: int, overlap: int) -> list[tuple[int, int]]:
-    """Greedy runs [i, j] of units up to `target` tokens, with sentence overlap between runs."""
-    n = len(tokens)
-    suffix = [0] * (n + 1)
-    for k in range(n - 1, -1, -1):
-        suffix[k] = suffix[k + 1] + tokens[k]
-    runs: list[tuple[int, int]] = []
-    i = 0
-    while i < n:
-        j, total = i, tokens[i]
-        while j + 1 < n and total + tokens[j + 1] <= target:
-            j += 1
-            total += tokens[j]
-        rest = suffix[j + 1]
-        if j + 1 < n and rest <= target // 4 and total + rest <= limit:
-            j = n - 1  # a short tail joins this passage instead of standing alone
-        runs.append((i, j))
-        if j == n - 1:
-            break
-        nxt = j + 1
-        k = max(i + 1, j + 1 - overlap)
-        shared = sum(tokens[k : j + 1])
-        # overlap only when it is small next to the budget and leaves room for new text
-        if k <= j and shared <= target // 2 and shared + tokens[nxt] <= target:
-            nxt = k
-        i = nxt
-    return runs
 
 
 @dataclass(slots=True)
@@ -285,33 +207,72 @@ def _chunk_batch(
         for section in _sections(doc):
             sections.append((d, section, tuple(_context_parts(doc, section, settings.context))))
     prefixes = _prefixes([s[2] for s in sections], embedder, cap)
+    # Units are sentences; in paragraph mode a paragraph is one unit when it fits the window
+    # (counted below), and only an over-long one is cut into its sentences.
     units: list[list[tuple[int, int]]] = []
     for d, section, _ in sections:
+        text = docs[d].text
         if section.heading_only:
             units.append([(section.start, section.end)])
+        elif settings.paragraphs:
+            units.append(paragraphs(text, section.start, section.end))
         else:
-            units.append(split_sentences(docs[d].text, section.start, section.end))
+            units.append(split_sentences(text, section.start, section.end))
     flat = [docs[d].text[a:b] for (d, _, _), us in zip(sections, units, strict=True) for a, b in us]
     counts = iter(embedder.count_tokens(flat))
 
     drafts: list[_Draft] = []
     for (d, section, key), spans in zip(sections, units, strict=True):
+        text = docs[d].text
         prefix, prefix_tokens = prefixes[key]
         limit = max(1, window - prefix_tokens)
         target = min(settings.target_tokens, limit)
-        sized: list[tuple[int, int, int, bool]] = []
+        # groups: runs of units packed on their own (an over-long paragraph's sentences), or
+        # whole paragraphs packed together.
+        groups: list[tuple[list[tuple[int, int, int, bool]], int, int]] = []
+        whole: list[tuple[int, int, int, bool]] = []
         for a, b in spans:
             n = next(counts)
-            if n > limit:  # a sentence longer than the model reads: cut it at word pieces
-                sized.extend((*p, False) for p in _pieces(embedder, docs[d].text, a, b, target))
+            if n <= limit and b - a <= MAX_PASSAGE_CHARS:
+                whole.append((a, b, n, True))
+                continue
+            if settings.paragraphs and not section.heading_only:
+                if whole:
+                    groups.append((whole, target, 0))
+                    whole = []
+                groups.append(
+                    (
+                        _sized(embedder, text, split_sentences(text, a, b), limit, target),
+                        target,
+                        settings.overlap_sentences,
+                    )
+                )
             else:
-                sized.append((a, b, n, True))
-        runs = _pack([s[2] for s in sized], target, limit, settings.overlap_sentences)
-        for i, j in runs:
-            whole = all(s[3] for s in sized[i : j + 1])
-            drafts.append(_Draft(d, section, sized[i][0], sized[j][1], prefix, limit, whole))
+                whole.extend((*p, False) for p in pieces(embedder, text, a, b, target))
+        if whole:
+            overlap = 0 if settings.paragraphs else settings.overlap_sentences
+            groups.append((whole, target, overlap))
+        for sized, goal, overlap in groups:
+            lengths = [s[1] - s[0] for s in sized]
+            for i, j in pack([s[2] for s in sized], goal, limit, overlap, lengths):
+                ok = all(s[3] for s in sized[i : j + 1])
+                drafts.append(_Draft(d, section, sized[i][0], sized[j][1], prefix, limit, ok))
     drafts = _fit(drafts, docs, embedder, window, check_all=not _additive(embedder))
     return _passages(drafts, docs)
+
+
+def _sized(
+    embedder: TokenCounter, text: str, spans: Sequence[tuple[int, int]], limit: int, target: int
+) -> list[tuple[int, int, int, bool]]:
+    """(start, end, tokens, whole) of each sentence, over-long ones cut at word pieces."""
+    counts = embedder.count_tokens([text[a:b] for a, b in spans])
+    out: list[tuple[int, int, int, bool]] = []
+    for (a, b), n in zip(spans, counts, strict=True):
+        if n <= limit and b - a <= MAX_PASSAGE_CHARS:
+            out.append((a, b, n, True))
+        else:
+            out.extend((*p, False) for p in pieces(embedder, text, a, b, target))
+    return out
 
 
 def _additive(embedder: TokenCounter) -> bool:
@@ -351,7 +312,7 @@ def _fit(
             # Budgets shrink each round; one word piece that still overflows loses its prefix.
             prefix = p.prefix if p.budget > 1 else ""
             budget = max(1, p.budget - (n - window) - 1)
-            for a, b, _ in _pieces(embedder, docs[p.doc_index].text, p.start, p.end, budget):
+            for a, b, _ in pieces(embedder, docs[p.doc_index].text, p.start, p.end, budget):
                 retry.append(_Draft(p.doc_index, p.section, a, b, prefix, budget, False))
         pending = retry
     done.sort(key=lambda p: (p.doc_index, p.start, p.end))

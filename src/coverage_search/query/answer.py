@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-import re
+import dataclasses
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from coverage_search.passages.chunking import split_sentences
+from coverage_search.query.evidence import (
+    FEATURES,
+    MIN_COSINE,
+    Candidate,
+    candidates,
+    combine,
+    features,
+    question_kind,
+)
 from coverage_search.query.links import text_fragment
 from coverage_search.records import Answer, Citation, SearchFilters, SearchHit
 
@@ -22,41 +30,39 @@ NOT_FOUND = (
     "No passage in the coverage answers this closely enough; try other words or relax the filters."
 )
 
-# Cosine (question vs sentence, all-MiniLM-L6-v2) the best sentence must reach to be quoted.
-# Measured with bench/answer_threshold.py (top-5 hybrid hits, best sentence): 12 questions
-# about the seed article scored 0.58-0.91 and 12 TIME 1963 queries on their own documents
-# 0.54-0.76 (answerable); 10 off-topic questions on the article ("boiling point of tungsten",
-# "best pizza in Naples") scored 0.03-0.24 and the TIME queries on the article 0.15-0.24
-# (must be refused). 0.35 sits in that gap, a little nearer the refused side, which is tight.
-MIN_RELEVANCE = 0.35
-# A sentence from hit 1 gets +RANK_PRIOR, hit n gets +RANK_PRIOR/n: the passage ranking saw the
-# whole passage (and keywords), which a lone sentence's cosine does not; kept small so a clearly
-# better sentence from a lower hit still wins.
-RANK_PRIOR = 0.03
 # Chosen sentences more alike than this are near-repeats (syndicated copies, restatements).
 NEAR_REPEAT = 0.9
-# After the first two, further sentences must be within this of the best score: no padding.
-PADDING_MARGIN = 0.10
-MIN_WORDS = 5
+# After the first two, further sentences must be within this of the best score (in the
+# combiner's log-odds): no padding.
+PADDING_MARGIN = 2.0
 # Sentences are taken from the first ANSWER_HITS hits only: embedding them is most of an
-# answer's cost (about 35 ms of CPU per hit), and with the rank prior a sentence from hit 6+
-# rarely wins; a k=20 result list would otherwise cost four times as much for the same answer.
+# answer's cost (about 3 ms a sentence on 2 cores), and 8 hits measured no better than 5
+# (bench/results/fit_answer.md).
 ANSWER_HITS = 5
 # Sentence vectors kept in memory (384 floats each: 10,000 ≈ 15 MB). The same passages come
 # back for related questions, and embedding their sentences is most of an answer's time.
 SENTENCE_CACHE_SIZE = 10_000
-_NOT_PROSE = re.compile(r"^\s*(#|\*?image:|!\[|\|)", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
 class ScoredSentence:
-    """One sentence of a hit's passage and how well it answers the question."""
+    """One candidate sentence of a hit, its features and the combiner's score (log-odds)."""
 
-    hit_index: int  # 0-based position of the hit in the list
-    start: int  # offset of the sentence in the hit's passage text
-    sentence: str
-    relevance: float  # cosine with the question
-    score: float  # relevance plus the rank prior
+    candidate: Candidate
+    features: tuple[float, ...]
+    score: float
+
+    @property
+    def hit_index(self) -> int:
+        return self.candidate.hit_index
+
+    @property
+    def sentence(self) -> str:
+        return self.candidate.sentence
+
+    @property
+    def cosine(self) -> float:
+        return self.features[0]
 
 
 def answer_from_hits(
@@ -64,18 +70,26 @@ def answer_from_hits(
     hits: Sequence[SearchHit],
     embedder: Embedder,
     *,
+    keyword_weights: Mapping[str, float] | None = None,
     max_sentences: int = 4,
-    min_relevance: float = MIN_RELEVANCE,
+    min_cosine: float = MIN_COSINE,
     filters: SearchFilters | None = None,
+    rerank: bool = True,
 ) -> Answer:
-    """Pick the 2-`max_sentences` sentences of `hits` that best answer `question`, each cited."""
+    """Pick the 1-`max_sentences` sentences of `hits` that best answer `question`, each cited.
+
+    With `rerank`, the first ANSWER_HITS hits are put in the order of their best sentence:
+    the passage that holds the answer is shown first, and [n] still points at hit n.
+    """
     hits = tuple(hits)
     if not hits:
         return Answer(question, (), hits, found=False, message=no_results_message(filters))
-    scored, vectors = score_sentences(question, hits, embedder)
+    scored, vectors = score_sentences(question, hits, embedder, keyword_weights or {})
     if not scored:
         return Answer(question, (), hits, found=False, message=NOT_FOUND)
-    chosen = _choose(scored, vectors, max_sentences=max_sentences, min_relevance=min_relevance)
+    if rerank:
+        hits, scored = _rerank(hits, scored)
+    chosen = _choose(scored, vectors, max_sentences=max_sentences, min_cosine=min_cosine)
     if not chosen:
         return Answer(question, (), hits, found=False, message=NOT_FOUND)
     citations = tuple(_cite(hits, c) for c in _reading_order(chosen))
@@ -97,24 +111,53 @@ def no_results_message(filters: SearchFilters | None) -> str:
 
 
 def score_sentences(
-    question: str, hits: Sequence[SearchHit], embedder: Embedder
+    question: str,
+    hits: Sequence[SearchHit],
+    embedder: Embedder,
+    keyword_weights: Mapping[str, float],
 ) -> tuple[list[ScoredSentence], np.ndarray]:
-    """Every prose sentence of `hits` scored against `question`, with the sentence vectors.
+    """Every prose sentence of the first hits scored by the combiner, with the sentence vectors.
 
-    All sentences are embedded in one batch with the model that embedded the passages.
+    All new sentences are embedded in one batch with the model that embedded the passages.
     """
-    candidates = _sentences(hits[:ANSWER_HITS])
-    if not candidates:
+    cands = candidates(hits[:ANSWER_HITS])
+    if not cands:
         return [], np.zeros((0, 0), dtype=np.float32)
-    vectors = _SENTENCE_VECTORS.encode(embedder, [c.sentence for c in candidates])
-    relevance = vectors @ embedder.encode_query(question)
+    vectors = _SENTENCE_VECTORS.encode(embedder, [c.sentence for c in cands])
+    rows = features(
+        embedder.encode_query(question),
+        question_kind(question),
+        cands,
+        vectors,
+        hits,
+        keyword_weights,
+    )
+    scores = combine(rows)
     scored = [
-        ScoredSentence(
-            c.hit_index, c.start, c.sentence, float(r), float(r) + RANK_PRIOR / (c.hit_index + 1)
-        )
-        for c, r in zip(candidates, relevance, strict=True)
+        ScoredSentence(c, tuple(round(float(v), 4) for v in row), float(score))
+        for c, row, score in zip(cands, rows, scores, strict=True)
     ]
     return scored, vectors
+
+
+def _rerank(
+    hits: tuple[SearchHit, ...], scored: list[ScoredSentence]
+) -> tuple[tuple[SearchHit, ...], list[ScoredSentence]]:
+    """The scored hits in the order of their best sentence (ties keep the search order)."""
+    best: dict[int, float] = {}
+    for s in scored:
+        best[s.hit_index] = max(best.get(s.hit_index, -np.inf), s.score)
+    head = sorted(best, key=lambda i: (-best[i], i))
+    order = head + [i for i in range(len(hits)) if i not in best]
+    position = {old: new for new, old in enumerate(order)}
+    reranked = tuple(dataclasses.replace(hits[old], rank=new + 1) for new, old in enumerate(order))
+    moved = [
+        dataclasses.replace(
+            s, candidate=dataclasses.replace(s.candidate, hit_index=position[s.hit_index])
+        )
+        for s in scored
+    ]
+    return reranked, moved
 
 
 class _SentenceVectors:
@@ -149,22 +192,14 @@ class _SentenceVectors:
 _SENTENCE_VECTORS = _SentenceVectors(SENTENCE_CACHE_SIZE)
 
 
+def sentence_vectors(embedder: Embedder, sentences: Sequence[str]) -> np.ndarray:
+    """Unit vectors of sentences, through the bounded cache shared by every answer."""
+    return _SENTENCE_VECTORS.encode(embedder, sentences)
+
+
 def clear_sentence_cache() -> None:
     """Forget cached sentence vectors (benchmarks use it to time answers from scratch)."""
     _SENTENCE_VECTORS.clear()
-
-
-def _sentences(hits: Sequence[SearchHit]) -> list[ScoredSentence]:
-    """Every prose sentence of every hit: verbatim, only outer whitespace stripped."""
-    out: list[ScoredSentence] = []
-    for i, hit in enumerate(hits):
-        for start, end in split_sentences(hit.text):
-            raw = hit.text[start:end]
-            sentence = raw.strip()
-            if len(sentence.split()) < MIN_WORDS or _NOT_PROSE.match(sentence):
-                continue
-            out.append(ScoredSentence(i, start + raw.index(sentence), sentence, 0.0, 0.0))
-    return out
 
 
 def _choose(
@@ -172,19 +207,24 @@ def _choose(
     vectors: np.ndarray,
     *,
     max_sentences: int,
-    min_relevance: float,
+    min_cosine: float,
 ) -> list[ScoredSentence]:
-    """Greedy pick by score, skipping near-repeats of what is already chosen (MMR-style)."""
+    """Greedy pick by score, skipping near-repeats of what is already chosen (MMR-style).
+
+    Nothing is chosen when no sentence's own cosine reaches `min_cosine` (nothing answers).
+    """
     order = sorted(range(len(scored)), key=lambda j: -scored[j].score)
-    if scored[order[0]].relevance < min_relevance:
+    if max(s.cosine for s in scored) < min_cosine:
         return []
     best = scored[order[0]].score
     picked: list[int] = []
     seen: set[str] = set()
     for j in order:
         cand = scored[j]
-        if len(picked) >= max_sentences or cand.relevance < min_relevance:
+        if len(picked) >= max_sentences:
             break
+        if cand.cosine < min_cosine:
+            continue
         if len(picked) >= 2 and cand.score < best - PADDING_MARGIN:
             break
         if cand.sentence in seen:
@@ -206,14 +246,18 @@ def _reading_order(chosen: list[ScoredSentence]) -> list[ScoredSentence]:
     hit_order: dict[int, int] = {}
     for c in chosen:  # chosen is best-first
         hit_order.setdefault(c.hit_index, len(hit_order))
-    return sorted(chosen, key=lambda c: (hit_order[c.hit_index], c.start))
+    return sorted(chosen, key=lambda c: (hit_order[c.hit_index], c.candidate.start))
 
 
 def _cite(hits: Sequence[SearchHit], cand: ScoredSentence) -> Citation:
     hit = hits[cand.hit_index]
     return Citation(
-        number=cand.hit_index + 1, sentence=cand.sentence, link=sentence_link(hit, cand.sentence),
+        number=cand.hit_index + 1,
+        sentence=cand.sentence,
+        link=sentence_link(hit, cand.sentence),
         hit_rank=hit.rank,
+        score=round(cand.score, 4),
+        features=tuple(zip(FEATURES, cand.features, strict=True)),
     )
 
 
@@ -227,4 +271,3 @@ def sentence_link(hit: SearchHit, sentence: str) -> str:
     if hit.page is not None:
         return hit.link
     return hit.link.split("#", 1)[0] + text_fragment(sentence)
-

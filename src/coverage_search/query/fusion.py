@@ -52,5 +52,3 @@ def retriever_ranks(ranked: Sequence[tuple[int, float]]) -> dict[int, RetrieverH
     return {
         pid: RetrieverHit(rank=i, score=score) for i, (pid, score) in enumerate(ranked, start=1)
     }
-
-

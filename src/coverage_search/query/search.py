@@ -28,8 +28,6 @@ def clean_query(query: str) -> str:
     return query.strip()[:MAX_QUERY_CHARS]
 
 
-
-
 class Searcher:
     """Runs a query against one engine: candidates, fusion, diversity, hits with links."""
 

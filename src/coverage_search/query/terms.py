@@ -79,5 +79,3 @@ def keyword_search(
     if len(hits) < k and len(kept) < len(terms):
         hits = engine.keyword(terms, filters, limit=limit)
     return hits
-
-
