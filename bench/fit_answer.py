@@ -33,6 +33,7 @@ from machine import machine  # noqa: E402
 from coverage_search import CoverageIndex  # noqa: E402
 from coverage_search.evaluation import BeirData, load_beir_folder, write_corpus  # noqa: E402
 from coverage_search.evaluation.qa import holds, load_qa  # noqa: E402
+from coverage_search.passages.chunking import ChunkSettings  # noqa: E402
 from coverage_search.query import evidence  # noqa: E402
 from coverage_search.query.answer import sentence_vectors  # noqa: E402
 from coverage_search.query.terms import keyword_terms  # noqa: E402
@@ -50,21 +51,22 @@ class Group:
     hit_of: np.ndarray  # candidate → hit index
     hit_right: np.ndarray  # per hit: holds the span (in the right document)
     vectors: np.ndarray
+    qkind: str = ""
     fused: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
-def seed_index(work: Path) -> Path:
-    index = work / "seed-index"
-    CoverageIndex.build(HERE.parent / "corpus", index, progress=False)
+def seed_index(work: Path, chunking: ChunkSettings) -> Path:
+    index = work / f"seed-index-{chunking.target_tokens}"
+    CoverageIndex.build(HERE.parent / "corpus", index, chunking=chunking, progress=False)
     return index
 
 
-def time_index(work: Path) -> Path:
+def time_index(work: Path, chunking: ChunkSettings) -> Path:
     data: BeirData = load_beir_folder(SHARED / "time1963")
     corpus = work / "time-corpus"
     write_corpus(data, corpus)
-    index = work / "time-index"
-    CoverageIndex.build(corpus, index, progress=False)
+    index = work / f"time-index-{chunking.target_tokens}"
+    CoverageIndex.build(corpus, index, chunking=chunking, progress=False)
     return index
 
 
@@ -106,6 +108,7 @@ def collect(name: str, index_dir: Path, qa: Path, hits: int) -> list[Group]:
                 np.array([c.hit_index for c in cands]),
                 right,
                 vectors,
+                kind,
             )
         )
     index.close()
@@ -153,11 +156,18 @@ def choose(scores: np.ndarray, vectors: np.ndarray, floor: float, margin: float)
     return picked
 
 
-def measure(groups: list[Group], score, margin: float, rerank: bool) -> dict[str, float]:
+def measure(
+    groups: list[Group], score, margin: float, rerank: bool, follower: bool = False
+) -> dict[str, float]:
     quoted = first = top3 = 0
     for g in groups:
         s = score(g)
         picked = choose(s, g.vectors, -1e9, margin)
+        top = picked[0] if picked else None
+        if follower and top is not None and g.qkind in ("why", "how"):
+            nxt = top + 1
+            if nxt < len(g.hit_of) and g.hit_of[nxt] == g.hit_of[top] and nxt not in picked:
+                picked = [*picked[:3], nxt]
         quoted += bool(g.y[picked].any())
         n_hits = len(g.hit_right)
         if rerank:
@@ -192,10 +202,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--hits", type=int, nargs="+", default=[5, 8])
     parser.add_argument("--work", type=Path, default=Path("/tmp/coverage-fit-answer"))
+    parser.add_argument("--target-tokens", type=int, default=ChunkSettings().target_tokens)
     parser.add_argument("--out", type=Path, default=HERE / "results" / "fit_answer.md")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    indexes = {"seed": seed_index(args.work), "time": time_index(args.work)}
+    chunking = ChunkSettings(target_tokens=args.target_tokens)
+    indexes = {"seed": seed_index(args.work, chunking), "time": time_index(args.work, chunking)}
     data = {"seed": HERE / "data" / "qa_seed.jsonl", "time": HERE / "data" / "qa_time.jsonl"}
     facts = machine()
     lines = ["# Answer combiner", "", f"machine: {json.dumps(facts)}", ""]
@@ -209,15 +221,16 @@ def main() -> None:
         lines.append("")
         lines.append("| scorer | set | half | n | quoted | passage first | passage top 3 |")
         lines.append("|---|---|---|---|---|---|---|")
-        for label, score, margin, rerank in (
+        for label, score, margin, rerank, *extra in (
             ("cosine (before)", baseline, 0.10, False),
             ("combiner", lr, 2.0, False),
             ("combiner + rerank", lr, 2.0, True),
+            ("combiner + rerank + follower (why/how)", lr, 2.0, True, True),
         ):
             for name in indexes:
                 for half in ("tune", "confirm"):
                     part = [g for g in groups if g.dataset == name and g.split == half]
-                    m = measure(part, score, margin, rerank)
+                    m = measure(part, score, margin, rerank, *extra)
                     results[f"{hits}/{label}/{name}/{half}"] = m
                     lines.append(
                         f"| {label} | {name} | {half} | {m['n']} | {m['quoted']:.3f} | "

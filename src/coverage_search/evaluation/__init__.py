@@ -15,6 +15,7 @@ from coverage_search.evaluation.metrics import (
     recall_at,
     score_rankings,
 )
+from coverage_search.evaluation.qa import QAReport, evaluate_qa, load_qa, load_refusals
 from coverage_search.evaluation.retrieval import (
     DEPTH,
     MODES,
@@ -31,9 +32,13 @@ __all__ = [
     "BeirData",
     "EvalReport",
     "ModeMetrics",
+    "QAReport",
     "evaluate",
+    "evaluate_qa",
     "load_beir",
     "load_beir_folder",
+    "load_qa",
+    "load_refusals",
     "markdown_escape",
     "mrr_at",
     "ndcg_at",
