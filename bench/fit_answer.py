@@ -202,6 +202,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--hits", type=int, nargs="+", default=[5, 8])
     parser.add_argument("--work", type=Path, default=Path("/tmp/coverage-fit-answer"))
+    parser.add_argument("--margins", type=float, nargs="*", default=[1.0, 3.0, 5.0])
     parser.add_argument("--target-tokens", type=int, default=ChunkSettings().target_tokens)
     parser.add_argument("--out", type=Path, default=HERE / "results" / "fit_answer.md")
     args = parser.parse_args()
@@ -226,6 +227,7 @@ def main() -> None:
             ("combiner", lr, 2.0, False),
             ("combiner + rerank", lr, 2.0, True),
             ("combiner + rerank + follower (why/how)", lr, 2.0, True, True),
+            *[(f"combiner + rerank, margin {m}", lr, m, True) for m in args.margins],
         ):
             for name in indexes:
                 for half in ("tune", "confirm"):
