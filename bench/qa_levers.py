@@ -85,6 +85,12 @@ def variants(group: str) -> list[Variant]:
     if group == "chunking":
         return [
             ("paragraphs, 160", base_chunks, base, {}),
+            (
+                "paragraphs whole up to the window",
+                ChunkSettings(paragraph_whole="window"),
+                base,
+                {},
+            ),
             ("sentences, 160 (before)", ChunkSettings(paragraphs=False), base, {}),
             ("paragraphs, 120", ChunkSettings(target_tokens=120), base, {}),
             ("paragraphs, 220", ChunkSettings(target_tokens=220), base, {}),
