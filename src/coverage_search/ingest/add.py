@@ -172,15 +172,21 @@ class Adder:
         return True
 
     def _same_bytes(self, data: bytes, suffix: str) -> str | None:
+        from coverage_search.sources.files import is_file_inside, read_inside
+        from coverage_search.sources.reading import Unreadable
+
         digest = hashlib.sha256(data).digest()
         for path in sorted(self.corpus_dir.rglob(f"*{suffix}")):
             rel = path.relative_to(self.corpus_dir)
-            if any(part.startswith(".") for part in rel.parts) or not path.is_file():
+            if any(part.startswith(".") for part in rel.parts):
                 continue
-            if (
-                path.stat().st_size == len(data)
-                and hashlib.sha256(path.read_bytes()).digest() == digest
-            ):
+            if not is_file_inside(path, self.corpus_dir) or path.stat().st_size != len(data):
+                continue
+            try:
+                same = hashlib.sha256(read_inside(path, self.corpus_dir, len(data))).digest()
+            except Unreadable:
+                continue
+            if same == digest:
                 return rel.as_posix()
         return None
 

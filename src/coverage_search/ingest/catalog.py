@@ -15,7 +15,9 @@ from pathlib import Path
 
 from coverage_search.errors import CorpusError
 from coverage_search.passages.dedup import normalized_hash
+from coverage_search.sources.files import read_inside
 from coverage_search.sources.reading import Unreadable, split_front_matter
+from coverage_search.sources.scan import MAX_TEXT_BYTES
 
 LOCK = ".coverage-search.lock"
 TEXT_SUFFIXES = frozenset({".md", ".markdown", ".txt"})
@@ -89,12 +91,11 @@ class CorpusCatalog:
                 path = Path(folder, name)
                 if name.startswith(".") or path.suffix.lower() not in TEXT_SUFFIXES:
                     continue
-                if not path.is_file() or not path.resolve().is_relative_to(root):
-                    continue  # as the scan does: no pipes, no links out of the corpus
-                try:
-                    text = path.read_text(encoding="utf-8", errors="replace")
-                except OSError:
+                try:  # as the scan reads: no pipes, no links out of the corpus
+                    raw = read_inside(path, root, MAX_TEXT_BYTES)
+                except Unreadable:
                     continue
+                text = raw.decode("utf-8", errors="replace")
                 try:
                     meta, body = split_front_matter(text)
                 except Unreadable:  # the build reports it; here it is only text to compare

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -81,8 +82,8 @@ def store_upload(
     stem, suffix = name[: -len(Path(name).suffix)], Path(name).suffix
     for n in range(1, 1000):
         target = corpus_dir / (name if n == 1 else f"{stem}-{n}{suffix}")
-        if target.exists():
-            if target.is_file() and hashlib.sha256(target.read_bytes()).digest() == digest:
+        if os.path.lexists(target):
+            if _same_file(target, corpus_dir, data, digest):
                 return StoredUpload(target, target.name, existing=True)
             continue
         try:
@@ -97,6 +98,17 @@ def store_upload(
         _check_readable(corpus_dir, target, filename)
         return StoredUpload(target, target.name, existing=False)
     raise UploadError(f"Too many files named like {name} in {corpus_dir}; rename the file.")
+
+
+def _same_file(target: Path, corpus_dir: Path, data: bytes, digest: bytes) -> bool:
+    """True when `target` is a file inside the corpus holding exactly `data`."""
+    from coverage_search.sources.files import read_inside
+    from coverage_search.sources.reading import Unreadable
+
+    try:
+        return hashlib.sha256(read_inside(target, corpus_dir, len(data))).digest() == digest
+    except Unreadable:
+        return False
 
 
 def _check_readable(corpus_dir: Path, target: Path, filename: str) -> None:
