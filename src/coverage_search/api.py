@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from coverage_search.build import layout
 from coverage_search.errors import IndexCorruptError, IndexMismatchError, QueryError
-from coverage_search.query.filters import make_filters
+from coverage_search.query.filters import make_filters, valid_text
 from coverage_search.query.search import MODES, Searcher, clean_query
 from coverage_search.query.settings import SearchSettings
 from coverage_search.records import (
@@ -243,8 +244,10 @@ class CoverageIndex:
         text = clean_query(query)
         if mode not in MODES:
             raise QueryError(f"Unknown mode {mode!r}: use one of {', '.join(MODES)}.")
-        if not isinstance(k, int) or k < 1:
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise QueryError("k must be a whole number of at least 1.")
+        if isinstance(per_document, bool) or not isinstance(per_document, int) or per_document < 0:
+            raise QueryError("per_document must be a whole number: 0 (no limit) or more.")
         filters = make_filters(outlets, since, until, language)
         settings = self.settings
         if alpha is not None and not (isinstance(alpha, (int, float)) and 0.0 <= alpha <= 1.0):
@@ -279,6 +282,7 @@ class CoverageIndex:
         """An extractive answer: the best verbatim sentences from the top hits, each cited."""
         from coverage_search.query.answer import answer_from_hits
 
+        question = clean_query(question)
         hits = self.search(
             question, k=k, mode=mode, outlets=outlets, since=since, until=until, language=language
         )
@@ -289,7 +293,9 @@ class CoverageIndex:
 
     def document(self, doc_id: str) -> Document | None:
         """A stored document with its text and metadata, or None."""
-        return self.engine.document(doc_id)
+        if not isinstance(doc_id, str):
+            raise QueryError("doc_id must be the document's path in the corpus, as text.")
+        return self.engine.document(valid_text(doc_id))
 
     def passage_context(self, hit: SearchHit, *, chars: int = 600) -> tuple[str, str, str]:
         """(before, passage, after): the hit's passage with up to `chars` of text around it."""
@@ -340,8 +346,10 @@ def _fetcher(timeout: float | None) -> Fetcher | None:
     """A fetcher with `timeout` seconds for each request (None: the default one)."""
     if timeout is None:
         return None
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
         raise QueryError("timeout must be a positive number of seconds.")
+    if not (timeout > 0 and math.isfinite(timeout)):
+        raise QueryError("timeout must be a positive, finite number of seconds.")
     from coverage_search.ingest.fetch import Fetcher
 
     return Fetcher(timeout=float(timeout))

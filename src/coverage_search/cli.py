@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import os
 import sys
 import textwrap
@@ -246,8 +247,8 @@ def _add_coverage_verbs(verbs: Any) -> None:
 
 
 def _timeout(args: argparse.Namespace) -> float:
-    if not args.timeout > 0:
-        raise QueryError("--timeout must be a positive number of seconds.")
+    if not (args.timeout > 0 and math.isfinite(args.timeout)):
+        raise QueryError("--timeout must be a positive, finite number of seconds.")
     return float(args.timeout)
 
 
