@@ -10,7 +10,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from coverage_search.build import layout
-from coverage_search.errors import IndexCorruptError, IndexMismatchError, QueryError
+from coverage_search.errors import (
+    CoverageSearchError,
+    IndexCorruptError,
+    IndexMismatchError,
+    QueryError,
+)
 from coverage_search.query.filters import make_filters, valid_text
 from coverage_search.query.search import MODES, Searcher, clean_query
 from coverage_search.query.settings import SearchSettings
@@ -195,11 +200,10 @@ class CoverageIndex:
         embedder = get_embedder(model or built_with, backend=str(manifest.get("backend", "torch")))
         try:
             engine = open_engine(build_dir, manifest)
+        except CoverageSearchError:
+            raise
         except Exception as exc:
-            raise IndexCorruptError(
-                f"The index at {folder} is damaged ({type(exc).__name__}). "
-                "Run: coverage-search build"
-            ) from exc
+            raise IndexCorruptError.damaged(folder, type(exc).__name__) from exc
         return cls(folder, build_dir, manifest, engine, embedder, settings or SearchSettings())
 
     def close(self) -> None:

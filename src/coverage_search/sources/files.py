@@ -63,12 +63,14 @@ def read_inside(path: Path, root: Path, limit: int) -> bytes:
         fd = _open_below(base, real.relative_to(base).parts)
     except OSError as exc:
         raise Unreadable(f"cannot read the file ({exc.strerror or exc})") from None
-    with os.fdopen(fd, "rb") as fh:
-        info = os.fstat(fh.fileno())
-        if not stat.S_ISREG(info.st_mode):  # reading a FIFO or a device would never end
-            raise Unreadable("not a regular file (a pipe or a device?): leave it out")
-        if info.st_size > limit:
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+        os.close(fd)
+        if info.st_size > limit and stat.S_ISREG(info.st_mode):
             raise Unreadable(_too_large(info.st_size, limit))
+        # Reading a FIFO or a device would never end.
+        raise Unreadable("not a regular file (a pipe or a device?): leave it out")
+    with os.fdopen(fd, "rb") as fh:
         try:
             data = fh.read(limit + 1)
         except OSError as exc:
