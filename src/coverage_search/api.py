@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from coverage_search.build import layout
 from coverage_search.errors import (
+    BuildLockedError,
     CoverageSearchError,
     IndexCorruptError,
     IndexMismatchError,
@@ -35,6 +36,9 @@ if TYPE_CHECKING:
     from coverage_search.ingest.fetch import Fetcher
     from coverage_search.passages.chunking import ChunkSettings
     from coverage_search.records import Answer
+
+
+LOCK_WAIT = 300.0  # seconds add, update and remove wait for a build already running
 
 
 class CoverageIndex:
@@ -340,10 +344,28 @@ def _refresh_index(
     model: str | None = None,
     progress: bool = True,
 ) -> BuildReport | None:
-    """Run the incremental build when the corpus changed or there is no index yet."""
-    if not changed and layout.live_build(Path(index_dir)) is not None:
-        return None
-    return CoverageIndex.build(corpus_dir, index_dir, model=model, progress=progress)
+    """Bring the index in step with corpus/ after an add, update or remove; None if it was.
+
+    Always an incremental build, even when this run changed nothing: an earlier run whose build
+    could not happen (another build held the lock, the process was killed) left corpus/ ahead
+    of the index, and this is where that is repaired. It costs a scan when nothing changed.
+    A running build is waited for, up to LOCK_WAIT seconds.
+    """
+    from coverage_search.build.run import build_index
+
+    try:
+        report = build_index(
+            Path(corpus_dir), Path(index_dir), model=model, progress=progress,
+            wait_for_lock=LOCK_WAIT,
+        )  # fmt: skip
+    except BuildLockedError:
+        if not changed:
+            raise
+        raise BuildLockedError(
+            f"Another build is still running on {index_dir} after {LOCK_WAIT:g} s, so {corpus_dir}"
+            " changed but the index did not yet. Run: coverage-search build once it is done."
+        ) from None
+    return report if changed or report.changed else None
 
 
 def _fetcher(timeout: float | None) -> Fetcher | None:
