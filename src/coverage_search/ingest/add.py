@@ -28,6 +28,7 @@ from coverage_search.ingest.feeds import FeedEntry, FeedStore
 from coverage_search.ingest.fetch import HTML_TYPES, Fetcher, decode_body
 from coverage_search.records import AddedItem, AddReport, FailedItem, FeedCheck
 from coverage_search.sources.metadata import Metadata
+from coverage_search.sources.urls import has_web_scheme
 
 _COPY_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".pdf"})
 _HTML_SUFFIXES = frozenset({".html", ".htm"})
@@ -51,7 +52,7 @@ class Adder:
 
     def add(self, source: str) -> bool:
         """Add a URL or a local file; False when it failed (the reason is in `failed`)."""
-        if source.lower().startswith(("http://", "https://")):
+        if has_web_scheme(source):
             return self.add_url(source)
         return self.add_file(Path(source).expanduser())
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from coverage_search.ingest.catalog import canonical_url, same_site
 from coverage_search.sources.metadata import Metadata, outlet_from_url
+from coverage_search.sources.urls import is_web_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +69,7 @@ def article_from_html(
     title = meta.title or parts.title or (hints.title if hints else None) or "Untitled"
     if not body.lstrip().startswith("# "):
         body = f"# {title}\n\n{body}"
-    declared = (
-        meta.url if meta.url and meta.url.lower().startswith(("http://", "https://")) else None
-    )
+    declared = meta.url if is_web_url(meta.url) else None
     # A canonical link to another site marks a syndicated copy: keep this copy's own address.
     own = declared if declared and (url is None or same_site(declared, url)) else url
     final = canonical_url(own) if own else None

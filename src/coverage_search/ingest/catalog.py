@@ -18,6 +18,7 @@ from coverage_search.passages.dedup import normalized_hash
 from coverage_search.sources.files import read_inside
 from coverage_search.sources.reading import Unreadable, split_front_matter
 from coverage_search.sources.scan import MAX_TEXT_BYTES
+from coverage_search.sources.urls import is_web_url
 
 LOCK = ".coverage-search.lock"
 TEXT_SUFFIXES = frozenset({".md", ".markdown", ".txt"})
@@ -49,16 +50,6 @@ def canonical_url(url: str) -> str:
         )
     )
     return urllib.parse.urlunsplit((scheme, netloc, parts.path or "/", query, ""))
-
-
-def is_web_url(url: str) -> bool:
-    """True for an http(s) URL with a host: the only kind that names one article."""
-    try:
-        parts = urllib.parse.urlsplit(url.strip())
-        _ = parts.port  # raises on a port that is not a number
-    except ValueError:  # "http://[::1", "http://host:port"
-        return False
-    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
 
 
 def same_site(a: str, b: str) -> bool:
