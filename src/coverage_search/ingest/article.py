@@ -55,7 +55,8 @@ def article_from_html(
     except Unreadable as exc:
         raise ValueError(str(exc)) from None
     meta = parts.meta.over(hints or Metadata())
-    markdown = trafilatura.extract(
+    # A page nested too deep for a tree keeps the text read_html found in its bytes.
+    markdown = None if parts.flattened else trafilatura.extract(
         html,
         url=url,
         output_format="markdown",
@@ -64,7 +65,7 @@ def article_from_html(
         include_comments=False,
         with_metadata=False,
         date_extraction_params=set_date_params(extensive=False),
-    )
+    )  # fmt: skip
     body = (markdown or parts.rendered.text).strip()
     title = meta.title or parts.title or (hints.title if hints else None) or "Untitled"
     if not body.lstrip().startswith("# "):
