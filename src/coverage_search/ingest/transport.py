@@ -94,12 +94,13 @@ class _LastLine:
 class _Response(http.client.HTTPResponse):
     def __init__(self, sock: socket.socket, *args: Any, **kwargs: Any) -> None:
         super().__init__(sock, *args, **kwargs)
-        self.fp = _LastLine(self.fp)  # type: ignore[assignment]
+        self._lines = _LastLine(self.fp)
+        self.fp = self._lines  # type: ignore[assignment]
 
     def begin(self) -> None:
         super().begin()
         # http.client takes the end of the stream for the end of the headers.
-        if self.fp.last not in (b"\r\n", b"\n"):  # type: ignore[union-attr]
+        if self._lines.last not in (b"\r\n", b"\n"):
             raise CutOffError("the reply was cut off in the middle of its headers")
 
 
@@ -134,7 +135,7 @@ class _HTTPHandler(urllib.request.HTTPHandler):
 
     def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
         connection = functools.partial(_HTTPConnection, deadline=self._deadline)
-        return self.do_open(connection, req)  # type: ignore[arg-type]
+        return self.do_open(connection, req)
 
 
 class _HTTPSHandler(urllib.request.HTTPSHandler):
@@ -144,7 +145,7 @@ class _HTTPSHandler(urllib.request.HTTPSHandler):
 
     def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
         connection = functools.partial(_HTTPSConnection, deadline=self._deadline)
-        return self.do_open(connection, req)  # type: ignore[arg-type]
+        return self.do_open(connection, req)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

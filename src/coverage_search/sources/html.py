@@ -84,13 +84,13 @@ def _extract(trafilatura: Any, tree: Any, raw: bytes, dates: Any) -> tuple[Any, 
 
 
 def _depth(tree: Any) -> int:
-    """How deep the parsed tree nests (counted without recursion)."""
-    from lxml import etree
-
-    depth = deepest = 0
-    for event, _ in etree.iterwalk(tree, events=("start", "end")):
-        depth += 1 if event == "start" else -1
+    """How deep the parsed tree nests (walked with a stack: recursion would overflow)."""
+    deepest = 0
+    stack = [(tree, 1)]
+    while stack:
+        element, depth = stack.pop()
         deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in element)
     return deepest
 
 
