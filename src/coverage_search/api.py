@@ -125,6 +125,8 @@ class CoverageIndex:
         report = add_sources(sources, corpus_dir=corpus_dir, feeds=feeds, fetcher=fetcher)
         build = _refresh_index(
             bool(report.added),
+            # When every item failed, corpus/ is as it was: this run has nothing to bring in step.
+            needed=bool(report.added or report.duplicates or not report.failed),
             corpus_dir=corpus_dir,
             index_dir=index_dir,
             model=model,
@@ -339,6 +341,7 @@ class CoverageIndex:
 def _refresh_index(
     changed: bool,
     *,
+    needed: bool = True,
     corpus_dir: str | Path,
     index_dir: str | Path,
     model: str | None = None,
@@ -349,9 +352,13 @@ def _refresh_index(
     Always an incremental build, even when this run changed nothing: an earlier run whose build
     could not happen (another build held the lock, the process was killed) left corpus/ ahead
     of the index, and this is where that is repaired. It costs a scan when nothing changed.
-    A running build is waited for, up to LOCK_WAIT seconds.
+    A running build is waited for, up to LOCK_WAIT seconds. `needed=False` (the run touched
+    nothing) skips the build while there is a live one.
     """
     from coverage_search.build.run import build_index
+
+    if not needed and CoverageIndex.live_build_name(index_dir):
+        return None
 
     try:
         report = build_index(
