@@ -29,6 +29,7 @@ from coverage_search import (
     SearchHit,
     UploadError,
     store_upload,
+    upload_limits,
 )
 
 CORPUS_DIR = Path(os.environ.get("COVERAGE_SEARCH_CORPUS", "corpus"))
@@ -171,19 +172,23 @@ Box = st.delta_generator.DeltaGenerator
 
 def add_coverage(box: Box) -> None:
     """Upload a file into corpus/, index it incrementally, make it searchable now."""
+    # The upload box refuses files over server.maxUploadSize (.streamlit/config.toml) in the
+    # browser, and the form then arrives with no file: every message states the limits.
+    max_bytes = int(st.get_option("server.maxUploadSize")) * 1024 * 1024
+    limits = upload_limits(max_bytes)
     with box.form("upload", clear_on_submit=True):
         st.markdown("**Add coverage**")  # into the corpus folder, then indexed
         upload = st.file_uploader(
-            "Markdown, text, HTML or PDF", type=UPLOAD_TYPES, key="upload_file"
+            "Markdown, text, HTML or PDF", type=UPLOAD_TYPES, key="upload_file", help=limits
         )
         submitted = st.form_submit_button("Add to the index", key="add")
     if not submitted:
         return
     if upload is None:
-        box.warning("Choose a file first.")
+        box.warning(text_md(f"Choose a file first ({limits}; the box refuses larger ones)."))
         return
     try:
-        stored = store_upload(CORPUS_DIR, upload.name, upload.getvalue())
+        stored = store_upload(CORPUS_DIR, upload.name, upload.getvalue(), max_bytes=max_bytes)
     except UploadError as exc:
         box.error(text_md(str(exc)))
         return

@@ -30,7 +30,7 @@ from coverage_search.evaluation.qa import (
     load_refusals,
 )
 from coverage_search.ingest.feeds import list_feeds
-from coverage_search.ingest.uploads import StoredUpload, store_upload
+from coverage_search.ingest.uploads import StoredUpload, store_upload, upload_limits
 from coverage_search.query.search import MODES
 from coverage_search.query.settings import SearchSettings
 from coverage_search.records import (
@@ -102,4 +102,5 @@ __all__ = [
     "load_qa",
     "load_refusals",
     "store_upload",
+    "upload_limits",
 ]

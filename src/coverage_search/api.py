@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from coverage_search.build import layout
-from coverage_search.errors import IndexCorruptError, IndexMismatchError, QueryError
-from coverage_search.query.filters import make_filters
+from coverage_search.errors import (
+    BuildLockedError,
+    CoverageSearchError,
+    IndexCorruptError,
+    IndexMismatchError,
+    QueryError,
+)
+from coverage_search.query.filters import make_filters, valid_text
 from coverage_search.query.search import MODES, Searcher, clean_query
 from coverage_search.query.settings import SearchSettings
 from coverage_search.records import (
@@ -29,6 +36,9 @@ if TYPE_CHECKING:
     from coverage_search.ingest.fetch import Fetcher
     from coverage_search.passages.chunking import ChunkSettings
     from coverage_search.records import Answer
+
+
+LOCK_WAIT = 300.0  # seconds add, update and remove wait for a build already running
 
 
 class CoverageIndex:
@@ -115,6 +125,8 @@ class CoverageIndex:
         report = add_sources(sources, corpus_dir=corpus_dir, feeds=feeds, fetcher=fetcher)
         build = _refresh_index(
             bool(report.added),
+            # When every item failed, corpus/ is as it was: this run has nothing to bring in step.
+            needed=bool(report.added or report.duplicates or not report.failed),
             corpus_dir=corpus_dir,
             index_dir=index_dir,
             model=model,
@@ -194,11 +206,10 @@ class CoverageIndex:
         embedder = get_embedder(model or built_with, backend=str(manifest.get("backend", "torch")))
         try:
             engine = open_engine(build_dir, manifest)
+        except CoverageSearchError:
+            raise
         except Exception as exc:
-            raise IndexCorruptError(
-                f"The index at {folder} is damaged ({type(exc).__name__}). "
-                "Run: coverage-search build"
-            ) from exc
+            raise IndexCorruptError.damaged(folder, type(exc).__name__) from exc
         return cls(folder, build_dir, manifest, engine, embedder, settings or SearchSettings())
 
     def close(self) -> None:
@@ -243,8 +254,10 @@ class CoverageIndex:
         text = clean_query(query)
         if mode not in MODES:
             raise QueryError(f"Unknown mode {mode!r}: use one of {', '.join(MODES)}.")
-        if not isinstance(k, int) or k < 1:
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise QueryError("k must be a whole number of at least 1.")
+        if isinstance(per_document, bool) or not isinstance(per_document, int) or per_document < 0:
+            raise QueryError("per_document must be a whole number: 0 (no limit) or more.")
         filters = make_filters(outlets, since, until, language)
         settings = self.settings
         if alpha is not None and not (isinstance(alpha, (int, float)) and 0.0 <= alpha <= 1.0):
@@ -279,6 +292,7 @@ class CoverageIndex:
         """An extractive answer: the best verbatim sentences from the top hits, each cited."""
         from coverage_search.query.answer import answer_from_hits
 
+        question = clean_query(question)
         hits = self.search(
             question, k=k, mode=mode, outlets=outlets, since=since, until=until, language=language
         )
@@ -303,7 +317,9 @@ class CoverageIndex:
 
     def document(self, doc_id: str) -> Document | None:
         """A stored document with its text and metadata, or None."""
-        return self.engine.document(doc_id)
+        if not isinstance(doc_id, str):
+            raise QueryError("doc_id must be the document's path in the corpus, as text.")
+        return self.engine.document(valid_text(doc_id))
 
     def passage_context(self, hit: SearchHit, *, chars: int = 600) -> tuple[str, str, str]:
         """(before, passage, after): the hit's passage with up to `chars` of text around it."""
@@ -339,23 +355,48 @@ class CoverageIndex:
 def _refresh_index(
     changed: bool,
     *,
+    needed: bool = True,
     corpus_dir: str | Path,
     index_dir: str | Path,
     model: str | None = None,
     progress: bool = True,
 ) -> BuildReport | None:
-    """Run the incremental build when the corpus changed or there is no index yet."""
-    if not changed and layout.live_build(Path(index_dir)) is not None:
+    """Bring the index in step with corpus/ after an add, update or remove; None if it was.
+
+    Always an incremental build, even when this run changed nothing: an earlier run whose build
+    could not happen (another build held the lock, the process was killed) left corpus/ ahead
+    of the index, and this is where that is repaired. It costs a scan when nothing changed.
+    A running build is waited for, up to LOCK_WAIT seconds. `needed=False` (the run touched
+    nothing) skips the build while there is a live one.
+    """
+    from coverage_search.build.run import build_index
+
+    if not needed and CoverageIndex.live_build_name(index_dir):
         return None
-    return CoverageIndex.build(corpus_dir, index_dir, model=model, progress=progress)
+
+    try:
+        report = build_index(
+            Path(corpus_dir), Path(index_dir), model=model, progress=progress,
+            wait_for_lock=LOCK_WAIT,
+        )  # fmt: skip
+    except BuildLockedError:
+        if not changed:
+            raise
+        raise BuildLockedError(
+            f"Another build is still running on {index_dir} after {LOCK_WAIT:g} s, so {corpus_dir}"
+            " changed but the index did not yet. Run: coverage-search build once it is done."
+        ) from None
+    return report if changed or report.changed else None
 
 
 def _fetcher(timeout: float | None) -> Fetcher | None:
     """A fetcher with `timeout` seconds for each request (None: the default one)."""
     if timeout is None:
         return None
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
         raise QueryError("timeout must be a positive number of seconds.")
+    if not (timeout > 0 and math.isfinite(timeout)):
+        raise QueryError("timeout must be a positive, finite number of seconds.")
     from coverage_search.ingest.fetch import Fetcher
 
     return Fetcher(timeout=float(timeout))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import io
 import json
+import math
 import os
 import sys
 import textwrap
@@ -252,8 +254,8 @@ def _add_coverage_verbs(verbs: Any) -> None:
 
 
 def _timeout(args: argparse.Namespace) -> float:
-    if not args.timeout > 0:
-        raise QueryError("--timeout must be a positive number of seconds.")
+    if not (args.timeout > 0 and math.isfinite(args.timeout)):
+        raise QueryError("--timeout must be a positive, finite number of seconds.")
     return float(args.timeout)
 
 
@@ -641,6 +643,10 @@ def cmd_eval_qa(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 failure, 2 usage)."""
+    for stream in (sys.stdout, sys.stderr):
+        # A source given as bytes that are not UTF-8 (a file name) is echoed, never a crash.
+        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+            stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     args = parser.parse_args(argv)
     run: Callable[[argparse.Namespace], int] = args.run

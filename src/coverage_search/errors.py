@@ -18,6 +18,14 @@ class IndexMismatchError(CoverageSearchError):
 class IndexCorruptError(CoverageSearchError):
     """The index folder exists but its files cannot be read."""
 
+    @classmethod
+    def damaged(cls, index_dir: object, problem: str) -> IndexCorruptError:
+        """The one sentence for every kind of damage: what is wrong, and the build that repairs it.
+
+        `problem` names files and fields only, never their content (it may be document text).
+        """
+        return cls(f"The index at {index_dir} is damaged ({problem}). Run: coverage-search build")
+
 
 class BuildLockedError(CoverageSearchError):
     """Another build is writing the same index folder."""

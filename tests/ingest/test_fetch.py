@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 import time
 from collections.abc import Iterator
@@ -387,3 +388,40 @@ def test_looking_for_copies_skips_pipes_and_links_out_of_the_corpus(tmp_path: Pa
     (corpus / "linked.md").symlink_to(outside / "note.md")  # the scan skips it, so no copy
     report = add_sources([str(outside / "note.md")], corpus_dir=corpus)
     assert [a.doc_id for a in report.added] == ["note.md"] and not report.duplicates
+
+
+@pytest.mark.parametrize(
+    ("reply", "says"),
+    [
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Half: a",
+            "cut off in the middle of its headers",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 900\r\n\r\n<html>",
+            "cut off (6 bytes of 900)",
+        ),
+        (b"", "closed the connection without a reply"),
+    ],
+    ids=["headers", "body", "nothing"],
+)
+def test_a_reply_cut_off_is_an_error(reply: bytes, says: str) -> None:
+    import socket
+    import threading
+
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def answer() -> None:
+        conn, _ = server.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(reply)
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(FetchError, match=re.escape(says)):
+            FAST.fetch(f"http://127.0.0.1:{server.getsockname()[1]}/x")
+    finally:
+        thread.join(timeout=2)
+        server.close()

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
+import re
 import shutil
-from collections.abc import Iterator
+import stat
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,44 +23,97 @@ from coverage_search.errors import (
     NoIndexError,
 )
 
-FORMAT_VERSION = 2  # 2: documents.indexed_as (exact copies share their first copy's passages)
+# 2: documents.indexed_as (exact copies share their first copy's passages)
+# 3: manifest "files": size and SHA-256 of each data file, checked on every open
+FORMAT_VERSION = 3
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 CACHE = "embeddings.sqlite"  # outside the builds, so it survives every rebuild
 LOCK = ".build.lock"
 KEEP_BUILDS = 2  # the live build and the one before it (an app may still be reading it)
+_BUILD_NAME = re.compile(r"build-[0-9A-Za-z-]+")
+_SMALL_FILE_BYTES = 1024 * 1024  # CURRENT and manifests are a few hundred bytes
+# Manifest fields: accepted types, and whether every build has them. Engines check their own
+# extra fields (the local engine its "files").
+_SCHEMA: dict[str, tuple[tuple[type, ...], bool]] = {
+    "model": ((str,), True),
+    "backend": ((str,), False),  # indexes from before backends were recorded: torch
+    "dimension": ((int,), True),
+    "corpus_fingerprint": ((str,), True),
+    "built_at": ((str,), True),
+    "counts": ((dict,), True),
+    "engine": ((str,), False),
+    "engine_uri": ((str, type(None)), False),
+    "vector_index": ((str,), False),
+    "corpus_dir": ((str,), False),
+    "package_version": ((str,), False),
+    "chunking": ((dict,), False),
+    "stemming": ((bool,), False),
+    "dedup": ((int,), False),
+    "files": ((dict,), False),
+}
 
 
 def live_build(index_dir: Path) -> Path | None:
     """The folder of the live build, or None when nothing was ever published."""
     try:
-        name = (index_dir / CURRENT).read_text(encoding="utf-8").strip()
+        raw = _read_small(index_dir / CURRENT, index_dir)
     except (FileNotFoundError, NotADirectoryError):
         return None
-    except (OSError, ValueError) as exc:  # unreadable, or not text at all
-        raise IndexCorruptError(
-            f"{index_dir / CURRENT} cannot be read. Run: coverage-search build"
-        ) from exc
+    try:
+        name = raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise IndexCorruptError.damaged(index_dir, f"{CURRENT} is not text") from None
     folder = index_dir / name
-    if not name.startswith("build-") or "/" in name or not folder.is_dir():
-        raise IndexCorruptError(
-            f"{index_dir / CURRENT} names a build that is not there. Run: coverage-search build"
-        )
+    if not _BUILD_NAME.fullmatch(name) or not folder.is_dir() or folder.is_symlink():
+        raise IndexCorruptError.damaged(index_dir, f"{CURRENT} names a build that is not there")
     return folder
 
 
-def read_manifest(build_dir: Path, *, index_dir: Path) -> dict[str, Any]:
-    """The manifest of a build, checked for a format this version reads."""
+def _read_small(path: Path, index_dir: Path) -> bytes:
+    """A small index file (CURRENT, a manifest): a regular file, never a link, pipe or folder.
+
+    FileNotFoundError / NotADirectoryError when it is not there; IndexCorruptError otherwise.
+    """
+    name = path.name
     try:
-        manifest: dict[str, Any] = json.loads((build_dir / MANIFEST).read_text(encoding="utf-8"))
-        if not isinstance(manifest, dict):
-            raise ValueError("manifest is not a JSON object")
-    except (OSError, ValueError) as exc:
-        raise IndexCorruptError(
-            f"The index at {index_dir} is damaged (unreadable manifest). Run: coverage-search build"
-        ) from exc
+        # O_NONBLOCK: a FIFO in its place would otherwise block the open until a writer comes.
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except (FileNotFoundError, NotADirectoryError):
+        raise
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise IndexCorruptError.damaged(index_dir, f"{name} is a link, not a file") from None
+        raise IndexCorruptError.damaged(
+            index_dir, f"{name} cannot be read: {exc.strerror}"
+        ) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):  # before fdopen, which refuses a folder
+        os.close(fd)
+        raise IndexCorruptError.damaged(index_dir, f"{name} is not a file")
+    with os.fdopen(fd, "rb") as fh:
+        try:
+            data = fh.read(_SMALL_FILE_BYTES + 1)
+        except OSError as exc:
+            raise IndexCorruptError.damaged(
+                index_dir, f"{name} cannot be read: {exc.strerror or exc}"
+            ) from None
+    if len(data) > _SMALL_FILE_BYTES:
+        raise IndexCorruptError.damaged(index_dir, f"{name} is far too large")
+    return data
+
+
+def read_manifest(build_dir: Path, *, index_dir: Path) -> dict[str, Any]:
+    """The manifest of a build, checked for a format this version reads and for its schema."""
+    try:
+        manifest = json.loads(_read_small(build_dir / MANIFEST, index_dir))
+    except (OSError, ValueError):
+        raise IndexCorruptError.damaged(index_dir, f"unreadable {MANIFEST}") from None
+    if not isinstance(manifest, dict):
+        raise IndexCorruptError.damaged(index_dir, f"{MANIFEST} is not a JSON object")
     version = manifest.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if type(version) is not int:
+        raise IndexCorruptError.damaged(index_dir, f"{MANIFEST} has no valid format_version")
+    if version > FORMAT_VERSION:
         raise IndexMismatchError(
             f"The index at {index_dir} was written by a newer coverage-search (format {version}). "
             "Upgrade coverage-search, or rebuild it: coverage-search build"
@@ -66,7 +123,29 @@ def read_manifest(build_dir: Path, *, index_dir: Path) -> dict[str, Any]:
             f"The index at {index_dir} uses an old format ({version}). "
             "Rebuild it: coverage-search build"
         )
+    if problem := _schema_problem(manifest):
+        raise IndexCorruptError.damaged(index_dir, f"{MANIFEST} has {problem}")
     return manifest
+
+
+def _schema_problem(manifest: dict[str, Any]) -> str | None:
+    """What is wrong with a manifest's fields, or None (the one place their types are checked)."""
+    for key, (kinds, required) in _SCHEMA.items():
+        if key not in manifest:
+            if required:
+                return f"no {key}"
+            continue
+        value = manifest[key]
+        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+            return f"a {key} of the wrong type"
+    if manifest["dimension"] < 1:
+        return "a dimension below 1"
+    counts = manifest["counts"]
+    for key in ("documents", "passages"):
+        value = counts.get(key)
+        if type(value) is not int or value < 0:
+            return f"no valid counts.{key}"
+    return None
 
 
 def require_live(index_dir: Path) -> tuple[Path, dict[str, Any]]:
@@ -103,7 +182,10 @@ def publish(index_dir: Path, build_dir: Path) -> None:
         fh.write(build_dir.name + "\n")
         fh.flush()
         os.fsync(fh.fileno())
-    os.replace(tmp, index_dir / CURRENT)
+    current = index_dir / CURRENT
+    if current.is_dir() and not current.is_symlink():  # a damaged CURRENT: os.replace cannot
+        shutil.rmtree(current)  # replace a folder, and the index folder is ours
+    os.replace(tmp, current)
     _fsync_path(index_dir)
 
 
@@ -124,24 +206,51 @@ def cleanup(index_dir: Path, *, keep: int = KEEP_BUILDS) -> None:
 
 
 @contextlib.contextmanager
-def build_lock(index_dir: Path) -> Iterator[None]:
-    """Hold the index folder's build lock; a second build fails at once instead of waiting."""
+def build_lock(
+    index_dir: Path, *, wait: float = 0.0, on_wait: Callable[[], None] | None = None
+) -> Iterator[None]:
+    """Hold the index folder's build lock.
+
+    With `wait` 0 a second build fails at once; otherwise it waits up to `wait` seconds for the
+    running one (calling `on_wait` once, to say so) and then fails.
+    """
     if index_dir.exists() and not index_dir.is_dir():
         raise IndexCorruptError(
             f"{index_dir} is a file, not an index folder. Give --index a folder."
         )
     index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / LOCK, "a+") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise BuildLockedError(
-                f"Another build is running on {index_dir}. Wait for it to finish, then try again."
-            ) from exc
+    path = index_dir / LOCK
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise IndexCorruptError(f"{path} cannot be opened ({exc.strerror}): remove it.") from None
+    with os.fdopen(fd, "r+b") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise IndexCorruptError(f"{path} is not a file: remove it.")
+        _acquire(fh.fileno(), index_dir, wait, on_wait)
         try:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _acquire(fd: int, index_dir: Path, wait: float, on_wait: Callable[[], None] | None) -> None:
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                waited = f" (waited {wait:g} s)" if wait > 0 else ""
+                raise BuildLockedError(
+                    f"Another build is running on {index_dir}{waited}. "
+                    "Wait for it to finish, then try again."
+                ) from None
+        if on_wait is not None:
+            on_wait()
+            on_wait = None
+        time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
 
 
 def folder_bytes(folder: Path) -> int:

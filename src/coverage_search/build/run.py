@@ -62,6 +62,13 @@ class _Progress:
         if self.callback:
             self.callback(stage, 0, total)
 
+    def notice(self, text: str) -> None:
+        """One line on stderr (and to the callback, as a stage with no total)."""
+        if self.enabled:
+            print(text, file=sys.stderr, flush=True)
+        if self.callback:
+            self.callback(text, 0, 0)
+
     def advance(self, n: int) -> None:
         self._done += n
         if self._bar is not None:
@@ -115,18 +122,26 @@ def build_index(
     force: bool = False,
     engine: str | None = None,
     engine_uri: str | None = None,
+    wait_for_lock: float = 0.0,
 ) -> BuildReport:
     """Build `index_dir` from `corpus_dir`, embedding only passages not in the cache.
 
     `engine` stores the build ("local", or "milvus" at `engine_uri`); by default the engine the
-    live build uses, else the local one.
+    live build uses, else the local one. While another build runs, fail at once, or wait up to
+    `wait_for_lock` seconds for it (saying so on stderr).
     """
     began = time.perf_counter()
     chunking = chunking or ChunkSettings()
     bar = _Progress(progress, on_progress)
     model, backend, engine, engine_uri = _remembered(index_dir, model, backend, engine, engine_uri)
     embedder = get_embedder(model, backend=backend)
-    with layout.build_lock(index_dir):
+
+    def waiting() -> None:
+        bar.notice(
+            f"Waiting for another build of {index_dir} to finish (up to {wait_for_lock:g} s)…"
+        )
+
+    with layout.build_lock(index_dir, wait=wait_for_lock, on_wait=waiting):
         layout.cleanup(index_dir)  # leftovers of a killed build go first
         reuse = buildcache.BuildCache(index_dir / buildcache.FILE)  # what unchanged files gave
         items = list(scan_corpus(corpus_dir, cache=reuse))

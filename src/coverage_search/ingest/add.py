@@ -10,7 +10,7 @@ one failing item is reported with its reason and the others go on.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,10 +24,11 @@ from coverage_search.ingest.catalog import (
     slug,
     write_new_file,
 )
-from coverage_search.ingest.feeds import FeedEntry, FeedStore
+from coverage_search.ingest.feeds import MAX_ATTEMPTS, FeedEntry, FeedStore
 from coverage_search.ingest.fetch import HTML_TYPES, Fetcher, decode_body
 from coverage_search.records import AddedItem, AddReport, FailedItem, FeedCheck
 from coverage_search.sources.metadata import Metadata
+from coverage_search.sources.urls import has_web_scheme, url_problem
 
 _COPY_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".pdf"})
 _HTML_SUFFIXES = frozenset({".html", ".htm"})
@@ -51,7 +52,7 @@ class Adder:
 
     def add(self, source: str) -> bool:
         """Add a URL or a local file; False when it failed (the reason is in `failed`)."""
-        if source.lower().startswith(("http://", "https://")):
+        if has_web_scheme(source):
             return self.add_url(source)
         return self.add_file(Path(source).expanduser())
 
@@ -172,15 +173,21 @@ class Adder:
         return True
 
     def _same_bytes(self, data: bytes, suffix: str) -> str | None:
+        from coverage_search.sources.files import is_file_inside, read_inside
+        from coverage_search.sources.reading import Unreadable
+
         digest = hashlib.sha256(data).digest()
         for path in sorted(self.corpus_dir.rglob(f"*{suffix}")):
             rel = path.relative_to(self.corpus_dir)
-            if any(part.startswith(".") for part in rel.parts) or not path.is_file():
+            if any(part.startswith(".") for part in rel.parts):
                 continue
-            if (
-                path.stat().st_size == len(data)
-                and hashlib.sha256(path.read_bytes()).digest() == digest
-            ):
+            if not is_file_inside(path, self.corpus_dir) or path.stat().st_size != len(data):
+                continue
+            try:
+                same = hashlib.sha256(read_inside(path, self.corpus_dir, len(data))).digest()
+            except Unreadable:
+                continue
+            if same == digest:
                 return rel.as_posix()
         return None
 
@@ -194,17 +201,40 @@ class Adder:
 
     # -- feeds -----------------------------------------------------------------------------
 
-    def add_feed_entries(self, feed_url: str, entries: Sequence[FeedEntry]) -> list[str]:
-        """Add each entry's article; returns the GUIDs that are done (added or duplicates)."""
-        done = []
+    def add_feed_entries(
+        self, feed_url: str, entries: Sequence[FeedEntry], attempts: Mapping[str, int]
+    ) -> tuple[list[str], dict[str, bool]]:
+        """Add each entry's article: the GUIDs done (added or duplicates), and the failed ones.
+
+        A failed GUID maps to True when it is given up: its link can never be fetched (none,
+        javascript:, mailto:, a malformed URL...), or it failed MAX_ATTEMPTS runs (`attempts`
+        counts the runs before this one). Each failure's reason says which it is.
+        """
+        done: list[str] = []
+        failed: dict[str, bool] = {}
         for entry in entries:
-            if not entry.link:
-                self.failed.append(FailedItem(entry.guid, "feed entry has no link", None, feed_url))
+            problem = url_problem(entry.link) if entry.link else "the entry has no link"
+            if problem is not None:
+                self.failed.append(
+                    FailedItem(entry.link or entry.guid, f"{problem}; given up", None, feed_url)
+                )
+                failed[entry.guid] = True
                 continue
             hints = Metadata(title=entry.title, published=entry.published, author=entry.author)
-            if self.add_url(entry.link, hints=hints, feed=feed_url):
+            if self.add_url(entry.link or "", hints=hints, feed=feed_url):
                 done.append(entry.guid)
-        return done
+                continue
+            attempt = attempts.get(entry.guid, 0) + 1
+            given_up = attempt >= MAX_ATTEMPTS
+            note = (
+                f"given up after {attempt} attempts"
+                if given_up
+                else f"tried again at the next update (attempt {attempt} of {MAX_ATTEMPTS})"
+            )
+            last = self.failed[-1]
+            self.failed[-1] = replace(last, reason=f"{last.reason}; {note}")
+            failed[entry.guid] = given_up
+        return done, failed
 
 
 def add_sources(
@@ -251,13 +281,9 @@ def _refresh(
             adder.failed.append(FailedItem(url, exc.reason, exc.status, url))
             checks.append(FeedCheck(url=url, ok=False, reason=exc.reason))
             continue
-        failed_before = len(adder.failed)
-        done = adder.add_feed_entries(poll.url, poll.new_entries)
-        # Entries that failed stay unseen; keeping the old validators makes the next run
-        # read the whole feed again instead of getting 304 and never retrying them.
-        all_done = len(adder.failed) == failed_before
-        store.record(poll, done, validators=all_done)
-        checks.append(poll.check(added=len(done), failed=len(adder.failed) - failed_before))
+        done, failed = adder.add_feed_entries(poll.url, poll.new_entries, store.attempts(url))
+        store.record(poll, done, failed)
+        checks.append(poll.check(added=len(done), failed=len(failed)))
     return checks
 
 

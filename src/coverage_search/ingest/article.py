@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from coverage_search.ingest.catalog import canonical_url, same_site
 from coverage_search.sources.metadata import Metadata, outlet_from_url
+from coverage_search.sources.urls import is_web_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +55,8 @@ def article_from_html(
     except Unreadable as exc:
         raise ValueError(str(exc)) from None
     meta = parts.meta.over(hints or Metadata())
-    markdown = trafilatura.extract(
+    # A page nested too deep for a tree keeps the text read_html found in its bytes.
+    markdown = None if parts.flattened else trafilatura.extract(
         html,
         url=url,
         output_format="markdown",
@@ -63,14 +65,12 @@ def article_from_html(
         include_comments=False,
         with_metadata=False,
         date_extraction_params=set_date_params(extensive=False),
-    )
+    )  # fmt: skip
     body = (markdown or parts.rendered.text).strip()
     title = meta.title or parts.title or (hints.title if hints else None) or "Untitled"
     if not body.lstrip().startswith("# "):
         body = f"# {title}\n\n{body}"
-    declared = (
-        meta.url if meta.url and meta.url.lower().startswith(("http://", "https://")) else None
-    )
+    declared = meta.url if is_web_url(meta.url) else None
     # A canonical link to another site marks a syndicated copy: keep this copy's own address.
     own = declared if declared and (url is None or same_site(declared, url)) else url
     final = canonical_url(own) if own else None

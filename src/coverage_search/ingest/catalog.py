@@ -15,7 +15,10 @@ from pathlib import Path
 
 from coverage_search.errors import CorpusError
 from coverage_search.passages.dedup import normalized_hash
+from coverage_search.sources.files import read_inside
 from coverage_search.sources.reading import Unreadable, split_front_matter
+from coverage_search.sources.scan import MAX_TEXT_BYTES
+from coverage_search.sources.urls import is_web_url
 
 LOCK = ".coverage-search.lock"
 TEXT_SUFFIXES = frozenset({".md", ".markdown", ".txt"})
@@ -49,16 +52,6 @@ def canonical_url(url: str) -> str:
     return urllib.parse.urlunsplit((scheme, netloc, parts.path or "/", query, ""))
 
 
-def is_web_url(url: str) -> bool:
-    """True for an http(s) URL with a host: the only kind that names one article."""
-    try:
-        parts = urllib.parse.urlsplit(url.strip())
-        _ = parts.port  # raises on a port that is not a number
-    except ValueError:  # "http://[::1", "http://host:port"
-        return False
-    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
-
-
 def same_site(a: str, b: str) -> bool:
     """True when two URLs are on the same host, give or take "www."."""
 
@@ -89,12 +82,11 @@ class CorpusCatalog:
                 path = Path(folder, name)
                 if name.startswith(".") or path.suffix.lower() not in TEXT_SUFFIXES:
                     continue
-                if not path.is_file() or not path.resolve().is_relative_to(root):
-                    continue  # as the scan does: no pipes, no links out of the corpus
-                try:
-                    text = path.read_text(encoding="utf-8", errors="replace")
-                except OSError:
+                try:  # as the scan reads: no pipes, no links out of the corpus
+                    raw = read_inside(path, root, MAX_TEXT_BYTES)
+                except Unreadable:
                     continue
+                text = raw.decode("utf-8", errors="replace")
                 try:
                     meta, body = split_front_matter(text)
                 except Unreadable:  # the build reports it; here it is only text to compare

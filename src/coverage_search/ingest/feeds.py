@@ -9,7 +9,7 @@ fetches nothing when nothing changed.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +23,7 @@ from coverage_search.records import Feed, FeedCheck
 STATE_FILE = ".feeds.json"
 STATE_VERSION = 1
 MAX_SEEN = 5000  # per feed; older GUIDs have long left the feed and will not come back
+MAX_ATTEMPTS = 5  # runs in which an entry may fail (HTTP 5xx, a timeout) before it is given up
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +70,9 @@ class _State:
     etag: str | None = None
     last_modified: str | None = None
     last_error: str | None = None
-    seen: list[str] = field(default_factory=list)
+    seen: list[str] = field(default_factory=list)  # handled: added, duplicates or given up
     seen_urls: list[str] = field(default_factory=list)
+    attempts: dict[str, int] = field(default_factory=dict)  # failed runs of entries retried
 
 
 class FeedStore:
@@ -128,19 +130,33 @@ class FeedStore:
         )
         return FeedPoll(url, title, False, len(entries), new, result.etag, result.last_modified)
 
-    def record(self, poll: FeedPoll, done: Sequence[str], *, validators: bool) -> None:
-        """Mark entries as handled; store the validators only when every new entry is handled."""
+    def attempts(self, url: str) -> dict[str, int]:
+        """How many runs failed on each entry of a feed that is still being retried."""
+        state = self._feeds.get(url.strip())
+        return dict(state.attempts) if state else {}
+
+    def record(self, poll: FeedPoll, done: Sequence[str], failed: Mapping[str, bool]) -> None:
+        """Mark entries handled: `done` ones, and failed ones given up (`failed[guid]` True).
+
+        The others count one more failed attempt and stay unseen, so the next update tries them
+        again; the validators are stored only when no entry is left to retry (else a 304
+        would hide those entries from the next update).
+        """
         state = self._feeds.setdefault(poll.url, _State(added_at=_now()))
         links = {e.guid: e.link for e in poll.new_entries}
-        state.seen = (state.seen + [g for g in done if g not in state.seen])[-MAX_SEEN:]
+        handled = [*done, *(g for g, given_up in failed.items() if given_up)]
+        state.seen = (state.seen + [g for g in handled if g not in state.seen])[-MAX_SEEN:]
         fresh_urls = [canonical_url(link) for g in done if (link := links.get(g))]
         state.seen_urls = (state.seen_urls + fresh_urls)[-MAX_SEEN:]
+        retried = [g for g, given_up in failed.items() if not given_up]
+        for guid in handled:
+            state.attempts.pop(guid, None)
+        for guid in retried:
+            state.attempts[guid] = state.attempts.get(guid, 0) + 1
         state.title = poll.title or state.title
         state.checked_at = _now()
-        state.last_error = (
-            None if validators else "some entries failed; they are retried next update"
-        )
-        if validators and not poll.not_modified:
+        state.last_error = "some entries failed; they are retried next update" if retried else None
+        if not retried and not poll.not_modified:
             state.etag, state.last_modified = poll.etag, poll.last_modified
         self._save()
 
@@ -159,6 +175,11 @@ class FeedStore:
         for url, raw in (data.get("feeds") or {}).items():
             if isinstance(raw, dict):
                 known = {k: v for k, v in raw.items() if k in _State.__dataclass_fields__}
+                tries = known.get("attempts")
+                known["attempts"] = {
+                    str(g): n for g, n in (tries.items() if isinstance(tries, dict) else ())
+                    if type(n) is int
+                }  # fmt: skip
                 feeds[url] = _State(**known)
         return feeds
 

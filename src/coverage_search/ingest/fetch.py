@@ -1,8 +1,8 @@
 """HTTP fetching for `add` and feeds: timeouts, caps, content-type checks, conditional GET.
 
-Only the standard library (urllib) talks to the network. Redirects are followed by hand so
-the cap, loop detection and scheme check apply to every hop; the body is read in chunks so a
-huge or trickling response is cut off by size and by a total deadline, not just per read.
+Only the standard library (urllib, through transport.py) talks to the network. Redirects are
+followed by hand so the cap, loop detection and URL check apply to every hop; the body is read
+in chunks so a huge response is cut off by size, and a wall-clock deadline bounds it all.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import codecs
 import http.client
 import re
 import socket
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -20,6 +19,8 @@ from email.message import Message
 from importlib import metadata
 
 from coverage_search.errors import FetchError
+from coverage_search.ingest.transport import CutOffError, Deadline, opener
+from coverage_search.sources.urls import url_problem
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 FEED_TYPES = frozenset(
@@ -91,18 +92,40 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
     ) -> FetchResult:
-        """GET `url`; raise FetchError with the URL, a reason and the HTTP status on any failure."""
+        """GET `url`; raise FetchError with the URL, a reason and the HTTP status on any failure.
+
+        `timeout` bounds the whole exchange by the clock: connecting, every redirect, the
+        headers and the body, however slowly the server sends them.
+        """
         _check_url(url, url)
-        deadline = time.monotonic() + self.timeout
+        deadline = Deadline(self.timeout)
+        try:
+            return self._fetch(url, accept, etag, last_modified, deadline)
+        except FetchError:
+            if deadline.expired:  # whatever broke, it broke because the time was up
+                raise self._timed_out(url, deadline) from None
+            raise
+        finally:
+            deadline.close()
+
+    def _fetch(
+        self,
+        url: str,
+        accept: frozenset[str],
+        etag: str | None,
+        last_modified: str | None,
+        deadline: Deadline,
+    ) -> FetchResult:
         seen: list[str] = []
         current = url
+        director = opener(deadline)
         while True:
             seen.append(current)
             request = urllib.request.Request(
                 current, headers=self._headers(accept, etag, last_modified)
             )
             try:
-                response = _OPENER.open(request, timeout=max(0.1, deadline - time.monotonic()))
+                response = director.open(request, timeout=deadline.left())
             except urllib.error.HTTPError as exc:
                 exc.close()
                 if exc.code == 304:
@@ -126,14 +149,30 @@ class Fetcher:
                 current = self._next_hop(url, current, location, seen)
                 continue
             except TimeoutError:
-                raise FetchError(url, f"timed out after {self.timeout:g} s") from None
+                raise self._timed_out(url, deadline) from None
             except urllib.error.URLError as exc:
-                raise FetchError(url, _network_reason(exc.reason, self.timeout)) from None
+                if isinstance(exc.reason, TimeoutError):
+                    raise self._timed_out(url, deadline) from None
+                raise FetchError(url, _network_reason(exc.reason)) from None
+            except CutOffError as exc:
+                raise FetchError(url, str(exc)) from None
+            except http.client.RemoteDisconnected:
+                raise FetchError(url, "the server closed the connection without a reply") from None
+            except http.client.HTTPException as exc:  # a status line that is not HTTP
+                raise FetchError(url, f"not a valid HTTP reply ({type(exc).__name__})") from None
             except (OSError, ValueError) as exc:
                 raise FetchError(url, f"could not connect ({exc})") from None
             with response:
                 assert isinstance(response, http.client.HTTPResponse)
                 return self._read(url, current, response, accept, deadline)
+
+    def _timed_out(self, url: str, deadline: Deadline) -> FetchError:
+        """The timeout, with the time it really took (the limit too, when they differ)."""
+        took = f"{round(deadline.elapsed(), 1):g}"
+        limit = f"{self.timeout:g}"
+        return FetchError(
+            url, f"timed out after {took} s" + ("" if took == limit else f" (limit {limit} s)")
+        )
 
     def _headers(
         self, accept: frozenset[str], etag: str | None, last_modified: str | None
@@ -164,7 +203,7 @@ class Fetcher:
         final_url: str,
         response: http.client.HTTPResponse,
         accept: frozenset[str],
-        deadline: float,
+        deadline: Deadline,
     ) -> FetchResult:
         headers: Message = response.headers
         status = response.status
@@ -180,14 +219,12 @@ class Fetcher:
         size = 0
         try:
             while True:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise FetchError(url, f"timed out after {self.timeout:g} s")
-                # read1 returns what has arrived instead of waiting for a full chunk, and each
-                # wait is bounded by the time left, so a server sending a byte now and then
-                # cannot stretch the response past the deadline.
-                _set_socket_timeout(response, left)
+                # read1 returns what has arrived instead of waiting for a full chunk; each wait
+                # is bounded by the time left, and the deadline shuts the socket at the end.
+                _set_socket_timeout(response, deadline.left())
                 chunk = response.read1(_CHUNK)
+                if deadline.expired:
+                    raise self._timed_out(url, deadline)
                 if not chunk:
                     break
                 size += len(chunk)
@@ -195,9 +232,13 @@ class Fetcher:
                     raise FetchError(url, f"too large (over the cap of {self.max_bytes:,} bytes)")
                 chunks.append(chunk)
         except TimeoutError:
-            raise FetchError(url, f"timed out after {self.timeout:g} s") from None
-        except OSError as exc:
-            raise FetchError(url, f"connection broke while reading ({exc})") from None
+            raise self._timed_out(url, deadline) from None
+        except (OSError, http.client.HTTPException) as exc:
+            raise FetchError(url, f"connection broke while reading ({exc!r})") from None
+        if response.length:  # fewer bytes than Content-Length said: a cut-off reply
+            raise FetchError(
+                url, f"the reply was cut off ({size:,} bytes of {size + response.length:,})"
+            )
         body = b"".join(chunks)
         if not content_type and accept is HTML_TYPES and not _looks_like_html(body):
             raise FetchError(
@@ -213,27 +254,6 @@ class Fetcher:
             etag=headers.get("ETag"),
             last_modified=headers.get("Last-Modified"),
         )
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """Turn every redirect into an HTTPError so `Fetcher.fetch` follows it under its own rules."""
-
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None
-
-
-# Only HTTP(S): no file:, ftp: or data: handlers, so a feed entry cannot read local files.
-_OPENER = urllib.request.OpenerDirector()
-for _handler in (
-    urllib.request.ProxyHandler(),
-    urllib.request.UnknownHandler(),
-    urllib.request.HTTPHandler(),
-    urllib.request.HTTPSHandler(),
-    urllib.request.HTTPDefaultErrorHandler(),
-    _NoRedirect(),
-    urllib.request.HTTPErrorProcessor(),
-):
-    _OPENER.add_handler(_handler)
 
 
 def fetch(
@@ -301,9 +321,8 @@ def _set_socket_timeout(response: http.client.HTTPResponse, seconds: float) -> N
 
 
 def _check_url(url: str, target: str) -> None:
-    parts = urllib.parse.urlsplit(target)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise FetchError(url, f"only http:// and https:// URLs can be fetched (got {target!r})")
+    if problem := url_problem(target):
+        raise FetchError(url, problem)
 
 
 def _status_reason(code: int, reason: object) -> str:
@@ -311,9 +330,7 @@ def _status_reason(code: int, reason: object) -> str:
     return text or http.client.responses.get(code, "request failed")
 
 
-def _network_reason(reason: object, timeout: float) -> str:
-    if isinstance(reason, (TimeoutError, socket.timeout)):
-        return f"timed out after {timeout:g} s"
+def _network_reason(reason: object) -> str:
     if isinstance(reason, socket.gaierror):
         return "host not found (check the URL or your connection)"
     if isinstance(reason, ConnectionRefusedError):

@@ -8,6 +8,7 @@ from pathlib import Path
 from coverage_search.errors import CoverageSearchError
 from coverage_search.ingest.catalog import CorpusCatalog, corpus_lock
 from coverage_search.records import FailedItem, RemoveReport
+from coverage_search.sources.urls import has_web_scheme
 
 
 def remove_documents(refs: Sequence[str], *, corpus_dir: str | Path) -> RemoveReport:
@@ -44,8 +45,7 @@ def resolve_document(ref: str, corpus: Path) -> str:
     for candidate in (corpus / ref, Path(ref).expanduser()):
         if doc_id := corpus_document_id(candidate, corpus):
             return doc_id
-    is_url = ref.lower().startswith(("http://", "https://"))
-    if is_url and (found := CorpusCatalog.scan(corpus).find_url(ref)):
+    if has_web_scheme(ref) and (found := CorpusCatalog.scan(corpus).find_url(ref)):
         return found
     raise DocumentNotFoundError(
         f"No document in {corpus} matches {ref!r}. Give its file name (doc id), path or URL."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from coverage_search.errors import CoverageSearchError, UploadError
 UPLOAD_FORMATS = {".md": "md", ".markdown": "md", ".txt": "txt", ".html": "html", ".htm": "html",
                   ".pdf": "pdf"}
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # a long PDF report; more than that is not an article
+_MB = 1024 * 1024  # a "MB" as Streamlit's server.maxUploadSize counts it
 _MAX_STEM = 80
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -46,19 +48,34 @@ def safe_filename(filename: str) -> str:
     return f"{stem or 'upload'}{suffix}"
 
 
+def upload_limits(max_bytes: int = MAX_UPLOAD_BYTES) -> str:
+    """The size limits of an upload of at most `max_bytes`, per kind of file, as one phrase."""
+    pdf, text = _limits(max_bytes)
+    return f"PDF files up to {_mb(pdf)}; Markdown, text and HTML files up to {_mb(text)}"
+
+
+def _limits(max_bytes: int) -> tuple[int, int]:
+    """(PDF, text) upload limits: `max_bytes`, within what the corpus readers read."""
+    from coverage_search.sources.scan import MAX_PDF_BYTES, MAX_TEXT_BYTES
+
+    return min(max_bytes, MAX_PDF_BYTES), min(max_bytes, MAX_TEXT_BYTES)
+
+
+def _mb(n: int) -> str:
+    return f"{n / _MB:.0f} MB" if n % _MB == 0 or n >= 10 * _MB else f"{n / _MB:.1f} MB"
+
+
 def check_upload_bytes(filename: str, data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES) -> None:
     """Refuse empty, oversized or mislabelled content before anything touches the corpus."""
     kind = UPLOAD_FORMATS[Path(safe_filename(filename)).suffix]
     if not data.strip():
         raise UploadError(f"{filename} is empty; nothing was added.")
-    if kind != "pdf":  # text is read only up to the corpus readers' own cap: say so up front
-        from coverage_search.sources.scan import MAX_TEXT_BYTES
-
-        max_bytes = min(max_bytes, MAX_TEXT_BYTES)
-    if len(data) > max_bytes:
+    pdf, text = _limits(max_bytes)
+    limit = pdf if kind == "pdf" else text  # the corpus readers' own caps, said up front
+    if len(data) > limit:
         raise UploadError(
-            f"{filename} is {len(data) / 1e6:.1f} MB; "
-            f"uploads are capped at {max_bytes / 1e6:.0f} MB."
+            f"{filename} is {len(data) / _MB:.1f} MB; uploads are capped at {_mb(limit)} "
+            f"({upload_limits(max_bytes)})."
         )
     if kind == "pdf" and not data.lstrip()[:5] == b"%PDF-":
         raise UploadError(f"{filename} is not a PDF (it does not start with %PDF-).")
@@ -81,8 +98,8 @@ def store_upload(
     stem, suffix = name[: -len(Path(name).suffix)], Path(name).suffix
     for n in range(1, 1000):
         target = corpus_dir / (name if n == 1 else f"{stem}-{n}{suffix}")
-        if target.exists():
-            if target.is_file() and hashlib.sha256(target.read_bytes()).digest() == digest:
+        if os.path.lexists(target):
+            if _same_file(target, corpus_dir, data, digest):
                 return StoredUpload(target, target.name, existing=True)
             continue
         try:
@@ -97,6 +114,17 @@ def store_upload(
         _check_readable(corpus_dir, target, filename)
         return StoredUpload(target, target.name, existing=False)
     raise UploadError(f"Too many files named like {name} in {corpus_dir}; rename the file.")
+
+
+def _same_file(target: Path, corpus_dir: Path, data: bytes, digest: bytes) -> bool:
+    """True when `target` is a file inside the corpus holding exactly `data`."""
+    from coverage_search.sources.files import read_inside
+    from coverage_search.sources.reading import Unreadable
+
+    try:
+        return hashlib.sha256(read_inside(target, corpus_dir, len(data))).digest() == digest
+    except Unreadable:
+        return False
 
 
 def _check_readable(corpus_dir: Path, target: Path, filename: str) -> None:

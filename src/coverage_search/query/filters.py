@@ -10,6 +10,17 @@ from coverage_search.errors import QueryError
 from coverage_search.records import SearchFilters
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_text(value: str) -> str:
+    """`value` with every lone surrogate replaced by U+FFFD (the one policy for input text).
+
+    Python hands over bytes that are not UTF-8 (a shell argument, a file name) as lone
+    surrogates; the tokenizer, SQLite and the terminal all refuse those, so they become the
+    replacement character, which simply matches nothing.
+    """
+    return _SURROGATE.sub("\ufffd", value)
 
 
 def _check_date(value: str | date | None, name: str) -> str | None:
@@ -17,7 +28,7 @@ def _check_date(value: str | date | None, name: str) -> str | None:
         return None
     if isinstance(value, datetime):
         value = value.date()
-    text = value.isoformat() if isinstance(value, date) else str(value).strip()
+    text = value.isoformat() if isinstance(value, date) else valid_text(str(value)).strip()
     try:
         if not _DATE.match(text):
             raise ValueError(text)
@@ -42,10 +53,13 @@ def make_filters(
         raise QueryError("outlets must be an outlet name or a list of outlet names.")
     if language is not None and not isinstance(language, str):
         raise QueryError("language must be a language code such as 'en'.")
-    chosen = tuple(o.strip() for o in outlets or () if o and o.strip())
+    chosen = tuple(valid_text(o).strip() for o in outlets or () if o and o.strip())
     start, end = _check_date(since, "since"), _check_date(until, "until")
     if start and end and start > end:
         raise QueryError(f"since ({start}) is after until ({end}): swap them.")
     return SearchFilters(
-        outlets=chosen, since=start, until=end, language=(language or "").strip() or None
+        outlets=chosen,
+        since=start,
+        until=end,
+        language=valid_text(language or "").strip() or None,
     )

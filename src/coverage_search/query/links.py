@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, urlunsplit
+
+from coverage_search.sources.urls import split_web_url
 
 DEFAULT_CORPUS_BASE = "corpus"
 # A fragment this long is a sign of giant "words" (URLs, base64); the page link alone is better.
@@ -45,13 +47,8 @@ def text_fragment(text: str, *, words: int = 4) -> str:
 
 def _http_url(url: str | None) -> tuple[str, str, str, str] | None:
     """(scheme, host, path, query) of an http(s) URL with a host; None for anything else."""
-    if not url:
-        return None
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:  # e.g. an unbalanced "[" in the host
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    parts = split_web_url(url)
+    if parts is None:
         return None
     path, query = _safe(parts.path), _safe(parts.query)
     return parts.scheme.lower(), _safe(parts.netloc), path, query

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from coverage_search.engine.base import Engine, PassageRow, Ranked
 from coverage_search.errors import QueryError
 from coverage_search.query.diversity import diversify
+from coverage_search.query.filters import valid_text
 from coverage_search.query.fusion import fuse, retriever_ranks
 from coverage_search.query.links import passage_link
 from coverage_search.query.settings import SearchSettings
@@ -22,10 +23,10 @@ MAX_QUERY_CHARS = 4_000
 
 
 def clean_query(query: str) -> str:
-    """The query with surrounding whitespace removed; refuses an empty one."""
+    """The query as valid text without surrounding whitespace; refuses an empty one."""
     if not isinstance(query, str) or not query.strip():
         raise QueryError("Type a question or some words to search for.")
-    return query.strip()[:MAX_QUERY_CHARS]
+    return valid_text(query.strip()[:MAX_QUERY_CHARS])
 
 
 class Searcher:

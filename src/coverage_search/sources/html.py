@@ -5,11 +5,21 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from coverage_search.sources.markdown import Block, RenderedText, assemble, clean_text
+from coverage_search.sources.markdown import (
+    Block,
+    RenderedText,
+    assemble,
+    clean_text,
+    html_block_text,
+)
 from coverage_search.sources.metadata import Metadata, normalize_date, normalize_language
 from coverage_search.sources.reading import Parts, Unreadable, brief, one_line
 
 _BLOCK_TAGS = ("p", "head", "list", "table", "quote", "div")
+# lxml (libxml2) stops parsing at 256 levels of nesting and silently drops the rest of the
+# page; a tree this deep is read by flat_text instead.
+TOO_DEEP = 250
+_HEAD = re.compile(r"<head\b.*?</head\s*>", re.DOTALL | re.IGNORECASE)
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -22,27 +32,19 @@ def read_html(raw: bytes) -> Parts:
         raise Unreadable("binary data, not an HTML page")
     # Dates only from the page's markup (meta tags, <time>), never guessed from its text.
     dates = set_date_params(extensive=False)
-    result: Any = None  # trafilatura's Document (its signature says Document | dict)
+    result: Any  # trafilatura's Document (its signature says Document | dict)
     try:
         tree = trafilatura.load_html(raw)
         if tree is None:
             raise Unreadable("not a readable HTML page")
         lang = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
-        result = trafilatura.bare_extraction(
-            tree,
-            with_metadata=True,
-            include_formatting=True,  # keeps <head rend="h2">, so headings survive
-            include_tables=True,
-            include_comments=False,  # reader comments are not the article
-            output_format="python",
-            date_extraction_params=dates,
-        )
-        body = getattr(result, "body", None)
-        rendered = assemble(xml_blocks(body) if body is not None else [])
-        if not rendered.text:  # no main text found: fall back to every visible line
-            rendered = RenderedText(clean_text(trafilatura.html2txt(raw)), ())
-        if result is None:  # bare_extraction gives no metadata when it finds no text
-            result = trafilatura.extract_metadata(trafilatura.load_html(raw), date_config=dates)
+        if _depth(tree) >= TOO_DEEP:  # lxml stopped parsing: what it dropped is in the bytes
+            result = trafilatura.extract_metadata(tree, date_config=dates)
+            rendered = RenderedText(clean_text(flat_text(raw)), ())
+            flattened = True
+        else:
+            result, rendered = _extract(trafilatura, tree, raw, dates)
+            flattened = False
     except Unreadable:
         raise
     except Exception as exc:  # lxml and trafilatura raise many kinds on broken markup
@@ -50,15 +52,54 @@ def read_html(raw: bytes) -> Parts:
     if not rendered.text:
         raise Unreadable("no readable text in the HTML page")
     meta = Metadata(
-        title=one_line(result.title),
-        url=one_line(result.url),
-        outlet=one_line(result.sitename),
-        published=normalize_date(result.date),
-        author=one_line(result.author),
-        language=normalize_language(result.language or lang),
+        title=one_line(getattr(result, "title", None)),
+        url=one_line(getattr(result, "url", None)),
+        outlet=one_line(getattr(result, "sitename", None)),
+        published=normalize_date(getattr(result, "date", None)),
+        author=one_line(getattr(result, "author", None)),
+        language=normalize_language(getattr(result, "language", None) or lang),
     )
     h1 = next((h for _, level, h in rendered.headings if level == 1), None)
-    return Parts(rendered, meta, h1)
+    return Parts(rendered, meta, h1, flattened=flattened)
+
+
+def _extract(trafilatura: Any, tree: Any, raw: bytes, dates: Any) -> tuple[Any, RenderedText]:
+    """trafilatura's main text (with headings) and metadata (its Document) of a parsed page."""
+    result = trafilatura.bare_extraction(
+        tree,
+        with_metadata=True,
+        include_formatting=True,  # keeps <head rend="h2">, so headings survive
+        include_tables=True,
+        include_comments=False,  # reader comments are not the article
+        output_format="python",
+        date_extraction_params=dates,
+    )
+    body = getattr(result, "body", None)
+    rendered = assemble(xml_blocks(body) if body is not None else [])
+    if not rendered.text:  # no main text found: fall back to every visible line
+        rendered = RenderedText(clean_text(trafilatura.html2txt(raw)), ())
+    if result is None:  # bare_extraction gives no metadata when it finds no text
+        result = trafilatura.extract_metadata(trafilatura.load_html(raw), date_config=dates)
+    return result, rendered
+
+
+def _depth(tree: Any) -> int:
+    """How deep the parsed tree nests (walked with a stack: recursion would overflow)."""
+    deepest = 0
+    stack = [(tree, 1)]
+    while stack:
+        element, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in element)
+    return deepest
+
+
+def flat_text(raw: bytes) -> str:
+    """Every visible line of a page, from its bytes by pattern, whatever its nesting depth."""
+    from trafilatura.utils import decode_file
+
+    page = _HEAD.sub("\n", decode_file(raw))
+    return html_block_text(page)
 
 
 def xml_blocks(body: Any) -> list[Block]:

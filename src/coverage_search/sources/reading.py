@@ -35,6 +35,7 @@ class Parts:
     meta: Metadata = field(default_factory=Metadata)
     title: str | None = None
     page_starts: tuple[int, ...] = ()
+    flattened: bool = False  # HTML nested too deep for a tree: every visible line, no layout
 
 
 def decode_text(raw: bytes) -> str:

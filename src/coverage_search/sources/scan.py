@@ -6,13 +6,13 @@ import hashlib
 import logging
 import os
 import re
-import stat
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from coverage_search.errors import CorpusError, SourceError
+from coverage_search.sources.files import is_file_inside, link_problem, read_inside
 from coverage_search.sources.markdown import RenderedText, clean_text, markdown_to_text
 from coverage_search.sources.metadata import clip, metadata_from_mapping
 from coverage_search.sources.reading import (
@@ -100,21 +100,25 @@ def _scan(
     for path in _corpus_files(corpus_dir):
         item: Document | Skipped
         rel = path.relative_to(corpus_dir).as_posix()
-        shown = rel if rel.isprintable() else repr(rel)  # a notice stays on one line
-        link = _link_problem(path, root)
-        if link is not None:
-            item = Skipped(shown, *link)
+        link = link_problem(path, root)
+        if not _is_text(rel):
+            # A doc id is the file's path as text, so a name that is not UTF-8 cannot be one.
+            item = Skipped(_shown(rel), "the file name is not valid UTF-8: rename it", True)
+        elif link is not None:
+            item = Skipped(_shown(rel), *link)
         elif _is_sidecar(path):
-            if path.with_name(path.name.rsplit(".", 1)[0]).is_file():
+            if is_file_inside(path.with_name(path.name.rsplit(".", 1)[0]), root):
                 continue  # read together with its PDF
-            item = Skipped(shown, "metadata sidecar with no PDF of the same name next to it", False)
+            item = Skipped(
+                _shown(rel), "metadata sidecar with no PDF of the same name next to it", False
+            )
         elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            item = Skipped(shown, _unsupported(path.suffix.lower()), error=False)
+            item = Skipped(_shown(rel), _unsupported(path.suffix.lower()), error=False)
         else:
             try:
                 item = read_document(path, corpus_dir, cache=cache)
             except SourceError as exc:
-                item = Skipped(shown, exc.reason, error=True)
+                item = Skipped(_shown(rel), exc.reason, error=True)
         if on_item is not None:
             on_item(item)
         yield item
@@ -122,20 +126,20 @@ def _scan(
         cache.flush()
 
 
-def _link_problem(path: Path, root: Path) -> tuple[str, bool] | None:
-    """Why a symlink is not read (reason, is it an error), or None for a file or a link inside."""
-    if not path.is_symlink():
-        return None
+def _is_text(name: str) -> bool:
+    """False for a name holding bytes that are not UTF-8 (Python shows them as lone surrogates)."""
     try:
-        target = path.resolve(strict=True)
-    except FileNotFoundError:
-        return None  # a dangling link: reading it says "cannot read the file"
-    except (OSError, RuntimeError):  # RuntimeError: Python 3.11's word for a link loop
-        return "a link that loops back on itself", True
-    if not target.is_relative_to(root):
-        # Indexing it would publish, say, /etc/passwd to whoever can search the corpus.
-        return "a link to a file outside the corpus", False
-    return None
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _shown(rel: str) -> str:
+    """A file name for a one-line notice: undecodable bytes as \\xNN, line breaks escaped."""
+    if not _is_text(rel):
+        return os.fsencode(rel).decode("utf-8", "backslashreplace")
+    return rel if rel.isprintable() else repr(rel)
 
 
 def _corpus_files(corpus_dir: Path) -> list[Path]:
@@ -178,10 +182,10 @@ def read_document(path: Path, corpus_dir: Path, *, cache: BuildCache | None = No
     try:
         if fmt is None:
             raise Unreadable(_unsupported(path.suffix.lower()))
-        raw = _read_bytes(path, MAX_PDF_BYTES if fmt == "pdf" else MAX_TEXT_BYTES)
+        raw = read_inside(path, corpus_dir, MAX_PDF_BYTES if fmt == "pdf" else MAX_TEXT_BYTES)
         digest = hashlib.sha256(raw)
-        sidecar = _sidecar_path(path) if fmt == "pdf" else None
-        sidecar_raw = _read_bytes(sidecar, MAX_TEXT_BYTES) if sidecar else b""
+        sidecar = _sidecar_path(path, corpus_dir) if fmt == "pdf" else None
+        sidecar_raw = read_inside(sidecar, corpus_dir, MAX_TEXT_BYTES) if sidecar else b""
         # The sidecar's bytes count too, so editing only the metadata marks the PDF changed.
         digest.update(sidecar_raw)
     except Unreadable as exc:
@@ -292,33 +296,13 @@ def _is_sidecar(path: Path) -> bool:
     return any(name.endswith(".pdf" + s) for s in SIDECAR_SUFFIXES)
 
 
-def _sidecar_path(pdf: Path) -> Path | None:
+def _sidecar_path(pdf: Path, corpus_dir: Path) -> Path | None:
+    """The PDF's sidecar; one that links out of the corpus is no sidecar (the scan says so)."""
     for suffix in SIDECAR_SUFFIXES:
         candidate = pdf.with_name(pdf.name + suffix)
-        if candidate.is_file():
+        if is_file_inside(candidate, corpus_dir):
             return candidate
     return None
-
-
-def _read_bytes(path: Path, limit: int) -> bytes:
-    try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):  # reading a FIFO or a device would never end
-            raise Unreadable("not a regular file (a pipe or a device?): leave it out")
-        size = info.st_size
-        if size > limit:
-            raise Unreadable(
-                f"too large for one article ({_size(size)}; the limit is {_size(limit)}): split it"
-            )
-        return path.read_bytes()
-    except OSError as exc:
-        raise Unreadable(f"cannot read the file ({exc.strerror or exc})") from None
-
-
-def _size(n: int) -> str:
-    if n >= 1024 * 1024:
-        return f"{n / (1024 * 1024):.1f} MiB"
-    return f"{n / 1024:.1f} KiB" if n >= 1024 else f"{n} bytes"
 
 
 def _pretty_stem(path: Path) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,9 +18,11 @@ from coverage_search.engine.base import (
     PassageRow,
     Ranked,
 )
+from coverage_search.engine.local.integrity import check_file, file_record
 from coverage_search.engine.local.store import Store
 from coverage_search.engine.local.vectors import VectorIndex
 from coverage_search.engine.local.writer import write_build
+from coverage_search.errors import IndexCorruptError
 from coverage_search.records import Document, SearchFilters, StoryCopy
 
 DATABASE = "coverage.sqlite"
@@ -32,14 +36,29 @@ class LocalEngine(Engine):
 
     def __init__(self, build_dir: Path, manifest: dict[str, Any]) -> None:
         self.build_dir = build_dir
-        self._store = Store(build_dir / DATABASE)
+        files = manifest.get("files")
+        files = files if isinstance(files, dict) else {}
+        # Both files are checked against the checksums written with them, before any use.
+        check_file(build_dir / DATABASE, files.get(DATABASE))
+        data = check_file(build_dir / VECTORS, files.get(VECTORS), whole=True)
+        damaged = functools.partial(IndexCorruptError.damaged, build_dir.parent)
         try:
-            self._vectors = VectorIndex.load(
-                build_dir / VECTORS, kind=str(manifest.get("vector_index", "flat"))
+            vectors = VectorIndex.from_bytes(data, kind=str(manifest.get("vector_index", "flat")))
+        except RuntimeError:  # what faiss raises for a file it cannot parse
+            raise damaged(f"{VECTORS} cannot be read") from None
+        del data
+        dimension, passages = manifest.get("dimension"), manifest.get("counts", {}).get("passages")
+        if vectors.dimension != dimension:
+            raise damaged(
+                f"{VECTORS} holds {vectors.dimension}-dimensional vectors, not {dimension}"
             )
-        except BaseException:
-            self._store.close()
-            raise
+        if vectors.size != passages:
+            raise damaged(f"{VECTORS} holds {vectors.size} vectors for {passages} passages")
+        self._vectors = vectors
+        try:
+            self._store = Store(build_dir / DATABASE)
+        except sqlite3.Error:
+            raise damaged(f"{DATABASE} cannot be opened") from None
 
     def keyword(self, terms: Sequence[str], filters: SearchFilters, *, limit: int) -> Ranked:
         return self._store.keyword(terms, filters, limit=limit)
@@ -102,4 +121,5 @@ class LocalWriter(EngineWriter):
         )
         index = VectorIndex.create(np.asarray(ids, dtype=np.int64), content.vectors)
         index.save(self.build_dir / VECTORS)
-        return {"vector_index": index.kind}
+        files = {name: file_record(self.build_dir / name) for name in (DATABASE, VECTORS)}
+        return {"vector_index": index.kind, "files": files}

@@ -61,12 +61,21 @@ class VectorIndex:
     def load(cls, path: Path, *, kind: str) -> VectorIndex:
         return cls(_faiss().read_index(str(path)), kind)
 
+    @classmethod
+    def from_bytes(cls, data: bytes, *, kind: str) -> VectorIndex:
+        """An index from the bytes of a saved one (read and checked once by the caller)."""
+        return cls(_faiss().deserialize_index(np.frombuffer(data, dtype=np.uint8)), kind)
+
     def save(self, path: Path) -> None:
         _faiss().write_index(self._index, str(path))
 
     @property
     def size(self) -> int:
         return int(self._index.ntotal)
+
+    @property
+    def dimension(self) -> int:
+        return int(self._index.d)
 
     def search(
         self, query: np.ndarray, k: int, *, allowed: np.ndarray | None = None

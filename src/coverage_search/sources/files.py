@@ -1,0 +1,105 @@
+"""Opening corpus files: only regular files inside the corpus, never through a link leaving it.
+
+Every read of a corpus file goes through `read_inside`. It resolves the path, refuses a target
+outside the corpus, then opens it one folder at a time from the corpus root with O_NOFOLLOW,
+so a link swapped in after the check cannot lead the open elsewhere either.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+from pathlib import Path
+
+from coverage_search.sources.reading import Unreadable
+
+_NOFOLLOW = os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+
+
+def link_problem(path: Path, root: Path) -> tuple[str, bool] | None:
+    """Why a link is not read (reason, is it an error), or None for a file or a link inside.
+
+    `root` is the corpus folder, resolved.
+    """
+    if not path.is_symlink():
+        return None
+    try:
+        target = path.resolve(strict=True)
+    except FileNotFoundError:
+        return "a link to nothing (its target is missing)", True
+    except (OSError, RuntimeError):  # RuntimeError: Python 3.11's word for a link loop
+        return "a link that loops back on itself", True
+    if not target.is_relative_to(root):
+        # Indexing it would publish, say, /etc/passwd to whoever can search the corpus.
+        return "a link to a file outside the corpus", False
+    return None
+
+
+def is_file_inside(path: Path, root: Path) -> bool:
+    """True when `path` is (or links to) a regular file inside the folder `root`."""
+    try:
+        real = path.resolve(strict=True)
+        return real.is_relative_to(root.resolve()) and real.is_file()
+    except (OSError, RuntimeError):
+        return False
+
+
+def read_inside(path: Path, root: Path, limit: int) -> bytes:
+    """The bytes of `path`, a regular file of at most `limit` bytes inside the folder `root`.
+
+    Raises Unreadable with the reason otherwise (outside, a pipe or device, too large).
+    """
+    try:
+        base = root.resolve(strict=True)
+        real = path.resolve(strict=True)
+    except FileNotFoundError:
+        raise Unreadable("cannot read the file (it is not there)") from None
+    except (OSError, RuntimeError):
+        raise Unreadable("a link that loops back on itself") from None
+    if not real.is_relative_to(base) or real == base:
+        raise Unreadable("a link to a file outside the corpus")
+    try:
+        fd = _open_below(base, real.relative_to(base).parts)
+    except OSError as exc:
+        raise Unreadable(f"cannot read the file ({exc.strerror or exc})") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+        os.close(fd)
+        if info.st_size > limit and stat.S_ISREG(info.st_mode):
+            raise Unreadable(_too_large(info.st_size, limit))
+        # Reading a FIFO or a device would never end.
+        raise Unreadable("not a regular file (a pipe or a device?): leave it out")
+    with os.fdopen(fd, "rb") as fh:
+        try:
+            data = fh.read(limit + 1)
+        except OSError as exc:
+            raise Unreadable(f"cannot read the file ({exc.strerror or exc})") from None
+    if len(data) > limit:  # it grew while being read
+        raise Unreadable(_too_large(len(data), limit))
+    return data
+
+
+def _open_below(base: Path, parts: tuple[str, ...]) -> int:
+    """A read-only descriptor of base/parts, each folder and the file opened without following."""
+    folder = os.open(base, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        for part in parts[:-1]:
+            inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW, dir_fd=folder)
+            os.close(folder)
+            folder = inner
+        # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
+        return os.open(parts[-1], os.O_RDONLY | os.O_NONBLOCK | _NOFOLLOW, dir_fd=folder)
+    finally:
+        with contextlib.suppress(OSError):
+            os.close(folder)
+
+
+def _too_large(size: int, limit: int) -> str:
+    return f"too large for one article ({_size(size)}; the limit is {_size(limit)}): split it"
+
+
+def _size(n: int) -> str:
+    if n >= 1024 * 1024:
+        return f"{n / (1024 * 1024):.1f} MiB"
+    return f"{n / 1024:.1f} KiB" if n >= 1024 else f"{n} bytes"

@@ -1,0 +1,69 @@
+"""Web addresses: the package's one check of an http(s) URL, and what is wrong with a bad one."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from urllib.parse import SplitResult, urlsplit
+
+_SCHEMES = ("http://", "https://")
+_LABEL = re.compile(r"[\w-]+", re.ASCII | re.IGNORECASE)
+_SHOWN = 80  # characters of a bad URL quoted in a message
+
+
+def has_web_scheme(text: str) -> bool:
+    """True when `text` starts like an http(s) URL (so it is meant as one, not as a file)."""
+    return text.strip().lower().startswith(_SCHEMES)
+
+
+def url_problem(url: str) -> str | None:
+    """What keeps `url` from being an http(s) address that can be fetched; None when it is one."""
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+    except ValueError as exc:  # urlsplit's only complaints are about the host
+        if "IPv6" in str(exc):
+            return "not a valid URL: the [ ] around its host do not match"
+        return "not a valid URL: its host has characters no host name can have"
+    if parts.scheme.lower() not in ("http", "https"):
+        shown = text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
+        return f"only http:// and https:// URLs can be fetched (got {shown!r})"
+    if not parts.hostname:
+        return "not a valid URL: it names no host"
+    try:
+        port = parts.port
+    except ValueError:
+        raw = parts.netloc.rpartition(":")[2]
+        if raw.isdigit():
+            return f"not a valid URL: port {raw} is out of range (1-65535)"
+        return f"not a valid URL: port {raw!r} is not a number"
+    if port == 0:
+        return "not a valid URL: port 0 is out of range (1-65535)"
+    if not _valid_host(parts.hostname, bracketed="[" in parts.netloc):
+        return f"not a valid URL: {parts.hostname!r} is not a host name"
+    return None
+
+
+def split_web_url(url: str | None) -> SplitResult | None:
+    """The parts of a valid http(s) URL, or None for anything else (no URL, a bad one, mailto:)."""
+    if not url or url_problem(url) is not None:
+        return None
+    return urlsplit(url.strip())
+
+
+def is_web_url(url: str | None) -> bool:
+    """True for a valid http(s) URL with a host: the only kind that names one article."""
+    return split_web_url(url) is not None
+
+
+def _valid_host(host: str, *, bracketed: bool) -> bool:
+    if bracketed:
+        try:
+            return ipaddress.ip_address(host).version == 6
+        except ValueError:
+            return False
+    try:  # IDNA: "bücher.de" is a host, so letters outside ASCII are fine once encoded
+        ascii_host = host.rstrip(".").encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    return all(_LABEL.fullmatch(label) for label in ascii_host.split("."))

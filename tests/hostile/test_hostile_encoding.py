@@ -1,0 +1,160 @@
+"""Invalid UTF-8 and lone surrogates, in arguments, API strings and file names: never a crash.
+
+On the command line, bytes that are not UTF-8 reach Python as lone surrogates (surrogateescape),
+so the CLI cases run as real processes with a bytes argv. Expected: exit 0, or one line with
+exit 1 or 2; never "unexpected", never a traceback. The API must return results or raise a
+CoverageSearchError (QueryError for a bad query), nothing else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hostile_support import (
+    assert_ok_or_one_line_error,
+    cli,
+    keyword_doc_ids,
+    make_corpus,
+    run_module,
+)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("encoding")
+    corpus = make_corpus(root / "corpus")
+    index = root / "index"
+    code, _out, err = cli("build", "--corpus", corpus, "--index", index, "--quiet")
+    assert code == 0, err
+    return {"root": root, "corpus": corpus, "index": index}
+
+
+@pytest.fixture(scope="module")
+def opened(built: dict[str, Path]) -> Any:
+    from coverage_search import CoverageIndex
+
+    index = CoverageIndex.open(built["index"])
+    yield index
+    index.close()
+
+
+def _assert_process_ok_or_one_line(done: Any) -> None:
+    err = done.stderr.decode("utf-8", errors="replace")
+    assert_ok_or_one_line_error(done.returncode, err)
+
+
+CLI_CASES = {
+    "search-hybrid": [b"search", b"Amodei\xff"],
+    "search-semantic": [b"search", b"Amodei\xff", b"--mode", b"semantic"],
+    "search-keyword": [b"search", b"Amodei\xff", b"--mode", b"keyword"],
+    "ask": [b"ask", b"Why did Amodei\xff leave?"],
+    "outlet": [b"search", b"Amodei", b"--outlet", b"Win\xff"],
+    "language": [b"search", b"Amodei", b"--language", b"e\xff"],
+    "since": [b"search", b"Amodei", b"--since", b"2026-01-0\xff"],
+    "ask-outlet": [b"ask", b"Why did Amodei leave?", b"--outlet", b"Ax\xc3"],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", list(CLI_CASES))
+def test_cli_with_invalid_utf8_arguments_never_crashes(built: dict[str, Path], case: str) -> None:
+    """`coverage-search search $'Amodei\\xff'` etc. (bytes argv): exit 0 or one clean line."""
+    done = run_module([*CLI_CASES[case], b"--index", os.fsencode(built["index"])])
+    _assert_process_ok_or_one_line(done)
+
+
+def _api_ok_or_query_error(call: Any) -> None:
+    from coverage_search import CoverageSearchError
+
+    with contextlib.suppress(CoverageSearchError):
+        call()
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "semantic", "keyword"])
+def test_api_search_with_a_lone_surrogate(opened: Any, mode: str) -> None:
+    """`idx.search("Amodei\\udcff", mode=...)` returns hits or raises QueryError."""
+    _api_ok_or_query_error(lambda: opened.search("Amodei\udcff", mode=mode))
+
+
+def test_api_answer_with_a_lone_high_surrogate(opened: Any) -> None:
+    """`idx.answer("\\ud800 why")` answers or raises QueryError."""
+    _api_ok_or_query_error(lambda: opened.answer("\ud800 why did Amodei leave OpenAI"))
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"outlets": ["Win\udcff"]},
+        {"outlets": "Axios\ud800"},
+        {"language": "e\udcff"},
+        {"since": "2026-01-0\udcff"},
+    ],
+    ids=["outlets-list", "outlet-str", "language", "since"],
+)
+def test_api_filters_with_surrogates(opened: Any, filters: dict[str, Any]) -> None:
+    """Filters holding lone surrogates: hits or a QueryError, in search and answer."""
+    _api_ok_or_query_error(lambda: opened.search("Amodei", **filters))
+    _api_ok_or_query_error(lambda: opened.answer("Why did Amodei leave?", **filters))
+
+
+def test_api_document_lookup_with_a_surrogate(opened: Any) -> None:
+    """`idx.document("caf\\udce9.md")` is None (no such document) or a CoverageSearchError."""
+    _api_ok_or_query_error(lambda: opened.document("caf\udce9.md"))
+
+
+# -- file names that are not UTF-8 --------------------------------------------------------------
+
+
+def _write_bytes_path(path: bytes, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "name",
+    [b"caf\xe9-jaguar.md", b"d\xff/jaguar.md", b"jaguar-\xed\xa0\x80.txt"],
+    ids=["latin1-file-name", "invalid-folder-name", "encoded-surrogate-file-name"],
+)
+def test_build_with_a_non_utf8_file_name(tmp_path: Path, name: bytes) -> None:
+    """A corpus file whose name is not UTF-8 is indexed or skipped with a notice; no crash."""
+    corpus = make_corpus(tmp_path / "corpus")
+    target = os.fsencode(corpus) + b"/" + name
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    _write_bytes_path(target, b"# Jaguar\n\nA jaguarwordomega crossed the road at dawn.\n")
+    index = tmp_path / "index"
+    done = run_module(["build", "--corpus", str(corpus), "--index", str(index), "--quiet"])
+    err = done.stderr.decode("utf-8", errors="replace")
+    assert done.returncode == 0, f"build failed: {err}"
+    assert "unexpected" not in err.lower() and "Traceback" not in err
+    assert keyword_doc_ids(index, "tomatoes garlic"), "the other documents must still be indexed"
+    if not keyword_doc_ids(index, "jaguarwordomega"):
+        assert "jaguar" in err, f"the file was left out without a notice: {err!r}"
+    shown = run_module(["search", "jaguarwordomega", "--index", str(index), "--mode", "keyword"])
+    _assert_process_ok_or_one_line(shown)
+    stats = run_module(["stats", "--index", str(index)])
+    assert stats.returncode == 0, stats.stderr
+
+
+@pytest.mark.slow
+def test_add_of_a_file_with_a_non_utf8_name(tmp_path: Path) -> None:
+    """`coverage-search add $'caf\\xe9.md'`: added (and searchable) or one clean line."""
+    corpus = make_corpus(tmp_path / "corpus")
+    index = tmp_path / "index"
+    code, _out, err = cli("build", "--corpus", corpus, "--index", index, "--quiet")
+    assert code == 0, err
+    outside = os.fsencode(tmp_path) + b"/caf\xe9-ocelot.md"
+    _write_bytes_path(outside, b"# Ocelot\n\nAn ocelotwordpi story from a small cafe.\n")
+    done = run_module(
+        [b"add", outside, b"--corpus", os.fsencode(corpus), b"--index", os.fsencode(index)]
+    )
+    _assert_process_ok_or_one_line(done)
+    if done.returncode == 0:
+        assert keyword_doc_ids(index, "ocelotwordpi"), "added but not searchable"
