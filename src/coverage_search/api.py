@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -120,8 +119,9 @@ class CoverageIndex:
     ) -> AddReport:
         """Save URLs, files and feed entries into corpus/ (subscribing to the feeds), then build."""
         from coverage_search.ingest.add import add_sources
+        from coverage_search.ingest.fetch import fetcher_for
 
-        fetcher = fetcher or _fetcher(timeout)
+        fetcher = fetcher or fetcher_for(timeout)
         report = add_sources(sources, corpus_dir=corpus_dir, feeds=feeds, fetcher=fetcher)
         build = _refresh_index(
             bool(report.added),
@@ -147,8 +147,9 @@ class CoverageIndex:
     ) -> AddReport:
         """Fetch what is new in every subscribed feed into corpus/, then build."""
         from coverage_search.ingest.add import update_feeds
+        from coverage_search.ingest.fetch import fetcher_for
 
-        report = update_feeds(corpus_dir=corpus_dir, fetcher=fetcher or _fetcher(timeout))
+        report = update_feeds(corpus_dir=corpus_dir, fetcher=fetcher or fetcher_for(timeout))
         build = _refresh_index(
             bool(report.added),
             corpus_dir=corpus_dir,
@@ -291,6 +292,7 @@ class CoverageIndex:
     ) -> Answer:
         """An extractive answer: the best verbatim sentences from the top hits, each cited."""
         from coverage_search.query.answer import answer_from_hits
+        from coverage_search.query.evidence import question_weights
 
         question = clean_query(question)
         hits = self.search(
@@ -301,17 +303,9 @@ class CoverageIndex:
             question,
             hits,
             self.embedder,
-            keyword_weights=self._keyword_weights(question),
+            keyword_weights=question_weights(self.engine, question),
             filters=filters,
         )
-
-    def _keyword_weights(self, question: str) -> dict[str, float]:
-        from coverage_search.query.evidence import keyword_weights
-        from coverage_search.query.terms import keyword_terms
-
-        terms = keyword_terms(question)
-        docs, passages = self.engine.term_docs(terms)
-        return keyword_weights(terms, docs, passages)
 
     # -- documents and facts ----------------------------------------------------------------
 
@@ -387,16 +381,3 @@ def _refresh_index(
             " changed but the index did not yet. Run: coverage-search build once it is done."
         ) from None
     return report if changed or report.changed else None
-
-
-def _fetcher(timeout: float | None) -> Fetcher | None:
-    """A fetcher with `timeout` seconds for each request (None: the default one)."""
-    if timeout is None:
-        return None
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-        raise QueryError("timeout must be a positive number of seconds.")
-    if not (timeout > 0 and math.isfinite(timeout)):
-        raise QueryError("timeout must be a positive, finite number of seconds.")
-    from coverage_search.ingest.fetch import Fetcher
-
-    return Fetcher(timeout=float(timeout))

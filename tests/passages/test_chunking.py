@@ -278,7 +278,7 @@ def test_passages_follow_paragraphs(tok: Embedder) -> None:
     long = " ".join(f"Sentence {i} of a paragraph far longer than the window." for i in range(40))
     caption = "*Image: A futuristic train platform at dusk.*"
     doc = make_doc("\n\n".join([*short, caption, fits, long]))
-    passages = chunk_document(doc, tok, ChunkSettings(target_tokens=40))
+    passages = chunk_document(doc, tok, ChunkSettings(target_tokens=40, paragraph_whole="window"))
     texts = [p.text for p in passages]
     assert texts[0] == "A short paragraph about Anthropic.\n\nAnother short one about OpenAI."
     assert fits in texts  # 150 word pieces: over the target, under the window, never split
@@ -288,6 +288,12 @@ def test_passages_follow_paragraphs(tok: Embedder) -> None:
     for a, b in itertools.pairwise(pieces):  # an over-long paragraph overlaps by a sentence
         last = split_sentences(a)[-1]
         assert b.startswith(a[last[0] : last[1]])
+    # By default a paragraph over the target is cut too, as the sentence packer would.
+    default = [p.text for p in chunk_document(doc, tok, ChunkSettings(target_tokens=40))]
+    assert fits not in default and any(
+        t.startswith("Sentence 0 of a paragraph that") for t in default
+    )
+    assert default[0] == texts[0]
 
 
 def test_a_giant_word_is_cut_into_small_passages(tok: Embedder) -> None:
@@ -304,6 +310,7 @@ def test_settings_are_recorded_and_checked() -> None:
         "overlap_sentences": 1,
         "context": "title+heading",
         "paragraphs": True,
+        "paragraph_whole": "target",
         "version": 3,
     }
     for bad in ({"target_tokens": 0}, {"overlap_sentences": -1}, {"context": "everything"}):

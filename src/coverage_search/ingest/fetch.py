@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import http.client
+import math
 import re
 import socket
 import urllib.error
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from email.message import Message
 from importlib import metadata
 
-from coverage_search.errors import FetchError
+from coverage_search.errors import FetchError, QueryError
 from coverage_search.ingest.transport import CutOffError, Deadline, opener
 from coverage_search.sources.urls import url_problem
 
@@ -254,6 +255,17 @@ class Fetcher:
             etag=headers.get("ETag"),
             last_modified=headers.get("Last-Modified"),
         )
+
+
+def fetcher_for(timeout: float | None) -> Fetcher | None:
+    """A fetcher with `timeout` seconds for each whole request (None: the default one)."""
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise QueryError("timeout must be a positive number of seconds.")
+    if not (timeout > 0 and math.isfinite(timeout)):
+        raise QueryError("timeout must be a positive, finite number of seconds.")
+    return Fetcher(timeout=float(timeout))
 
 
 def fetch(

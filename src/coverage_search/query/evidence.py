@@ -16,7 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from coverage_search.engine.base import Engine
 from coverage_search.passages.sentences import split_sentences
+from coverage_search.query.terms import keyword_terms
 from coverage_search.records import SearchHit
 
 KINDS = ("who", "what", "when", "where", "why", "how", "number")
@@ -69,13 +71,19 @@ _MEANS = re.compile(
 _PLACE = re.compile(r"\b(?:in|at|near|from|across|inside|outside|where)\s+[A-Z]")
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+|\b[A-Z]{2,}\b")
 _KIND_PATTERNS = (
-    ("number", r"^\s*(how (many|much|long|far|big|large|old|often)|what (share|percent"
-     r"|proportion|number|fraction|amount|sum|price))\b"),
+    (
+        "number",
+        r"^\s*(how (many|much|long|far|big|large|old|often)|what (share|percent"
+        r"|proportion|number|fraction|amount|sum|price))\b",
+    ),
     ("when", r"^\s*(when|in what year|what year|in which (year|month)|what date|how soon)\b"),
     ("why", r"^\s*why\b|\bwhat (led|made|caused|drove|prompted)\b|\breasons?\b"),
     ("how", r"^\s*how\b"),
-    ("who", r"^\s*(who|whom|whose|which (person|people|company|companies|firm|firms|rivals"
-     r"|man|woman|leader|group))\b"),
+    (
+        "who",
+        r"^\s*(who|whom|whose|which (person|people|company|companies|firm|firms|rivals"
+        r"|man|woman|leader|group))\b",
+    ),
     ("where", r"^\s*(where|in which (country|city|place|region))\b"),
 )
 _QUESTION_KIND = tuple((kind, re.compile(p, re.IGNORECASE)) for kind, p in _KIND_PATTERNS)
@@ -114,6 +122,13 @@ def keyword_weights(terms: Sequence[str], docs: Sequence[int], passages: int) ->
     for term, n in zip(terms, docs, strict=True):
         out[_stem(term)] = math.log(1.0 + (passages + 1) / (n + 1))
     return out
+
+
+def question_weights(engine: Engine, question: str) -> dict[str, float]:
+    """The question's keyword stems weighted by how rare the engine says they are."""
+    terms = keyword_terms(question)
+    docs, passages = engine.term_docs(terms)
+    return keyword_weights(terms, docs, passages)
 
 
 def keyword_share(weights: Mapping[str, float], sentence: str) -> float:
