@@ -381,3 +381,24 @@ def test_scifact_abstracts_chunk_quickly_and_fit(tok: Embedder) -> None:
     assert seconds < 30  # about 4 s on an idle 2-core machine; generous for a busy one
     counts = tok.count_tokens([p.embed_text for p in passages])
     assert max(counts) + tok.special_tokens <= tok.max_seq_length
+
+
+@pytest.mark.eval
+def test_one_paragraph_documents_get_the_sentence_packers_passages(tok: Embedder) -> None:
+    """Why the BEIR figures did not move when passages began to follow paragraphs."""
+    if not SCIFACT.is_file():
+        pytest.skip("../shared/eval is not here")
+    from coverage_search.evaluation import load_beir_folder
+
+    data = load_beir_folder(SCIFACT.parent)
+    docs = [
+        Document(
+            doc_id=i, path=i, title=t, text=" ".join(x.split()), format="text", content_hash=i
+        )
+        for i, (t, x) in list(data.corpus.items())[:300]
+    ]
+
+    def spans(settings: ChunkSettings) -> list[tuple[str, int, int]]:
+        return [(p.doc_id, p.start, p.end) for p in chunk_documents(docs, tok, settings)]
+
+    assert spans(ChunkSettings()) == spans(ChunkSettings(paragraphs=False))
