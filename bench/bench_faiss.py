@@ -32,11 +32,13 @@ def real_vectors() -> tuple[np.ndarray, np.ndarray]:
 
     rows: list[np.ndarray] = []
     for cache in sorted(WORK.glob("*/index/embeddings.sqlite")):
-        with sqlite3.connect(cache) as conn:
-            rows += [
-                np.frombuffer(b, dtype=np.float32)
-                for (b,) in conn.execute("SELECT vector FROM embeddings")
-            ]
+        with sqlite3.connect(f"file:{cache}?mode=ro", uri=True) as conn:
+            tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
+            if "vectors" in tables:  # float16 rows (the cache since format 2)
+                sql, dtype = "SELECT vector FROM vectors", np.float16
+            else:
+                sql, dtype = "SELECT vector FROM embeddings", np.float32
+            rows += [np.frombuffer(b, dtype=dtype).astype(np.float32) for (b,) in conn.execute(sql)]
     if not rows:
         sys.exit("No cached vectors: run bench/eval_fusion.py first (it embeds the eval corpora).")
     sys.path.insert(0, str(REPO / "src"))
