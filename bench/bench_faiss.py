@@ -22,7 +22,7 @@ DIM = 384
 REAL: tuple[np.ndarray, np.ndarray] = (np.zeros((0, DIM)), np.zeros((0, DIM)))
 
 
-def real_vectors() -> tuple[np.ndarray, np.ndarray]:
+def real_vectors(queries: int = 1000) -> tuple[np.ndarray, np.ndarray]:
     """MiniLM vectors of the eval passages (from the eval work folders' embedding caches) and
     of the SciFact claims (encoded now): the seed of the "real" data set."""
     import sqlite3
@@ -46,8 +46,8 @@ def real_vectors() -> tuple[np.ndarray, np.ndarray]:
     from coverage_search.evaluation import load_beir_folder
 
     claims = list(load_beir_folder(SHARED_EVAL / "scifact").queries.values())
-    queries = get_embedder().encode(claims[:1000])
-    return np.unique(np.stack([r for r in rows if r.shape[0] == DIM]), axis=0), queries
+    claim_vectors = get_embedder().encode(claims[:queries])
+    return np.unique(np.stack([r for r in rows if r.shape[0] == DIM]), axis=0), claim_vectors
 
 
 def synthetic(n: int, kind: str, rng: np.random.Generator) -> np.ndarray:
