@@ -33,6 +33,8 @@ def test_nearest_neighbours_and_filters(kind: str, tmp_path: Path) -> None:
     allowed = np.array([11, 500, 1999], dtype=np.int64)
     filtered = index.search(vectors[7], 5, allowed=allowed)
     assert {pid for pid, _ in filtered} == {11, 500, 1999}
+    unknown = np.array([11, 99_999], dtype=np.int64)  # an id the index lacks is skipped
+    assert [pid for pid, _ in index.search(vectors[7], 5, allowed=unknown)] == [11]
     assert index.search(vectors[7], 5, allowed=np.array([], dtype=np.int64)) == []
 
 

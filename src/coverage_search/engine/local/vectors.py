@@ -21,6 +21,11 @@ IVF_NPROBE = 64
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 256
+# With a filter, HNSW's beam meets few allowed vectors: efSearch 256 gave recall@10 0.88 with 2%
+# of 100k allowed, and widening it 50-fold 0.99 at 237 ms. Up to HNSW_SCAN_MAX allowed vectors
+# are decoded by id and scored exactly instead; above, efSearch grows with the filter, capped.
+HNSW_SCAN_MAX = 20_000
+HNSW_EF_FILTERED_MAX = 1024
 KINDS = ("flat", "hnsw", "flat_sq8", "hnsw_sq8", "ivf_sq8")
 
 
@@ -112,14 +117,18 @@ class VectorIndex:
         k = min(k, self.size if allowed is None else len(allowed))
         params = None
         hnsw = self.kind in ("hnsw", "hnsw_sq8")
+        if allowed is not None and hnsw and len(allowed) <= HNSW_SCAN_MAX:
+            try:
+                return self._scan(q[0], k, allowed)
+            except RuntimeError:  # an id the index lacks: the selector below skips it
+                pass
         if allowed is not None:
             selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
             if hnsw:
-                # A selective filter starves HNSW's beam: widen it in proportion, so as many
-                # allowed vectors are met as without one (2% allowed: recall@10 0.88 at 256).
+                # A selective filter starves HNSW's beam: widen it with the filter, up to a cap.
                 wide = int(np.ceil(HNSW_EF_SEARCH * self.size / len(allowed)))
                 params = faiss.SearchParametersHNSW(
-                    sel=selector, efSearch=min(self.size, max(HNSW_EF_SEARCH, 4 * k, wide))
+                    sel=selector, efSearch=max(4 * k, min(wide, HNSW_EF_FILTERED_MAX))
                 )
             elif self.kind == "ivf_sq8":
                 # Probe cells in proportion to the filter, so as many allowed vectors are seen
@@ -141,3 +150,10 @@ class VectorIndex:
         finally:
             faiss.omp_set_num_threads(before)
         return [(int(i), float(s)) for i, s in zip(labels[0], scores[0], strict=True) if i >= 0]
+
+    def _scan(self, query: np.ndarray, k: int, allowed: np.ndarray) -> list[tuple[int, float]]:
+        """Exact scores of a few allowed vectors, decoded from the index by id."""
+        ids = np.ascontiguousarray(allowed, dtype=np.int64)
+        scores = self._index.reconstruct_batch(ids) @ query
+        top = np.argsort(-scores, kind="stable")[:k]
+        return [(int(ids[i]), float(scores[i])) for i in top]
