@@ -11,11 +11,12 @@ import numpy as np
 # MiniLM vectors). 8-bit codes (a byte a dimension, each dimension's range trained on the
 # vectors) keep recall@10 0.996 at 100k in a quarter of the memory and search three times faster
 # (bench/results/vector_kinds.md); under FLOAT_MAX float vectors cost little and stay exact.
-# Above FLAT_MAX, IVF over 8-bit codes: recall@10 0.979 at 100k and 0.985 at 1M with nprobe 64,
-# 287 MiB per million vectors, and a filter probes cells in proportion (0.995 at 2% allowed).
+# Above FLAT_MAX, IVF over 8-bit codes (~290 MiB per million vectors): nprobe 64 gave recall@10
+# 0.964-0.979 at 100k and 0.985 at 1M, nprobe 128 0.988 and 0.989 (faiss_real.md) at 1.8 ms p50
+# at 1M, so 128. A filter probes cells in proportion (recall@10 0.994 with 2% allowed).
 FLOAT_MAX = 20_000
 FLAT_MAX = 200_000
-IVF_NPROBE = 64
+IVF_NPROBE = 128
 # HNSW: builds from before the 8-bit kinds. efSearch 128 reached only 0.949 recall@10 at 1M, 256
 # reaches 0.983 (p50 0.8 ms), so 256.
 HNSW_M = 32
