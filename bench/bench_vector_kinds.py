@@ -6,7 +6,9 @@ Data as bench_faiss.py --data real (eval passage vectors from the bench embeddin
 jittered copies up to the size; SciFact claims as queries). Each kind is built through
 VectorIndex, as a build does, and searched one query at a time for k=100; recall is against
 exact float search, unfiltered and with a filter that allows 2% of the passages. Memory is the
-growth of this process's RSS while the index is built. Results: bench/results/vector_kinds.*.
+growth of this process's RSS while the index is built (trustworthy for the first kind of a run
+only: later ones reuse freed memory) and the size of the saved index.
+Results: bench/results/vector_kinds*.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ import argparse
 import gc
 import os
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import bench_faiss
@@ -63,6 +67,9 @@ def main() -> None:
             index = VectorIndex.create(ids, xb, kind=kind)
             build = time.perf_counter() - start
             grown = rss_mib() - before
+            with tempfile.TemporaryDirectory(prefix="bench-kinds-") as scratch:
+                index.save(Path(scratch) / "v.faiss")  # stable where RSS growth is not
+                file_mib = (Path(scratch) / "v.faiss").stat().st_size / 2**20
             labels = np.full((len(xq), K), -1, dtype=np.int64)
             filtered = np.full((len(xq), 10), -1, dtype=np.int64)
             times, filtered_times = [], []
@@ -88,6 +95,7 @@ def main() -> None:
                 "filtered_p50_ms": float(np.percentile(filtered_times, 50)),
                 "rss_mib": grown,
                 "rss_mib_per_million": grown * 1e6 / n,
+                "file_mib_per_million": file_mib * 1e6 / n,
                 "load_1min": round(load, 2),
             }
             rows.append(row)
@@ -96,16 +104,17 @@ def main() -> None:
                 f"{row['recall_at_100']:.4f}, filtered@10 {row['filtered_recall_at_10']:.4f}, "
                 f"p50 {row['p50_ms']:.2f} ms p95 {row['p95_ms']:.2f} ms, filtered p50 "
                 f"{row['filtered_p50_ms']:.2f} ms, build {build:.0f} s, "
-                f"RSS +{grown:.0f} MiB ({row['rss_mib_per_million']:.0f} MiB per million), "
+                f"RSS +{grown:.0f} MiB ({row['rss_mib_per_million']:.0f} MiB per million, file "
+                f"{row['file_mib_per_million']:.0f}), "
                 f"load {load:.2f}",
                 flush=True,
             )
             del index
     headers = ["passages", "kind", "build s", "recall@10", "recall@100", "filtered recall@10"]
-    headers += ["p50 ms", "p95 ms", "filtered p50 ms", "RSS MiB", "RSS MiB/M", "load"]
+    headers += ["p50 ms", "p95 ms", "filtered p50 ms", "RSS MiB", "RSS MiB/M", "file MiB/M", "load"]
     keys = ["passages", "kind", "build_s", "recall_at_10", "recall_at_100"]
     keys += ["filtered_recall_at_10", "p50_ms", "p95_ms", "filtered_p50_ms"]
-    keys += ["rss_mib", "rss_mib_per_million"]
+    keys += ["rss_mib", "rss_mib_per_million", "file_mib_per_million"]
     md = table(headers, [[r[k] for k in keys] + [r["load_1min"]] for r in rows])
     header = (
         f"# Vector index kinds on real MiniLM vectors (k={K}, {len(xq)} SciFact claims one at a "

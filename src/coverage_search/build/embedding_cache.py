@@ -18,7 +18,7 @@ OLD_TABLES = ("embeddings",)  # float32 rows of the first format: the file is st
 
 
 def as_cached(vectors: np.ndarray) -> np.ndarray:
-    """Vectors as the cache returns them (float16, widened back to float32).
+    """Vectors as the cache returns them (float16, widened back to float32, not re-normalized).
 
     Fresh vectors go through this too, so a passage's vector is the same whether it was embedded
     now or read from the cache, and a rebuild from the cache gives the same index.
