@@ -22,7 +22,7 @@ DIM = 384
 REAL: tuple[np.ndarray, np.ndarray] = (np.zeros((0, DIM)), np.zeros((0, DIM)))
 
 
-def real_vectors() -> tuple[np.ndarray, np.ndarray]:
+def real_vectors(queries: int = 1000) -> tuple[np.ndarray, np.ndarray]:
     """MiniLM vectors of the eval passages (from the eval work folders' embedding caches) and
     of the SciFact claims (encoded now): the seed of the "real" data set."""
     import sqlite3
@@ -32,11 +32,13 @@ def real_vectors() -> tuple[np.ndarray, np.ndarray]:
 
     rows: list[np.ndarray] = []
     for cache in sorted(WORK.glob("*/index/embeddings.sqlite")):
-        with sqlite3.connect(cache) as conn:
-            rows += [
-                np.frombuffer(b, dtype=np.float32)
-                for (b,) in conn.execute("SELECT vector FROM embeddings")
-            ]
+        with sqlite3.connect(f"file:{cache}?mode=ro", uri=True) as conn:
+            tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
+            if "vectors" in tables:  # float16 rows (the cache since format 2)
+                sql, dtype = "SELECT vector FROM vectors", np.float16
+            else:
+                sql, dtype = "SELECT vector FROM embeddings", np.float32
+            rows += [np.frombuffer(b, dtype=dtype).astype(np.float32) for (b,) in conn.execute(sql)]
     if not rows:
         sys.exit("No cached vectors: run bench/eval_fusion.py first (it embeds the eval corpora).")
     sys.path.insert(0, str(REPO / "src"))
@@ -44,8 +46,8 @@ def real_vectors() -> tuple[np.ndarray, np.ndarray]:
     from coverage_search.evaluation import load_beir_folder
 
     claims = list(load_beir_folder(SHARED_EVAL / "scifact").queries.values())
-    queries = get_embedder().encode(claims[:1000])
-    return np.unique(np.stack([r for r in rows if r.shape[0] == DIM]), axis=0), queries
+    claim_vectors = get_embedder().encode(claims[:queries])
+    return np.unique(np.stack([r for r in rows if r.shape[0] == DIM]), axis=0), claim_vectors
 
 
 def synthetic(n: int, kind: str, rng: np.random.Generator) -> np.ndarray:

@@ -1,13 +1,16 @@
-"""FAISS wrapper: both index kinds return the true neighbours, and filters keep to allowed ids."""
+"""FAISS wrapper: every index kind finds the true neighbours, and filters keep to allowed ids."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-from coverage_search.engine.local.vectors import VectorIndex, choose_kind
+from conftest import SEED_ARTICLE
+from coverage_search.engine.local.vectors import KINDS, VectorIndex, choose_kind, ivf_lists
 
 
 def _unit(rows: int, seed: int = 0) -> np.ndarray:
@@ -15,21 +18,89 @@ def _unit(rows: int, seed: int = 0) -> np.ndarray:
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
-@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_nearest_neighbours_and_filters(kind: str, tmp_path: Path) -> None:
     vectors = _unit(2000)
     ids = np.arange(10, 2010, dtype=np.int64)
     index = VectorIndex.create(ids, vectors, kind=kind)
     index.save(tmp_path / "v.faiss")
     index = VectorIndex.load(tmp_path / "v.faiss", kind=kind)
+    assert (index.kind, index.size) == (kind, 2000)
     top = index.search(vectors[7], 5)
-    assert top[0][0] == 17 and top[0][1] == pytest.approx(1.0, abs=1e-5)
+    exact_scores = kind in ("flat", "hnsw")  # 8-bit codes give cosines to about 1e-3
+    assert top[0][0] == 17
+    assert top[0][1] == pytest.approx(1.0, abs=1e-5 if exact_scores else 2e-3)
     allowed = np.array([11, 500, 1999], dtype=np.int64)
     filtered = index.search(vectors[7], 5, allowed=allowed)
     assert {pid for pid, _ in filtered} == {11, 500, 1999}
+    unknown = np.array([11, 99_999], dtype=np.int64)  # an id the index lacks is skipped
+    assert [pid for pid, _ in index.search(vectors[7], 5, allowed=unknown)] == [11]
     assert index.search(vectors[7], 5, allowed=np.array([], dtype=np.int64)) == []
+
+
+@pytest.fixture(scope="module")
+def sentence_vectors(embedder: Any) -> np.ndarray:
+    """Real MiniLM vectors of the seed article's sentences, with jittered copies up to 4,000."""
+    text = SEED_ARTICLE.read_text(encoding="utf-8")
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+", text) if len(s) > 30]
+    seeds = embedder.encode(sentences)
+    rng = np.random.default_rng(3)
+    picks = rng.integers(0, len(seeds), 4000)
+    noise = rng.standard_normal((4000, seeds.shape[1])).astype(np.float32) / np.sqrt(384)
+    vectors = seeds[picks] + rng.uniform(0.5, 1.0, (4000, 1)).astype(np.float32) * noise
+    vectors[: len(seeds)] = seeds
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("kind", ["flat_sq8", "hnsw_sq8", "ivf_sq8"])
+def test_8bit_kinds_keep_recall_on_real_vectors(kind: str, sentence_vectors: np.ndarray) -> None:
+    ids = np.arange(len(sentence_vectors), dtype=np.int64) * 3
+    exact = VectorIndex.create(ids, sentence_vectors, kind="flat")
+    index = VectorIndex.create(ids, sentence_vectors, kind=kind)
+    queries = sentence_vectors[np.random.default_rng(5).permutation(len(ids))[:50]]
+    allowed = ids[::40]  # a filter that leaves 100 passages
+    for subset in (None, allowed):
+        overlap = [
+            len(
+                {p for p, _ in index.search(q, 10, allowed=subset)}
+                & {p for p, _ in exact.search(q, 10, allowed=subset)}
+            )
+            for q in queries
+        ]
+        assert np.mean(overlap) / 10 >= 0.95
+
+
+def test_ivf_cells_have_enough_training_vectors() -> None:
+    assert ivf_lists(1_000_000) == 4000
+    assert ivf_lists(2000) == 51
+    assert ivf_lists(10) == 1
 
 
 def test_kind_follows_size() -> None:
     assert choose_kind(10_000) == "flat"
-    assert choose_kind(5_000_000) == "hnsw"
+    assert choose_kind(100_000) == "flat_sq8"
+    assert choose_kind(5_000_000) == "ivf_sq8"
+
+
+@pytest.mark.parametrize("kind", ["flat_sq8", "ivf_sq8"])
+def test_a_build_records_its_8bit_kind_and_searches_with_filters(
+    kind: str, small_corpus: Path, build_index: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from coverage_search import CoverageIndex
+    from coverage_search.build import layout
+    from coverage_search.engine.local import vectors
+
+    monkeypatch.setattr(vectors, "FLOAT_MAX", 0)  # as a corpus of 20k-200k passages would
+    if kind == "ivf_sq8":
+        monkeypatch.setattr(vectors, "FLAT_MAX", 0)
+    index = build_index(small_corpus)
+    assert layout.require_live(index)[1]["vector_index"] == kind
+    opened = CoverageIndex.open(index)
+    try:
+        assert opened.stats().vector_index == kind
+        hits = opened.search("tokenized shares", mode="semantic", k=3)
+        assert hits and hits[0].doc_id == "anthropic-tokens.md"
+        only = opened.search("tokenized shares", mode="semantic", k=3, outlets="Crypto Briefing")
+        assert {h.outlet for h in only} == {"Crypto Briefing"}
+    finally:
+        opened.close()

@@ -17,7 +17,7 @@ import numpy as np
 from coverage_search import __version__
 from coverage_search.build import cache as buildcache
 from coverage_search.build import layout
-from coverage_search.build.embedding_cache import EmbeddingCache
+from coverage_search.build.embedding_cache import EmbeddingCache, as_cached
 from coverage_search.embed.embedder import Embedder, get_embedder, resolve_model, text_hash
 from coverage_search.engine.base import BuildContent
 from coverage_search.engine.factory import DEFAULT_ENGINE, check_engine, engine_writer, open_engine
@@ -98,7 +98,7 @@ def _embed(
     progress.start("Embedding", len(missing))
     for i in range(0, len(missing), EMBED_BATCH):
         batch = missing[i : i + EMBED_BATCH]
-        vectors = embedder.encode([text_of[h] for h in batch])
+        vectors = as_cached(embedder.encode([text_of[h] for h in batch]))  # == a later cache hit
         cache.put(embedder.vectors_key, list(zip(batch, vectors, strict=True)))
         known.update(zip(batch, vectors, strict=True))
         progress.advance(len(batch))

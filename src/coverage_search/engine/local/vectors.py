@@ -8,12 +8,26 @@ from typing import Any
 import numpy as np
 
 # Exact search takes 15 ms at 100k passages and 100 ms at 1M (bench/results/faiss_real.md, real
-# MiniLM vectors); above FLAT_MAX, HNSW. efSearch 128 reached only 0.949 recall@10 at 1M, 256
-# reaches 0.983 (p50 0.8 ms), so 256.
+# MiniLM vectors). 8-bit codes (a byte a dimension, each dimension's range trained on the
+# vectors) keep recall@10 0.996 at 100k in a quarter of the memory and search three times faster
+# (bench/results/vector_kinds.md); under FLOAT_MAX float vectors cost little and stay exact.
+# Above FLAT_MAX, IVF over 8-bit codes (~290 MiB per million vectors): nprobe 64 gave recall@10
+# 0.964-0.979 at 100k and 0.985 at 1M, nprobe 128 0.988 and 0.989 (faiss_real.md) at 1.8 ms p50
+# at 1M, so 128. A filter probes cells in proportion (recall@10 0.994 with 2% allowed).
+FLOAT_MAX = 20_000
 FLAT_MAX = 200_000
+IVF_NPROBE = 128
+# HNSW: builds from before the 8-bit kinds. efSearch 128 reached only 0.949 recall@10 at 1M, 256
+# reaches 0.983 (p50 0.8 ms), so 256.
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 256
+# With a filter, HNSW's beam meets few allowed vectors: efSearch 256 gave recall@10 0.88 with 2%
+# of 100k allowed, and widening it 50-fold 0.99 at 237 ms. Up to HNSW_SCAN_MAX allowed vectors
+# are decoded by id and scored exactly instead; above, efSearch grows with the filter, capped.
+HNSW_SCAN_MAX = 20_000
+HNSW_EF_FILTERED_MAX = 1024
+KINDS = ("flat", "hnsw", "flat_sq8", "hnsw_sq8", "ivf_sq8")
 
 
 def _faiss() -> Any:
@@ -24,7 +38,14 @@ def _faiss() -> Any:
 
 def choose_kind(count: int) -> str:
     """The index type for a corpus of `count` passages."""
-    return "flat" if count <= FLAT_MAX else "hnsw"
+    if count <= FLOAT_MAX:
+        return "flat"
+    return "flat_sq8" if count <= FLAT_MAX else "ivf_sq8"
+
+
+def ivf_lists(count: int) -> int:
+    """IVF cells: ~4 sqrt(n), with at least 39 training vectors a cell as FAISS asks."""
+    return max(1, min(int(4 * np.sqrt(count)), count // 39))
 
 
 class VectorIndex:
@@ -42,19 +63,37 @@ class VectorIndex:
         faiss = _faiss()
         dim = int(vectors.shape[1])
         kind = kind or choose_kind(len(ids))
+        data = np.ascontiguousarray(vectors, dtype=np.float32)
+        ip = faiss.METRIC_INNER_PRODUCT
         if kind == "flat":
             base = faiss.IndexFlatIP(dim)
-        elif kind == "hnsw":
-            base = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        elif kind == "flat_sq8":
+            base = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_8bit, ip)
+        elif kind in ("hnsw", "hnsw_sq8"):
+            if kind == "hnsw":
+                base = faiss.IndexHNSWFlat(dim, HNSW_M, ip)
+            else:
+                base = faiss.IndexHNSWSQ(dim, faiss.ScalarQuantizer.QT_8bit, HNSW_M, ip)
             base.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
             base.hnsw.efSearch = HNSW_EF_SEARCH
+        elif kind == "ivf_sq8":  # ids live in the inverted lists: no id map needed
+            lists = ivf_lists(len(ids))
+            index = faiss.IndexIVFScalarQuantizer(
+                faiss.IndexFlatIP(dim), dim, lists, faiss.ScalarQuantizer.QT_8bit, ip
+            )
+            index.nprobe = min(IVF_NPROBE, lists)
+            if len(ids):
+                sample = np.random.default_rng(0).permutation(len(ids))[: 64 * lists]
+                index.train(data[np.sort(sample)])
+                index.add_with_ids(data, ids.astype(np.int64))
+            return cls(index, kind)
         else:
             raise ValueError(f"unknown vector index kind {kind!r}")
         index = faiss.IndexIDMap2(base)
         if len(ids):
-            index.add_with_ids(
-                np.ascontiguousarray(vectors, dtype=np.float32), ids.astype(np.int64)
-            )
+            if not base.is_trained:  # SQ8: each dimension's range, from the vectors themselves
+                base.train(data)
+            index.add_with_ids(data, ids.astype(np.int64))
         return cls(index, kind)
 
     @classmethod
@@ -87,16 +126,29 @@ class VectorIndex:
         q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
         k = min(k, self.size if allowed is None else len(allowed))
         params = None
+        hnsw = self.kind in ("hnsw", "hnsw_sq8")
+        if allowed is not None and hnsw and len(allowed) <= HNSW_SCAN_MAX:
+            try:
+                return self._scan(q[0], k, allowed)
+            except RuntimeError:  # an id the index lacks: the selector below skips it
+                pass
         if allowed is not None:
             selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
-            if self.kind == "hnsw":
-                # A selective filter starves HNSW's beam; widen it so filtered results stay whole.
+            if hnsw:
+                # A selective filter starves HNSW's beam: widen it with the filter, up to a cap.
+                wide = int(np.ceil(HNSW_EF_SEARCH * self.size / len(allowed)))
                 params = faiss.SearchParametersHNSW(
-                    sel=selector, efSearch=max(HNSW_EF_SEARCH, 4 * k)
+                    sel=selector, efSearch=max(4 * k, min(wide, HNSW_EF_FILTERED_MAX))
                 )
+            elif self.kind == "ivf_sq8":
+                # Probe cells in proportion to the filter, so as many allowed vectors are seen
+                # as without one (a selective filter scans every cell: exact over the codes).
+                lists = int(self._index.nlist)
+                probes = int(np.ceil(self._index.nprobe * self.size / len(allowed)))
+                params = faiss.SearchParametersIVF(sel=selector, nprobe=min(lists, probes))
             else:
                 params = faiss.SearchParameters(sel=selector)
-        elif self.kind == "hnsw" and k > HNSW_EF_SEARCH:
+        elif hnsw and k > HNSW_EF_SEARCH:
             params = faiss.SearchParametersHNSW(efSearch=2 * k)
         # One query on one thread: OpenMP's two threads spin-wait on each other, and on a busy
         # 2-core machine a 100k Flat search took 121 ms on two threads against 27 ms on one.
@@ -108,3 +160,10 @@ class VectorIndex:
         finally:
             faiss.omp_set_num_threads(before)
         return [(int(i), float(s)) for i, s in zip(labels[0], scores[0], strict=True) if i >= 0]
+
+    def _scan(self, query: np.ndarray, k: int, allowed: np.ndarray) -> list[tuple[int, float]]:
+        """Exact scores of a few allowed vectors, decoded from the index by id."""
+        ids = np.ascontiguousarray(allowed, dtype=np.int64)
+        scores = self._index.reconstruct_batch(ids) @ query
+        top = np.argsort(-scores, kind="stable")[:k]
+        return [(int(ids[i]), float(scores[i])) for i in top]

@@ -1,0 +1,94 @@
+"""The embedding cache keeps float16 vectors in under 800 bytes each: speed, never results."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from coverage_search.build.embedding_cache import EmbeddingCache, as_cached
+from coverage_search.build.run import _embed, _Progress
+from coverage_search.records import Passage
+
+MODEL = "all-MiniLM-L6-v2"
+
+
+def _unit(rows: int, seed: int = 0) -> np.ndarray:
+    vectors = np.random.default_rng(seed).normal(size=(rows, 384)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def test_vectors_come_back_as_float16_rounds_them(tmp_path: Path) -> None:
+    vectors = _unit(3)
+    cache = EmbeddingCache(tmp_path / "embeddings.sqlite")
+    cache.put(MODEL, [("a", vectors[0]), ("b", vectors[1])])
+    cache.put("other-model", [("a", vectors[2])])
+    cache.put(MODEL, [("b", vectors[2])])  # a new vector for a key replaces the old one
+    found = cache.get(MODEL, ["a", "b", "c", "a"], 384)
+    assert sorted(found) == ["a", "b"]
+    assert np.array_equal(found["a"], as_cached(vectors[0]))
+    assert np.array_equal(found["b"], as_cached(vectors[2]))
+    assert found["a"].dtype == np.float32
+    assert np.array_equal(cache.get("other-model", ["a"], 384)["a"], as_cached(vectors[2]))
+    assert cache.get(MODEL, ["a"], 768) == {}  # another dimension is another model's
+    cache.close()
+
+
+def test_a_vector_takes_under_800_bytes_on_disk(tmp_path: Path) -> None:
+    path = tmp_path / "embeddings.sqlite"
+    vectors = _unit(7000)
+    sizes = []
+    for count in (2000, 7000):  # the growth, without the few pages any file has
+        cache = EmbeddingCache(path)
+        for lo in range(count - 5000 if count > 2000 else 0, count, 64):  # as the build writes
+            cache.put(MODEL, [(f"h{i}", vectors[i]) for i in range(lo, min(lo + 64, count))])
+        cache.close()
+        assert not Path(f"{path}-wal").exists()  # the last close checkpoints
+        sizes.append(path.stat().st_size)
+    assert (sizes[1] - sizes[0]) / 5000 < 800
+
+
+def test_a_damaged_file_is_started_afresh(tmp_path: Path) -> None:
+    path = tmp_path / "embeddings.sqlite"
+    path.write_bytes(b"\0garbage" * 512)
+    cache = EmbeddingCache(path)
+    assert cache.get(MODEL, ["a"], 384) == {}
+    cache.put(MODEL, [("a", _unit(1)[0])])
+    assert list(cache.get(MODEL, ["a"], 384)) == ["a"]
+    cache.close()
+
+
+def test_a_cache_of_the_float32_format_is_started_afresh(tmp_path: Path) -> None:
+    path = tmp_path / "embeddings.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "CREATE TABLE embeddings (model TEXT NOT NULL, hash TEXT NOT NULL,"
+            " vector BLOB NOT NULL, PRIMARY KEY (model, hash)) WITHOUT ROWID"
+        )
+        conn.execute("INSERT INTO embeddings VALUES (?, 'a', ?)", (MODEL, _unit(1).tobytes()))
+    conn.close()
+    cache = EmbeddingCache(path)
+    assert cache.get(MODEL, ["a"], 384) == {}
+    cache.close()
+    with sqlite3.connect(path) as conn:
+        tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
+        assert conn.execute("PRAGMA page_size").fetchone()[0] == 16384
+    conn.close()
+    assert "embeddings" not in tables and "vectors" in tables
+
+
+def test_fresh_vectors_equal_cached_ones_exactly(tmp_path: Path, embedder: Any) -> None:
+    texts = ["Kennedy spoke in Berlin.", "The Fed held rates.", "Kennedy spoke in Berlin."]
+    passages = [
+        Passage(doc_id=f"d{i}", ordinal=0, text=t, start=0, end=len(t)) for i, t in enumerate(texts)
+    ]
+    cache = EmbeddingCache(tmp_path / "embeddings.sqlite")
+    quiet = _Progress(False, None)
+    fresh, embedded = _embed(passages, embedder, cache, quiet)
+    cached, again = _embed(passages, embedder, cache, quiet)
+    cache.close()
+    assert (embedded, again) == (2, 0)
+    assert fresh.dtype == np.float32 and np.array_equal(fresh, cached)
+    assert np.array_equal(fresh, as_cached(embedder.encode(texts)))
