@@ -9,7 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from coverage_search.build import layout
-from coverage_search.errors import IndexCorruptError, IndexMismatchError, QueryError
+from coverage_search.errors import (
+    CoverageSearchError,
+    IndexCorruptError,
+    IndexMismatchError,
+    QueryError,
+)
 from coverage_search.query.filters import make_filters
 from coverage_search.query.search import MODES, Searcher, clean_query
 from coverage_search.query.settings import SearchSettings
@@ -194,6 +199,8 @@ class CoverageIndex:
         embedder = get_embedder(model or built_with, backend=str(manifest.get("backend", "torch")))
         try:
             engine = open_engine(build_dir, manifest)
+        except CoverageSearchError:
+            raise  # the engine's own sentence (damaged, missing, not installed, unreachable)
         except Exception as exc:
             raise IndexCorruptError(
                 f"The index at {folder} is damaged ({type(exc).__name__}). "
