@@ -4,6 +4,7 @@ __version__ = "0.1.0"
 
 from coverage_search.api import CoverageIndex
 from coverage_search.embed.embedder import BACKENDS, DEFAULT_BACKEND
+from coverage_search.engine.factory import ENGINES
 from coverage_search.errors import (
     BuildLockedError,
     CorpusError,
@@ -55,6 +56,7 @@ from coverage_search.records import (
 __all__ = [
     "BACKENDS",
     "DEFAULT_BACKEND",
+    "ENGINES",
     "MODES",
     "AddReport",
     "AddedItem",

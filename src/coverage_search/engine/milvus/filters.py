@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 
 from coverage_search.engine.local.sql import outlet_key
@@ -13,46 +12,50 @@ UNKNOWN_DAY = -1
 _DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
 
 
-def _printable(text: str) -> str:
-    """`text` without control characters: Milvus' expression lexer rejects a raw newline or CR
-    in a string literal and has no escape for them. Stored values and filter values both pass
-    through here, so they still compare equal."""
-    return "".join(c for c in text if c == "\t" or unicodedata.category(c) != "Cc")
+# Milvus' lexer takes no raw line break inside a string literal and unescapes only \\ and \",
+# so a value holding one cannot be said. It matches nothing, as in the local engine: outlet
+# keys have their whitespace folded, and no language code holds a line break.
+_UNSAYABLE = re.compile(r"[\r\n]")
+NOTHING = "id < 0"  # passage ids count from 1; Milvus has no usable `false`
 
 
 def outlet_value(outlet: str | None) -> str:
     """The stored outlet: the local engine's key (casefolded, spaces folded), "" when unknown."""
-    return _printable(outlet_key(outlet) or "")
+    return outlet_key(outlet) or ""
 
 
 def language_value(language: str | None) -> str:
-    return _printable((language or "").lower())
+    return (language or "").lower()
 
 
 def day_number(published: str | None) -> int:
-    """ "2026-05-20…" → 20260520 (sortable, and date-free days before 1970 stay positive)."""
+    """ "2026-05-20…" → 20260520 (sortable, and dates before 1970 stay positive), else -1."""
     found = _DAY.match(published or "")
     return int("".join(found.groups())) if found else UNKNOWN_DAY
 
 
-def quote(value: str) -> str:
-    """A Milvus string literal: backslash and double quote escaped, so `value` stays one string."""
-    return '"' + _printable(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+def quote(value: str) -> str | None:
+    """A Milvus string literal that stays one string whatever `value` holds, or None."""
+    if _UNSAYABLE.search(value):
+        return None
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def own_expression(filters: SearchFilters) -> str:
     """The filters on a passage's own document fields ("" when there are none)."""
     clauses: list[str] = []
     if filters.outlets:
-        keys = sorted({outlet_value(o) for o in filters.outlets})
-        clauses.append(f"outlet in [{', '.join(quote(k) for k in keys)}]")
+        keys = {outlet_value(o) for o in filters.outlets}
+        quoted = sorted(q for q in map(quote, keys) if q)
+        clauses.append(f"outlet in [{', '.join(quoted)}]" if quoted else NOTHING)
     if filters.since:
         clauses.append(f"published >= {day_number(filters.since)}")
     if filters.until:
         # Inclusive of the whole day; an unknown date (-1) passes no date filter, as in SQL.
         clauses.append(f"published >= 0 and published <= {day_number(filters.until)}")
     if filters.language:
-        clauses.append(f"language == {quote(language_value(filters.language))}")
+        value = quote(language_value(filters.language))
+        clauses.append(f"language == {value}" if value else NOTHING)
     return " and ".join(clauses)
 
 
