@@ -63,9 +63,9 @@ def display(uri: str) -> str:
 
 
 def where(uri: str) -> str:
-    """How messages name the storage."""
+    """How messages name the storage ("Milvus Lite database …", "Milvus server at …")."""
     kind = "Milvus Lite database" if is_lite(uri) else "Milvus server at"
-    return f"the {kind} {display(uri)}"
+    return f"{kind} {display(uri)}"
 
 
 def check_uri(uri: str) -> str:
@@ -121,7 +121,7 @@ def failures(uri: str, action: str) -> Iterator[None]:
         yield
     except pymilvus().exceptions.MilvusException as exc:
         message = " ".join(str(exc.message or exc).split())[:300]
-        raise EngineError(f"Milvus could not {action} ({where(uri)}): {message}") from exc
+        raise EngineError(f"Milvus could not {action} (the {where(uri)}): {message}") from exc
 
 
 class _Shared:
@@ -183,28 +183,31 @@ class ClientPool:
                 client = module.MilvusClient(uri=uri, token=token, timeout=CONNECT_TIMEOUT)
             except module.exceptions.MilvusException as exc:
                 raise EngineError(
-                    f"Cannot reach {where(uri)}: start it, or check --engine-uri and ${TOKEN_ENV}."
+                    f"Cannot reach the {where(uri)}: start it, or check --engine-uri and "
+                    f"${TOKEN_ENV}."
                 ) from exc
             check_server_version(uri, client)
             return client
         path = Path(uri)
         if lite_is_damaged(path):
             raise IndexCorruptError(
-                f"{where(uri)} is damaged (not a milvus-lite 2.5 file). "
+                f"The {where(uri)} is damaged (not a milvus-lite 2.5 file). "
                 "Run: coverage-search build --force"
+            )
+        # Asked before milvus-lite tries: when it fails to get the lock, milvus-lite 2.5.1
+        # deletes the lock file of the process that holds it, and a third one would get in.
+        if _held_elsewhere(path):
+            raise EngineError(
+                f"The {where(uri)} is open in another process (the app, or another build); "
+                "Milvus Lite allows one. Close it and try again, or use a Milvus server: "
+                "--engine-uri http://host:19530"
             )
         logging.getLogger().addFilter(_LITE_FILTER)
         try:
             return module.MilvusClient(uri=uri, timeout=CONNECT_TIMEOUT)
         except module.exceptions.MilvusException as exc:
-            if _held_elsewhere(path):
-                raise EngineError(
-                    f"{where(uri)} is open in another process (the app, or another build); "
-                    "Milvus Lite allows one. Close it and try again, or use a Milvus server: "
-                    "--engine-uri http://host:19530"
-                ) from exc
             raise IndexCorruptError(
-                f"{where(uri)} cannot be opened (damaged?). Run: coverage-search build --force"
+                f"The {where(uri)} cannot be opened (damaged?). Run: coverage-search build --force"
             ) from exc
 
 
@@ -214,7 +217,7 @@ def check_server_version(uri: str, client: Any) -> None:
         version = str(client.get_server_version(timeout=CALL_TIMEOUT))
     if not server_version_ok(version):
         raise EngineError(
-            f"{where(uri)} runs Milvus {version}; the Milvus engine needs 2.5 or newer "
+            f"The {where(uri)} runs Milvus {version}; the Milvus engine needs 2.5 or newer "
             "(BM25 full-text search)."
         )
 

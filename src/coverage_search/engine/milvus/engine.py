@@ -83,7 +83,7 @@ class MilvusEngine(Engine):
             )
         if is_lite(self.uri) and (not Path(self.uri).is_file() or lite_is_damaged(Path(self.uri))):
             state = "damaged" if Path(self.uri).exists() else "missing"
-            raise IndexCorruptError(f"{where(self.uri)} is {state}. Run: coverage-search build")
+            raise IndexCorruptError(f"The {where(self.uri)} is {state}. Run: coverage-search build")
         self._store = Documents(side)
         self._lock = threading.Lock()
         self._client: Any = None
@@ -114,7 +114,7 @@ class MilvusEngine(Engine):
             state = client.get_load_state(self.collection, timeout=CALL_TIMEOUT) if found else {}
         if not found:
             raise IndexCorruptError(
-                f"{where(self.uri)} has no collection {self.collection} for this index. "
+                f"The {where(self.uri)} has no collection {self.collection} for this index. "
                 "Run: coverage-search build --force"
             )
         if getattr(state.get("state"), "name", "") == "Loaded":
