@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -203,3 +206,64 @@ def test_a_lite_file_elsewhere_is_remembered_by_later_builds(
         assert index.search("tomato harvests", k=1, mode="keyword")[0].doc_id == "late.md"
     finally:
         index.close()
+
+
+def _lite_servers(db: Path) -> list[int]:
+    """Pids of milvus-lite servers running on `db` (a killed build's outlives it a moment)."""
+    pids = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        with contextlib.suppress(OSError):
+            if str(db).encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
+                pids.append(int(pid))
+    return pids
+
+
+SLOW_BUILD = """
+import sys, time
+from pathlib import Path
+from coverage_search.cli import main
+from coverage_search.engine.milvus import writer
+
+real = writer._batches
+
+def one_row_then_wait(rows, size):  # the loop inserts each batch before asking for the next
+    for batch in real(rows, 1):
+        yield batch
+        Path(sys.argv[1]).touch()
+        time.sleep(60)
+
+writer._batches = one_row_then_wait
+main(["build", "--quiet", "--corpus", sys.argv[2], "--index", sys.argv[3]])
+"""
+
+
+@pytest.mark.slow
+def test_killing_a_build_while_it_writes_to_milvus_keeps_the_old_index(
+    milvus_index: Path, small_corpus: Path, tmp_path: Path
+) -> None:
+    index = CoverageIndex.open(milvus_index)
+    before = [(h.doc_id, h.start) for h in index.search("Dario Amodei left OpenAI", k=5)]
+    index.close()
+    live, (old,) = (milvus_index / "CURRENT").read_text(), _collections(milvus_index)
+    write_doc(small_corpus, "late.md", "# Late\n\nDario Amodei spoke about OpenAI again.")
+    marker = tmp_path / "inserting"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SLOW_BUILD, str(marker), str(small_corpus), str(milvus_index)]
+    )
+    deadline = time.monotonic() + 120
+    while not marker.exists():
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)  # one passage into the new collection
+    proc.wait(timeout=30)
+    while _lite_servers(milvus_index / "milvus.db") and time.monotonic() < deadline:
+        time.sleep(0.1)  # milvus-lite's server stops once its parent is gone
+    assert (milvus_index / "CURRENT").read_text() == live
+    orphan = set(_collections(milvus_index)) - {old}
+    assert len(orphan) == 1
+    index = CoverageIndex.open(milvus_index)
+    assert [(h.doc_id, h.start) for h in index.search("Dario Amodei left OpenAI", k=5)] == before
+    index.close()
+    CoverageIndex.build(small_corpus, milvus_index, progress=False)
+    after = _collections(milvus_index)
+    assert old in after and len(after) == 2 and not orphan & set(after)
