@@ -267,3 +267,47 @@ def test_killing_a_build_while_it_writes_to_milvus_keeps_the_old_index(
     CoverageIndex.build(small_corpus, milvus_index, progress=False)
     after = _collections(milvus_index)
     assert old in after and len(after) == 2 and not orphan & set(after)
+
+
+@pytest.fixture(scope="module")
+def milvus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Milvus Lite serving gRPC on a loopback port: the engine's server path (http://…)."""
+    import socket
+
+    from milvus_lite.server import Server
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = Server(str(tmp_path_factory.mktemp("server") / "server.db"), f"127.0.0.1:{port}")
+    assert server.init() and server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+def test_a_server_uri_stores_the_build_on_the_server(
+    milvus_server: str,
+    small_corpus: Path,
+    embedder,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("COVERAGE_SEARCH_ENGINE_TOKEN", "root:Milvus")
+    monkeypatch.setenv("COVERAGE_SEARCH_ENGINE_URI", milvus_server)
+    index_dir = small_corpus.parent / "index"
+    args = ["build", "--quiet", "--corpus", str(small_corpus), "--index", str(index_dir)]
+    assert main([*args, "--engine", "milvus"]) == 0
+    write_doc(small_corpus, "late.md", "# Late\n\nA late story about tomato harvests.")
+    monkeypatch.delenv("COVERAGE_SEARCH_ENGINE_URI")
+    assert main(args) == 0  # the live build's engine and server are kept
+    assert not (index_dir / "milvus.db").exists()
+    index = CoverageIndex.open(index_dir)
+    try:
+        assert index.search("tomato harvests", k=1, mode="keyword")[0].doc_id == "late.md"
+        assert index.search("Dario Amodei", k=1, outlets=["axios"])[0].doc_id == "openai-exit.md"
+        assert index.stats().engine_location.startswith(f"{milvus_server}, collection cs_")
+    finally:
+        index.close()
+    capsys.readouterr()
+    assert main(["stats", "--index", str(index_dir)]) == 0
+    assert f"milvus: {milvus_server}, collection cs_" in capsys.readouterr().out

@@ -117,11 +117,22 @@ def _held_elsewhere(path: Path) -> bool:
 @contextlib.contextmanager
 def failures(uri: str, action: str) -> Iterator[None]:
     """Turn a pymilvus failure inside the block into one EngineError sentence."""
+    import grpc  # pymilvus' own dependency: some failures come through as raw RPC errors
+
     try:
         yield
-    except pymilvus().exceptions.MilvusException as exc:
-        message = " ".join(str(exc.message or exc).split())[:300]
-        raise EngineError(f"Milvus could not {action} (the {where(uri)}): {message}") from exc
+    except (pymilvus().exceptions.MilvusException, grpc.RpcError) as exc:
+        raise EngineError(f"Milvus could not {action} (the {where(uri)}): {reason(exc)}") from exc
+
+
+def reason(exc: BaseException) -> str:
+    """One line of what pymilvus or gRPC said."""
+    code, details = getattr(exc, "code", None), getattr(exc, "details", None)
+    if callable(code):  # a grpc.RpcError
+        text = f"{code().name} {details() if callable(details) else ''}"
+    else:
+        text = str(getattr(exc, "message", "") or exc)
+    return " ".join(text.split())[:300]
 
 
 class _Shared:
@@ -178,10 +189,12 @@ class ClientPool:
     def _connect(uri: str) -> Any:
         module = pymilvus()
         if not is_lite(uri):
+            import grpc
+
             token = os.environ.get(TOKEN_ENV, "")
             try:
                 client = module.MilvusClient(uri=uri, token=token, timeout=CONNECT_TIMEOUT)
-            except module.exceptions.MilvusException as exc:
+            except (module.exceptions.MilvusException, grpc.RpcError) as exc:
                 raise EngineError(
                     f"Cannot reach the {where(uri)}: start it, or check --engine-uri and "
                     f"${TOKEN_ENV}."
@@ -213,8 +226,16 @@ class ClientPool:
 
 def check_server_version(uri: str, client: Any) -> None:
     """EngineError unless the server is Milvus 2.5 or newer (BM25 functions came in 2.5)."""
-    with failures(uri, "say its version"):
-        version = str(client.get_server_version(timeout=CALL_TIMEOUT))
+    import grpc
+
+    try:
+        with failures(uri, "say its version"):
+            version = str(client.get_server_version(timeout=CALL_TIMEOUT))
+    except EngineError as exc:
+        cause = exc.__cause__
+        if isinstance(cause, grpc.RpcError) and cause.code() == grpc.StatusCode.UNIMPLEMENTED:
+            return  # Milvus Lite serving over TCP does not say; it is 2.5
+        raise
     if not server_version_ok(version):
         raise EngineError(
             f"The {where(uri)} runs Milvus {version}; the Milvus engine needs 2.5 or newer "
