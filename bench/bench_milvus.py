@@ -111,11 +111,16 @@ def prepare(size: int) -> dict[str, dict[str, Any]]:
         build_dir = root / name / "build-bench"
         build_dir.mkdir(parents=True)
         writer = make(build_dir)
-        began = time.perf_counter()
+        began, load = time.perf_counter(), load1()
         manifest = writer.write(data)
         writer.publish()
         seconds = time.perf_counter() - began
-        builds[name] = {"dir": str(build_dir), "manifest": manifest, "write_s": seconds}
+        builds[name] = {
+            "dir": str(build_dir),
+            "manifest": manifest,
+            "write_s": seconds,
+            "write_load": [load, load1()],
+        }
         print(f"  {name}: {size:,} passages written in {seconds:.1f} s", flush=True)
     marker.write_text(json.dumps(builds) + "\n")
     return builds
@@ -201,6 +206,7 @@ def latency(sizes: list[int], queries: int) -> list[dict[str, Any]]:
                     "passages": size,
                     "engine": name,
                     "write_s": round(build["write_s"], 1),
+                    "write_load": build.get("write_load"),
                     "milvus_rss_mib": rss,
                     **figures,
                 }
@@ -248,17 +254,18 @@ def markdown(info: dict[str, Any], lat: list[dict[str, Any]], ev: list[dict[str,
         "",
         "## Query latency, warm, in-process (k=5, default settings), p50 / p95 ms",
         "",
-        __doc__.split("latency:", 1)[1].split("eval:", 1)[0].strip().replace("\n", " "),
+        "Passages"
+        + __doc__.split("latency: passages", 1)[1].split("eval:", 1)[0].rstrip().replace("\n", " "),
         "",
         table(
-            ["passages", "engine", *labels, "write s", "milvus RSS MiB"],
+            ["passages", "engine", *labels, "write s (once)", "milvus RSS MiB"],
             [
                 [
                     f"{r['passages']:,}",
                     r["engine"],
                     *(fig(r, lb) for lb in labels),
-                    r["write_s"],
-                    r["milvus_rss_mib"] or "—",
+                    f"{r['write_s']:.1f} (load {'→'.join(map(str, r['write_load'] or ['?']))})",
+                    f"{r['milvus_rss_mib']:.0f}" if r["milvus_rss_mib"] else "—",
                 ]
                 for r in lat
             ],
@@ -277,7 +284,7 @@ def markdown(info: dict[str, Any], lat: list[dict[str, Any]], ev: list[dict[str,
                         r["mode"],
                         f"{r['ndcg_at_10']:.4f}",
                         f"{r['recall_at_100']:.4f}",
-                        r["p50_ms"],
+                        f"{r['p50_ms']:.1f}",
                         f"{r['load'][0]}→{r['load'][1]}",
                     ]
                     for r in ev
