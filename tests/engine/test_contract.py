@@ -139,6 +139,15 @@ def test_same_facts_and_term_counts(built: dict[str, CoverageIndex]) -> None:
     assert built["milvus"].engine.term_docs(terms) == built["local"].engine.term_docs(terms)
 
 
+def test_search_is_safe_from_many_threads(index: CoverageIndex) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    expected = {m: ranked(index, "tokenized shares", m) for m in MODES}
+    with ThreadPoolExecutor(4) as pool:
+        runs = list(pool.map(lambda m: (m, ranked(index, "tokenized shares", m)), MODES * 8))
+    assert all(result == expected[m] for m, result in runs)
+
+
 # -- filters ----------------------------------------------------------------------------------
 
 

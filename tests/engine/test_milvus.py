@@ -39,6 +39,45 @@ def test_filter_values_are_quoted_never_syntax() -> None:
     assert filter_expression(SearchFilters(), [3]) == ""
 
 
+def test_keyword_text_is_title_heading_and_passage_within_the_varchar_limit() -> None:
+    import numpy as np
+
+    from coverage_search.engine.milvus.schema import clip
+    from coverage_search.engine.milvus.writer import passage_rows
+    from coverage_search.records import Document, Passage
+
+    assert clip("é" * 5, limit=5) == "éé" and clip("abc") == "abc"
+    doc = Document(
+        "a.md",
+        "a.md",
+        "Title",
+        "Body text",
+        "markdown",
+        "h",
+        outlet=" The  Wire ",
+        published="1963-01-04",
+        language="EN",
+    )
+    rows = list(
+        passage_rows(
+            [doc, doc],
+            [[Passage("a.md", 0, "Body text", 0, 9, "Sub")], []],
+            [7],
+            np.ones((1, 3), dtype=np.float32),
+        )
+    )
+    assert [{k: v for k, v in r.items() if k != "dense"} for r in rows] == [
+        {
+            "id": 7,
+            "doc": 1,
+            "keywords": "Title\nSub\nBody text",
+            "outlet": "the wire",
+            "published": 19630104,
+            "language": "en",
+        }
+    ]
+
+
 def test_uris_milvus_would_refuse_are_one_sentence() -> None:
     assert check_uri("http://milvus.internal:19530") == "http://milvus.internal:19530"
     assert check_uri("/data/search/milvus.db") == "/data/search/milvus.db"

@@ -1,10 +1,4 @@
-"""The Milvus engine: keyword (BM25) and dense search in a Milvus collection, under filters.
-
-Documents and passage rows (text, spans, metadata, stories, exact copies, term counts) are
-metadata: they sit beside the manifest in a small SQLite file with the local engine's tables,
-read by the local engine's own Store, so both engines show passages the same way. Milvus
-holds what search needs: the BM25 text, the vector and the filter fields of every passage.
-"""
+"""The Milvus engine: keyword (BM25) and dense search in a Milvus collection, under filters."""
 
 from __future__ import annotations
 
@@ -66,7 +60,13 @@ def stored_uri(index_dir: Path, manifest: dict[str, Any]) -> str:
 
 
 class MilvusEngine(Engine):
-    """One build: its collection in Milvus and its side database in the build folder."""
+    """One build: its collection in Milvus and its side database in the build folder.
+
+    Documents and passage rows (text, spans, metadata, stories, exact copies, term counts) are
+    metadata: they sit beside the manifest in a small SQLite file with the local engine's
+    tables, read by the local engine's own Store, so both engines show passages the same way.
+    Milvus holds what search needs: the BM25 text, the vector and the filter fields.
+    """
 
     name = "milvus"
 
