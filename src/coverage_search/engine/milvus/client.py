@@ -101,7 +101,11 @@ def lite_is_damaged(path: Path) -> bool:
 
 
 def _held_elsewhere(path: Path) -> bool:
-    """True when another process holds milvus-lite's lock on `path`."""
+    """True when another process holds milvus-lite's lock on `path`.
+
+    Closing the probe drops every POSIX lock this process holds on the file, so it is asked
+    only when this process has no server on it (the pool is the only one that starts them).
+    """
     lock = path.parent / f".{path.name}.lock"
     try:
         with open(lock, "a") as fh:
