@@ -31,6 +31,7 @@ STEPS: list[tuple[str, list[str]]] = [
     ("throughput", ["bench_speed.py", "throughput"]),
     ("incremental", ["bench_speed.py", "incremental"]),
     ("latency", ["bench_speed.py", "latency"]),
+    ("milvus", ["bench_milvus.py"]),
     ("app", ["bench_app.py"]),
     ("onnx", ["bench_onnx.py", "--ndcg", "scifact"]),
     ("txtai", ["bench_txtai.py", "--datasets", "time1963"]),

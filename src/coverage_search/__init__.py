@@ -4,11 +4,13 @@ __version__ = "0.1.0"
 
 from coverage_search.api import CoverageIndex
 from coverage_search.embed.embedder import BACKENDS, DEFAULT_BACKEND
+from coverage_search.engine.factory import ENGINES
 from coverage_search.errors import (
     BuildLockedError,
     CorpusError,
     CoverageSearchError,
     DocumentNotFoundError,
+    EngineError,
     EvalDataError,
     FetchError,
     IndexCorruptError,
@@ -55,6 +57,7 @@ from coverage_search.records import (
 __all__ = [
     "BACKENDS",
     "DEFAULT_BACKEND",
+    "ENGINES",
     "MODES",
     "AddReport",
     "AddedItem",
@@ -67,6 +70,7 @@ __all__ = [
     "CoverageSearchError",
     "Document",
     "DocumentNotFoundError",
+    "EngineError",
     "EvalDataError",
     "EvalReport",
     "FailedItem",

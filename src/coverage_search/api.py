@@ -208,7 +208,7 @@ class CoverageIndex:
         try:
             engine = open_engine(build_dir, manifest)
         except CoverageSearchError:
-            raise
+            raise  # the engine's own sentence (damaged, missing, not installed, unreachable)
         except Exception as exc:
             raise IndexCorruptError.damaged(folder, type(exc).__name__) from exc
         return cls(folder, build_dir, manifest, engine, embedder, settings or SearchSettings())

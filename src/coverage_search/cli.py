@@ -16,6 +16,7 @@ from typing import Any
 
 from . import (
     BACKENDS,
+    ENGINES,
     MODES,
     AddReport,
     BuildReport,
@@ -76,6 +77,16 @@ def _backend_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _engine_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default=None,
+        help="where the index is stored: local (SQLite + FAISS in the index folder, the "
+        "default) or milvus; later builds keep the engine of the live build",
+    )
+
+
 def _corpus_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--corpus",
@@ -122,13 +133,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="index the corpus folder (only changed passages are embedded)",
         description="Read corpus/, cut passages, embed what changed and switch the "
         "new index live atomically.",
-        epilog="example:\n  coverage-search build --corpus corpus --index index",
+        epilog="examples:\n  coverage-search build --corpus corpus --index index\n"
+        "  coverage-search build --engine milvus --engine-uri http://milvus.internal:19530",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _corpus_option(p)
     _common(p)
     _model_option(p)
     _backend_option(p)
+    _engine_option(p)
+    p.add_argument(
+        "--engine-uri",
+        metavar="URI",
+        default=os.environ.get("COVERAGE_SEARCH_ENGINE_URI"),
+        help="with --engine milvus: a Milvus server (http://host:19530, token in "
+        "$COVERAGE_SEARCH_ENGINE_TOKEN) or a Milvus Lite file (default: milvus.db in the index "
+        "folder, or $COVERAGE_SEARCH_ENGINE_URI)",
+    )
     p.add_argument("--force", action="store_true", help="write a new build even if nothing changed")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(run=cmd_build)
@@ -377,6 +398,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         backend=args.backend,
         progress=not (args.quiet or args.json),
         force=args.force,
+        engine=args.engine,
+        engine_uri=args.engine_uri,
     )
     _report_skipped(report)
     if args.json:
@@ -505,6 +528,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
         ("vectors", f"{stats.vector_index} index"),
         ("built at", stats.built_at),
         ("index size", f"{stats.index_bytes / 1e6:.1f} MB in {stats.index_dir}"),
+        ("engine", f"{stats.engine}: {stats.engine_location}"),
     ]
     print("\n".join(f"{name:>11}  {value}" for name, value in rows))
     return 0
@@ -564,6 +588,7 @@ def _add_eval_verb(verbs: Any) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     _model_option(p)
     _backend_option(p)
+    _engine_option(p)
     p.set_defaults(run=cmd_eval)
 
 
@@ -574,13 +599,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise QueryError("Give --corpus, --queries and --qrels (BEIR), or --qa (answers).")
     data = load_beir(args.corpus, args.queries, args.qrels)
     modes = list(dict.fromkeys(args.mode or ["keyword", "semantic", "hybrid"]))
+    options = {"backend": args.backend, "engine": args.engine}
     report = evaluate(
         data,
         modes=modes,
         model=args.model,
         index_dir=args.keep_index,
         progress=not (args.quiet or args.json),
-        build_options={"backend": args.backend} if args.backend else None,
+        build_options={k: v for k, v in options.items() if v} or None,
     )
     if args.json:
         _emit(report.to_dict())

@@ -266,7 +266,8 @@ def _remembered(
     try:
         _, manifest = layout.require_live(index_dir)
     except Exception:  # no or unreadable live build: the defaults
-        return model, backend, check_engine(engine or DEFAULT_ENGINE), engine_uri
+        engine = check_engine(engine or DEFAULT_ENGINE)
+        return model, backend, engine, engine_uri if engine == "milvus" else None
     built_engine = manifest.get("engine") if isinstance(manifest.get("engine"), str) else None
     if engine is None:
         engine = built_engine or DEFAULT_ENGINE
@@ -281,7 +282,8 @@ def _remembered(
         # Indexes from before backends were recorded were embedded with torch: keep it, so an
         # `add` does not silently re-embed the whole corpus (`build --backend` switches).
         backend = str(manifest.get("backend") or "torch")
-    return model, backend, check_engine(engine), engine_uri
+    engine = check_engine(engine)
+    return model, backend, engine, engine_uri if engine == "milvus" else None
 
 
 def _previous(index_dir: Path) -> tuple[dict[str, Any], list[tuple[str, str, str]]] | None:

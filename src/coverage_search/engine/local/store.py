@@ -45,6 +45,7 @@ class Store:
         # One connection shared by Streamlit's threads; sqlite3 objects need serialized use.
         self._lock = threading.Lock()
         self._terms: TermCounter | None = None
+        self._all("SELECT count(*) FROM sqlite_master")  # damage shows now, not mid-search
 
     def close(self) -> None:
         self._conn.close()

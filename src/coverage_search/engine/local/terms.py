@@ -24,6 +24,9 @@ class TermCounter:
         self._cache: dict[str, int] = {}
         row = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'passages_fts'").fetchone()
         found = re.search(r"tokenize\s*=\s*'([\w ]+)'", str(row[0]) if row else "")
+        if found is None:  # a database without a keyword index records its tokenizer in meta
+            row = conn.execute("SELECT value FROM meta WHERE key = 'tokenizer'").fetchone()
+            found = re.fullmatch(r"([\w ]+)", str(row[0]) if row else "")
         tokenizer = found.group(1) if found else UNSTEMMED
         conn.execute(
             f"CREATE VIRTUAL TABLE temp.query_terms USING fts5(term, tokenize='{tokenizer}')"

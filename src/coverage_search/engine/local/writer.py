@@ -50,7 +50,10 @@ CREATE INDEX passages_document ON passages(document);
 """
 
 # Contentless: the text already lives in `passages`, FTS5 only needs its term statistics.
-_FTS = "CREATE VIRTUAL TABLE passages_fts USING fts5(text, heading, title, content='', tokenize=?)"
+_FTS = (
+    "CREATE VIRTUAL TABLE {schema}.passages_fts"
+    " USING fts5(text, heading, title, content='', tokenize='{tokenizer}')"
+)
 STEMMED = "porter unicode61 remove_diacritics 2"
 UNSTEMMED = "unicode61 remove_diacritics 2"
 # term_df keeps the terms in at least 1/TERM_DF_SHARE of the passages: rarer ones are never
@@ -67,12 +70,20 @@ def write_build(
     indexed_as: Sequence[int],
     stemming: bool,
     meta: dict[str, str],
+    keyword_index: bool = True,
 ) -> list[int]:
-    """Write a whole new database; returns passage ids in the order of the flattened passages."""
+    """Write a whole new database; returns passage ids in the order of the flattened passages.
+
+    Without `keyword_index` (another engine searches the keywords) the FTS5 table lives in the
+    temp schema, only long enough to count term_df, and the file records its tokenizer.
+    """
     ids: list[int] = []
+    tokenizer = STEMMED if stemming else UNSTEMMED
+    schema = "main" if keyword_index else "temp"
     with closing(connect(path)) as conn, conn:
         conn.executescript(_SCHEMA)
-        conn.execute(_FTS.replace("?", f"'{STEMMED if stemming else UNSTEMMED}'"))
+        conn.execute(_FTS.format(schema=schema, tokenizer=tokenizer))
+        meta = {**meta, "tokenizer": tokenizer}
         conn.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", sorted(meta.items()))
         next_id = 1
         for doc_row, (doc, doc_passages, twin) in enumerate(
@@ -114,21 +125,25 @@ def write_build(
                 next_id += 1
             conn.executemany("INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
             conn.executemany(
-                "INSERT INTO passages_fts(rowid, text, heading, title) VALUES (?, ?, ?, ?)", fts
+                f"INSERT INTO {schema}.passages_fts(rowid, text, heading, title)"
+                " VALUES (?, ?, ?, ?)",
+                fts,
             )
-        conn.execute("INSERT INTO passages_fts(passages_fts) VALUES ('optimize')")
-        _write_term_df(conn)
+        conn.execute(f"INSERT INTO {schema}.passages_fts(passages_fts) VALUES ('optimize')")
+        _write_term_df(conn, schema)
     return ids
 
 
-def _write_term_df(conn: sqlite3.Connection) -> None:
+def _write_term_df(conn: sqlite3.Connection, schema: str) -> None:
     """How many passages hold each common term (0.26 s and 0.1 MB at 100k passages)."""
     # A query looks a count up here instead of fts5vocab reading the term's whole posting
     # list (~2 ms per common term at 100k passages, growing with the index).
     conn.execute(
         "CREATE TABLE term_df (term TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID"
     )
-    conn.execute("CREATE VIRTUAL TABLE temp.passage_terms USING fts5vocab(main, passages_fts, row)")
+    conn.execute(
+        f"CREATE VIRTUAL TABLE temp.passage_terms USING fts5vocab({schema}, passages_fts, row)"
+    )
     total = conn.execute("SELECT count(*) FROM passages").fetchone()[0]
     conn.execute(
         "INSERT INTO term_df(term, docs) SELECT term, doc FROM temp.passage_terms WHERE doc >= ?",

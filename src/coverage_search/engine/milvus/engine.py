@@ -1,23 +1,211 @@
-"""Milvus engine (being written)."""
+"""The Milvus engine: keyword (BM25) and dense search in a Milvus collection, under filters."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from coverage_search.engine.base import BuildContent, Engine, EngineWriter
-from coverage_search.errors import EngineError
+import numpy as np
+
+from coverage_search.engine.base import Engine, EngineFacts, PassageRow, Ranked
+from coverage_search.engine.local.sql import filter_sql
+from coverage_search.engine.local.store import Store
+from coverage_search.engine.milvus.client import (
+    CALL_TIMEOUT,
+    POOL,
+    WRITE_TIMEOUT,
+    display,
+    failures,
+    is_lite,
+    lite_is_damaged,
+    where,
+)
+from coverage_search.engine.milvus.filters import filter_expression
+from coverage_search.engine.milvus.schema import MAX_LIMIT, dense_params
+from coverage_search.errors import IndexCorruptError
+from coverage_search.records import Document, SearchFilters, StoryCopy
+
+DOCUMENTS = "documents.sqlite"
+LITE_FILE = "milvus.db"  # the default: a Milvus Lite database in the index folder
+
+
+class Documents(Store):
+    """The side database: the local engine's documents, passages and term_df, no FTS5."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.has_copies = bool(self._all("SELECT 1 FROM documents WHERE indexed_as != id LIMIT 1"))
+
+    def copied_documents(self, filters: SearchFilters) -> list[int]:
+        """Rows of indexed documents that have an exact copy (not themselves) passing `filters`."""
+        if not self.has_copies:
+            return []
+        where_sql, params = filter_sql(filters)
+        rows = self._all(
+            "SELECT DISTINCT d.indexed_as FROM documents d"
+            f" WHERE d.indexed_as != d.id AND {where_sql}",
+            params,
+        )
+        return [int(r[0]) for r in rows]
+
+
+def stored_uri(index_dir: Path, manifest: dict[str, Any]) -> str:
+    """Where a build's collection lives; a relative Lite path is inside the index folder."""
+    uri = str(manifest.get("milvus_uri") or LITE_FILE)
+    if is_lite(uri) and not Path(uri).is_absolute():
+        return str(index_dir / uri)
+    return uri
 
 
 class MilvusEngine(Engine):
+    """One build: its collection in Milvus and its side database in the build folder.
+
+    Documents and passage rows (text, spans, metadata, stories, exact copies, term counts) are
+    metadata: they sit beside the manifest in a small SQLite file with the local engine's
+    tables, read by the local engine's own Store, so both engines show passages the same way.
+    Milvus holds what search needs: the BM25 text, the vector and the filter fields.
+    """
+
+    name = "milvus"
+
+    def __init__(self, build_dir: Path, manifest: dict[str, Any]) -> None:
+        self.build_dir = build_dir
+        self.uri = stored_uri(build_dir.parent, manifest)
+        self.collection = str(manifest.get("milvus_collection") or "")
+        self.kind = str(manifest.get("vector_index", "flat"))
+        side = build_dir / DOCUMENTS
+        if not self.collection or not side.is_file():
+            raise IndexCorruptError(
+                f"The index at {build_dir.parent} is damaged (no {DOCUMENTS} or collection "
+                "name). Run: coverage-search build"
+            )
+        if is_lite(self.uri) and (not Path(self.uri).is_file() or lite_is_damaged(Path(self.uri))):
+            state = "damaged" if Path(self.uri).exists() else "missing"
+            raise IndexCorruptError(f"The {where(self.uri)} is {state}. Run: coverage-search build")
+        self._store = Documents(side)
+        self._lock = threading.Lock()
+        self._client: Any = None
+
     @classmethod
-    def open(cls, build_dir: Path, manifest: dict[str, Any]) -> Engine:
-        raise EngineError("The Milvus engine is not available in this version.")
+    def open(cls, build_dir: Path, manifest: dict[str, Any]) -> MilvusEngine:
+        """The engine of a build; Milvus itself is reached at the first search."""
+        return cls(build_dir, manifest)
 
+    def _ready(self) -> Any:
+        """The shared client, once the collection is known to be there and loaded."""
+        with self._lock:
+            if self._client is not None:
+                return self._client
+            client = POOL.acquire(self.uri)
+            try:
+                self._load(client)
+            except BaseException:
+                POOL.release(self.uri)
+                raise
+            self._client = client
+            return client
 
-class MilvusWriter(EngineWriter):
-    def __init__(self, build_dir: Path, *, uri: str | None) -> None:
-        raise EngineError("The Milvus engine is not available in this version.")
+    def _load(self, client: Any) -> None:
+        # A reopened Milvus Lite database (or a restarted server) comes back not loaded.
+        with failures(self.uri, f"find collection {self.collection}"):
+            found = client.has_collection(self.collection, timeout=CALL_TIMEOUT)
+            state = client.get_load_state(self.collection, timeout=CALL_TIMEOUT) if found else {}
+        if not found:
+            raise IndexCorruptError(
+                f"The {where(self.uri)} has no collection {self.collection} for this index. "
+                "Run: coverage-search build --force"
+            )
+        if getattr(state.get("state"), "name", "") == "Loaded":
+            return
+        try:
+            with failures(self.uri, f"load collection {self.collection}"):
+                client.load_collection(self.collection, timeout=WRITE_TIMEOUT)
+        except Exception as exc:
+            raise IndexCorruptError(
+                f"{exc} (damaged?). Run: coverage-search build --force"
+            ) from exc
 
-    def write(self, content: BuildContent) -> dict[str, Any]:
-        raise NotImplementedError
+    def _search(
+        self,
+        data: list[Any],
+        field: str,
+        params: dict[str, Any],
+        filters: SearchFilters,
+        limit: int,
+    ) -> list[dict[str, Any]]:
+        if limit <= 0:
+            return []
+        expression = ""
+        if filters.active:
+            expression = filter_expression(filters, self._store.copied_documents(filters))
+        client = self._ready()
+        with failures(self.uri, "search"):
+            result = client.search(
+                self.collection,
+                data=data,
+                anns_field=field,
+                limit=min(limit, MAX_LIMIT),
+                filter=expression,
+                search_params=params,
+                output_fields=[],
+                timeout=CALL_TIMEOUT,
+            )
+        return list(result[0]) if result else []
+
+    def keyword(self, terms: Sequence[str], filters: SearchFilters, *, limit: int) -> Ranked:
+        """BM25 in Milvus: the terms go in as text (never syntax); any of them may match."""
+        if not terms:
+            return []
+        hits = self._search([" ".join(terms)], "sparse", {"metric_type": "BM25"}, filters, limit)
+        # Milvus (2.5 and its Lite) gives BM25 as a positive distance; milvus-lite 3 negates it.
+        return [(int(h["id"]), abs(float(h["distance"]))) for h in hits]
+
+    def dense(self, vector: np.ndarray, filters: SearchFilters, *, limit: int) -> Ranked:
+        query = np.asarray(vector, dtype=np.float32).reshape(-1).tolist()
+        hits = self._search([query], "dense", dense_params(self.kind, limit), filters, limit)
+        return [(int(h["id"]), float(h["distance"])) for h in hits]
+
+    def term_docs(self, terms: Sequence[str]) -> tuple[list[int], int]:
+        """Counts from term_df, written at build time through FTS5's tokenizer (Porter): close
+        to Milvus' Snowball analyzer, and the same counts the local engine prunes with."""
+        return self._store.term_docs(terms)
+
+    def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:
+        return self._store.passages(ids)
+
+    def document(self, doc_id: str) -> Document | None:
+        return self._store.document(doc_id)
+
+    def matching_copies(self, doc_ids: Sequence[str], filters: SearchFilters) -> dict[str, str]:
+        return self._store.matching_copies(doc_ids, filters)
+
+    def story_copies(self, story_ids: Sequence[str]) -> dict[str, list[StoryCopy]]:
+        return self._store.story_copies(story_ids)
+
+    def documents(self) -> list[tuple[str, str, str]]:
+        return self._store.documents()
+
+    def facts(self) -> EngineFacts:
+        facts = self._store.facts()
+        size = sum(p.stat().st_size for p in self.build_dir.iterdir() if p.is_file())
+        if is_lite(self.uri):  # the whole file, which also holds the previous build
+            size += Path(self.uri).stat().st_size
+        return EngineFacts(
+            documents=int(facts["documents"]),
+            passages=int(facts["passages"]),
+            outlets=facts["outlets"],
+            languages=facts["languages"],
+            earliest=facts["earliest"],
+            latest=facts["latest"],
+            bytes=size,
+            location=f"{display(self.uri)}, collection {self.collection}",
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client = None
+                POOL.release(self.uri)
+        self._store.close()
