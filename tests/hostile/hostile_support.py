@@ -26,6 +26,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import SMALL_CORPUS, write_doc
+
 TESTS = Path(__file__).resolve().parents[1]
 REPO = TESTS.parent
 SRC = REPO / "src"
@@ -43,73 +45,10 @@ DOC_PHRASES = (
     "seguridad como prioridad",
 )
 
-CORPUS = {
-    "anthropic-tokens.md": (
-        "# Anthropic warns on tokenized shares\n\n"
-        "Anthropic said that unauthorized transfers of tokenized pre-IPO shares would be void "
-        "under its transfer restrictions. Tokens tied to the company fell sharply after the "
-        "warning.\n\n"
-        "## Market reaction\n\n"
-        "Traders on Solana had bought synthetic exposure to the startup's valuation.",
-        {
-            "title": "Anthropic warns on tokenized shares",
-            "url": "https://example.com/tokens",
-            "outlet": "Crypto Briefing",
-            "published": "2026-05-20",
-            "language": "en",
-        },
-    ),
-    "openai-exit.md": (
-        "# Why Dario Amodei left OpenAI\n\n"
-        "Dario Amodei left OpenAI in December 2020 with a group of colleagues. He co-founded "
-        "Anthropic in 2021 to build safety-first AI systems.\n\n"
-        "## Scaling laws\n\n"
-        "Amodei believed scaling was real enough to be dangerous.",
-        {
-            "title": "Why Dario Amodei left OpenAI",
-            "url": "https://news.example.org/amodei",
-            "outlet": "Axios",
-            "published": "2026-06-16",
-            "language": "en",
-        },
-    ),
-    "cooking.md": (
-        "# Slow-cooked tomato sauce\n\n"
-        "Simmer the tomatoes with garlic and olive oil for three hours. Add basil at the end.",
-        {
-            "title": "Slow-cooked tomato sauce",
-            "outlet": "Food Weekly",
-            "published": "2025-01-10",
-            "language": "en",
-        },
-    ),
-    "elpais.md": (
-        "# Anthropic y la seguridad\n\n"
-        "Dario Amodei fundó Anthropic tras dejar OpenAI, con la seguridad como prioridad.",
-        {
-            "title": "Anthropic y la seguridad",
-            "url": "https://elpais.com/tecnologia/anthropic",
-            "outlet": "El País",
-            "published": "2026-06-18",
-            "language": "es",
-        },
-    ),
-}
+# The same four documents as the rest of the suite.
+CORPUS = SMALL_CORPUS
 
 DOC_SUFFIXES = {".md", ".markdown", ".txt", ".html", ".htm", ".pdf"}
-
-
-def write_doc(folder: Path, name: str, body: str, **meta: object) -> Path:
-    """A Markdown document with YAML front matter."""
-    import yaml
-
-    path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    head = (
-        f"---\n{yaml.safe_dump(meta, allow_unicode=True, sort_keys=False)}---\n\n" if meta else ""
-    )
-    path.write_text(head + body, encoding="utf-8")
-    return path
 
 
 def make_corpus(folder: Path) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,24 +12,23 @@ import numpy as np
 
 from coverage_search.engine.base import (
     BuildContent,
-    Engine,
     EngineFacts,
     EngineWriter,
-    PassageRow,
     Ranked,
 )
+from coverage_search.engine.local.backed import StoreBacked
 from coverage_search.engine.local.integrity import check_file, file_record
 from coverage_search.engine.local.store import Store
 from coverage_search.engine.local.vectors import VectorIndex
 from coverage_search.engine.local.writer import write_build
 from coverage_search.errors import IndexCorruptError
-from coverage_search.records import Document, SearchFilters, StoryCopy
+from coverage_search.records import SearchFilters
 
 DATABASE = "coverage.sqlite"
 VECTORS = "vectors.faiss"
 
 
-class LocalEngine(Engine):
+class LocalEngine(StoreBacked):
     """SQLite (documents, passages, FTS5) and FAISS (vectors, by passage id) in one folder."""
 
     name = "local"
@@ -67,37 +66,8 @@ class LocalEngine(Engine):
         allowed = self._store.allowed_passages(filters) if filters.active else None
         return self._vectors.search(vector, limit, allowed=allowed)
 
-    def term_docs(self, terms: Sequence[str]) -> tuple[list[int], int]:
-        return self._store.term_docs(terms)
-
-    def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:
-        return self._store.passages(ids)
-
-    def document(self, doc_id: str) -> Document | None:
-        return self._store.document(doc_id)
-
-    def matching_copies(self, doc_ids: Sequence[str], filters: SearchFilters) -> dict[str, str]:
-        return self._store.matching_copies(doc_ids, filters)
-
-    def story_copies(self, story_ids: Sequence[str]) -> dict[str, list[StoryCopy]]:
-        return self._store.story_copies(story_ids)
-
-    def documents(self) -> list[tuple[str, str, str]]:
-        return self._store.documents()
-
     def facts(self) -> EngineFacts:
-        facts = self._store.facts()
-        size = sum(p.stat().st_size for p in self.build_dir.iterdir() if p.is_file())
-        return EngineFacts(
-            documents=int(facts["documents"]),
-            passages=int(facts["passages"]),
-            outlets=facts["outlets"],
-            languages=facts["languages"],
-            earliest=facts["earliest"],
-            latest=facts["latest"],
-            bytes=size,
-            location=str(self.build_dir),
-        )
+        return self._facts(location=str(self.build_dir))
 
     def close(self) -> None:
         self._store.close()

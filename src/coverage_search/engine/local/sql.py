@@ -90,5 +90,3 @@ def passing_documents(filters: SearchFilters) -> tuple[str, list[object]]:
     """A WHERE fragment on `p` (passages): it stands for a document (or exact copy) that passes."""
     where, params = filter_sql(filters)
     return f"p.document IN (SELECT d.indexed_as FROM documents d WHERE {where})", params
-
-

@@ -227,5 +227,3 @@ class Store:
             "outlets": tuple(outlets),
             "languages": tuple(languages),
         }
-
-

@@ -78,5 +78,3 @@ class TermCounter:
             ).fetchone()
             self._cache[token] = int(row[0]) if row else 0
         return {t: self._cache[t] for t in tokens}
-
-

@@ -150,5 +150,3 @@ def _write_term_df(conn: sqlite3.Connection, schema: str) -> None:
         (max(1, total // TERM_DF_SHARE),),
     )
     conn.execute("DROP TABLE temp.passage_terms")
-
-

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from coverage_search.engine.base import Engine, EngineFacts, PassageRow, Ranked
+from coverage_search.engine.base import EngineFacts, Ranked
+from coverage_search.engine.local.backed import StoreBacked
 from coverage_search.engine.local.sql import filter_sql
 from coverage_search.engine.local.store import Store
 from coverage_search.engine.milvus.client import (
@@ -25,7 +26,7 @@ from coverage_search.engine.milvus.client import (
 from coverage_search.engine.milvus.filters import filter_expression
 from coverage_search.engine.milvus.schema import MAX_LIMIT, dense_params
 from coverage_search.errors import IndexCorruptError
-from coverage_search.records import Document, SearchFilters, StoryCopy
+from coverage_search.records import SearchFilters
 
 DOCUMENTS = "documents.sqlite"
 LITE_FILE = "milvus.db"  # the default: a Milvus Lite database in the index folder
@@ -59,7 +60,7 @@ def stored_uri(index_dir: Path, manifest: dict[str, Any]) -> str:
     return uri
 
 
-class MilvusEngine(Engine):
+class MilvusEngine(StoreBacked):
     """One build: its collection in Milvus and its side database in the build folder.
 
     Documents and passage rows (text, spans, metadata, stories, exact copies, term counts) are
@@ -67,6 +68,8 @@ class MilvusEngine(Engine):
     tables, read by the local engine's own Store, so both engines show passages the same way.
     Milvus holds what search needs: the BM25 text, the vector and the filter fields.
     """
+
+    _store: Documents
 
     name = "milvus"
 
@@ -167,41 +170,11 @@ class MilvusEngine(Engine):
         hits = self._search([query], "dense", dense_params(self.kind, limit), filters, limit)
         return [(int(h["id"]), float(h["distance"])) for h in hits]
 
-    def term_docs(self, terms: Sequence[str]) -> tuple[list[int], int]:
-        """Counts from term_df, written at build time through FTS5's tokenizer (Porter): close
-        to Milvus' Snowball analyzer, and the same counts the local engine prunes with."""
-        return self._store.term_docs(terms)
-
-    def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:
-        return self._store.passages(ids)
-
-    def document(self, doc_id: str) -> Document | None:
-        return self._store.document(doc_id)
-
-    def matching_copies(self, doc_ids: Sequence[str], filters: SearchFilters) -> dict[str, str]:
-        return self._store.matching_copies(doc_ids, filters)
-
-    def story_copies(self, story_ids: Sequence[str]) -> dict[str, list[StoryCopy]]:
-        return self._store.story_copies(story_ids)
-
-    def documents(self) -> list[tuple[str, str, str]]:
-        return self._store.documents()
-
     def facts(self) -> EngineFacts:
-        facts = self._store.facts()
-        size = sum(p.stat().st_size for p in self.build_dir.iterdir() if p.is_file())
-        if is_lite(self.uri):  # the whole file, which also holds the previous build
-            size += Path(self.uri).stat().st_size
-        return EngineFacts(
-            documents=int(facts["documents"]),
-            passages=int(facts["passages"]),
-            outlets=facts["outlets"],
-            languages=facts["languages"],
-            earliest=facts["earliest"],
-            latest=facts["latest"],
-            bytes=size,
-            location=f"{display(self.uri)}, collection {self.collection}",
-        )
+        # A Milvus Lite file also holds the previous build's collection: counted whole.
+        extra = Path(self.uri).stat().st_size if is_lite(self.uri) else 0
+        location = f"{display(self.uri)}, collection {self.collection}"
+        return self._facts(location=location, extra_bytes=extra)
 
     def close(self) -> None:
         with self._lock:
