@@ -17,7 +17,7 @@ from coverage_search.errors import (
     QueryError,
 )
 from coverage_search.query.filters import make_filters, valid_text
-from coverage_search.query.search import MODES, Searcher, clean_query
+from coverage_search.query.search import MAX_K, MODES, Searcher, clean_query
 from coverage_search.query.settings import SearchSettings
 from coverage_search.records import (
     AddReport,
@@ -216,11 +216,6 @@ class CoverageIndex:
     def close(self) -> None:
         self.engine.close()
 
-    @property
-    def build_name(self) -> str:
-        """The name of the live build this index reads (changes when a rebuild goes live)."""
-        return self.build_dir.name
-
     @staticmethod
     def live_build_name(index_dir: str | Path) -> str:
         """The name of the build live in `index_dir` now, or "" when there is none."""
@@ -255,10 +250,14 @@ class CoverageIndex:
         text = clean_query(query)
         if mode not in MODES:
             raise QueryError(f"Unknown mode {mode!r}: use one of {', '.join(MODES)}.")
-        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-            raise QueryError("k must be a whole number of at least 1.")
-        if isinstance(per_document, bool) or not isinstance(per_document, int) or per_document < 0:
-            raise QueryError("per_document must be a whole number: 0 (no limit) or more.")
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+            raise QueryError(f"k must be a whole number from 1 to {MAX_K:,}.")
+        if (
+            isinstance(per_document, bool)
+            or not isinstance(per_document, int)
+            or not 0 <= per_document <= MAX_K
+        ):
+            raise QueryError(f"per_document must be a whole number from 0 (no limit) to {MAX_K:,}.")
         filters = make_filters(outlets, since, until, language)
         settings = self.settings
         if alpha is not None and not (isinstance(alpha, (int, float)) and 0.0 <= alpha <= 1.0):

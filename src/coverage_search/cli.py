@@ -599,14 +599,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise QueryError("Give --corpus, --queries and --qrels (BEIR), or --qa (answers).")
     data = load_beir(args.corpus, args.queries, args.qrels)
     modes = list(dict.fromkeys(args.mode or ["keyword", "semantic", "hybrid"]))
-    options = {"backend": args.backend, "engine": args.engine}
     report = evaluate(
         data,
         modes=modes,
         model=args.model,
         index_dir=args.keep_index,
         progress=not (args.quiet or args.json),
-        build_options={k: v for k, v in options.items() if v} or None,
+        build_options=_build_options(args),
     )
     if args.json:
         _emit(report.to_dict())
@@ -622,6 +621,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
             f"{m.mrr_at_10:>7.4f} {m.p50_ms:>7.1f}"
         )
     return 0
+
+
+def _build_options(args: argparse.Namespace) -> dict[str, Any] | None:
+    """--backend and --engine for the throwaway index an evaluation builds."""
+    options = {"backend": args.backend, "engine": getattr(args, "engine", None)}
+    return {k: v for k, v in options.items() if v} or None
 
 
 def cmd_eval_qa(args: argparse.Namespace) -> int:
@@ -644,7 +649,7 @@ def cmd_eval_qa(args: argparse.Namespace) -> int:
         keep_index=args.keep_index,
         model=args.model,
         progress=not (args.quiet or args.json),
-        build_options={"backend": args.backend} if args.backend else None,
+        build_options=_build_options(args),
         search_options={"mode": modes[0]},
     )
     if args.json:

@@ -251,8 +251,3 @@ def _acquire(fd: int, index_dir: Path, wait: float, on_wait: Callable[[], None] 
             on_wait()
             on_wait = None
         time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
-
-
-def folder_bytes(folder: Path) -> int:
-    """Bytes used by the files directly in `folder`."""
-    return sum(p.stat().st_size for p in folder.iterdir() if p.is_file())

@@ -144,102 +144,110 @@ def build_index(
     with layout.build_lock(index_dir, wait=wait_for_lock, on_wait=waiting):
         layout.cleanup(index_dir)  # leftovers of a killed build go first
         reuse = buildcache.BuildCache(index_dir / buildcache.FILE)  # what unchanged files gave
-        items = list(scan_corpus(corpus_dir, cache=reuse))
-        docs = [d for d in items if isinstance(d, Document)]
-        skipped = tuple(s for s in items if isinstance(s, Skipped))
-        settings = {
-            "format_version": layout.FORMAT_VERSION,
-            "model": embedder.model_id,
-            "backend": embedder.backend,
-            "chunking": chunking.to_dict(),
-            "stemming": stemming,
-            "dedup": DEDUP_VERSION,
-            "engine": engine,
-            "engine_uri": engine_uri,
-        }
-        fingerprint = _fingerprint(docs, settings)
-        previous = _previous(index_dir)
-        old_ids = {d for d, _, _ in previous[1]} if previous else set()
-        removed = len(old_ids - {d.doc_id for d in docs})
-        if previous and not force and previous[0].get("corpus_fingerprint") == fingerprint:
-            reuse.close(sweep=False)
-            passages = int(previous[0]["counts"]["passages"])
-            return BuildReport(
-                documents=len(docs),
-                passages=passages,
-                embedded=0,
-                reused=passages,
-                removed=0,
-                skipped=skipped,
-                seconds=time.perf_counter() - began,
-                index_dir=str(index_dir),
-                changed=False,
-            )
-
-        sketches = reuse.sketches(docs)
-        stories = group_stories(docs, sketches=sketches)
-        # An exact copy of an earlier document is stored, never indexed twice: its passages are
-        # those of the first copy (`indexed_as`), so filters on the copy still find them.
-        first_copy: dict[str, int] = {}
-        indexed_as = [first_copy.setdefault(s.normalized, i) for i, s in enumerate(sketches)]
-        indexed = [twin == i for i, twin in enumerate(indexed_as)]
-        bar.start("Chunking", len(docs))
-        to_chunk = [d for d, keep in zip(docs, indexed, strict=True) if keep]
-        flat = reuse.passages(to_chunk, embedder, chunking)
-        bar.advance(len(docs))
-        bar.close()
-        by_doc: dict[str, list[Passage]] = {}
-        for p in flat:
-            by_doc.setdefault(p.doc_id, []).append(p)
-        grouped = [
-            by_doc.get(d.doc_id, []) if keep else [] for d, keep in zip(docs, indexed, strict=True)
-        ]
-        ordered = [p for group in grouped for p in group]
-
-        cache = EmbeddingCache(index_dir / layout.CACHE)
         try:
-            vectors, embedded = _embed(ordered, embedder, cache, bar)
-        finally:
-            cache.close()
-
-        build_dir = layout.new_build_dir(index_dir)
-        writer = engine_writer(engine, build_dir, uri=engine_uri)
-        try:
-            manifest = {
-                **settings,
-                "dimension": embedder.dimension,
-                "corpus_fingerprint": fingerprint,
-                "corpus_dir": str(corpus_dir),
-                "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "package_version": __version__,
-                "counts": {
-                    "documents": len(docs),
-                    "passages": len(ordered),
-                    "indexed_documents": sum(indexed),
-                },
+            items = list(scan_corpus(corpus_dir, cache=reuse))
+            docs = [d for d in items if isinstance(d, Document)]
+            skipped = tuple(s for s in items if isinstance(s, Skipped))
+            settings = {
+                "format_version": layout.FORMAT_VERSION,
+                "model": embedder.model_id,
+                "backend": embedder.backend,
+                "chunking": chunking.to_dict(),
+                "stemming": stemming,
+                "dedup": DEDUP_VERSION,
+                "engine": engine,
+                "engine_uri": engine_uri,
             }
-            content = BuildContent(
-                documents=docs,
-                passages=grouped,
-                vectors=vectors,
-                story_ids=stories,
-                indexed_as=indexed_as,
-                stemming=stemming,
-                fingerprint=fingerprint,
-            )
-            manifest.update(writer.write(content))
-            (build_dir / layout.MANIFEST).write_text(
-                json.dumps(manifest, indent=2) + "\n", encoding="utf-8"
-            )
-            layout.publish(index_dir, build_dir)
+            fingerprint = _fingerprint(docs, settings)
+            previous = _previous(index_dir)
+            old_ids = {d for d, _, _ in previous[1]} if previous else set()
+            removed = len(old_ids - {d.doc_id for d in docs})
+            if previous and not force and previous[0].get("corpus_fingerprint") == fingerprint:
+                reuse.close(sweep=False)
+                passages = int(previous[0]["counts"]["passages"])
+                return BuildReport(
+                    documents=len(docs),
+                    passages=passages,
+                    embedded=0,
+                    reused=passages,
+                    removed=0,
+                    skipped=skipped,
+                    seconds=time.perf_counter() - began,
+                    index_dir=str(index_dir),
+                    changed=False,
+                )
+
+            sketches = reuse.sketches(docs)
+            stories = group_stories(docs, sketches=sketches)
+            # An exact copy of an earlier document is stored, never indexed twice: its passages are
+            # those of the first copy (`indexed_as`), so filters on the copy still find them.
+            first_copy: dict[str, int] = {}
+            indexed_as = [first_copy.setdefault(s.normalized, i) for i, s in enumerate(sketches)]
+            indexed = [twin == i for i, twin in enumerate(indexed_as)]
+            bar.start("Chunking", len(docs))
+            to_chunk = [d for d, keep in zip(docs, indexed, strict=True) if keep]
+            flat = reuse.passages(to_chunk, embedder, chunking)
+            bar.advance(len(docs))
+            bar.close()
+            by_doc: dict[str, list[Passage]] = {}
+            for p in flat:
+                by_doc.setdefault(p.doc_id, []).append(p)
+            grouped = [
+                by_doc.get(d.doc_id, []) if keep else []
+                for d, keep in zip(docs, indexed, strict=True)
+            ]
+            ordered = [p for group in grouped for p in group]
+
+            # The writer first: a bad --engine-uri or a missing extra fails before the embedding.
+            build_dir = layout.new_build_dir(index_dir)
+            try:
+                writer = engine_writer(engine, build_dir, uri=engine_uri)
+            except BaseException:
+                shutil.rmtree(build_dir, ignore_errors=True)
+                raise
+            try:
+                cache = EmbeddingCache(index_dir / layout.CACHE)
+                try:
+                    vectors, embedded = _embed(ordered, embedder, cache, bar)
+                finally:
+                    cache.close()
+                manifest = {
+                    **settings,
+                    "dimension": embedder.dimension,
+                    "corpus_fingerprint": fingerprint,
+                    "corpus_dir": str(corpus_dir),
+                    "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "package_version": __version__,
+                    "counts": {
+                        "documents": len(docs),
+                        "passages": len(ordered),
+                        "indexed_documents": sum(indexed),
+                    },
+                }
+                content = BuildContent(
+                    documents=docs,
+                    passages=grouped,
+                    vectors=vectors,
+                    story_ids=stories,
+                    indexed_as=indexed_as,
+                    stemming=stemming,
+                    fingerprint=fingerprint,
+                )
+                manifest.update(writer.write(content))
+                (build_dir / layout.MANIFEST).write_text(
+                    json.dumps(manifest, indent=2) + "\n", encoding="utf-8"
+                )
+                layout.publish(index_dir, build_dir)
+            except BaseException:
+                writer.discard()
+                shutil.rmtree(build_dir, ignore_errors=True)  # the previous build stays live
+                raise
+            writer.publish()
+            layout.cleanup(index_dir)
+            reuse.close()
         except BaseException:
-            writer.discard()
-            shutil.rmtree(build_dir, ignore_errors=True)  # the previous build stays live
-            reuse.close(sweep=False)
+            reuse.close(sweep=False)  # a build that stopped early judges no entry unused
             raise
-        writer.publish()
-        layout.cleanup(index_dir)
-        reuse.close()
     return BuildReport(
         documents=len(docs),
         passages=len(ordered),
@@ -269,11 +277,10 @@ def _remembered(
         engine = check_engine(engine or DEFAULT_ENGINE)
         return model, backend, engine, engine_uri if engine == "milvus" else None
     built_engine = manifest.get("engine") if isinstance(manifest.get("engine"), str) else None
-    if engine is None:
-        engine = built_engine or DEFAULT_ENGINE
-        if engine_uri is None and engine == built_engine:
-            uri = manifest.get("engine_uri")
-            engine_uri = uri if isinstance(uri, str) else None
+    engine = engine or built_engine or DEFAULT_ENGINE
+    if engine_uri is None and engine == built_engine:  # `--engine milvus` again keeps its server
+        uri = manifest.get("engine_uri")
+        engine_uri = uri if isinstance(uri, str) else None
     built_model = manifest.get("model")
     if model is None and isinstance(built_model, str):
         model = built_model

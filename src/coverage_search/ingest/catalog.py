@@ -31,13 +31,21 @@ _TRACKING = re.compile(
 
 
 def canonical_url(url: str) -> str:
-    """A URL in one spelling: lower-case scheme and host, no default port, fragment or trackers."""
-    parts = urllib.parse.urlsplit(url.strip())
+    """A URL in one spelling: lower-case scheme and host, no default port, fragment or trackers.
+
+    A URL that cannot be parsed (a bad port, an unclosed bracket) comes back as given: it is
+    compared as text, and whoever fetches it says what is wrong with it.
+    """
+    try:
+        parts = urllib.parse.urlsplit(url.strip())
+        port_number = parts.port
+    except ValueError:
+        return url.strip()
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower().rstrip(".")
     port = (
-        parts.port
-        if parts.port and (scheme, parts.port) not in (("http", 80), ("https", 443))
+        port_number
+        if port_number and (scheme, port_number) not in (("http", 80), ("https", 443))
         else None
     )
     netloc = f"[{host}]" if ":" in host else host

@@ -75,6 +75,15 @@ class _State:
     attempts: dict[str, int] = field(default_factory=dict)  # failed runs of entries retried
 
 
+def _fits(name: str, value: object) -> bool:
+    """True when a stored field has the type _State gives it (anything else is dropped)."""
+    if name in ("seen", "seen_urls"):
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if name == "attempts":
+        return isinstance(value, dict)
+    return value is None or isinstance(value, str)
+
+
 class FeedStore:
     """The subscriptions of one corpus folder (corpus/.feeds.json)."""
 
@@ -172,9 +181,20 @@ class FeedStore:
                 f"{self.path} is unreadable ({exc}). Fix or delete it (subscriptions are lost)."
             ) from None
         feeds: dict[str, _State] = {}
+        if not isinstance(data, dict) or not isinstance(data.get("feeds") or {}, dict):
+            from coverage_search.errors import CorpusError
+
+            raise CorpusError(
+                f"{self.path} is not a feeds file (no feeds object). "
+                "Fix or delete it (subscriptions are lost)."
+            )
         for url, raw in (data.get("feeds") or {}).items():
             if isinstance(raw, dict):
-                known = {k: v for k, v in raw.items() if k in _State.__dataclass_fields__}
+                known = {
+                    k: v
+                    for k, v in raw.items()
+                    if k in _State.__dataclass_fields__ and _fits(k, v)
+                }
                 tries = known.get("attempts")
                 known["attempts"] = {
                     str(g): n for g, n in (tries.items() if isinstance(tries, dict) else ())

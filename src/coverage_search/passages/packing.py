@@ -119,8 +119,10 @@ def pack(
     n = len(tokens)
     size = chars or [0] * n
     suffix = [0] * (n + 1)
+    size_suffix = [0] * (n + 1)
     for k in range(n - 1, -1, -1):
         suffix[k] = suffix[k + 1] + tokens[k]
+        size_suffix[k] = size_suffix[k + 1] + size[k]
     runs: list[tuple[int, int]] = []
     i = 0
     while i < n:
@@ -134,7 +136,7 @@ def pack(
             total += tokens[j]
             length += size[j]
         rest = suffix[j + 1]
-        tail = sum(size[j + 1 :])
+        tail = size_suffix[j + 1]
         if (
             j + 1 < n
             and rest <= target // 4

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 MODES = ("hybrid", "semantic", "keyword")
 MAX_QUERY_CHARS = 4_000
+MAX_K = 10_000  # passages one search returns at most (and the most per document)
+MAX_POOL = 200_000  # candidates asked of each retriever at most
 
 
 def clean_query(query: str) -> str:
@@ -54,6 +56,7 @@ class Searcher:
         """The k best passages for a cleaned query, filtered inside the engine before the cut."""
         settings = settings or self.settings
         pool = max(settings.min_candidates, k * settings.candidates_per_hit * max(per_document, 1))
+        pool = min(pool, MAX_POOL)
         semantic: Ranked = []
         keyword: Ranked = []
         if mode in ("hybrid", "semantic"):

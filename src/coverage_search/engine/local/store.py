@@ -54,9 +54,6 @@ class Store:
         with self._lock:
             return self._conn.execute(sql, params).fetchall()
 
-    def meta(self) -> dict[str, str]:
-        return {str(k): str(v) for k, v in self._all("SELECT key, value FROM meta")}
-
     def keyword(
         self, terms: Sequence[str], filters: SearchFilters, *, limit: int
     ) -> list[tuple[int, float]]:
@@ -163,10 +160,6 @@ class Store:
                 StoryCopy(doc_id=r[1], title=r[2], outlet=r[3], url=r[4], published=r[5])
             )
         return out
-
-    def document_text(self, doc_id: str) -> str | None:
-        rows = self._all("SELECT text FROM documents WHERE doc_id = ?", (doc_id,))
-        return str(rows[0][0]) if rows else None
 
     def document(self, doc_id: str) -> Document | None:
         """All stored facts of one document, or None."""
