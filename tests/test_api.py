@@ -454,3 +454,29 @@ def test_api_arguments_of_the_wrong_type_are_query_errors(small_index: CoverageI
         small_index.search("Anthropic", outlets=5)  # type: ignore[arg-type]
     with pytest.raises(QueryError, match="alpha"):
         small_index.search("Anthropic", alpha=2.0)
+
+
+def test_context_of_a_hit_shown_through_its_exact_copy_is_never_garbled(
+    tmp_path: Path, build_index
+) -> None:
+    body = (
+        "# Token warning\n\nAnthropic said unauthorized transfers of tokenized shares are void. "
+        "Traders had bought synthetic exposure on Solana.\n\nA second paragraph follows here."
+    )
+    corpus = tmp_path / "corpus"
+    write_doc(corpus, "orig.md", body, title="Token warning", outlet="Alpha Wire")
+    copy = body.upper().replace("WARNING", "WARNING!!!")
+    write_doc(corpus, "copy.md", copy, title="Token warning", outlet="Beta News")
+    index = CoverageIndex.open(build_index(corpus))
+    # copy.md sorts first, so it is the one indexed; orig.md is shown through its passages.
+    hits = index.search("tokenized shares void", outlets=["Alpha Wire"], k=3)
+    assert hits and all(h.doc_id == "orig.md" for h in hits)
+    orig_text = index.document("orig.md").text  # type: ignore[union-attr]
+    for hit in hits:
+        before, passage, after = index.passage_context(hit)
+        assert passage == hit.text  # never the copy's text cut at the wrong offsets
+        assert (before + passage + after) in orig_text or (before, after) == ("", "")
+    unfiltered = index.search("tokenized shares void", k=1)[0]
+    before, passage, after = index.passage_context(unfiltered)
+    assert passage == unfiltered.text
+    assert "second paragraph" in (before + passage + after).lower()

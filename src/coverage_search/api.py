@@ -318,9 +318,15 @@ class CoverageIndex:
         """(before, passage, after): the hit's passage with up to `chars` of text around it."""
         doc = self.engine.document(hit.doc_id)
         text = doc.text if doc is not None else ""
-        before = text[max(0, hit.start - chars) : hit.start]
-        after = text[hit.end : hit.end + chars]
-        return before, text[hit.start : hit.end] or hit.text, after
+        start, end = hit.start, hit.end
+        if text[start:end] != hit.text:
+            # A hit shown through an exact copy (a filter matched the copy) carries the indexed
+            # document's offsets; the copy's text may differ in case, spacing or punctuation.
+            start = text.find(hit.text)
+            if start < 0:
+                return "", hit.text, ""
+            end = start + len(hit.text)
+        return text[max(0, start - chars) : start], hit.text, text[end : end + chars]
 
     def stats(self) -> IndexStats:
         """Counts, outlets, date range, model and size of the live build."""
