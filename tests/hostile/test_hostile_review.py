@@ -62,3 +62,25 @@ def test_fields_of_the_wrong_type_in_a_feed_are_dropped(tmp_path: Path) -> None:
     code, out, err = cli("feeds", "--corpus", corpus, "--json")
     assert code == 0, err
     assert json.loads(out)[0]["url"] == "https://example.com/rss"
+
+
+def test_a_sidecar_with_an_upper_case_suffix_is_read_and_removed_with_its_pdf(
+    tmp_path: Path,
+) -> None:
+    from coverage_search import CoverageIndex
+    from pdfutil import write_minimal_pdf
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_minimal_pdf(corpus / "report.pdf", ["A report on tokenized shares and their risks."])
+    (corpus / "report.pdf.YML").write_text("title: Upper Case Sidecar\n", encoding="utf-8")
+    code, _out, err = cli("build", "--corpus", corpus, "--index", tmp_path / "index", "--quiet")
+    assert code == 0, err
+    index = CoverageIndex.open(tmp_path / "index")
+    assert index.document("report.pdf").title == "Upper Case Sidecar"  # type: ignore[union-attr]
+    index.close()
+    code, _out, err = cli(
+        "remove", "report.pdf", "--corpus", corpus, "--index", tmp_path / "index", "--quiet"
+    )
+    assert code == 0, err
+    assert not [p.name for p in corpus.iterdir() if not p.name.startswith(".")]

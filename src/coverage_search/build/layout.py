@@ -189,15 +189,22 @@ def publish(index_dir: Path, build_dir: Path) -> None:
     _fsync_path(index_dir)
 
 
-def cleanup(index_dir: Path, *, keep: int = KEEP_BUILDS) -> None:
-    """Remove builds older than the newest `keep` finished ones, and any unfinished leftovers."""
+def kept_builds(index_dir: Path, *, keep: int = KEEP_BUILDS) -> set[Path]:
+    """The build folders `cleanup` keeps: the newest `keep` finished ones and the live one."""
     try:
         live = live_build(index_dir)
     except IndexCorruptError:
         live = None  # a broken CURRENT is what this build is about to replace
+    finished = sorted(
+        p for p in index_dir.glob("build-*") if p.is_dir() and (p / MANIFEST).is_file()
+    )
+    return set(finished[-keep:]) | ({live} if live else set())
+
+
+def cleanup(index_dir: Path, *, keep: int = KEEP_BUILDS) -> None:
+    """Remove builds older than the newest `keep` finished ones, and any unfinished leftovers."""
+    keep_set = kept_builds(index_dir, keep=keep)
     builds = sorted(p for p in index_dir.glob("build-*") if p.is_dir())
-    finished = [p for p in builds if (p / MANIFEST).is_file()]
-    keep_set = set(finished[-keep:]) | ({live} if live else set())
     for folder in builds:
         if folder not in keep_set:
             shutil.rmtree(folder, ignore_errors=True)

@@ -242,8 +242,8 @@ def build_index(
                 writer.discard()
                 shutil.rmtree(build_dir, ignore_errors=True)  # the previous build stays live
                 raise
-            writer.publish()
             layout.cleanup(index_dir)
+            writer.publish(layout.kept_builds(index_dir))
             reuse.close()
         except BaseException:
             reuse.close(sweep=False)  # a build that stopped early judges no entry unused

@@ -8,8 +8,9 @@ before its top-k cut.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -126,8 +127,8 @@ class EngineWriter(ABC):
     def write(self, content: BuildContent) -> dict[str, Any]:
         """Store the build; returns what the manifest must record to open it again."""
 
-    def publish(self) -> None:  # noqa: B027 - file engines are published by the folder switch
-        """Called once the build is live: drop what the previous build no longer needs."""
+    def publish(self, kept: Collection[Path]) -> None:  # noqa: B027 - folders switch themselves
+        """Called once the build is live: drop what none of the `kept` build folders needs."""
 
     def discard(self) -> None:  # noqa: B027
         """Called when the build failed: remove what `write` made."""

@@ -13,7 +13,7 @@ from coverage_search.sources.urls import has_web_scheme
 
 def remove_documents(refs: Sequence[str], *, corpus_dir: str | Path) -> RemoveReport:
     """Delete corpus files named by doc id, path or URL; unknown ones are reported, not fatal."""
-    from coverage_search.sources.scan import SIDECAR_SUFFIXES
+    from coverage_search.sources.scan import sidecars
 
     corpus = Path(corpus_dir)
     removed: list[str] = []
@@ -31,7 +31,7 @@ def remove_documents(refs: Sequence[str], *, corpus_dir: str | Path) -> RemoveRe
                 failed.append(FailedItem(ref, f"cannot delete it ({exc.strerror or exc})"))
                 continue
             if path.suffix.lower() == ".pdf":
-                for sidecar in (path.with_name(path.name + s) for s in SIDECAR_SUFFIXES):
+                for sidecar in sidecars(path):
                     sidecar.unlink(missing_ok=True)  # a PDF's metadata goes with it
             removed.append(doc_id)
     return RemoveReport(tuple(removed), tuple(failed))

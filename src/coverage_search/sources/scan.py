@@ -296,13 +296,18 @@ def _is_sidecar(path: Path) -> bool:
     return any(name.endswith(".pdf" + s) for s in SIDECAR_SUFFIXES)
 
 
+def sidecars(pdf: Path) -> list[Path]:
+    """The files beside a PDF named like its sidecar (`report.pdf.yml`), in any letter case."""
+    wanted = {(pdf.name + s).casefold() for s in SIDECAR_SUFFIXES}
+    try:
+        return sorted(p for p in pdf.parent.iterdir() if p.name.casefold() in wanted)
+    except OSError:
+        return []
+
+
 def _sidecar_path(pdf: Path, corpus_dir: Path) -> Path | None:
     """The PDF's sidecar; one that links out of the corpus is no sidecar (the scan says so)."""
-    for suffix in SIDECAR_SUFFIXES:
-        candidate = pdf.with_name(pdf.name + suffix)
-        if is_file_inside(candidate, corpus_dir):
-            return candidate
-    return None
+    return next((p for p in sidecars(pdf) if is_file_inside(p, corpus_dir)), None)
 
 
 def _pretty_stem(path: Path) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +35,6 @@ from coverage_search.engine.milvus.schema import (
 )
 from coverage_search.errors import EngineError
 from coverage_search.records import Document, Passage
-
-MANIFEST = "manifest.json"  # build.layout's: a build folder with one is finished
-KEEP_BUILDS = 2  # as build.layout: the live build and the one before it (an app may read it)
 
 
 def passage_rows(
@@ -160,11 +157,11 @@ class MilvusWriter(EngineWriter):
         self._client = POOL.acquire(self.uri)
         return self._client
 
-    def publish(self) -> None:
+    def publish(self, kept: Collection[Path]) -> None:
         """The new build is live: drop this index's collections of builds no longer kept."""
         try:
             if self._client is not None:
-                keep = self._kept()
+                keep = {collection_name(p) for p in kept} | {self.collection}
                 prefix = index_prefix(self.index_dir)
                 with failures(self.uri, "drop old collections"):
                     for name in self._client.list_collections(timeout=CALL_TIMEOUT):
@@ -185,13 +182,6 @@ class MilvusWriter(EngineWriter):
             pass  # dropped at the next publish, like the collection of a killed build
         finally:
             self._release()
-
-    def _kept(self) -> set[str]:
-        """Collections of the newest finished builds (those build.layout.cleanup keeps)."""
-        finished = sorted(
-            p for p in self.index_dir.glob("build-*") if p.is_dir() and (p / MANIFEST).is_file()
-        )
-        return {collection_name(p) for p in finished[-KEEP_BUILDS:]} | {self.collection}
 
     def _release(self) -> None:
         if self._client is not None:
