@@ -20,7 +20,7 @@ from coverage_search.engine.local.backed import StoreBacked
 from coverage_search.engine.local.integrity import check_file, file_record
 from coverage_search.engine.local.store import Store
 from coverage_search.engine.local.vectors import VectorIndex
-from coverage_search.engine.local.writer import write_build
+from coverage_search.engine.local.writer import write_content
 from coverage_search.errors import IndexCorruptError
 from coverage_search.records import SearchFilters
 
@@ -80,15 +80,7 @@ class LocalWriter(EngineWriter):
         self.build_dir = build_dir
 
     def write(self, content: BuildContent) -> dict[str, Any]:
-        ids = write_build(
-            self.build_dir / DATABASE,
-            content.documents,
-            content.passages,
-            story_ids=content.story_ids,
-            indexed_as=content.indexed_as,
-            stemming=content.stemming,
-            meta={"fingerprint": content.fingerprint},
-        )
+        ids = write_content(self.build_dir / DATABASE, content)
         index = VectorIndex.create(np.asarray(ids, dtype=np.int64), content.vectors)
         index.save(self.build_dir / VECTORS)
         files = {name: file_record(self.build_dir / name) for name in (DATABASE, VECTORS)}

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
 
+from coverage_search.engine.base import BuildContent
 from coverage_search.engine.local.sql import connect, outlet_key, related_json
 from coverage_search.records import Document, Passage
 
@@ -61,7 +62,7 @@ UNSTEMMED = "unicode61 remove_diacritics 2"
 TERM_DF_SHARE = 1000
 
 
-def write_build(
+def _write_tables(
     path: Path,
     documents: Sequence[Document],
     passages: Sequence[Sequence[Passage]],
@@ -150,3 +151,17 @@ def _write_term_df(conn: sqlite3.Connection, schema: str) -> None:
         (max(1, total // TERM_DF_SHARE),),
     )
     conn.execute("DROP TABLE temp.passage_terms")
+
+
+def write_content(path: Path, content: BuildContent, *, keyword_index: bool = True) -> list[int]:
+    """Write a build's content as a new database; returns passage ids in the flattened order."""
+    return _write_tables(
+        path,
+        content.documents,
+        content.passages,
+        story_ids=content.story_ids,
+        indexed_as=content.indexed_as,
+        stemming=content.stemming,
+        meta={"fingerprint": content.fingerprint},
+        keyword_index=keyword_index,
+    )

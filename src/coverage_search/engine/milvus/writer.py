@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from coverage_search.engine.base import BuildContent, EngineWriter
-from coverage_search.engine.local.writer import write_build
+from coverage_search.engine.local.writer import write_content
 from coverage_search.engine.milvus.client import (
     CALL_TIMEOUT,
     POOL,
@@ -101,16 +101,7 @@ class MilvusWriter(EngineWriter):
         self._created = False
 
     def write(self, content: BuildContent) -> dict[str, Any]:
-        ids = write_build(
-            self.build_dir / DOCUMENTS,
-            content.documents,
-            content.passages,
-            story_ids=content.story_ids,
-            indexed_as=content.indexed_as,
-            stemming=content.stemming,
-            meta={"fingerprint": content.fingerprint},
-            keyword_index=False,
-        )
+        ids = write_content(self.build_dir / DOCUMENTS, content, keyword_index=False)
         client = self._connect()
         kind = vector_kind(len(ids), lite=is_lite(self.uri))
         schema = make_schema(
