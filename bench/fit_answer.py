@@ -11,7 +11,8 @@ question's answer span. It then compares, on the tune and the confirm half of ea
 
 and prints the weights to paste into query/evidence.py. Usage:
 
-    python bench/fit_answer.py [--hits 5 8 10] [--out bench/results/fit_answer.md]
+    python bench/fit_answer.py [--hits 5 8 10] [--per-document 0] [--topic-share 0.67]
+                               [--out bench/results/fit_answer.md]
 """
 
 from __future__ import annotations
@@ -34,9 +35,7 @@ from coverage_search import CoverageIndex  # noqa: E402
 from coverage_search.evaluation import BeirData, load_beir_folder, write_corpus  # noqa: E402
 from coverage_search.evaluation.qa import holds, load_qa  # noqa: E402
 from coverage_search.passages.chunking import ChunkSettings  # noqa: E402
-from coverage_search.query import evidence  # noqa: E402
-from coverage_search.query.answer import sentence_vectors  # noqa: E402
-from coverage_search.query.terms import keyword_terms  # noqa: E402
+from coverage_search.query import answer, evidence  # noqa: E402
 
 
 @dataclass
@@ -70,22 +69,44 @@ def time_index(work: Path, chunking: ChunkSettings) -> Path:
     return index
 
 
+PER_DOCUMENT = answer.ANSWER_PER_DOCUMENT  # --per-document sets it
+
+
+def pool(index: CoverageIndex, question: str, hits: int) -> list:
+    """The answer's pool of hits, as CoverageIndex.answer searches it."""
+    return index.search(question, k=hits, per_document=PER_DOCUMENT)
+
+
+def rows(index: CoverageIndex, question: str, found: list) -> tuple[list, np.ndarray, np.ndarray]:
+    """The product's own candidates, feature rows and sentence vectors for one question."""
+    weights = evidence.question_weights(index.engine, question)
+    with patched_hits(len(found)):
+        scored, vectors = answer.score_sentences(question, found, index.embedder, weights)
+    x = np.array([s.features for s in scored], dtype=np.float64).reshape(len(scored), -1)
+    return [s.candidate for s in scored], x, vectors
+
+
+class patched_hits:
+    """Score the sentences of all `n` hits (the product scores its first ANSWER_HITS)."""
+
+    def __init__(self, n: int) -> None:
+        self.n, self.saved = n, answer.ANSWER_HITS
+
+    def __enter__(self) -> None:
+        answer.ANSWER_HITS = self.n
+
+    def __exit__(self, *exc: object) -> None:
+        answer.ANSWER_HITS = self.saved
+
+
 def collect(name: str, index_dir: Path, qa: Path, hits: int) -> list[Group]:
     index = CoverageIndex.open(index_dir)
     groups = []
     for q in load_qa(qa):
-        found = index.search(q.question, k=hits)
-        cands = evidence.candidates(found)
+        found = pool(index, q.question, hits)
+        cands, x, vectors = rows(index, q.question, found)
         if not cands:
             continue
-        vectors = sentence_vectors(index.embedder, [c.sentence for c in cands])
-        terms = keyword_terms(q.question)
-        docs, passages = index.engine.term_docs(terms)
-        weights = evidence.keyword_weights(terms, docs, passages)
-        kind = evidence.question_kind(q.question)
-        x = evidence.features(
-            index.embedder.encode_query(q.question), kind, cands, vectors, found, weights
-        )
 
         def doc(h: object) -> str:  # TIME files are "<BEIR id>.md"
             found = str(getattr(h, "doc_id", ""))
@@ -108,7 +129,7 @@ def collect(name: str, index_dir: Path, qa: Path, hits: int) -> list[Group]:
                 np.array([c.hit_index for c in cands]),
                 right,
                 vectors,
-                kind,
+                evidence.question_kind(q.question),
             )
         )
     index.close()
@@ -120,23 +141,8 @@ def best_scores(index_dir: Path, questions: list[str], w: np.ndarray, b: float) 
     index = CoverageIndex.open(index_dir)
     out = []
     for question in questions:
-        found = index.search(question, k=5)
-        cands = evidence.candidates(found)
-        if not cands:
-            out.append(-1e9)
-            continue
-        vectors = sentence_vectors(index.embedder, [c.sentence for c in cands])
-        terms = keyword_terms(question)
-        docs, passages = index.engine.term_docs(terms)
-        x = evidence.features(
-            index.embedder.encode_query(question),
-            evidence.question_kind(question),
-            cands,
-            vectors,
-            found,
-            evidence.keyword_weights(terms, docs, passages),
-        )
-        out.append(float((x @ w + b).max()))
+        _, x, _ = rows(index, question, pool(index, question, 5))
+        out.append(float((x @ w + b).max()) if len(x) else -1e9)
     index.close()
     return out
 
@@ -204,17 +210,34 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/coverage-fit-answer"))
     parser.add_argument("--margins", type=float, nargs="*", default=[1.0, 3.0, 5.0])
     parser.add_argument("--target-tokens", type=int, default=ChunkSettings().target_tokens)
+    parser.add_argument(
+        "--per-document", type=int, default=answer.ANSWER_PER_DOCUMENT, help="pool cap (0: none)"
+    )
+    parser.add_argument(
+        "--without", nargs="*", default=[], choices=evidence.FEATURES, help="features zeroed"
+    )
+    parser.add_argument("--topic-share", type=float, default=evidence.TOPIC_SHARE)
     parser.add_argument("--out", type=Path, default=HERE / "results" / "fit_answer.md")
     args = parser.parse_args()
+    global PER_DOCUMENT
+    PER_DOCUMENT = args.per_document
+    evidence.TOPIC_SHARE = args.topic_share
     args.work.mkdir(parents=True, exist_ok=True)
     chunking = ChunkSettings(target_tokens=args.target_tokens)
     indexes = {"seed": seed_index(args.work, chunking), "time": time_index(args.work, chunking)}
     data = {"seed": HERE / "data" / "qa_seed.jsonl", "time": HERE / "data" / "qa_time.jsonl"}
     facts = machine()
     lines = ["# Answer combiner", "", f"machine: {json.dumps(facts)}", ""]
+    lines.append(
+        f"pool: per_document={PER_DOCUMENT}, topic share={evidence.TOPIC_SHARE}, "
+        f"without: {', '.join(args.without) or 'none'}"
+    )
+    lines.append("")
     results = {}
     for hits in args.hits:
         groups = [g for name in indexes for g in collect(name, indexes[name], data[name], hits)]
+        for g in groups:  # a feature left out is a column of zeros (weight 0 after the fit)
+            g.x[:, [evidence.FEATURES.index(f) for f in args.without]] = 0.0
         tune = [g for g in groups if g.split == "tune"]
         w, b = fit(tune)
         lr = lambda g, w=w, b=b: g.x @ w + b  # noqa: E731

@@ -290,12 +290,19 @@ class CoverageIndex:
         language: str | None = None,
     ) -> Answer:
         """An extractive answer: the best verbatim sentences from the top hits, each cited."""
-        from coverage_search.query.answer import answer_from_hits
+        from coverage_search.query.answer import ANSWER_PER_DOCUMENT, answer_from_hits
         from coverage_search.query.evidence import question_weights
 
         question = clean_query(question)
         hits = self.search(
-            question, k=k, mode=mode, outlets=outlets, since=since, until=until, language=language
+            question,
+            k=k,
+            mode=mode,
+            outlets=outlets,
+            since=since,
+            until=until,
+            language=language,
+            per_document=ANSWER_PER_DOCUMENT,
         )
         filters = make_filters(outlets, since, until, language)
         return answer_from_hits(

@@ -18,7 +18,9 @@ from coverage_search.query.evidence import (
     candidates,
     combine,
     features,
+    focus_question,
     question_kind,
+    topic_stems,
 )
 from coverage_search.query.links import text_fragment
 from coverage_search.records import Answer, Citation, SearchFilters, SearchHit
@@ -41,6 +43,10 @@ PADDING_MARGIN = 5.0
 # answer's cost (about 3 ms a sentence on 2 cores), and 8 hits measured no better than 5
 # (bench/results/fit_answer.md).
 ANSWER_HITS = 5
+# The answer's hits are not capped per document: the passage that answers is most often the
+# second or third of the right article, and a cap of 2 left it out (TIME dev questions with the
+# right passage in the first 5: 37 of 44 capped, 42 uncapped; bench/results/fit_answer.md).
+ANSWER_PER_DOCUMENT = 0
 # Sentence vectors kept in memory (384 floats each: 10,000 ≈ 15 MB). The same passages come
 # back for related questions, and embedding their sentences is most of an answer's time.
 SENTENCE_CACHE_SIZE = 10_000
@@ -126,8 +132,12 @@ def score_sentences(
     if not cands:
         return [], np.zeros((0, 0), dtype=np.float32)
     vectors = _SENTENCE_VECTORS.encode(embedder, [c.sentence for c in cands])
+    question_vector = embedder.encode_query(question)
+    focus = focus_question(question, topic_stems(keyword_weights, hits[:ANSWER_HITS]))
+    focus_vector = question_vector if focus == question else embedder.encode_query(focus)
     rows = features(
-        embedder.encode_query(question),
+        question_vector,
+        focus_vector,
         question_kind(question),
         cands,
         vectors,
