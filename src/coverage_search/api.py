@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -60,6 +61,8 @@ class CoverageIndex:
         self.engine = engine
         corpus = str(manifest.get("corpus_dir") or "corpus")
         self._searcher = Searcher(engine, embedder, settings, corpus_url=corpus)
+        self._floor: float | None = None  # refusal bar of this build, set by the first answer
+        self._floor_lock = threading.Lock()
 
     # -- building and opening ----------------------------------------------------------------
 
@@ -226,8 +229,27 @@ class CoverageIndex:
         return build.name if build is not None else ""
 
     def warm_up(self) -> None:
-        """Load the model and run one query through it, so the first question is fast."""
+        """Load the model and set the refusal bar, so the first question is fast."""
         self.embedder.encode_query("warm up")
+        self.refusal_floor()
+
+    def refusal_floor(self) -> float:
+        """The best-sentence cosine below which `answer` quotes nothing, measured on this index.
+
+        Computed once per opened build from unrelated probe questions (query/refusal.py):
+        about 1-3 s, which warm_up spends ahead of the first question.
+        """
+        with self._floor_lock:
+            if self._floor is None:
+                from coverage_search.query.answer import ANSWER_PER_DOCUMENT, best_cosine
+                from coverage_search.query.refusal import PROBES, refusal_floor
+
+                null = []
+                for probe in PROBES:
+                    hits = self.search(probe, k=5, per_document=ANSWER_PER_DOCUMENT)
+                    null.append(best_cosine(probe, hits, self.embedder))
+                self._floor = refusal_floor(null)
+            return self._floor
 
     # -- search ---------------------------------------------------------------------------
 
@@ -311,6 +333,7 @@ class CoverageIndex:
             self.embedder,
             keyword_weights=question_weights(self.engine, question),
             filters=filters,
+            refuse_below=self.refusal_floor() if hits else 0.0,
         )
 
     # -- documents and facts ----------------------------------------------------------------

@@ -81,13 +81,16 @@ def answer_from_hits(
     keyword_weights: Mapping[str, float] | None = None,
     max_sentences: int = 4,
     min_cosine: float = MIN_COSINE,
+    refuse_below: float = MIN_COSINE,
     filters: SearchFilters | None = None,
     rerank: bool = True,
 ) -> Answer:
     """Pick the 1-`max_sentences` sentences of `hits` that best answer `question`, each cited.
 
     With `rerank`, the first ANSWER_HITS hits are put in the order of their best sentence:
-    the passage that holds the answer is shown first, and [n] still points at hit n.
+    the passage that holds the answer is shown first, and [n] still points at hit n. No
+    sentence under `min_cosine` is quoted, and nothing at all unless the best reaches
+    `refuse_below` (the index's refusal bar, CoverageIndex.refusal_floor).
     """
     hits = tuple(hits)
     if not hits:
@@ -97,6 +100,8 @@ def answer_from_hits(
         return Answer(question, (), hits, found=False, message=NOT_FOUND)
     if rerank:
         hits, scored = _rerank(hits, scored)
+    if max(s.cosine for s in scored) < max(refuse_below, min_cosine):
+        return Answer(question, (), hits, found=False, message=NOT_FOUND)
     chosen = _choose(scored, vectors, max_sentences=max_sentences, min_cosine=min_cosine)
     if not chosen:
         return Answer(question, (), hits, found=False, message=NOT_FOUND)
@@ -150,6 +155,15 @@ def score_sentences(
         for c, row, score in zip(cands, rows, scores, strict=True)
     ]
     return scored, vectors
+
+
+def best_cosine(question: str, hits: Sequence[SearchHit], embedder: Embedder) -> float:
+    """The highest cosine of any candidate sentence of the first hits with the question."""
+    cands = candidates(hits[:ANSWER_HITS])
+    if not cands:
+        return 0.0
+    vectors = _SENTENCE_VECTORS.encode(embedder, [c.sentence for c in cands])
+    return float(np.max(vectors @ embedder.encode_query(question)))
 
 
 def _rerank(
