@@ -9,14 +9,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from coverage_search.build import layout
+from coverage_search.build.refresh import refresh_index as _refresh_index
 from coverage_search.errors import (
-    BuildLockedError,
     CoverageSearchError,
     IndexCorruptError,
     IndexMismatchError,
     QueryError,
 )
+from coverage_search.query.coverage import (
+    DEPTH,
+    Coverage,
+    check_depth,
+    check_period,
+    coverage_of,
+)
 from coverage_search.query.filters import make_filters, valid_text
+from coverage_search.query.order import RECENCY_POOL, check_order, newest_first, with_recency
 from coverage_search.query.search import MAX_K, MODES, Searcher, clean_query
 from coverage_search.query.settings import SearchSettings
 from coverage_search.records import (
@@ -36,8 +44,6 @@ if TYPE_CHECKING:
     from coverage_search.passages.chunking import ChunkSettings
     from coverage_search.records import Answer
 
-
-LOCK_WAIT = 300.0  # seconds add, update and remove wait for a build already running
 
 
 class CoverageIndex:
@@ -245,9 +251,16 @@ class CoverageIndex:
         group_stories: bool = True,
         fusion: str | None = None,
         alpha: float | None = None,
+        sort: str = "relevance",
+        recency: float = 0.0,
     ) -> list[SearchHit]:
-        """The k best passages for `query`: filtered before the cut, `per_document` per document."""
+        """The k best passages for `query`: filtered before the cut, `per_document` per document.
+
+        `sort="date"` lists those k newest first (undated last); `recency` (0 to 1) re-scores
+        a deeper pool toward the newest coverage before the cut.
+        """
         text = clean_query(query)
+        check_order(sort, recency)
         if mode not in MODES:
             raise QueryError(f"Unknown mode {mode!r}: use one of {', '.join(MODES)}.")
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
@@ -268,15 +281,42 @@ class CoverageIndex:
                 fusion=fusion or settings.fusion,
                 alpha=settings.alpha if alpha is None else alpha,
             )
-        return self._searcher.search(
+        hits = self._searcher.search(
             text,
             filters,
-            k=k,
+            k=min(k * RECENCY_POOL, MAX_K) if recency else k,
             mode=mode,
             per_document=per_document,
             group_stories=group_stories,
             settings=settings,
         )
+        hits = with_recency(hits, recency, k=k) if recency else hits
+        return newest_first(hits) if sort == "date" else hits
+
+    def coverage(
+        self,
+        question: str,
+        *,
+        period: str | None = None,
+        mode: str = "hybrid",
+        outlets: Sequence[str] | str | None = None,
+        since: str | date | None = None,
+        until: str | date | None = None,
+        language: str | None = None,
+        depth: int = DEPTH,
+    ) -> Coverage:
+        """The stories matching `question` under the filters, per day, week or month and outlet.
+
+        Counted over the `depth` best stories of the same search (one passage each, copies
+        folded); `period` None picks one from the span. Undated stories are counted apart.
+        """
+        check_period(period)
+        hits = self.search(
+            question, k=check_depth(depth), mode=mode, outlets=outlets, since=since, until=until,
+            language=language, per_document=1,
+        )  # fmt: skip
+        filters = make_filters(outlets, since, until, language)
+        return coverage_of(clean_query(question), hits, filters, period=period, depth=depth)
 
     def answer(
         self,
@@ -350,39 +390,3 @@ class CoverageIndex:
             engine_location=facts.location,
         )
 
-
-def _refresh_index(
-    changed: bool,
-    *,
-    needed: bool = True,
-    corpus_dir: str | Path,
-    index_dir: str | Path,
-    model: str | None = None,
-    progress: bool = True,
-) -> BuildReport | None:
-    """Bring the index in step with corpus/ after an add, update or remove; None if it was.
-
-    Always an incremental build, even when this run changed nothing: an earlier run whose build
-    could not happen (another build held the lock, the process was killed) left corpus/ ahead
-    of the index, and this is where that is repaired. It costs a scan when nothing changed.
-    A running build is waited for, up to LOCK_WAIT seconds. `needed=False` (the run touched
-    nothing) skips the build while there is a live one.
-    """
-    from coverage_search.build.run import build_index
-
-    if not needed and CoverageIndex.live_build_name(index_dir):
-        return None
-
-    try:
-        report = build_index(
-            Path(corpus_dir), Path(index_dir), model=model, progress=progress,
-            wait_for_lock=LOCK_WAIT,
-        )  # fmt: skip
-    except BuildLockedError:
-        if not changed:
-            raise
-        raise BuildLockedError(
-            f"Another build is still running on {index_dir} after {LOCK_WAIT:g} s, so {corpus_dir}"
-            " changed but the index did not yet. Run: coverage-search build once it is done."
-        ) from None
-    return report if changed or report.changed else None
