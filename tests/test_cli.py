@@ -65,7 +65,7 @@ def test_search_json_has_hits_with_links(built: Path, capsys: pytest.CaptureFixt
         "3",
         "--json",
     )
-    hits = json.loads(out)
+    hits = json.loads(out)["hits"]
     assert code == 0 and hits and all(h["outlet"] == "Crypto Briefing" for h in hits)
     assert hits[0]["link"].startswith("https://example.com/tokens#:~:text=")
 

@@ -328,6 +328,7 @@ class CoverageIndex:
         since: str | date | None = None,
         until: str | date | None = None,
         language: str | None = None,
+        recency: float = 0.0,
     ) -> Answer:
         """An extractive answer: the best verbatim sentences from the top hits, each cited."""
         from coverage_search.query.answer import answer_from_hits
@@ -335,8 +336,9 @@ class CoverageIndex:
 
         question = clean_query(question)
         hits = self.search(
-            question, k=k, mode=mode, outlets=outlets, since=since, until=until, language=language
-        )
+            question, k=k, mode=mode, outlets=outlets, since=since, until=until, language=language,
+            recency=recency,
+        )  # fmt: skip
         filters = make_filters(outlets, since, until, language)
         return answer_from_hits(
             question,

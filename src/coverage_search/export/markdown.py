@@ -7,9 +7,10 @@ from urllib.parse import quote, urlsplit
 
 from coverage_search.records import Answer, SearchHit
 
-# Everything CommonMark or HTML could read as syntax is backslash-escaped (all ASCII punctuation
-# may be); < > & become entities so no renderer sees a tag.
-_PUNCT = set("\\`*_{}[]()#+-.!|~\"'$:=^@%,;?/")
+# What CommonMark, GFM tables or math could read as syntax anywhere in a line is backslash-escaped;
+# < > & become entities so no renderer sees a tag or an entity.
+_PUNCT = set("\\`*_{}[]()#!|~$^")
+_LINE_START = re.compile(r"^(\d+)([.)])|^([-+=>])")  # a list item, quote or heading underline
 _ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
 _SPACE = re.compile(r"\s+")
 
@@ -19,7 +20,7 @@ def md_text(text: str) -> str:
     out = []
     for c in _SPACE.sub(" ", text.replace("\x00", " ")).strip():
         out.append(_ENTITIES.get(c) or (f"\\{c}" if c in _PUNCT else c))
-    return "".join(out)
+    return _LINE_START.sub(lambda m: f"{m[1]}\\{m[2]}" if m[1] else f"\\{m[3]}", "".join(out))
 
 
 def md_url(url: str | None) -> str | None:

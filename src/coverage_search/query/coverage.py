@@ -57,7 +57,11 @@ class Coverage:
     def in_bucket(self, start: str) -> list[SearchHit]:
         """The stories counted in the bucket starting on `start` ("" for the undated ones)."""
         wanted = start or None
-        return [h for h in self.stories if bucket_start(h.published, self.period) == wanted]
+        return [
+            h
+            for h in self.stories
+            if bucket_start(story_published(h, self.filters), self.period) == wanted
+        ]
 
     def from_outlet(self, outlet: str) -> list[SearchHit]:
         """The stories an outlet carries (shown through its own copy or another)."""
@@ -132,6 +136,19 @@ def pick_period(days: Sequence[date]) -> str:
     return "day" if span <= 62 else "week" if span <= 548 else "month"
 
 
+def story_published(hit: SearchHit, filters: SearchFilters | None) -> str | None:
+    """When the story first appeared: the earliest date of the hit and its passing copies."""
+    wanted = {o.casefold() for o in filters.outlets} if filters else set()
+    dates = [hit.published] + [
+        c.published
+        for c in hit.also_in
+        if not (wanted and (c.outlet or "").casefold() not in wanted)
+        and (filters is None or _in_range(c.published, filters))
+    ]
+    days = sorted((d.isoformat(), text) for text in dates if (d := day_of(text)) is not None)
+    return days[0][1] if days else None
+
+
 def story_outlets(hit: SearchHit, filters: SearchFilters | None) -> list[str]:
     """The outlets that carry the hit's story: its own, and its copies' that pass the filters."""
     names = [hit.outlet] if hit.outlet else []
@@ -173,11 +190,12 @@ def coverage_of(
         if is_match(hit):
             firsts.setdefault(hit.doc_id, hit)
     stories = tuple(firsts.values())
-    days = [d for h in stories if (d := day_of(h.published)) is not None]
+    published = {h.doc_id: story_published(h, filters) for h in stories}
+    days = [d for text in published.values() if (d := day_of(text)) is not None]
     chosen = period or pick_period(days)
     per_bucket: dict[str, int] = {}
     for hit in stories:
-        start = bucket_start(hit.published, chosen)
+        start = bucket_start(published[hit.doc_id], chosen)
         if start is not None:
             per_bucket[start] = per_bucket.get(start, 0) + 1
     buckets = tuple(
@@ -195,5 +213,5 @@ def coverage_of(
         OutletCount(names[key], n)
         for key, n in sorted(per_outlet.items(), key=lambda item: (-item[1], item[0]))
     )
-    undated = sum(1 for h in stories if day_of(h.published) is None)
+    undated = sum(1 for text in published.values() if day_of(text) is None)
     return Coverage(question, chosen, buckets, outlets, undated, stories, depth, filters)
