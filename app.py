@@ -406,10 +406,11 @@ def timeline_charts(cov: Coverage) -> tuple[alt.Chart, alt.Chart]:
     bars = [{"start": b.start, "label": b.label, "stories": b.stories} for b in cov.buckets]
     when = alt.selection_point(name="period", fields=["start"])
     periods = (
-        alt.Chart(alt.Data(values=bars), height=160)
+        alt.Chart(alt.Data(values=bars), height=240)
         .mark_bar()
         .encode(
-            x=alt.X("label:O", title=title, sort=None, axis=alt.Axis(labelAngle=-40)),
+            x=alt.X("label:O", title=title, sort=None,
+                    axis=alt.Axis(labelAngle=-40 if len(bars) > 6 else 0)),
             y=alt.Y("stories:Q", title="Stories", axis=alt.Axis(tickMinStep=1)),
             opacity=alt.condition(when, alt.value(1.0), alt.value(0.35)),
             tooltip=[alt.Tooltip("label:N", title=title), alt.Tooltip("stories:Q")],
@@ -419,7 +420,7 @@ def timeline_charts(cov: Coverage) -> tuple[alt.Chart, alt.Chart]:
     rows = [{"outlet": chart_text(o.outlet), "stories": o.stories} for o in cov.outlets[:15]]
     which = alt.selection_point(name="outlet", fields=["outlet"])
     outlets = (
-        alt.Chart(alt.Data(values=rows), height=max(60, 22 * len(rows)))
+        alt.Chart(alt.Data(values=rows), height=max(120, 28 * len(rows) + 50))
         .mark_bar()
         .encode(
             y=alt.Y("outlet:N", title=None, sort="-x"),
