@@ -17,10 +17,10 @@ from coverage_search.errors import (
     QueryError,
 )
 from coverage_search.query.coverage import (
+    CANDIDATES_PER_STORY,
     DEPTH,
     Coverage,
-    check_depth,
-    check_period,
+    check_view,
     coverage_of,
 )
 from coverage_search.query.filters import make_filters, valid_text
@@ -310,13 +310,15 @@ class CoverageIndex:
         Counted over the `depth` best stories of the same search (one passage each, copies
         folded); `period` None picks one from the span. Undated stories are counted apart.
         """
-        check_period(period)
-        hits = self.search(
-            question, k=check_depth(depth), mode=mode, outlets=outlets, since=since, until=until,
-            language=language, per_document=1,
+        check_view(period, depth, mode)
+        text, filters = clean_query(question), make_filters(outlets, since, until, language)
+        # Fewer candidates per story than a result list takes: counting needs no reserve.
+        settings = dataclasses.replace(self.settings, candidates_per_hit=CANDIDATES_PER_STORY)
+        hits = self._searcher.search(
+            text, filters, k=depth, mode=mode, per_document=1, group_stories=True,
+            settings=settings,
         )  # fmt: skip
-        filters = make_filters(outlets, since, until, language)
-        return coverage_of(clean_query(question), hits, filters, period=period, depth=depth)
+        return coverage_of(text, hits, filters, period=period, depth=depth)
 
     def answer(
         self,

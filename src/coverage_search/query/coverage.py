@@ -13,6 +13,7 @@ from coverage_search.records import SearchFilters, SearchHit
 PERIODS = ("day", "week", "month")
 DEPTH = 200  # stories a timeline looks at: the best-matching ones, one passage each
 MAX_DEPTH = 2_000
+CANDIDATES_PER_STORY = 2  # candidates asked of each retriever per story counted (bench_timeline)
 MIN_COSINE = 0.3  # a hit only the dense retriever found counts as a match from this cosine up
 
 
@@ -84,16 +85,16 @@ class Coverage:
         }
 
 
-def check_period(period: str | None) -> str | None:
+def check_view(period: str | None, depth: int, mode: str) -> None:
+    """QueryError for a period, depth or retrieval mode a timeline cannot take."""
+    from coverage_search.query.search import MODES
+
     if period is not None and period not in PERIODS:
         raise QueryError(f"Unknown period {period!r}: use one of {', '.join(PERIODS)}.")
-    return period
-
-
-def check_depth(depth: int) -> int:
     if isinstance(depth, bool) or not isinstance(depth, int) or not 1 <= depth <= MAX_DEPTH:
         raise QueryError(f"depth must be a whole number from 1 to {MAX_DEPTH:,}.")
-    return depth
+    if mode not in MODES:
+        raise QueryError(f"Unknown mode {mode!r}: use one of {', '.join(MODES)}.")
 
 
 def is_match(hit: SearchHit) -> bool:
