@@ -54,7 +54,7 @@ CONTEXT_CHARS = 600  # of document text shown on each side of a passage
 UPLOAD_TYPES = ["md", "markdown", "txt", "html", "htm", "pdf"]
 SORT_LABELS = {"relevance": "Relevance", "date": "Newest first"}
 FORMAT_LABELS = {"markdown": "Markdown", "csv": "CSV", "ris": "RIS (cited articles)"}
-RECENCY = 0.3  # the weight "Favour recent coverage" gives (see README, bench/results/recency.md)
+RECENCY = 0.2  # the weight "Favour recent coverage" gives (see README, bench/results/recency.md)
 UNDATED = "Undated"
 
 # -- safe rendering ---------------------------------------------------------------------------

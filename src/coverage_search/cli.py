@@ -117,7 +117,8 @@ def _sort_options(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument(
         "--recency", type=float, default=0.0, metavar="W",
-        help="favour newer coverage: 0 (off, the default) to 1; re-scores 4x k candidates",
+        help="favour newer coverage: 0 (off, the default) to 1; re-scores 4x k candidates "
+        "(the app's switch uses 0.2; bench/results/recency.md)",
     )  # fmt: skip
 
 

@@ -10,7 +10,6 @@ from coverage_search.query.coverage import day_of
 from coverage_search.records import SearchHit
 
 SORTS = ("relevance", "date")
-HALF_LIFE_DAYS = 30.0  # a story this much older than the newest candidate gets half the boost
 RECENCY_POOL = 4  # with recency, this many times k candidates are re-scored before the cut
 
 
@@ -34,23 +33,25 @@ def newest_first(hits: Sequence[SearchHit]) -> list[SearchHit]:
 
 
 def with_recency(hits: Sequence[SearchHit], weight: float, *, k: int) -> list[SearchHit]:
-    """Re-score hits as relevance + weight × 2^(-age / half-life), age from the newest hit.
+    """Re-score hits as relevance + weight × freshness, then renumber them and cut to k.
 
-    Scores are scaled to the best hit's first so `weight` means the same in every mode; the
-    hits are renumbered in their new order and cut to k. Undated hits get no boost.
+    Freshness runs from 0 (the oldest dated candidate) to 1 (the newest), so it means the same
+    for a week of coverage as for ten years; scores are scaled to the best hit's first so
+    `weight` means the same in every mode. Undated hits get no boost.
     """
     if not hits or weight <= 0:
         return list(hits)[:k]
     days = {h.passage_id: day_of(h.published) for h in hits}
     known = [d for d in days.values() if d is not None]
-    newest = max(known) if known else None
+    newest, oldest = (max(known), min(known)) if known else (None, None)
     top = max(abs(h.score) for h in hits) or 1.0
 
     def boosted(hit: SearchHit) -> float:
         day = days[hit.passage_id]
-        if day is None or newest is None:
+        if day is None or newest is None or oldest is None:
             return hit.score / top
-        fresh: float = 0.5 ** ((newest - day).days / HALF_LIFE_DAYS)
+        span = (newest - oldest).days
+        fresh = (day - oldest).days / span if span else 1.0
         return hit.score / top + weight * fresh
 
     ranked = sorted(hits, key=boosted, reverse=True)[:k]
