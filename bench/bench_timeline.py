@@ -7,8 +7,8 @@ texts, 5 to a document, 20 outlets, dates over 2020-2026), with every 20th docum
 random unit vectors, stored by the real local writer. The real `CoverageIndex` opens it with a
 random unit vector standing in for the query embedding (the model's cost is the same with or
 without a timeline). Per SciFact claim, warm (10 first, not timed): `search` (k=5, what the list
-shows), `coverage` (the timeline: the 200 best stories of the same search, counted), and both
-with a filter (one outlet, one year, where the facets need a second `coverage` without the
+shows), `coverage` (the timeline: the 100 best stories, or 200, of the same search, counted),
+and both with a filter (one outlet, one year, where the facets need a second `coverage` without the
 outlet). The 1-minute load is read before and after each figure. Writes
 bench/results/timeline.json/.md.
 """
@@ -96,6 +96,7 @@ def main() -> None:
     runs: dict[str, Callable[[str], object]] = {
         "search (k=5)": lambda q: index.search(q, k=5),
         "timeline": lambda q: index.coverage(q),
+        "timeline (depth 200)": lambda q: index.coverage(q, depth=200),
         "search + timeline": lambda q: (index.search(q, k=5), index.coverage(q)),
         "search, filtered": lambda q: index.search(q, k=5, **one),  # type: ignore[arg-type]
         "search + timeline + facets, filtered": lambda q: (

@@ -207,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
         "timeline",
         help="count a question's matching stories per day, week or month and per outlet",
         description="Search as `search` does (same filters), take the best-matching stories "
-        "(--depth, 200 by default; copies of a story folded into one) and count them per "
+        "(--depth, 100 by default; copies of a story folded into one) and count them per "
         "period and per outlet. A story counts for every outlet that carries a copy of it; "
         "undated stories are counted apart. Only stories found by keyword, or close in meaning "
         "(cosine 0.3 and up), count as matching.",
@@ -220,8 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="count per day, week (from Monday) or month (default: chosen by the span)",
     )  # fmt: skip
     p.add_argument(
-        "--depth", type=int, default=200, metavar="N",
-        help="how many of the best-matching stories to count (default: 200)",
+        "--depth", type=int, default=100, metavar="N",
+        help="how many of the best-matching stories to count (default: 100)",
     )  # fmt: skip
     _filter_options(p, results=False)
     _common(p)

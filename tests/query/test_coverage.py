@@ -142,5 +142,5 @@ def test_a_corpus_of_one_document(
     assert (cov.total, [(b.label, b.stories) for b in cov.buckets]) == (1, [("2026-06-16", 1)])
     assert [(o.outlet, o.stories) for o in cov.outlets] == [("Axios", 1)]
     nothing = index.coverage("slow-cooked tomato sauce with basil")
-    assert nothing == Coverage(nothing.question, "day", (), (), 0, (), 200, nothing.filters)
+    assert nothing == Coverage(nothing.question, "day", (), (), 0, (), 100, nothing.filters)
     assert nothing.to_dict()["stories"] == 0

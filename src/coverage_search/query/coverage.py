@@ -11,7 +11,7 @@ from coverage_search.errors import QueryError
 from coverage_search.records import SearchFilters, SearchHit
 
 PERIODS = ("day", "week", "month")
-DEPTH = 200  # stories a timeline looks at: the best-matching ones, one passage each
+DEPTH = 100  # stories a timeline looks at: the best-matching ones (100 ms budget, bench_timeline)
 MAX_DEPTH = 2_000
 CANDIDATES_PER_STORY = 2  # candidates asked of each retriever per story counted (bench_timeline)
 MIN_COSINE = 0.3  # a hit only the dense retriever found counts as a match from this cosine up
