@@ -118,3 +118,29 @@ def test_line_breaks_that_reach_an_export_cannot_inject(hostile: dict[str, Path]
     assert all(row[3] == "'\tOut\nlet" for row in rows[2:])  # kept, quoted, neutralized
     md = export_answer(answer, "markdown")
     assert "\nER" not in md and "\nTY" not in md
+
+
+def test_the_app_shows_hostile_names_as_text_in_chart_facets_and_panel(
+    hostile: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyarrow as pa
+    from hostile_support import REPO
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("COVERAGE_SEARCH_CORPUS", str(hostile["corpus"]))
+    monkeypatch.setenv("COVERAGE_SEARCH_INDEX", str(hostile["index"]))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    at.run()
+    at.text_input(key="question").input(QUESTION)
+    at.form_submit_button(key="ask").click()
+    at.run()
+    assert not at.exception
+    chart = at.get("vega_lite_chart")[1].proto
+    outlets = pa.ipc.open_stream(io.BytesIO(chart.data.data)).read_all().column("outlet")
+    # Data for Vega's text marks (never HTML), one line each: the tab and CR are gone.
+    assert MARKUP_OUTLET in outlets.to_pylist() and "Tab Outlet" in outlets.to_pylist()
+    labels = [b.label for b in at.button if (b.key or "").startswith("facet_")]
+    assert "&#60;img src&#61;x onerror&#61;alert&#40;1&#41;&#62; · 1" in labels  # inert text
+    assert not any("<img" in label for label in labels)
+    at.button(key="watch_add").click().run()
+    assert not at.exception and "<script>" not in "".join(m.value for m in at.markdown)
