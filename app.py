@@ -484,6 +484,16 @@ def show_timeline(cov: Coverage) -> tuple[list[SearchHit] | None, str]:
     return picked, " ".join(why)
 
 
+def forget_picks_of_another_search(question: str, options: Options) -> None:
+    """A new question or filter starts with nothing picked in the timeline."""
+    # Plain values: each run defines Options anew, so its instances never compare equal.
+    asked = (question, options.mode, tuple(options.outlets), options.since, options.until)
+    if st.session_state.get("asked") != asked:
+        for key in ("period_pick", "period_chart", "outlet_chart"):
+            st.session_state.pop(key, None)
+        st.session_state["asked"] = asked
+
+
 def pick_outlet(outlet: str) -> None:
     """A facet was clicked: filter the search to that outlet."""
     st.session_state["outlets"] = [outlet]
@@ -612,6 +622,7 @@ def main() -> None:
     if not question.strip():
         st.info("Type a question above, or pick one of the examples.")
         st.stop()
+    forget_picks_of_another_search(question, options)
     try:
         answer = index.answer(
             question, k=options.k, mode=options.mode, outlets=options.outlets or None,

@@ -62,6 +62,9 @@ def test_picking_a_period_or_undated_lists_exactly_those_stories(coverage_app: A
     assert [t.split("] ")[-1] for t in card_titles(at)] == ["Anthropic y la seguridad"]
     at.pills(key="period_pick").set_value(None).run()
     assert len(card_titles(at)) == 5  # the best passages again
+    at.pills(key="period_pick").set_value("Undated").run()
+    ask(at, "Did Dario Amodei leave OpenAI?")  # another question: nothing picked any more
+    assert at.pills(key="period_pick").value is None and len(card_titles(at)) == 5
 
 
 def test_clicking_an_outlet_facet_filters_the_search(coverage_app: AppTest) -> None:
