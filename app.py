@@ -15,12 +15,17 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+import altair as alt  # ships with Streamlit
 import streamlit as st
 
 from coverage_search import (
+    FORMATS,
+    MEDIA_TYPES,
     MODES,
+    SUFFIXES,
     Answer,
     BuildReport,
+    Coverage,
     CoverageIndex,
     CoverageSearchError,
     IndexStats,
@@ -28,6 +33,11 @@ from coverage_search import (
     QueryError,
     SearchHit,
     UploadError,
+    add_watch,
+    export_answer,
+    list_watches,
+    remove_watch,
+    run_watches,
     store_upload,
     upload_limits,
 )
@@ -42,6 +52,10 @@ EXAMPLES = (
 MODE_LABELS = {"hybrid": "Hybrid (recommended)", "semantic": "Semantic", "keyword": "Keyword"}
 CONTEXT_CHARS = 600  # of document text shown on each side of a passage
 UPLOAD_TYPES = ["md", "markdown", "txt", "html", "htm", "pdf"]
+SORT_LABELS = {"relevance": "Relevance", "date": "Newest first"}
+FORMAT_LABELS = {"markdown": "Markdown", "csv": "CSV", "ris": "RIS (cited articles)"}
+RECENCY = 0.2  # the weight "Favour recent coverage" gives (see README, bench/results/recency.md)
+UNDATED = "Undated"
 
 # -- safe rendering ---------------------------------------------------------------------------
 
@@ -115,6 +129,8 @@ def answer_md(answer: Answer) -> str:
 
 
 def plural(n: int, noun: str) -> str:
+    if n != 1 and noun.endswith("story"):
+        return f"{n} {noun[:-1]}ies"
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
@@ -248,6 +264,8 @@ class Options:
     outlets: list[str]
     since: date | None
     until: date | None
+    sort: str = "relevance"
+    recency: float = 0.0
 
 
 def search_options(box: Box, stats: IndexStats) -> Options:
@@ -264,7 +282,12 @@ def search_options(box: Box, stats: IndexStats) -> Options:
                            key="since")
     until = box.date_input("Published until", value=None, min_value=low, max_value=high,
                            key="until")
-    return Options(str(mode or "hybrid"), k, outlets, _one_date(since), _one_date(until))
+    sort = box.radio("Sort passages", list(SORT_LABELS), format_func=SORT_LABELS.get,
+                     key="sort", horizontal=True, help="Newest first lists undated ones last.")
+    recent = box.checkbox("Favour recent coverage", key="recency",
+                          help="Nudge newer passages up before the cut (off by default).")
+    return Options(str(mode or "hybrid"), k, outlets, _one_date(since), _one_date(until),
+                   str(sort or "relevance"), RECENCY if recent else 0.0)
 
 
 # -- results ------------------------------------------------------------------------------------
@@ -286,9 +309,12 @@ def meta_line(hit: SearchHit) -> str:
     return " · ".join(parts)
 
 
-def show_hit(index: CoverageIndex, number: int, hit: SearchHit, quoted: Sequence[str]) -> None:
+def show_hit(
+    index: CoverageIndex, number: int | None, hit: SearchHit, quoted: Sequence[str]
+) -> None:
     with st.container(border=True):
-        st.markdown(f"**&#91;{number}&#93; {text_md(hit.title)}**")
+        mark = f"&#91;{number}&#93; " if number is not None else ""
+        st.markdown(f"**{mark}{text_md(hit.title)}**")
         st.caption(meta_line(hit) + (f" · §&#160;{text_md(hit.heading)}" if hit.heading else ""))
         st.markdown(highlighted_md(hit.text, quoted))
         if web_url(hit.link):
@@ -313,7 +339,20 @@ def show_hit(index: CoverageIndex, number: int, hit: SearchHit, quoted: Sequence
             st.caption("This document cites: " + " · ".join(cited))
 
 
-def show_answer(index: CoverageIndex, answer: Answer) -> None:
+def in_order(hits: Sequence[SearchHit], sort: str) -> list[tuple[int, SearchHit]]:
+    """(number, hit) pairs: numbers stay those of the answer's [n]; dates may reorder them."""
+    numbered = list(enumerate(hits, start=1))
+    if sort != "date":
+        return numbered
+    dated = sorted((p for p in numbered if _bound(p[1].published)),
+                   key=lambda p: (p[1].published or "")[:10], reverse=True)
+    return dated + [p for p in numbered if not _bound(p[1].published)]
+
+
+def show_answer(
+    index: CoverageIndex, answer: Answer, options: Options, picked: list[SearchHit] | None = None,
+    picked_label: str = "",
+) -> None:
     if not answer.hits:
         st.warning(text_md(answer.message))  # names outlets taken from documents
         return
@@ -325,10 +364,199 @@ def show_answer(index: CoverageIndex, answer: Answer) -> None:
         )
     else:
         st.info(text_md(answer.message))
+    export_box(answer)
     st.subheader("Passages")
-    for number, hit in enumerate(answer.hits, start=1):
+    if picked is not None:
+        st.caption(f"{plural(len(picked), 'story')} {picked_label}; clear the selection above "
+                   "to see the best passages again.")
+        numbers = {(h.doc_id, h.passage_id): n for n, h in enumerate(answer.hits, start=1)}
+        for _, hit in in_order(picked, options.sort):
+            number = numbers.get((hit.doc_id, hit.passage_id))
+            quoted = [c.sentence for c in answer.sentences if c.number == number]
+            show_hit(index, number, hit, quoted)
+        return
+    for number, hit in in_order(answer.hits, options.sort):
         quoted = [c.sentence for c in answer.sentences if c.number == number]
         show_hit(index, number, hit, quoted)
+
+
+def export_box(answer: Answer) -> None:
+    """A format choice and a download button for the answer and its passages."""
+    left, right = st.columns([3, 2], vertical_alignment="bottom")
+    fmt = left.selectbox("Export the answer and passages", FORMATS, key="export_format",
+                         format_func=lambda f: FORMAT_LABELS.get(f, f))
+    fmt = str(fmt or "markdown")
+    right.download_button(
+        "Download", data=export_answer(answer, fmt), file_name=f"answer{SUFFIXES[fmt]}",
+        mime=MEDIA_TYPES[fmt], key="download", on_click="ignore", width="stretch",
+    )
+
+
+# -- the coverage of a question: timeline, outlet facets, saved searches ------------------------
+
+
+def chart_text(text: str) -> str:
+    """A label for the chart: one line, no control characters (Vega shows it as text)."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())[:80]
+
+
+def timeline_charts(cov: Coverage) -> tuple[alt.Chart, alt.Chart]:
+    """Bars of stories per period and per outlet; clicking one selects it."""
+    title = {"day": "Day", "week": "Week of", "month": "Month"}[cov.period]
+    bars = [{"start": b.start, "label": b.label, "stories": b.stories} for b in cov.buckets]
+    when = alt.selection_point(name="period", fields=["start"])
+    periods = (
+        alt.Chart(alt.Data(values=bars), height=240)
+        .mark_bar()
+        .encode(
+            x=alt.X("label:O", title=title, sort=None,
+                    axis=alt.Axis(labelAngle=-40 if len(bars) > 6 else 0)),
+            y=alt.Y("stories:Q", title="Stories", axis=alt.Axis(tickMinStep=1)),
+            opacity=alt.condition(when, alt.value(1.0), alt.value(0.35)),
+            tooltip=[alt.Tooltip("label:N", title=title), alt.Tooltip("stories:Q")],
+        )
+        .add_params(when)
+    )
+    rows = [{"outlet": chart_text(o.outlet), "stories": o.stories} for o in cov.outlets[:15]]
+    which = alt.selection_point(name="outlet", fields=["outlet"])
+    outlets = (
+        alt.Chart(alt.Data(values=rows), height=max(120, 28 * len(rows) + 50))
+        .mark_bar()
+        .encode(
+            y=alt.Y("outlet:N", title=None, sort="-x"),
+            x=alt.X("stories:Q", title="Stories", axis=alt.Axis(tickMinStep=1)),
+            opacity=alt.condition(which, alt.value(1.0), alt.value(0.35)),
+            tooltip=[alt.Tooltip("outlet:N", title="Outlet"), alt.Tooltip("stories:Q")],
+        )
+        .add_params(which)
+    )
+    return periods, outlets
+
+
+def _chart_pick(event: object, name: str, field: str) -> str | None:
+    """The value of `field` in the chart's selection `name`, if one is selected."""
+    try:
+        chosen = event.selection[name]  # type: ignore[attr-defined]
+    except (AttributeError, KeyError, TypeError):
+        return None
+    if isinstance(chosen, list) and chosen and isinstance(chosen[0], dict):
+        value = chosen[0].get(field)
+        return str(value) if value is not None else None
+    return None
+
+
+def show_timeline(cov: Coverage) -> tuple[list[SearchHit] | None, str]:
+    """The timeline above the passages; returns the stories picked (a bar, an outlet) and why."""
+    st.subheader("Coverage over time")
+    of = f"of the {cov.depth} best" if cov.total >= cov.depth else "matching"
+    undated = f"; {plural(cov.undated, 'undated story')} counted apart" if cov.undated else ""
+    st.caption(f"{plural(cov.total, 'story')} {of}, per {cov.period}, copies folded{undated}. "
+               "Click a bar or an outlet to list its stories.")
+    if not cov.total:
+        st.info("No story matches this question closely enough to count.")
+        return None, ""
+    periods, outlets = timeline_charts(cov)
+    left, right = st.columns([3, 2])
+    with left:
+        event = st.altair_chart(periods, on_select="rerun", key="period_chart",
+                                width="stretch")
+    with right:
+        outlet_event = st.altair_chart(outlets, on_select="rerun", key="outlet_chart",
+                                       width="stretch")
+    labels = {b.label: b.start for b in cov.buckets}
+    choices = list(labels) + ([UNDATED] if cov.undated else [])
+    pill = st.pills("Show the stories of", choices, key="period_pick")
+    start = _chart_pick(event, "period", "start")
+    if pill:
+        start = "" if pill == UNDATED else labels.get(str(pill))
+    picked: list[SearchHit] | None = None
+    why = []
+    if start is not None:
+        picked = cov.in_bucket(start)
+        label = next((b.label for b in cov.buckets if b.start == start), start)
+        why.append("undated" if start == "" else f"from {text_md(label)}")
+    outlet = _chart_pick(outlet_event, "outlet", "outlet")
+    if outlet:
+        named = next((o.outlet for o in cov.outlets if chart_text(o.outlet) == outlet), outlet)
+        mine = cov.from_outlet(named)
+        picked = mine if picked is None else [h for h in picked if h in mine]
+        why.append(f"in {text_md(named)}")
+    return picked, " ".join(why)
+
+
+def forget_picks_of_another_search(question: str, options: Options) -> None:
+    """A new question or filter starts with nothing picked in the timeline."""
+    # Plain values: each run defines Options anew, so its instances never compare equal.
+    asked = (question, options.mode, tuple(options.outlets), options.since, options.until)
+    if st.session_state.get("asked") != asked:
+        for key in ("period_pick", "period_chart", "outlet_chart"):
+            st.session_state.pop(key, None)
+        st.session_state["asked"] = asked
+
+
+def pick_outlet(outlet: str) -> None:
+    """A facet was clicked: filter the search to that outlet."""
+    st.session_state["outlets"] = [outlet]
+
+
+def outlet_facets(box: Box, facets: Coverage, stats: IndexStats) -> None:
+    """Matching stories per outlet for this question and date range; a click filters to it."""
+    if not facets.outlets:
+        return
+    box.markdown("**Outlets for this question**")
+    known = {o.casefold(): o for o in stats.outlets}
+    for i, count in enumerate(facets.outlets[:20]):
+        name = known.get(count.outlet.casefold())
+        if name is None:
+            continue
+        box.button(f"{text_md(chart_text(count.outlet))} · {count.stories}", key=f"facet_{i}",
+                   on_click=pick_outlet, args=(name,), help=f"Only {chart_text(name)}")
+    if facets.undated:
+        box.caption(f"{plural(facets.undated, 'undated story')} among them")
+
+
+def saved_searches(box: Box, index: CoverageIndex, question: str, options: Options) -> None:
+    """Save the current search, list and remove saved ones, and show what is new to each."""
+    with box.expander("Saved searches", expanded=bool(st.session_state.get("watch_reports"))):
+        try:
+            if question.strip() and st.button("Save this search", key="watch_add"):
+                watch = add_watch(CORPUS_DIR, question, mode=options.mode,
+                                  outlets=options.outlets or None,
+                                  since=options.since.isoformat() if options.since else None,
+                                  until=options.until.isoformat() if options.until else None,
+                                  index=index)
+                st.success(f"Saved as search {watch.number}; new passages will show here.")
+            watches = list_watches(CORPUS_DIR)
+            for watch in watches:
+                left, right = st.columns([4, 1], vertical_alignment="center")
+                left.markdown(f"{watch.number}. {text_md(watch.question)}")
+                if right.button("✕", key=f"watch_remove_{watch.number}",
+                                help="Forget this saved search"):
+                    remove_watch(CORPUS_DIR, watch.number)
+                    st.session_state.pop("watch_reports", None)
+                    st.rerun()
+            if not watches:
+                st.caption("None yet: ask a question, then save it to hear what is new.")
+            elif st.button("Check for new passages", key="watch_run"):
+                st.session_state["watch_reports"] = run_watches(index, CORPUS_DIR)
+        except CoverageSearchError as exc:
+            st.error(text_md(str(exc)))
+            return
+        for report in st.session_state.get("watch_reports") or ():
+            head = f"**{report.watch.number}. {text_md(report.watch.question)}**"
+            if report.error:
+                st.warning(f"{head}: {text_md(report.error)}")
+            elif not report.new:
+                st.markdown(f"{head}: nothing new")
+            else:
+                lines = [f"{head}: {plural(len(report.new), 'new passage')}"]
+                lines += [
+                    "- " + link_md(text_md(h.title), h.link) + " · "
+                    + text_md(h.outlet or "unknown outlet") + " · "
+                    + text_md((h.published or "undated")[:10])
+                    for h in report.new
+                ]
+                st.markdown("\n".join(lines))
 
 
 def use_example() -> None:
@@ -346,7 +574,7 @@ def question_box() -> str:
             "Question", key="question", placeholder="Ask about the coverage…",
             label_visibility="collapsed",
         )
-        right.form_submit_button("Ask", type="primary", key="ask", use_container_width=True)
+        right.form_submit_button("Ask", type="primary", key="ask", width="stretch")
     st.pills("Examples", EXAMPLES, key="example", on_change=use_example,
              label_visibility="collapsed")
     return str(question or "")
@@ -374,7 +602,9 @@ def main() -> None:
     st.caption("Ask the news coverage of the AI industry. Answers quote the sources verbatim.")
     # Sidebar slots in display order; the upload is handled first so a new file is searchable
     # in this very run.
-    settings_box, facts_box, upload_box = (st.sidebar.container() for _ in range(3))
+    settings_box, facet_box, watch_box, facts_box, upload_box = (
+        st.sidebar.container() for _ in range(5)
+    )
     add_coverage(upload_box)
     if notice := st.session_state.pop("build_notice", None):
         st.warning(notice)
@@ -388,13 +618,22 @@ def main() -> None:
     options = search_options(settings_box, stats)
     index_facts(facts_box, stats)
     question = question_box()
+    saved_searches(watch_box, index, question, options)
     if not question.strip():
         st.info("Type a question above, or pick one of the examples.")
         st.stop()
+    forget_picks_of_another_search(question, options)
     try:
         answer = index.answer(
             question, k=options.k, mode=options.mode, outlets=options.outlets or None,
+            since=options.since, until=options.until, recency=options.recency,
+        )
+        cov = index.coverage(
+            question, mode=options.mode, outlets=options.outlets or None,
             since=options.since, until=options.until,
+        )
+        facets = cov if not options.outlets else index.coverage(
+            question, mode=options.mode, since=options.since, until=options.until,
         )
     except QueryError as exc:
         st.warning(text_md(str(exc)))
@@ -402,7 +641,8 @@ def main() -> None:
     except CoverageSearchError as exc:
         st.error(text_md(str(exc)))
         st.stop()
-    show_answer(index, answer)
-
+    outlet_facets(facet_box, facets, stats)
+    picked, why = show_timeline(cov) if answer.hits else (None, "")
+    show_answer(index, answer, options, picked, why)
 
 main()

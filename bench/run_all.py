@@ -32,6 +32,8 @@ STEPS: list[tuple[str, list[str]]] = [
     ("incremental", ["bench_speed.py", "incremental"]),
     ("latency", ["bench_speed.py", "latency"]),
     ("milvus", ["bench_milvus.py"]),
+    ("timeline", ["bench_timeline.py"]),
+    ("recency", ["eval_recency.py"]),
     ("app", ["bench_app.py"]),
     ("onnx", ["bench_onnx.py", "--ndcg", "scifact"]),
     ("txtai", ["bench_txtai.py", "--datasets", "time1963"]),

@@ -119,3 +119,42 @@ def seed_corpus(tmp_path: Path) -> Path:
     folder.mkdir()
     shutil.copy(SEED_ARTICLE, folder / SEED_ARTICLE.name)
     return folder
+
+
+AMODEI_BODY = SMALL_CORPUS["openai-exit.md"][0]
+COVERAGE_EXTRA = {
+    # The Axios story syndicated by another outlet a day later: one story, two outlets.
+    "bloomberg-copy.md": (
+        AMODEI_BODY,
+        {
+            "title": "Why Dario Amodei left OpenAI",
+            "url": "https://bloomberg.example/amodei",
+            "outlet": "Bloomberg",
+            "published": "2026-06-17",
+            "language": "en",
+        },
+    ),
+    "techcrunch-split.md": (
+        "# Amodei explains the OpenAI split\n\n"
+        "In an interview, Dario Amodei said he left OpenAI because he wanted safety research to "
+        "lead. Anthropic was the result.",
+        {
+            "title": "Amodei explains the OpenAI split",
+            "url": "https://techcrunch.example/amodei-split",
+            "outlet": "TechCrunch",
+            "published": "2026-06-20",
+            "language": "en",
+        },
+    ),
+    "fortune-undated.md": (
+        "# Amodei interview\n\nDario Amodei explained why he left OpenAI to found Anthropic.",
+        {"title": "Amodei interview", "outlet": "Fortune", "language": "en"},
+    ),
+}
+
+
+def write_coverage_corpus(folder: Path) -> Path:
+    """SMALL_CORPUS plus a syndicated copy, a later story and an undated one, all on Amodei."""
+    for name, (body, meta) in {**SMALL_CORPUS, **COVERAGE_EXTRA}.items():
+        write_doc(folder, name, body, **meta)
+    return folder

@@ -57,7 +57,7 @@ def test_asking_shows_a_cited_answer_and_passage_cards(
     assert "Type a question" in at.info[0].value  # empty question: a hint, nothing else
     ask(at, QUESTION)
 
-    assert [s.value for s in at.subheader] == ["Answer", "Passages"]
+    assert [s.value for s in at.subheader] == ["Coverage over time", "Answer", "Passages"]
     page = markdown(at)
     # [n] markers link to the cited sentence in the source (text fragment).
     assert re.search(r"\[&#91;1&#93;\]\(https://news\.example\.org/amodei#:~:text=", page)

@@ -65,7 +65,7 @@ def test_search_json_has_hits_with_links(built: Path, capsys: pytest.CaptureFixt
         "3",
         "--json",
     )
-    hits = json.loads(out)
+    hits = json.loads(out)["hits"]
     assert code == 0 and hits and all(h["outlet"] == "Crypto Briefing" for h in hits)
     assert hits[0]["link"].startswith("https://example.com/tokens#:~:text=")
 
@@ -152,3 +152,58 @@ def test_module_entry_point_and_fast_help() -> None:
         timeout=60,
     )
     assert "coverage-search" in out.stdout and "build" in out.stdout
+
+
+def test_timeline_prints_a_compact_table_and_json(
+    built: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    question = "Why did Dario Amodei leave OpenAI?"
+    code, out, _ = run(capsys, "timeline", question, "--index", str(built))
+    assert code == 0
+    assert out.splitlines()[:4] == [
+        "2 stories matching, by day:",
+        "  day         stories",
+        "  2026-06-16        1  " + "█" * 40,
+        "  2026-06-18        1  " + "█" * 40,
+    ]
+    assert "  Axios         1" in out and "  El País       1" in out
+    code, out, _ = run(capsys, "timeline", question, "--index", str(built), "--by", "month",
+                       "--json")  # fmt: skip
+    data = json.loads(out)
+    assert (data["period"], data["stories"], data["undated"]) == ("month", 2, 0)
+    assert data["buckets"] == [{"start": "2026-06-01", "label": "2026-06", "stories": 2}]
+    code, out, _ = run(capsys, "timeline", question, "--index", str(built), "--outlet", "Nobody")
+    assert code == 0 and out == "No stories match. Try fewer filters.\n"
+    code, _, err = run(capsys, "timeline", question, "--index", str(built), "--depth", "0")
+    assert code == 2 and err == "coverage-search: depth must be a whole number from 1 to 2,000.\n"
+
+
+def test_search_json_carries_outlet_facets_and_sorts_by_date(
+    built: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "search", "Dario Amodei OpenAI", "--index", str(built), "--json",
+                       "--outlet", "Axios")  # fmt: skip
+    data = json.loads(out)
+    assert code == 0 and all(h["outlet"] == "Axios" for h in data["hits"])
+    # Facets ignore the outlet filter (every outlet one could pick is counted).
+    assert {o["outlet"]: o["stories"] for o in data["facets"]["outlets"]} == {
+        "Axios": 1,
+        "El País": 1,
+    }
+    code, out, _ = run(capsys, "search", "Anthropic", "--index", str(built), "--json",
+                       "--sort", "date", "-k", "4", "--per-document", "1")  # fmt: skip
+    dates = [h["published"] for h in json.loads(out)["hits"]]
+    assert dates == sorted(dates, reverse=True) and len(dates) == 4
+    code, _, err = run(capsys, "search", "Anthropic", "--index", str(built), "--recency", "2")
+    assert code == 2 and "recency must be a number from 0" in err
+
+
+def test_ask_exports_markdown_csv_and_ris(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    question = "Why did Dario Amodei leave OpenAI?"
+    code, md, _ = run(capsys, "ask", question, "--index", str(built), "--format", "markdown")
+    assert code == 0 and md.startswith("# Why did Dario Amodei leave OpenAI?\n")
+    assert "](https://news.example.org/amodei#:~:text=" in md
+    code, out, _ = run(capsys, "ask", question, "--index", str(built), "--format", "csv")
+    assert code == 0 and out.startswith("kind,number,title,outlet,published,")
+    code, out, _ = run(capsys, "ask", question, "--index", str(built), "--format", "ris")
+    assert code == 0 and "TI  - Why Dario Amodei left OpenAI\r\nT2  - Axios\r\n" in out

@@ -31,8 +31,11 @@ from coverage_search.evaluation.qa import (
     load_qa,
     load_refusals,
 )
+from coverage_search.export import FORMATS, MEDIA_TYPES, SUFFIXES, export_answer, safe_cell
 from coverage_search.ingest.feeds import list_feeds
 from coverage_search.ingest.uploads import StoredUpload, store_upload, upload_limits
+from coverage_search.query.coverage import PERIODS, Bucket, Coverage, OutletCount
+from coverage_search.query.order import SORTS
 from coverage_search.query.search import MODES
 from coverage_search.query.settings import SearchSettings
 from coverage_search.records import (
@@ -53,19 +56,34 @@ from coverage_search.records import (
     Skipped,
     StoryCopy,
 )
+from coverage_search.watch import (
+    Watch,
+    WatchReport,
+    add_watch,
+    list_watches,
+    remove_watch,
+    run_watches,
+)
 
 __all__ = [
     "BACKENDS",
     "DEFAULT_BACKEND",
     "ENGINES",
+    "FORMATS",
+    "MEDIA_TYPES",
     "MODES",
+    "PERIODS",
+    "SORTS",
+    "SUFFIXES",
     "AddReport",
     "AddedItem",
     "Answer",
+    "Bucket",
     "BuildLockedError",
     "BuildReport",
     "Citation",
     "CorpusError",
+    "Coverage",
     "CoverageIndex",
     "CoverageSearchError",
     "Document",
@@ -83,6 +101,7 @@ __all__ = [
     "ModeMetrics",
     "ModelError",
     "NoIndexError",
+    "OutletCount",
     "QAOutcome",
     "QAQuestion",
     "QAReport",
@@ -98,13 +117,21 @@ __all__ = [
     "StoredUpload",
     "StoryCopy",
     "UploadError",
+    "Watch",
+    "WatchReport",
     "__version__",
+    "add_watch",
     "evaluate",
     "evaluate_qa",
+    "export_answer",
     "list_feeds",
+    "list_watches",
     "load_beir",
     "load_qa",
     "load_refusals",
+    "remove_watch",
+    "run_watches",
+    "safe_cell",
     "store_upload",
     "upload_limits",
 ]

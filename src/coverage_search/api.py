@@ -10,15 +10,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from coverage_search.build import layout
+from coverage_search.build.refresh import refresh_index as _refresh_index
 from coverage_search.errors import (
-    BuildLockedError,
     CoverageSearchError,
     IndexCorruptError,
     IndexMismatchError,
     QueryError,
 )
+from coverage_search.query.coverage import (
+    CANDIDATES_PER_STORY,
+    DEPTH,
+    Coverage,
+    check_view,
+    coverage_of,
+)
 from coverage_search.query.filters import make_filters, valid_text
-from coverage_search.query.search import MAX_K, MODES, Searcher, clean_query
+from coverage_search.query.order import RECENCY_POOL, check_order, newest_first, with_recency
+from coverage_search.query.search import MAX_K, Searcher, check_search, clean_query
 from coverage_search.query.settings import SearchSettings
 from coverage_search.records import (
     AddReport,
@@ -37,8 +45,6 @@ if TYPE_CHECKING:
     from coverage_search.passages.chunking import ChunkSettings
     from coverage_search.records import Answer
 
-
-LOCK_WAIT = 300.0  # seconds add, update and remove wait for a build already running
 
 
 class CoverageIndex:
@@ -153,13 +159,8 @@ class CoverageIndex:
         from coverage_search.ingest.fetch import fetcher_for
 
         report = update_feeds(corpus_dir=corpus_dir, fetcher=fetcher or fetcher_for(timeout))
-        build = _refresh_index(
-            bool(report.added),
-            corpus_dir=corpus_dir,
-            index_dir=index_dir,
-            model=model,
-            progress=progress,
-        )
+        build = _refresh_index(bool(report.added), corpus_dir=corpus_dir, index_dir=index_dir,
+                               model=model, progress=progress)  # fmt: skip
         return dataclasses.replace(report, build=build)
 
     @classmethod
@@ -176,13 +177,8 @@ class CoverageIndex:
         from coverage_search.ingest.remove import remove_documents
 
         report = remove_documents(documents, corpus_dir=corpus_dir)
-        build = _refresh_index(
-            bool(report.removed),
-            corpus_dir=corpus_dir,
-            index_dir=index_dir,
-            model=model,
-            progress=progress,
-        )
+        build = _refresh_index(bool(report.removed), corpus_dir=corpus_dir, index_dir=index_dir,
+                               model=model, progress=progress)  # fmt: skip
         return dataclasses.replace(report, build=build)
 
     @classmethod
@@ -241,14 +237,12 @@ class CoverageIndex:
         """
         with self._floor_lock:
             if self._floor is None:
-                from coverage_search.query.answer import ANSWER_PER_DOCUMENT, best_cosine
-                from coverage_search.query.refusal import PROBES, refusal_floor
+                from coverage_search.query.answer import ANSWER_PER_DOCUMENT
+                from coverage_search.query.refusal import probe_floor
 
-                null = []
-                for probe in PROBES:
-                    hits = self.search(probe, k=5, per_document=ANSWER_PER_DOCUMENT)
-                    null.append(best_cosine(probe, hits, self.embedder))
-                self._floor = refusal_floor(null)
+                self._floor = probe_floor(
+                    lambda q: self.search(q, k=5, per_document=ANSWER_PER_DOCUMENT), self.embedder
+                )
             return self._floor
 
     # -- search ---------------------------------------------------------------------------
@@ -267,38 +261,63 @@ class CoverageIndex:
         group_stories: bool = True,
         fusion: str | None = None,
         alpha: float | None = None,
+        sort: str = "relevance",
+        recency: float = 0.0,
     ) -> list[SearchHit]:
-        """The k best passages for `query`: filtered before the cut, `per_document` per document."""
+        """The k best passages for `query`: filtered before the cut, `per_document` per document.
+
+        `sort="date"` lists those k newest first (undated last); `recency` (0 to 1) re-scores
+        a deeper pool toward the newest coverage before the cut.
+        """
         text = clean_query(query)
-        if mode not in MODES:
-            raise QueryError(f"Unknown mode {mode!r}: use one of {', '.join(MODES)}.")
-        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
-            raise QueryError(f"k must be a whole number from 1 to {MAX_K:,}.")
-        if (
-            isinstance(per_document, bool)
-            or not isinstance(per_document, int)
-            or not 0 <= per_document <= MAX_K
-        ):
-            raise QueryError(f"per_document must be a whole number from 0 (no limit) to {MAX_K:,}.")
+        check_order(sort, recency)
+        check_search(mode, k, per_document, alpha)
         filters = make_filters(outlets, since, until, language)
         settings = self.settings
-        if alpha is not None and not (isinstance(alpha, (int, float)) and 0.0 <= alpha <= 1.0):
-            raise QueryError("alpha must be a number from 0 (keyword only) to 1 (semantic only).")
         if fusion is not None or alpha is not None:
             settings = dataclasses.replace(
                 settings,
                 fusion=fusion or settings.fusion,
                 alpha=settings.alpha if alpha is None else alpha,
             )
-        return self._searcher.search(
+        hits = self._searcher.search(
             text,
             filters,
-            k=k,
+            k=min(k * RECENCY_POOL, MAX_K) if recency else k,
             mode=mode,
             per_document=per_document,
             group_stories=group_stories,
             settings=settings,
         )
+        hits = with_recency(hits, recency, k=k) if recency else hits
+        return newest_first(hits) if sort == "date" else hits
+
+    def coverage(
+        self,
+        question: str,
+        *,
+        period: str | None = None,
+        mode: str = "hybrid",
+        outlets: Sequence[str] | str | None = None,
+        since: str | date | None = None,
+        until: str | date | None = None,
+        language: str | None = None,
+        depth: int = DEPTH,
+    ) -> Coverage:
+        """The stories matching `question` under the filters, per day, week or month and outlet.
+
+        Counted over the `depth` best stories of the same search (one passage each, copies
+        folded); `period` None picks one from the span. Undated stories are counted apart.
+        """
+        check_view(period, depth, mode)
+        text, filters = clean_query(question), make_filters(outlets, since, until, language)
+        # Fewer candidates per story than a result list takes: counting needs no reserve.
+        settings = dataclasses.replace(self.settings, candidates_per_hit=CANDIDATES_PER_STORY)
+        hits = self._searcher.search(
+            text, filters, k=depth, mode=mode, per_document=1, group_stories=True,
+            settings=settings,
+        )  # fmt: skip
+        return coverage_of(text, hits, filters, period=period, depth=depth)
 
     def answer(
         self,
@@ -310,6 +329,7 @@ class CoverageIndex:
         since: str | date | None = None,
         until: str | date | None = None,
         language: str | None = None,
+        recency: float = 0.0,
     ) -> Answer:
         """An extractive answer: the best verbatim sentences from the top hits, each cited."""
         from coverage_search.query.answer import ANSWER_PER_DOCUMENT, answer_from_hits
@@ -317,15 +337,9 @@ class CoverageIndex:
 
         question = clean_query(question)
         hits = self.search(
-            question,
-            k=k,
-            mode=mode,
-            outlets=outlets,
-            since=since,
-            until=until,
-            language=language,
-            per_document=ANSWER_PER_DOCUMENT,
-        )
+            question, k=k, mode=mode, outlets=outlets, since=since, until=until, language=language,
+            recency=recency, per_document=ANSWER_PER_DOCUMENT,
+        )  # fmt: skip
         filters = make_filters(outlets, since, until, language)
         return answer_from_hits(
             question,
@@ -380,39 +394,3 @@ class CoverageIndex:
             engine_location=facts.location,
         )
 
-
-def _refresh_index(
-    changed: bool,
-    *,
-    needed: bool = True,
-    corpus_dir: str | Path,
-    index_dir: str | Path,
-    model: str | None = None,
-    progress: bool = True,
-) -> BuildReport | None:
-    """Bring the index in step with corpus/ after an add, update or remove; None if it was.
-
-    Always an incremental build, even when this run changed nothing: an earlier run whose build
-    could not happen (another build held the lock, the process was killed) left corpus/ ahead
-    of the index, and this is where that is repaired. It costs a scan when nothing changed.
-    A running build is waited for, up to LOCK_WAIT seconds. `needed=False` (the run touched
-    nothing) skips the build while there is a live one.
-    """
-    from coverage_search.build.run import build_index
-
-    if not needed and CoverageIndex.live_build_name(index_dir):
-        return None
-
-    try:
-        report = build_index(
-            Path(corpus_dir), Path(index_dir), model=model, progress=progress,
-            wait_for_lock=LOCK_WAIT,
-        )  # fmt: skip
-    except BuildLockedError:
-        if not changed:
-            raise
-        raise BuildLockedError(
-            f"Another build is still running on {index_dir} after {LOCK_WAIT:g} s, so {corpus_dir}"
-            " changed but the index did not yet. Run: coverage-search build once it is done."
-        ) from None
-    return report if changed or report.changed else None

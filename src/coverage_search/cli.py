@@ -17,21 +17,32 @@ from typing import Any
 from . import (
     BACKENDS,
     ENGINES,
+    FORMATS,
     MODES,
+    PERIODS,
+    SORTS,
     AddReport,
     BuildReport,
+    Coverage,
     CoverageIndex,
     CoverageSearchError,
     QueryError,
     RemoveReport,
     SearchHit,
+    Watch,
+    WatchReport,
     __version__,
+    add_watch,
     evaluate,
     evaluate_qa,
+    export_answer,
     list_feeds,
+    list_watches,
     load_beir,
     load_qa,
     load_refusals,
+    remove_watch,
+    run_watches,
 )
 
 EXAMPLES = """\
@@ -40,6 +51,9 @@ examples:
   coverage-search search "When did Dario Amodei leave OpenAI?"
   coverage-search search "tokenized pre-IPO shares" --outlet WindowsForum \\
       --since 2026-01-01 -k 3 --json
+  coverage-search timeline "Anthropic tokenized shares" --by week
+  coverage-search ask "Why did Dario Amodei leave OpenAI?" --format markdown > answer.md
+  coverage-search watch add "Anthropic IPO" --since 2026-01-01
   coverage-search stats
   coverage-search add https://example.com/story.html --feed https://example.com/ai/rss.xml
   coverage-search update
@@ -96,8 +110,21 @@ def _corpus_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _filter_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-k", type=int, default=5, help="number of results (default: 5)")
+def _sort_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sort", choices=SORTS, default="relevance",
+        help="list the results by relevance (default) or by date, newest first (undated last)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--recency", type=float, default=0.0, metavar="W",
+        help="favour newer coverage: 0 (off, the default) to 1; re-scores 4x k candidates "
+        "(the app's switch uses 0.2; bench/results/recency.md)",
+    )  # fmt: skip
+
+
+def _filter_options(parser: argparse.ArgumentParser, *, results: bool = True) -> None:
+    if results:
+        parser.add_argument("-k", type=int, default=5, help="number of results (default: 5)")
     parser.add_argument(
         "--mode", choices=MODES, default="hybrid", help="retrieval mode (default: hybrid)"
     )
@@ -171,9 +198,35 @@ def build_parser() -> argparse.ArgumentParser:
         "matching documents than -k fill the list from the same ones (0: no limit; default: 2)",
     )
     p.add_argument("--explain", action="store_true", help="show each retriever's rank and score")
+    _sort_options(p)
     _common(p)
     _model_option(p)
     p.set_defaults(run=cmd_search)
+
+    p = verbs.add_parser(
+        "timeline",
+        help="count a question's matching stories per day, week or month and per outlet",
+        description="Search as `search` does (same filters), take the best-matching stories "
+        "(--depth, 100 by default; copies of a story folded into one) and count them per "
+        "period and per outlet. A story counts for every outlet that carries a copy of it; "
+        "undated stories are counted apart. Only stories found by keyword, or close in meaning "
+        "(cosine 0.3 and up), count as matching.",
+        epilog='example:\n  coverage-search timeline "Anthropic tokenized shares" --by week --json',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("question", help="a question or keywords")
+    p.add_argument(
+        "--by", choices=PERIODS, default=None,
+        help="count per day, week (from Monday) or month (default: chosen by the span)",
+    )  # fmt: skip
+    p.add_argument(
+        "--depth", type=int, default=100, metavar="N",
+        help="how many of the best-matching stories to count (default: 100)",
+    )  # fmt: skip
+    _filter_options(p, results=False)
+    _common(p)
+    _model_option(p)
+    p.set_defaults(run=cmd_timeline)
 
     p = verbs.add_parser(
         "ask",
@@ -184,13 +237,19 @@ def build_parser() -> argparse.ArgumentParser:
         "combiner of their own similarity to the question, their neighbour's, their passage's "
         "rank, the question's rare words they hold and what the question's kind asks for "
         "(--explain shows it).",
-        epilog='example:\n  coverage-search ask "Why did Dario Amodei leave OpenAI?" --json',
+        epilog='examples:\n  coverage-search ask "Why did Dario Amodei leave OpenAI?" --json\n'
+        '  coverage-search ask "Why did Dario Amodei leave OpenAI?" --format ris > cited.ris',
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("question", help="a question in plain words")
     p.add_argument(
         "--explain", action="store_true", help="say why each sentence was chosen (its features)"
     )
+    p.add_argument(
+        "--format", choices=FORMATS, default=None, dest="export",
+        help="print the answer and its passages as Markdown (with the deep links), CSV, or RIS "
+        "entries of the cited articles, instead of text",
+    )  # fmt: skip
     _filter_options(p)
     _common(p)
     _model_option(p)
@@ -205,6 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.set_defaults(run=cmd_stats)
     _add_coverage_verbs(verbs)
+    _add_watch_verb(verbs)
     _add_eval_verb(verbs)
     return parser
 
@@ -338,9 +398,21 @@ def cmd_update(args: argparse.Namespace) -> int:
         progress=not (args.quiet or args.json),
         timeout=_timeout(args),
     )
-    if not report.feeds and not args.json:
+    try:
+        watches = _run_all_watches(args)
+    except CoverageSearchError as exc:  # e.g. no index yet: the update itself went through
+        print(f"coverage-search: saved searches not run: {exc}", file=sys.stderr)
+        watches = ()
+    if args.json:
+        data = report.to_dict()
+        data["watches"] = [w.to_dict() for w in watches]
+        _emit(data)
+        return 1 if report.failed else 0
+    if not report.feeds:
         print("No feeds subscribed. Add one: coverage-search add --feed URL")
-    return _print_added(report, args)
+    code = _print_added(report, args)
+    _print_watch_reports(watches)
+    return code
 
 
 def cmd_feeds(args: argparse.Namespace) -> int:
@@ -467,9 +539,27 @@ def cmd_search(args: argparse.Namespace) -> int:
         until=args.until,
         language=args.language,
         per_document=args.per_document,
+        sort=args.sort,
+        recency=args.recency,
     )
     if args.json:
-        _emit([hit.to_dict() for hit in hits])
+        # Facets: matching stories per outlet for this question and date range (not the outlet
+        # filter itself, so every outlet one could pick is counted).
+        facets = index.coverage(
+            args.query, mode=args.mode, since=args.since, until=args.until,
+            language=args.language,
+        )  # fmt: skip
+        _emit(
+            {
+                "query": args.query,
+                "hits": [hit.to_dict() for hit in hits],
+                "facets": {
+                    "stories": facets.total,
+                    "undated": facets.undated,
+                    "outlets": [dataclasses.asdict(o) for o in facets.outlets],
+                },
+            }
+        )
     elif not hits:
         hint = (
             " Try fewer filters."
@@ -493,6 +583,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
         until=args.until,
         language=args.language,
     )
+    if args.export:
+        sys.stdout.write(export_answer(answer, args.export))
+        return 0
     if args.json:
         _emit(answer.to_dict())
         return 0
@@ -509,6 +602,50 @@ def cmd_ask(args: argparse.Namespace) -> int:
         where = ", ".join(x for x in (hit.outlet, (hit.published or "")[:10]) if x)
         print(f"[{number}] {hit.title}" + (f" — {where}" if where else ""))
         print(f"    {hit.link}")
+    return 0
+
+
+BAR_WIDTH = 40
+
+
+def _timeline_table(cov: Coverage) -> str:
+    """Periods with a bar and a count, the undated count, then outlets by count."""
+    of = f"of the {cov.depth} best" if cov.total >= cov.depth else "matching"
+    lines = [f"{cov.total} stories {of}, by {cov.period}:"]
+    top = max((b.stories for b in cov.buckets), default=0) or 1
+    label = {"day": "day", "week": "week of", "month": "month"}[cov.period]
+    lines.append(f"  {label:<11} stories")
+    for b in cov.buckets:
+        bar = "█" * max(1, round(b.stories * BAR_WIDTH / top))
+        lines.append(f"  {b.label:<11} {b.stories:>7}  {bar}")
+    if cov.undated:
+        lines.append(f"  {'undated':<11} {cov.undated:>7}")
+    if cov.outlets:
+        width = min(max(len(o.outlet) for o in cov.outlets), 40)
+        lines.append("")
+        lines.append(f"  {'outlet':<{width}} stories")
+        lines += [f"  {_one_line(o.outlet)[:width]:<{width}} {o.stories:>7}" for o in cov.outlets]
+    return "\n".join(lines)
+
+
+def _one_line(text: str) -> str:
+    """Text from a document on one terminal line: control characters become spaces."""
+    return "".join(c if c.isprintable() else " " for c in text)
+
+
+def cmd_timeline(args: argparse.Namespace) -> int:
+    index = CoverageIndex.open(args.index, model=args.model)
+    cov = index.coverage(
+        args.question, period=args.by, mode=args.mode, outlets=args.outlet, since=args.since,
+        until=args.until, language=args.language, depth=args.depth,
+    )  # fmt: skip
+    if args.json:
+        _emit(cov.to_dict())
+    elif not cov.total:
+        hint = " Try fewer filters." if (args.outlet or args.since or args.until) else ""
+        print(f"No stories match.{hint}")
+    else:
+        print(_timeline_table(cov))
     return 0
 
 
@@ -531,6 +668,133 @@ def cmd_stats(args: argparse.Namespace) -> int:
         ("engine", f"{stats.engine}: {stats.engine_location}"),
     ]
     print("\n".join(f"{name:>11}  {value}" for name, value in rows))
+    return 0
+
+
+def _add_watch_verb(verbs: Any) -> None:
+    """watch add|list|remove|run: saved searches that report what is new after each update."""
+    p = verbs.add_parser(
+        "watch",
+        help="save searches; each update (or watch run) reports the passages new to them",
+        description="Saved searches live in corpus/.watches.json beside the feeds, so a rebuild "
+        "keeps them. After every `coverage-search update`, and on `watch run`, each one is "
+        "searched again and the matching passages it has not reported before are listed.",
+        epilog='examples:\n  coverage-search watch add "Anthropic IPO" --outlet Bloomberg\n'
+        "  coverage-search watch list\n  coverage-search watch run --json\n"
+        "  coverage-search watch remove 2",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    def options(sub: argparse.ArgumentParser, *, index: bool) -> None:
+        _corpus_option(sub)
+        if index:
+            _common(sub)
+            _model_option(sub)
+        else:
+            sub.add_argument("--json", action="store_true", help="print JSON for machines")
+
+    sub = actions.add_parser("add", help="save a search (question and filters)")
+    sub.add_argument("question", help="a question or keywords")
+    _filter_options(sub, results=False)
+    options(sub, index=True)
+    sub.set_defaults(run=cmd_watch_add)
+    sub = actions.add_parser("list", help="list the saved searches with their numbers")
+    options(sub, index=False)
+    sub.set_defaults(run=cmd_watch_list)
+    sub = actions.add_parser("remove", help="forget saved search N")
+    sub.add_argument("number", type=int, metavar="N", help="its number in `watch list`")
+    options(sub, index=False)
+    sub.set_defaults(run=cmd_watch_remove)
+    sub = actions.add_parser("run", help="run every saved search; list what is new")
+    options(sub, index=True)
+    sub.set_defaults(run=cmd_watch_run)
+
+
+def _watch_line(w: Watch) -> str:
+    filters = [f"outlet {o}" for o in w.outlets]
+    filters += [f"{name} {v}" for name, v in (("since", w.since), ("until", w.until),
+                                                ("language", w.language)) if v]  # fmt: skip
+    if w.mode != "hybrid":
+        filters.append(f"{w.mode} mode")
+    where = f" ({', '.join(filters)})" if filters else ""
+    return f"{w.number}. {_one_line(w.question)}{where}"
+
+
+def cmd_watch_add(args: argparse.Namespace) -> int:
+    try:
+        index: CoverageIndex | None = CoverageIndex.open(args.index, model=args.model)
+    except CoverageSearchError:
+        index = None  # no index yet: the first run reports everything it finds
+    watch = add_watch(
+        args.corpus, args.question, mode=args.mode, outlets=args.outlet, since=args.since,
+        until=args.until, language=args.language, index=index,
+    )  # fmt: skip
+    if args.json:
+        _emit(dataclasses.asdict(watch))
+    else:
+        now = f"; {watch.seen} matching passages now" if index is not None else ""
+        print(f"Saved search {_watch_line(watch)}{now}. Each update reports what is new.")
+    return 0
+
+
+def cmd_watch_list(args: argparse.Namespace) -> int:
+    watches = list_watches(args.corpus)
+    if args.json:
+        _emit([dataclasses.asdict(w) for w in watches])
+    elif not watches:
+        print('No saved searches. Add one: coverage-search watch add "question"')
+    else:
+        for w in watches:
+            ran = f"last run {w.last_run}" if w.last_run else "not run yet"
+            print(f"{_watch_line(w)} — {ran}")
+    return 0
+
+
+def cmd_watch_remove(args: argparse.Namespace) -> int:
+    gone = remove_watch(args.corpus, args.number)
+    if args.json:
+        _emit(dataclasses.asdict(gone))
+    else:
+        print(f"Removed saved search {_watch_line(gone)}")
+    return 0
+
+
+def _print_watch_reports(reports: Sequence[WatchReport]) -> None:
+    for r in reports:
+        head = f"Saved search {_watch_line(r.watch)}"
+        if r.error:
+            print(f"{head}: could not run ({r.error})", file=sys.stderr)
+            continue
+        since = f" since {r.watch.last_run}" if r.watch.last_run else ""
+        if not r.new:
+            print(f"{head}: nothing new{since}")
+            continue
+        print(f"{head}: {len(r.new)} new{since}")
+        for hit in r.new:
+            where = ", ".join(x for x in (hit.outlet, (hit.published or "undated")[:10]) if x)
+            print(f"  - {_one_line(hit.title)} — {_one_line(where)}")
+            print(f"    {hit.link}")
+
+
+def _run_all_watches(args: argparse.Namespace) -> tuple[WatchReport, ...]:
+    if not list_watches(args.corpus):
+        return ()
+    index = CoverageIndex.open(args.index, model=args.model)
+    try:
+        return run_watches(index, args.corpus)
+    finally:
+        index.close()
+
+
+def cmd_watch_run(args: argparse.Namespace) -> int:
+    reports = _run_all_watches(args)
+    if args.json:
+        _emit([r.to_dict() for r in reports])
+    elif not reports:
+        print('No saved searches. Add one: coverage-search watch add "question"')
+    else:
+        _print_watch_reports(reports)
     return 0
 
 

@@ -129,6 +129,14 @@ def test_milvus_ranks_like_local(built: dict[str, CoverageIndex], mode: str) -> 
         assert ranked(built["milvus"], query, mode, **filters) == local, (query, filters)
 
 
+def test_milvus_counts_timelines_and_facets_like_local(built: dict[str, CoverageIndex]) -> None:
+    for query, filters in QUERIES:
+        local = built["local"].coverage(query, **filters).to_dict()  # type: ignore[arg-type]
+        milvus = built["milvus"].coverage(query, **filters).to_dict()  # type: ignore[arg-type]
+        assert milvus == local, (query, filters)
+    assert any(built["local"].coverage(q, **f).total for q, f in QUERIES)  # type: ignore[arg-type]
+
+
 def test_same_facts_and_term_counts(built: dict[str, CoverageIndex]) -> None:
     local, milvus = (built[e].stats() for e in ("local", "milvus"))
     for field in ("documents", "passages", "outlets", "languages", "earliest", "latest"):

@@ -46,7 +46,7 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def _top(index: Path) -> tuple[str, str, float]:
     code, out, err = cli("search", QUERY, "--index", index, "-k", "3", "--json")
     assert code == 0, err
-    hit = json.loads(out)[0]
+    hit = json.loads(out)["hits"][0]
     return hit["doc_id"], hit["text"], hit["score"]
 
 
@@ -62,7 +62,7 @@ def _check_repair(pristine: dict[str, Any], index: Path) -> None:
     code, out, err = cli("search", QUERY, "--index", index, "-k", "3", "--json")
     assert code == 0, f"search still fails after a plain build: {err}"
     doc_id, text, score = pristine["top"]
-    hit = json.loads(out)[0]
+    hit = json.loads(out)["hits"][0]
     assert (hit["doc_id"], hit["text"]) == (doc_id, text)
     assert hit["score"] == pytest.approx(score, abs=1e-4), "scores differ after the repair"
 

@@ -193,7 +193,7 @@ def test_subscribe_update_search_with_syndicated_copies_folded(
     assert (
         main(["search", "Why did Dario Amodei leave OpenAI?", "--json", "--index", str(index)]) == 0
     )
-    hits = json.loads(capsys.readouterr().out)
+    hits = json.loads(capsys.readouterr().out)["hits"]
     top = hits[0]
     assert top["doc_id"] == "wire-service-why-dario-amodei-left-openai.md"  # earliest copy
     assert [(c["outlet"], c["url"]) for c in top["also_in"]] == [
@@ -222,6 +222,6 @@ def test_subscribe_update_search_with_syndicated_copies_folded(
     assert (
         main(["search", "Why did Dario Amodei leave OpenAI?", "--json", "--index", str(index)]) == 0
     )
-    assert json.loads(capsys.readouterr().out)[0]["also_in"] == []
+    assert json.loads(capsys.readouterr().out)["hits"][0]["also_in"] == []
     assert main(["remove", copy, *where]) == 1
     assert "No document" in capsys.readouterr().err

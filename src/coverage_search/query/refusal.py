@@ -9,9 +9,15 @@ news corpus answers) plus NULL_MARGIN, never below evidence.MIN_COSINE.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
+from coverage_search.query.answer import best_cosine
 from coverage_search.query.evidence import MIN_COSINE
+from coverage_search.records import SearchHit
+
+if TYPE_CHECKING:
+    from coverage_search.embed.embedder import Embedder
 
 # Written for calibration only: none is a dev or test question (bench/data/qa_offtopic.jsonl
 # holds the off-topic questions the rule is measured on).
@@ -53,3 +59,8 @@ def refusal_floor(probe_cosines: Sequence[float]) -> float:
     if not probe_cosines:
         return MIN_COSINE
     return max(MIN_COSINE, statistics.median(probe_cosines) + NULL_MARGIN)
+
+
+def probe_floor(search: Callable[[str], Sequence[SearchHit]], embedder: Embedder) -> float:
+    """refusal_floor over the best cosines the PROBES reach through `search` (the answer's)."""
+    return refusal_floor([best_cosine(p, search(p), embedder) for p in PROBES])

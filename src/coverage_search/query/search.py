@@ -24,6 +24,20 @@ MAX_K = 10_000  # passages one search returns at most (and the most per document
 MAX_POOL = 200_000  # candidates asked of each retriever at most
 
 
+def check_search(mode: str, k: int, per_document: int, alpha: float | None) -> None:
+    """Raise QueryError naming the first search argument out of range."""
+    if mode not in MODES:
+        raise QueryError(f"Unknown mode {mode!r}: use one of {', '.join(MODES)}.")
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+        raise QueryError(f"k must be a whole number from 1 to {MAX_K:,}.")
+    if isinstance(per_document, bool) or not isinstance(per_document, int):
+        per_document = -1
+    if not 0 <= per_document <= MAX_K:
+        raise QueryError(f"per_document must be a whole number from 0 (no limit) to {MAX_K:,}.")
+    if alpha is not None and not (isinstance(alpha, (int, float)) and 0.0 <= alpha <= 1.0):
+        raise QueryError("alpha must be a number from 0 (keyword only) to 1 (semantic only).")
+
+
 def clean_query(query: str) -> str:
     """The query as valid text without surrounding whitespace; refuses an empty one."""
     if not isinstance(query, str) or not query.strip():

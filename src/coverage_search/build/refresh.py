@@ -1,0 +1,55 @@
+"""After an add, update or remove: one incremental build that brings the index in step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from coverage_search.build import layout
+from coverage_search.errors import BuildLockedError, IndexCorruptError
+from coverage_search.records import BuildReport
+
+LOCK_WAIT = 300.0  # seconds add, update and remove wait for a build already running
+
+
+def _has_live_build(index_dir: Path) -> bool:
+    try:
+        return layout.live_build(index_dir) is not None
+    except IndexCorruptError:
+        return False
+
+
+def refresh_index(
+    changed: bool,
+    *,
+    needed: bool = True,
+    corpus_dir: str | Path,
+    index_dir: str | Path,
+    model: str | None = None,
+    progress: bool = True,
+) -> BuildReport | None:
+    """Bring the index in step with corpus/ after an add, update or remove; None if it was.
+
+    Always an incremental build, even when this run changed nothing: an earlier run whose build
+    could not happen (another build held the lock, the process was killed) left corpus/ ahead
+    of the index, and this is where that is repaired. It costs a scan when nothing changed.
+    A running build is waited for, up to LOCK_WAIT seconds. `needed=False` (the run touched
+    nothing) skips the build while there is a live one.
+    """
+    from coverage_search.build.run import build_index  # numpy and the model: only when building
+
+    if not needed and _has_live_build(Path(index_dir)):
+        return None
+
+    try:
+        report = build_index(
+            Path(corpus_dir), Path(index_dir), model=model, progress=progress,
+            wait_for_lock=LOCK_WAIT,
+        )  # fmt: skip
+    except BuildLockedError:
+        if not changed:
+            raise
+        raise BuildLockedError(
+            f"Another build is still running on {index_dir} after {LOCK_WAIT:g} s, so {corpus_dir}"
+            " changed but the index did not yet. Run: coverage-search build once it is done."
+        ) from None
+    return report if changed or report.changed else None

@@ -1,0 +1,41 @@
+"""The answer and its passages as CSV, every cell safe from spreadsheet formula injection."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from coverage_search.records import Answer
+
+COLUMNS = (
+    "kind", "number", "title", "outlet", "published", "author", "url", "link", "doc_id",
+    "page", "score", "text", "cited",
+)  # fmt: skip
+# A cell a spreadsheet would run as a formula (OWASP's list), also after leading spaces.
+_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
+
+
+def safe_cell(value: object) -> str:
+    """Text for a CSV cell: one starting (after spaces) like a formula gets a leading quote."""
+    text = "" if value is None else str(value)
+    if text.startswith(_TRIGGERS) or text.lstrip().startswith(_TRIGGERS):
+        return "'" + text
+    return text
+
+
+def answer_csv(answer: Answer) -> str:
+    """A header, one `answer` row (the text with [n] markers), then one row per passage."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    text = answer.text if answer.found else answer.message
+    writer.writerow([safe_cell(v) for v in ("answer", "", answer.question, "", "", "", "", "",
+                                             "", "", "", text, "")])  # fmt: skip
+    for number, hit in enumerate(answer.hits, start=1):
+        cited = " ".join(c.sentence for c in answer.sentences if c.number == number)
+        row = (
+            "passage", number, hit.title, hit.outlet, hit.published, hit.author, hit.url,
+            hit.link, hit.doc_id, hit.page or "", f"{hit.score:.4f}", hit.text, cited,
+        )  # fmt: skip
+        writer.writerow([safe_cell(v) for v in row])
+    return out.getvalue()

@@ -1,0 +1,127 @@
+"""Add, list, remove and run saved searches; a run reports the passages it has not shown before."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from coverage_search.errors import CoverageSearchError, QueryError
+from coverage_search.query.coverage import is_match
+from coverage_search.query.filters import make_filters
+from coverage_search.query.search import MODES, clean_query
+from coverage_search.records import SearchHit
+from coverage_search.watch.store import Watch, WatchStore, new_state
+
+WATCH_K = 20  # passages a saved search looks at each run (one per story)
+
+
+class Searches(Protocol):
+    """What a run needs of an open index (CoverageIndex)."""
+
+    def search(
+        self,
+        query: str,
+        *,
+        k: int = ...,
+        mode: str = ...,
+        outlets: Sequence[str] | str | None = ...,
+        since: Any = ...,
+        until: Any = ...,
+        language: str | None = ...,
+        per_document: int = ...,
+    ) -> list[SearchHit]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class WatchReport:
+    """What one saved search found that earlier runs had not: new passages, best first."""
+
+    watch: Watch
+    new: tuple[SearchHit, ...]
+    error: str = ""  # why this search could not run (the others still did)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "number": self.watch.number,
+            "question": self.watch.question,
+            "last_run": self.watch.last_run,
+            "new": [h.to_dict() for h in self.new],
+            "error": self.error,
+        }
+
+
+def passage_key(hit: SearchHit) -> str:
+    """A passage's identity across rebuilds: its document and a hash of its text."""
+    digest = hashlib.sha256(hit.text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"{hit.doc_id}#{digest}"
+
+
+def add_watch(
+    corpus_dir: str | Path,
+    question: str,
+    *,
+    mode: str = "hybrid",
+    outlets: Sequence[str] | str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    language: str | None = None,
+    index: Searches | None = None,
+) -> Watch:
+    """Save a search; with an open `index`, what it finds now is not reported as new later."""
+    text = clean_query(question)
+    if mode not in MODES:
+        raise QueryError(f"Unknown mode {mode!r}: use one of {', '.join(MODES)}.")
+    filters = make_filters(outlets, since, until, language)
+    store = WatchStore(Path(corpus_dir))
+    watch = store.add(
+        new_state(
+            text, mode=mode, outlets=list(filters.outlets), since=filters.since,
+            until=filters.until, language=filters.language,
+        )
+    )  # fmt: skip
+    if index is not None:
+        store.record(watch.number, text, [passage_key(h) for h in _matches(index, watch)])
+        watch = store.get(watch.number)
+    return watch
+
+
+def list_watches(corpus_dir: str | Path) -> list[Watch]:
+    """The saved searches of a corpus, numbered as `watch remove` takes them."""
+    return WatchStore(Path(corpus_dir)).watches()
+
+
+def remove_watch(corpus_dir: str | Path, number: int) -> Watch:
+    """Forget saved search `number`; the ones after it move up by one."""
+    return WatchStore(Path(corpus_dir)).remove(number)
+
+
+def run_watches(index: Searches, corpus_dir: str | Path) -> tuple[WatchReport, ...]:
+    """Run every saved search; report and remember the matching passages not reported before."""
+    store = WatchStore(Path(corpus_dir))
+    reports = []
+    for watch in store.watches():
+        try:
+            hits = _matches(index, watch)
+        except CoverageSearchError as exc:
+            reports.append(WatchReport(watch, (), error=str(exc)))
+            continue
+        seen = store.seen(watch.number)
+        new = tuple(h for h in hits if passage_key(h) not in seen)
+        store.record(watch.number, watch.question, [passage_key(h) for h in hits])
+        reports.append(WatchReport(watch, new))
+    return tuple(reports)
+
+
+def _matches(index: Searches, watch: Watch) -> list[SearchHit]:
+    hits = index.search(
+        watch.question, k=WATCH_K, mode=watch.mode, outlets=list(watch.outlets) or None,
+        since=watch.since, until=watch.until, language=watch.language, per_document=1,
+    )  # fmt: skip
+    firsts: dict[str, SearchHit] = {}
+    for hit in hits:
+        if is_match(hit):
+            firsts.setdefault(hit.doc_id, hit)
+    return list(firsts.values())

@@ -1,0 +1,178 @@
+"""corpus/.watches.json: the saved searches and the passages each has already reported.
+
+Like corpus/.feeds.json it is hidden (the corpus scanner skips it), travels with the corpus, so
+a rebuild keeps it, and is replaced atomically; changes hold corpus/.watches.lock, so two
+commands saving at once both land.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from coverage_search.errors import CorpusError
+from coverage_search.ingest.catalog import replace_file
+
+STATE_FILE = ".watches.json"
+LOCK_FILE = ".watches.lock"
+STATE_VERSION = 1
+MAX_SEEN = 5000  # passages remembered per saved search; the oldest are forgotten first
+
+
+@dataclass(frozen=True, slots=True)
+class Watch:
+    """A saved search as `watch list` shows it: its number, question and filters."""
+
+    number: int  # 1-based, in the order they were added
+    question: str
+    mode: str = "hybrid"
+    outlets: tuple[str, ...] = ()
+    since: str | None = None
+    until: str | None = None
+    language: str | None = None
+    added_at: str | None = None
+    last_run: str | None = None
+    seen: int = 0  # passages reported (or present when it was added) so far
+
+
+@dataclass
+class _State:
+    question: str
+    mode: str = "hybrid"
+    outlets: list[str] = field(default_factory=list)
+    since: str | None = None
+    until: str | None = None
+    language: str | None = None
+    added_at: str | None = None
+    last_run: str | None = None
+    seen: list[str] = field(default_factory=list)
+
+
+def _fits(name: str, value: object) -> bool:
+    if name in ("outlets", "seen"):
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if name in ("question", "mode"):
+        return isinstance(value, str)
+    return value is None or isinstance(value, str)
+
+
+class WatchStore:
+    """The saved searches of one corpus folder."""
+
+    def __init__(self, corpus_dir: Path) -> None:
+        self.corpus_dir = Path(corpus_dir)
+        self.path = self.corpus_dir / STATE_FILE
+        self._states = self._load()
+
+    def watches(self) -> list[Watch]:
+        return [_public(i, s) for i, s in enumerate(self._states, start=1)]
+
+    def get(self, number: int) -> Watch:
+        return _public(number, self._state(number))
+
+    def seen(self, number: int) -> set[str]:
+        return set(self._state(number).seen)
+
+    def add(self, state: _State) -> Watch:
+        with self._locked():
+            self._states.append(state)
+            self._save()
+            return _public(len(self._states), state)
+
+    def remove(self, number: int) -> Watch:
+        with self._locked():
+            gone = _public(number, self._state(number))
+            del self._states[number - 1]
+            self._save()
+            return gone
+
+    def record(self, number: int, question: str, keys: list[str]) -> None:
+        """Remember `keys` as reported for saved search `number` (if it still asks `question`)."""
+        with self._locked():
+            if not 1 <= number <= len(self._states):
+                return
+            state = self._states[number - 1]
+            if state.question != question:
+                return  # removed and replaced while this run searched: leave the new one be
+            state.seen = (state.seen + [k for k in keys if k not in set(state.seen)])[-MAX_SEEN:]
+            state.last_run = now()
+            self._save()
+
+    def _state(self, number: int) -> _State:
+        if (
+            isinstance(number, bool)
+            or not isinstance(number, int)
+            or not (1 <= number <= len(self._states))
+        ):
+            count = len(self._states)
+            have = f"numbers 1 to {count}" if count else "none yet"
+            raise CorpusError(
+                f"There is no saved search {number} ({have}). List them: coverage-search watch list"
+            )
+        return self._states[number - 1]
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the lock and work on the file as it is now (another command may have saved)."""
+        self.corpus_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.corpus_dir / LOCK_FILE, "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                self._states = self._load()
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _load(self) -> list[_State]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return []
+        except (OSError, ValueError) as exc:
+            raise CorpusError(
+                f"{self.path} is unreadable ({exc}). Fix or delete it (saved searches are lost)."
+            ) from None
+        items = data.get("watches") if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            raise CorpusError(
+                f"{self.path} is not a saved-searches file (no watches list). "
+                "Fix or delete it (saved searches are lost)."
+            )
+        states = []
+        for raw in items:
+            if not isinstance(raw, dict) or not isinstance(raw.get("question"), str):
+                continue
+            known = {
+                k: v for k, v in raw.items() if k in _State.__dataclass_fields__ and _fits(k, v)
+            }
+            states.append(_State(**known))
+        return states
+
+    def _save(self) -> None:
+        data: dict[str, Any] = {
+            "version": STATE_VERSION,
+            "watches": [vars(s) for s in self._states],
+        }
+        text = json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+        replace_file(self.path, text.encode("utf-8"))
+
+
+def new_state(question: str, **fields: Any) -> _State:
+    return _State(question=question, added_at=now(), **fields)
+
+
+def _public(number: int, s: _State) -> Watch:
+    return Watch(
+        number, s.question, s.mode, tuple(s.outlets), s.since, s.until, s.language,
+        s.added_at, s.last_run, len(s.seen),
+    )  # fmt: skip
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

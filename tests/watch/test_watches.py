@@ -1,0 +1,130 @@
+"""Saved searches: kept in corpus/.watches.json, run after each update, reporting what is new."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from conftest import COVERAGE_EXTRA, write_doc
+from coverage_search import CorpusError, QueryError, add_watch, list_watches, remove_watch
+from coverage_search.cli import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture()
+def folders(small_corpus: Path, build_index) -> tuple[Path, Path]:  # type: ignore[no-untyped-def]
+    return small_corpus, build_index(small_corpus)
+
+
+def test_add_list_remove_with_filters_kept(
+    folders: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus, index = folders
+    where = ("--corpus", corpus, "--index", index)
+    code, out, err = run(capsys, "watch", "add", "Amodei OpenAI", "--outlet", "Axios",
+                         "--since", "2026-01-01", *where)  # fmt: skip
+    assert code == 0, err
+    assert out.startswith("Saved search 1. Amodei OpenAI (outlet Axios, since 2026-01-01)")
+    assert "1 matching passages now" in out
+    code, out, _ = run(capsys, "watch", "add", "tokenized shares", "--mode", "keyword", *where)
+    assert code == 0
+    code, out, _ = run(capsys, "watch", "list", "--corpus", corpus)
+    assert out.splitlines()[1].startswith("2. tokenized shares (keyword mode) — last run ")
+    code, out, _ = run(capsys, "watch", "list", "--corpus", corpus, "--json")
+    first = json.loads(out)[0]
+    assert (first["outlets"], first["since"], first["seen"]) == (["Axios"], "2026-01-01", 1)
+    code, out, _ = run(capsys, "watch", "remove", "1", "--corpus", corpus)
+    assert code == 0 and out.startswith("Removed saved search 1. Amodei OpenAI")
+    assert [w.question for w in list_watches(corpus)] == ["tokenized shares"]
+    assert [w.number for w in list_watches(corpus)] == [1]  # the others move up
+
+
+def test_update_reports_only_passages_new_since_the_last_run(
+    folders: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus, index = folders
+    where = ("--corpus", corpus, "--index", index, "--quiet")
+    assert run(capsys, "watch", "add", "Why did Dario Amodei leave OpenAI?", *where[:4])[0] == 0
+    assert run(capsys, "watch", "add", "tomato sauce", *where[:4])[0] == 0
+    body, meta = COVERAGE_EXTRA["techcrunch-split.md"]
+    write_doc(corpus, "techcrunch-split.md", body, **meta)
+
+    code, out, err = run(capsys, "update", *where)
+    assert code == 0, err
+    assert "Saved search 1. Why did Dario Amodei leave OpenAI?: 1 new since " in out
+    assert "  - Amodei explains the OpenAI split — TechCrunch, 2026-06-20" in out
+    assert "    https://techcrunch.example/amodei-split#:~:text=" in out
+    assert "Saved search 2. tomato sauce: nothing new since " in out
+
+    code, out, _ = run(capsys, "update", *where, "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert [(w["number"], w["new"]) for w in data["watches"]] == [(1, []), (2, [])]
+    code, out, _ = run(capsys, "watch", "run", *where[:4], "--json")
+    assert [len(r["new"]) for r in json.loads(out)] == [0, 0]
+
+    # A rebuild from scratch keeps the saved searches (they live in corpus/, not index/).
+    assert run(capsys, "build", *where, "--force")[0] == 0
+    assert len(list_watches(corpus)) == 2
+
+
+def test_without_an_index_the_first_run_reports_everything_it_finds(
+    small_corpus: Path, build_index, capsys: pytest.CaptureFixture[str]  # type: ignore[no-untyped-def]
+) -> None:
+    index = small_corpus.parent / "index"
+    code, out, _ = run(capsys, "watch", "add", "tokenized shares", "--corpus", small_corpus,
+                       "--index", index)  # fmt: skip
+    assert code == 0 and "matching passages now" not in out
+    build_index(small_corpus, index)
+    code, out, _ = run(capsys, "watch", "run", "--corpus", small_corpus, "--index", index)
+    assert code == 0 and "1 new" in out and "Anthropic warns on tokenized shares" in out
+
+
+def test_bad_input_is_one_sentence(
+    folders: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus, index = folders
+    code, _, err = run(capsys, "watch", "remove", "3", "--corpus", corpus)
+    assert code == 1 and err == (
+        "coverage-search: There is no saved search 3 (none yet). "
+        "List them: coverage-search watch list\n"
+    )
+    code, _, err = run(capsys, "watch", "add", "  ", "--corpus", corpus, "--index", index)
+    assert code == 2 and err.count("\n") == 1
+    code, _, err = run(capsys, "watch", "add", "x", "--since", "June", "--corpus", corpus,
+                       "--index", index)  # fmt: skip
+    assert code == 2 and "since must be a date" in err
+    with pytest.raises(QueryError, match="Unknown mode"):
+        add_watch(corpus, "x", mode="fuzzy")
+    code, out, _ = run(capsys, "watch", "run", "--corpus", corpus, "--index", index)
+    assert code == 0 and out.startswith("No saved searches.")
+    (corpus / ".watches.json").write_text("{not json", encoding="utf-8")
+    code, _, err = run(capsys, "watch", "list", "--corpus", corpus)
+    assert code == 1 and "is unreadable" in err and err.count("\n") == 1
+    with pytest.raises(CorpusError, match="saved searches are lost"):
+        remove_watch(corpus, 1)
+    (corpus / ".watches.json").write_text('{"watches": [{"question": 5}, {"question": "ok", '
+                                          '"seen": "oops", "outlets": [1]}]}')  # fmt: skip
+    assert [(w.question, w.seen, w.outlets) for w in list_watches(corpus)] == [("ok", 0, ())]
+
+
+def test_saves_from_many_threads_all_land(small_corpus: Path) -> None:
+    threads = [
+        threading.Thread(target=add_watch, args=(small_corpus, f"question {i}")) for i in range(12)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(w.question for w in list_watches(small_corpus)) == sorted(
+        f"question {i}" for i in range(12)
+    )
+    assert not [p.name for p in small_corpus.iterdir() if p.name.endswith(".part")]
