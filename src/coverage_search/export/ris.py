@@ -48,6 +48,9 @@ def answer_ris(answer: Answer) -> str:
         if (cited and number not in cited) or hit.doc_id in done:
             continue
         done.add(hit.doc_id)
-        quotes = [c.sentence for c in answer.sentences if c.number == number]
+        # An article may be cited through several of its passages: all its quotes go in.
+        quotes = [
+            c.sentence for c in answer.sentences if answer.hits[c.number - 1].doc_id == hit.doc_id
+        ]
         lines += [*_entry(hit, quotes), ""]
     return "\r\n".join(lines)
