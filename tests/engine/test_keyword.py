@@ -300,3 +300,25 @@ def test_a_damaged_keyword_index_is_one_sentence_and_a_build_repairs_it(
     repaired = CoverageIndex.open(index_dir)
     assert titles(repaired, "giraffe") == {"Hotel"}
     repaired.close()
+
+
+def test_the_analyzer_stems_as_fts5_porter_does() -> None:
+    from coverage_search.engine.local.analyzer import analyzer
+    from coverage_search.engine.local.writer import STEMMED, UNSTEMMED
+
+    text = (
+        " ".join(BODIES)
+        + " Generalization relational conditional hopefulness ponies caresses agreed"
+        " sky skies dying lying feet happily is as us ms s 5s technology assembly"
+        " Café façade naïve Ærø x1y2 COVID-19 foo_bar"
+    )
+    conn = sqlite3.connect(":memory:")
+    for tokenizer, stemming in ((STEMMED, True), (UNSTEMMED, False)):
+        conn.execute("DROP TABLE IF EXISTS t")
+        conn.execute(f"CREATE VIRTUAL TABLE t USING fts5(x, tokenize='{tokenizer}')")
+        conn.execute("DROP TABLE IF EXISTS v")
+        conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, instance)")
+        conn.execute("INSERT INTO t(x) VALUES (?)", (text,))
+        fts5 = [r[0] for r in conn.execute("SELECT term FROM v ORDER BY offset")]
+        assert analyzer(stemming)(text) == fts5
+    conn.close()
