@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from machine import REPO, SHARED_EVAL, WORK, print_machine, rss_mib, save, table
+from machine import REPO, RESULTS, SHARED_EVAL, WORK, print_machine, rss_mib, save, table
 
 sys.path.insert(0, str(REPO / "src"))
 
@@ -365,8 +365,9 @@ def latency(sizes: list[int], queries: int) -> list[dict[str, Any]]:
     return rows
 
 
-def child(*argv: str) -> dict[str, Any]:
-    cmd = [sys.executable, str(Path(__file__).resolve()), *argv]
+def child(*argv: str, script: str = __file__) -> dict[str, Any]:
+    """Run this script (or `script`) with `argv` in a fresh process; its last line, as JSON."""
+    cmd = [sys.executable, str(Path(script).resolve()), *argv]
     out = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=False)
     if out.returncode:
         sys.exit(f"{' '.join(argv)} failed with exit code {out.returncode}")
@@ -430,9 +431,12 @@ def quality(names: list[str]) -> dict[str, Any]:
             figures[label] = {
                 "ndcg_at_10": round(scores(prep, ranked)["ndcg_at_10"], 4),
                 "recall_at_100": round(scores(prep, ranked)["recall_at_100"], 4),
-                "load": [load, load1()],
             }
-            print(f"  {name} {label:<16} nDCG@10 {figures[label]['ndcg_at_10']:.4f}", flush=True)
+            if label in ("fts5", "tantivy"):  # the engine before and after: hybrid too
+                ranked = rankings(prep, ids, mode="hybrid")
+                figures[label]["hybrid_ndcg_at_10"] = round(scores(prep, ranked)["ndcg_at_10"], 4)
+            figures[label]["load"] = [load, load1()]
+            print(f"  {name} {label:<16} {json.dumps(figures[label])}", flush=True)
         engine.keyword, engine.term_docs = original, original_counts  # type: ignore[method-assign]
         fts_store.close()
         prep.index.close()
@@ -533,17 +537,23 @@ def markdown(result: dict[str, Any], info: dict[str, Any]) -> str:
         lines.append("\n## nDCG@10 keyword-only, real search path (load)\n")
         names = list(result["quality"])
         labels = list(next(iter(result["quality"].values())))
+        quality = result["quality"]
+
+        def keyword(n: str, label: str) -> str:
+            return f"{quality[n][label]['ndcg_at_10']:.4f} ({quality[n][label]['load'][0]})"
+
+        def hybrid(n: str, label: str) -> str:
+            value = quality[n][label].get("hybrid_ndcg_at_10")
+            return "-" if value is None else f"{value:.4f}"
+
         lines.append(
             table(
-                ["backend", *names],
+                ["backend", *[f"{n} keyword" for n in names], *[f"{n} hybrid" for n in names]],
                 [
                     [
                         label,
-                        *[
-                            f"{result['quality'][n][label]['ndcg_at_10']:.4f} "
-                            f"({result['quality'][n][label]['load'][0]})"
-                            for n in names
-                        ],
+                        *[keyword(n, label) for n in names],
+                        *[hybrid(n, label) for n in names],
                     ]
                     for label in labels
                 ],
@@ -565,7 +575,10 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="+", default=["scifact", "time1963"])
     args = parser.parse_args()
     info = print_machine()
-    result: dict[str, Any] = {}
+    # A part not run now keeps its figures from the last run (the two parts may run apart).
+    earlier = RESULTS / "keyword_engines.json"
+    result: dict[str, Any] = json.loads(earlier.read_text()) if earlier.is_file() else {}
+    result = {k: result[k] for k in ("latency", "quality") if k in result}
     if not args.eval_only:
         result["latency"] = latency(args.sizes, args.queries)
     if not args.no_eval:

@@ -2,6 +2,8 @@
 
 FTS5's bm25() scores every passage that holds a query term before it can cut the top k
 (374 ms at 1M passages); tantivy skips the blocks of postings that cannot reach the top k.
+Each term is boosted so that its weight is FTS5's idf (see `_idf`): scores are FTS5's but for
+tantivy's one-byte passage lengths.
 Passages are analyzed in Python (analyzer.py, FTS5's porter tokenizer) and indexed as
 space-separated tokens, so the index and the query side share one analyzer. One field holds
 title, heading and text, as FTS5's bm25() with weights 1, 1, 1 scores a row. The filter
@@ -11,6 +13,7 @@ database into its document's row, as the Milvus engine does (see `filter_query`)
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -142,17 +145,16 @@ class KeywordIndex:
         """
         tantivy = _tantivy()
         tokens = sorted({tok for ts in self.tokens(terms) for tok in ts})
-        if not tokens or limit <= 0:
+        clauses = []
+        for token in tokens:
+            docs = int(self._searcher.doc_freq("body", token))
+            if docs == 0:
+                continue
+            term = tantivy.Query.term_query(self._schema, "body", token, index_option="freq")
+            clauses.append((tantivy.Occur.Should, tantivy.Query.boost_query(term, self._idf(docs))))
+        if not clauses or limit <= 0:
             return []
-        query = tantivy.Query.boolean_query(
-            [
-                (
-                    tantivy.Occur.Should,
-                    tantivy.Query.term_query(self._schema, "body", t, index_option="freq"),
-                )
-                for t in tokens
-            ]
-        )
+        query = tantivy.Query.boolean_query(clauses)
         if filters.active:
             allowed = self.filter_query(filters, copied)
             query = tantivy.Query.boolean_query(
@@ -166,6 +168,17 @@ class KeywordIndex:
             return []
         ids = self._searcher.fast_field_values("id", [address for _, address in hits])
         return [(int(i), float(score)) for (score, _), i in zip(hits, ids, strict=True)]
+
+    def _idf(self, docs: int) -> float:
+        """The boost that turns tantivy's idf, ln(1 + (N - n + 0.5) / (n + 0.5)), into FTS5's.
+
+        FTS5's bm25() weighs a term by ln((N - n + 0.5) / (n + 0.5)), 1e-6 when that is not
+        positive (a term in half the passages or more counts next to nothing); the rest of the
+        formula (k1 1.2, b 0.75, the length of the whole row) is the same in both.
+        """
+        ratio = (self.passages - docs + 0.5) / (docs + 0.5)
+        fts5 = math.log(ratio) if ratio > 1 else 1e-6
+        return fts5 / math.log1p(ratio)
 
     def filter_query(self, filters: SearchFilters, copied: Sequence[int]) -> Any:
         """Passages whose own document passes every filter, or whose document is `copied`."""
