@@ -534,7 +534,10 @@ def markdown(result: dict[str, Any], info: dict[str, Any]) -> str:
             )
     lines.append(table(headers, body))
     if result.get("quality"):
-        lines.append("\n## nDCG@10 keyword-only, real search path (load)\n")
+        lines.append(
+            "\n## nDCG@10, keyword-only and hybrid (default convex fusion), real search path"
+            " (load)\n"
+        )
         names = list(result["quality"])
         labels = list(next(iter(result["quality"].values())))
         quality = result["quality"]
