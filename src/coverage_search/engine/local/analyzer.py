@@ -17,6 +17,8 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
+from coverage_search.engine.local.writer import STEMMED
+
 _WORD = re.compile(r"[^\W_]+")
 _ASCII_WORD = re.compile(r"[a-z0-9]+")  # the same words in ASCII text, found 1.7x faster
 STEM_CACHE = 1_000_000  # words: a large corpus's vocabulary, each word stemmed once
@@ -41,9 +43,7 @@ class _Fts5Stems:
 
     def __init__(self) -> None:
         self._conn = sqlite3.connect(":memory:", check_same_thread=False)
-        self._conn.execute(
-            "CREATE VIRTUAL TABLE w USING fts5(x, tokenize='porter unicode61 remove_diacritics 2')"
-        )
+        self._conn.execute(f"CREATE VIRTUAL TABLE w USING fts5(x, tokenize='{STEMMED}')")
         self._conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(w, instance)")
         self._lock = threading.Lock()
 

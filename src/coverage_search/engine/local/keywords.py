@@ -2,11 +2,11 @@
 
 FTS5's bm25() scores every passage that holds a query term before it can cut the top k
 (374 ms at 1M passages); tantivy skips the blocks of postings that cannot reach the top k.
-Each term is boosted so that its weight is FTS5's idf (see `_idf`): scores are FTS5's but for
-tantivy's one-byte passage lengths.
 Passages are analyzed in Python (analyzer.py, FTS5's porter tokenizer) and indexed as
 space-separated tokens, so the index and the query side share one analyzer. One field holds
-title, heading and text, as FTS5's bm25() with weights 1, 1, 1 scores a row. The filter
+title, heading and text, as FTS5's bm25() with weights 1, 1, 1 scores a row, and each term is
+boosted so that its weight is FTS5's idf (see `_idf`): scores are FTS5's but for tantivy's
+one-byte passage lengths. The filter
 fields are the passage's own document's; an exact copy that passes is resolved in the
 database into its document's row, as the Milvus engine does (see `filter_query`).
 """
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import os
-import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,7 +127,6 @@ class KeywordIndex:
         self._searcher = self._index.searcher()
         self._schema = self._index.schema
         self._analyze = analyzer(stemming)
-        self._lock = threading.Lock()
         self.passages = int(self._searcher.num_docs)
 
     def tokens(self, terms: Sequence[str]) -> list[list[str]]:
