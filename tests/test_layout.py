@@ -135,6 +135,15 @@ def test_the_app_and_the_cli_use_only_the_public_api() -> None:
         assert used <= {"coverage_search"} and relative == [], path.name
 
 
+STORAGE_NEEDLES = (
+    "import sqlite3",
+    "import faiss",
+    "pymilvus",
+    "sqlite3.connect",
+    "import tantivy",
+)
+
+
 def test_storage_is_opened_only_inside_the_engine_and_the_build_caches() -> None:
     owners = ("engine/", "build/cache.py", "build/embedding_cache.py")
     for path in PACKAGE.rglob("*.py"):
@@ -142,5 +151,5 @@ def test_storage_is_opened_only_inside_the_engine_and_the_build_caches() -> None
         text = path.read_text(encoding="utf-8")
         if rel.startswith(owners):
             continue
-        for needle in ("import sqlite3", "import faiss", "pymilvus", "sqlite3.connect"):
+        for needle in STORAGE_NEEDLES:
             assert needle not in text, f"{rel}: {needle}"

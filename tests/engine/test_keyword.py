@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from conftest import write_doc
-from coverage_search import CoverageIndex
-from coverage_search.engine.local.store import Store, fts_query
+from coverage_search import CoverageIndex, IndexCorruptError
+from coverage_search.build import layout
+from coverage_search.engine.base import BuildContent
+from coverage_search.engine.local.store import Store
+from coverage_search.engine.local.writer import write_content
 from coverage_search.query.settings import SearchSettings
 from coverage_search.query.terms import keyword_search, keyword_terms, prune_terms
-from coverage_search.records import SearchFilters
+from coverage_search.records import Document, Passage, SearchFilters
 
 # Eight one-passage documents. "daily" is in all eight, "market" in seven, "report" in six;
 # "tokenized", "solana" and "giraffe" are each in one; share/shares/sharing in one each.
@@ -56,10 +61,6 @@ def index(built: Path) -> Iterator[CoverageIndex]:
     idx.close()
 
 
-def database(index_dir: Path) -> Path:
-    return index_dir / (index_dir / "CURRENT").read_text().strip() / "coverage.sqlite"
-
-
 def titles(idx: CoverageIndex, query: str, *, k: int = 10, **options: Any) -> set[str]:
     hits = idx.search(query, k=k, mode="keyword", per_document=0, **options)
     return {h.title for h in hits}
@@ -67,9 +68,9 @@ def titles(idx: CoverageIndex, query: str, *, k: int = 10, **options: Any) -> se
 
 def keyword_runs(
     idx: CoverageIndex, query: str, k: int, mode: str = "keyword"
-) -> tuple[list[str], set[int]]:
-    """The MATCH expressions a keyword search ran, and the passages it found."""
-    runs: list[str] = []
+) -> tuple[list[list[str]], set[int]]:
+    """The terms of each keyword search it ran, and the passages it found."""
+    runs: list[list[str]] = []
     engine = idx.engine
 
     class Spy:
@@ -78,7 +79,7 @@ def keyword_runs(
         def keyword(
             self, terms: list[str], filters: SearchFilters, *, limit: int
         ) -> list[tuple[int, float]]:
-            runs.append(fts_query(terms) or "")
+            runs.append(list(terms))
             return engine.keyword(terms, filters, limit=limit)
 
         def term_docs(self, terms: list[str]) -> tuple[list[int], int]:
@@ -102,11 +103,11 @@ def test_a_term_in_most_passages_is_dropped_and_the_rare_ones_kept(index: Covera
     assert (docs, passages) == ([7, 1, 1], 8)
     assert prune_terms(terms, docs, passages, max_df=0.5, min_terms=2) == ["tokenized", "giraffe"]
     runs, found = keyword_runs(index, "market tokenized giraffe", k=2)
-    assert runs == ['"tokenized" OR "giraffe"'] and len(found) == 2
+    assert runs == [["tokenized", "giraffe"]] and len(found) == 2
     assert titles(index, "market tokenized giraffe", k=2) == {"Alpha", "Hotel"}
     index.settings = NO_PRUNING
     runs, found = keyword_runs(index, "market tokenized giraffe", k=2)
-    assert runs == ['"market" OR "tokenized" OR "giraffe"'] and len(found) == 8
+    assert runs == [["market", "tokenized", "giraffe"]] and len(found) == 8
 
 
 def test_a_query_of_common_terms_keeps_its_rarest_and_finds_passages(
@@ -118,7 +119,7 @@ def test_a_query_of_common_terms_keeps_its_rarest_and_finds_passages(
     assert prune_terms(terms, docs, passages, max_df=0.5, min_terms=2) == ["market", "report"]
     assert prune_terms(terms, docs, passages, max_df=0.5, min_terms=1) == ["report"]
     assert keyword_runs(index, "daily market report", k=5) == (
-        ['"market" OR "report"'],
+        [["market", "report"]],
         set(range(1, 8)),
     )
     index.settings = replace(PRUNING, keyword_min_terms=1)
@@ -128,7 +129,7 @@ def test_a_query_of_common_terms_keeps_its_rarest_and_finds_passages(
 
 def test_pruning_that_leaves_too_few_hits_searches_every_term(index: CoverageIndex) -> None:
     runs, found = keyword_runs(index, "market tokenized giraffe", k=3)
-    assert runs == ['"tokenized" OR "giraffe"', '"market" OR "tokenized" OR "giraffe"']
+    assert runs == [["tokenized", "giraffe"], ["market", "tokenized", "giraffe"]]
     assert len(found) == 8
     # The rare terms are in Wire documents only: the filter leaves them nothing, so the search
     # runs again with "market" rather than come back empty while Post passages match.
@@ -142,9 +143,9 @@ def test_pruning_that_leaves_too_few_hits_searches_every_term(index: CoverageInd
 def test_hybrid_search_prunes_by_its_own_threshold(index: CoverageIndex) -> None:
     index.settings = replace(PRUNING, keyword_max_df=1.0, hybrid_max_df=0.9)
     query = "daily market report tokenized"
-    assert keyword_runs(index, query, k=1)[0] == ['"daily" OR "market" OR "report" OR "tokenized"']
+    assert keyword_runs(index, query, k=1)[0] == [["daily", "market", "report", "tokenized"]]
     assert keyword_runs(index, query, k=1, mode="hybrid")[0] == [
-        '"market" OR "report" OR "tokenized"'
+        ["market", "report", "tokenized"]
     ]
 
 
@@ -159,13 +160,43 @@ def test_results_equal_the_unpruned_ones_when_no_term_is_common(
     assert pruned
 
 
-def test_inflected_forms_count_under_their_stem(built: Path, tmp_path: Path, embedder) -> None:
-    store = Store(database(built))
-    assert store.term_docs(["shares", "share", "sharing"]) == ([3, 3, 3], 8)
-    store.close()
-    unstemmed = Store(database(build(tmp_path, stemming=False)))
-    assert unstemmed.term_docs(["shares", "share", "sharing"]) == ([1, 1, 1], 8)
+def test_inflected_forms_count_under_their_stem(index: CoverageIndex, tmp_path: Path) -> None:
+    assert index.engine.term_docs(["shares", "share", "sharing"]) == ([3, 3, 3], 8)
+    unstemmed = CoverageIndex.open(build(tmp_path, stemming=False))
+    assert unstemmed.engine.term_docs(["shares", "share", "sharing"]) == ([1, 1, 1], 8)
     unstemmed.close()
+
+
+def term_database(path: Path, *, keyword_index: bool) -> Path:
+    """BODIES as the Milvus engine's side database (keyword_index=False) or with FTS5 kept."""
+    documents = [
+        Document(
+            doc_id=f"{t.lower()}.md",
+            path=f"{t.lower()}.md",
+            title=t,
+            text=b,
+            format="markdown",
+            content_hash=t,
+        )
+        for t, b in zip(TITLES, BODIES, strict=True)
+    ]
+    content = BuildContent(
+        documents=documents,
+        passages=[[Passage(d.doc_id, 0, d.text, 0, len(d.text))] for d in documents],
+        vectors=np.zeros((len(documents), 4), dtype=np.float32),
+        story_ids={},
+        indexed_as=list(range(len(documents))),
+        stemming=True,
+        fingerprint="test",
+    )
+    write_content(path, content, keyword_index=keyword_index)
+    return path
+
+
+def test_the_side_database_counts_terms_under_their_stem(tmp_path: Path) -> None:
+    store = Store(term_database(tmp_path / "side.sqlite", keyword_index=False))
+    assert store.term_docs(["shares", "share", "sharing", "daily"]) == ([3, 3, 3, 8], 8)
+    store.close()
 
 
 def test_terms_the_index_does_not_hold_count_zero(index: CoverageIndex) -> None:
@@ -174,15 +205,14 @@ def test_terms_the_index_does_not_hold_count_zero(index: CoverageIndex) -> None:
     assert index.engine.term_docs(terms) == ([0, 0, 1, 0, 0], 8)
 
 
-def test_an_index_without_the_term_table_counts_through_fts5vocab(
-    built: Path, tmp_path: Path
-) -> None:
+def test_an_index_without_the_term_table_counts_through_fts5vocab(tmp_path: Path) -> None:
+    new = term_database(tmp_path / "new.sqlite", keyword_index=True)
     copy = tmp_path / "old.sqlite"
-    copy.write_bytes(database(built).read_bytes())
+    copy.write_bytes(new.read_bytes())
     with sqlite3.connect(copy) as conn:
         conn.execute("DROP TABLE term_df")
     terms = ["daily", "market", "reports", "shares", "giraffe", "zyzzyva"]
-    new, old = Store(database(built)), Store(copy)
+    new, old = Store(new), Store(copy)
     assert old.term_docs(terms) == new.term_docs(terms) == ([8, 7, 6, 3, 1, 0], 8)
     assert old.term_docs(terms[:2]) == ([8, 7], 8)  # cached counts
     new.close()
@@ -233,11 +263,62 @@ def test_prune_terms_keeps_query_order_and_the_rarest_on_ties() -> None:
     assert prune_terms(terms, [0, 0, 0, 0], 0, max_df=0.5, min_terms=2) == terms
 
 
-def test_without_temp_tables_every_term_is_kept(built: Path) -> None:
+def test_without_temp_tables_every_term_is_kept(built: Path, tmp_path: Path) -> None:
+    store = Store(term_database(tmp_path / "side.sqlite", keyword_index=False))
+    store._conn.execute("CREATE TEMP TABLE query_terms (taken)")  # the name it needs
+    assert store.term_docs(["market", "giraffe"]) == ([0, 0], 0)
     idx = CoverageIndex.open(built, settings=PRUNING)
-    idx.engine._store._conn.execute("CREATE TEMP TABLE query_terms (taken)")  # the name it needs
-    assert idx.engine.term_docs(["market", "giraffe"]) == ([0, 0], 0)
+    idx.engine.term_docs = store.term_docs  # type: ignore[method-assign]
     runs, found = keyword_runs(idx, "market tokenized giraffe", k=2)
-    assert runs == ['"market" OR "tokenized" OR "giraffe"'] and len(found) == 8
+    assert runs == [["market", "tokenized", "giraffe"]] and len(found) == 8
     assert titles(idx, "market tokenized giraffe", k=2) == {"Alpha", "Hotel"}
     idx.close()
+    store.close()
+
+
+@pytest.mark.parametrize("damage", ["missing", "garbage", "unrecorded"])
+def test_a_damaged_keyword_index_is_one_sentence_and_a_build_repairs_it(
+    tmp_path: Path, damage: str, embedder
+) -> None:
+    index_dir = build(tmp_path)
+    live = layout.live_build(index_dir)
+    assert live is not None
+    segment = max((live / "keywords").iterdir(), key=lambda p: p.stat().st_size)
+    if damage == "missing":
+        segment.unlink()
+    elif damage == "garbage":
+        segment.write_bytes(b"\x00garbage\xff" * (segment.stat().st_size // 9 + 1))
+    else:  # a manifest that records no keyword file
+        manifest = json.loads((live / layout.MANIFEST).read_text())
+        manifest["files"] = {k: v for k, v in manifest["files"].items() if "/" not in k}
+        (live / layout.MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(IndexCorruptError) as caught:
+        CoverageIndex.open(index_dir)
+    message = str(caught.value)
+    assert "\n" not in message and "keywords/" in message and "coverage-search build" in message
+    CoverageIndex.build(tmp_path / "corpus", index_dir, progress=False)
+    repaired = CoverageIndex.open(index_dir)
+    assert titles(repaired, "giraffe") == {"Hotel"}
+    repaired.close()
+
+
+def test_the_analyzer_stems_as_fts5_porter_does() -> None:
+    from coverage_search.engine.local.analyzer import analyzer
+    from coverage_search.engine.local.writer import STEMMED, UNSTEMMED
+
+    text = (
+        " ".join(BODIES)
+        + " Generalization relational conditional hopefulness ponies caresses agreed"
+        " sky skies dying lying feet happily is as us ms s 5s technology assembly"
+        " Café façade naïve Ærø x1y2 COVID-19 foo_bar"
+    )
+    conn = sqlite3.connect(":memory:")
+    for tokenizer, stemming in ((STEMMED, True), (UNSTEMMED, False)):
+        conn.execute("DROP TABLE IF EXISTS t")
+        conn.execute(f"CREATE VIRTUAL TABLE t USING fts5(x, tokenize='{tokenizer}')")
+        conn.execute("DROP TABLE IF EXISTS v")
+        conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, instance)")
+        conn.execute("INSERT INTO t(x) VALUES (?)", (text,))
+        fts5 = [r[0] for r in conn.execute("SELECT term FROM v ORDER BY offset")]
+        assert analyzer(stemming)(text) == fts5
+    conn.close()

@@ -1,4 +1,4 @@
-"""The local engine: one build folder's SQLite database and FAISS vectors behind the interface."""
+"""The local engine: one build folder's SQLite database, tantivy keywords and FAISS vectors."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from coverage_search.engine.base import (
 )
 from coverage_search.engine.local.backed import StoreBacked
 from coverage_search.engine.local.integrity import check_file, file_record
+from coverage_search.engine.local.keywords import KeywordIndex, keyword_rows, write_keywords
 from coverage_search.engine.local.store import Store
 from coverage_search.engine.local.vectors import VectorIndex
 from coverage_search.engine.local.writer import write_content
@@ -26,10 +27,11 @@ from coverage_search.records import SearchFilters
 
 DATABASE = "coverage.sqlite"
 VECTORS = "vectors.faiss"
+KEYWORDS = "keywords"  # the tantivy index's folder; its files are recorded as keywords/<name>
 
 
 class LocalEngine(StoreBacked):
-    """SQLite (documents, passages, FTS5) and FAISS (vectors, by passage id) in one folder."""
+    """SQLite (documents, passages), tantivy (keywords) and FAISS (vectors) in one folder."""
 
     name = "local"
 
@@ -39,6 +41,11 @@ class LocalEngine(StoreBacked):
         files = files if isinstance(files, dict) else {}
         # Both files are checked against the checksums written with them, before any use.
         check_file(build_dir / DATABASE, files.get(DATABASE))
+        keyword_files = [n for n in files if n.startswith(f"{KEYWORDS}/")]
+        if not keyword_files:
+            check_file(build_dir / KEYWORDS / "meta.json", None, name=f"{KEYWORDS}/meta.json")
+        for name in keyword_files:
+            check_file(build_dir / name, files[name], name=name)
         data = check_file(build_dir / VECTORS, files.get(VECTORS), whole=True)
         damaged = functools.partial(IndexCorruptError.damaged, build_dir.parent)
         try:
@@ -55,33 +62,49 @@ class LocalEngine(StoreBacked):
             raise damaged(f"{VECTORS} holds {vectors.size} vectors for {passages} passages")
         self._vectors = vectors
         try:
+            self._keywords = KeywordIndex(
+                build_dir / KEYWORDS, stemming=bool(manifest.get("stemming", True))
+            )
+        except ValueError:  # what tantivy raises for an index it cannot open
+            raise damaged(f"{KEYWORDS}/ cannot be read") from None
+        try:
             self._store = Store(build_dir / DATABASE)
         except sqlite3.Error:
             raise damaged(f"{DATABASE} cannot be opened") from None
 
     def keyword(self, terms: Sequence[str], filters: SearchFilters, *, limit: int) -> Ranked:
-        return self._store.keyword(terms, filters, limit=limit)
+        copied = self._store.copied_documents(filters) if filters.active else []
+        return self._keywords.search(terms, filters, copied, limit=limit)
+
+    def term_docs(self, terms: Sequence[str]) -> tuple[list[int], int]:
+        return self._keywords.term_docs(terms)
 
     def dense(self, vector: np.ndarray, filters: SearchFilters, *, limit: int) -> Ranked:
         allowed = self._store.allowed_passages(filters) if filters.active else None
         return self._vectors.search(vector, limit, allowed=allowed)
 
     def facts(self) -> EngineFacts:
-        return self._facts(location=str(self.build_dir))
+        keywords = sum(p.stat().st_size for p in (self.build_dir / KEYWORDS).iterdir())
+        return self._facts(location=str(self.build_dir), extra_bytes=keywords)
 
     def close(self) -> None:
         self._store.close()
 
 
 class LocalWriter(EngineWriter):
-    """Writes the database and the vector file into a new build folder."""
+    """Writes the database, the keyword index and the vector file into a new build folder."""
 
     def __init__(self, build_dir: Path) -> None:
         self.build_dir = build_dir
 
     def write(self, content: BuildContent) -> dict[str, Any]:
-        ids = write_content(self.build_dir / DATABASE, content)
+        ids = write_content(
+            self.build_dir / DATABASE, content, keyword_index=False, term_counts=False
+        )
+        folder = self.build_dir / KEYWORDS
+        write_keywords(folder, keyword_rows(content, ids), stemming=content.stemming)
         index = VectorIndex.create(np.asarray(ids, dtype=np.int64), content.vectors)
         index.save(self.build_dir / VECTORS)
-        files = {name: file_record(self.build_dir / name) for name in (DATABASE, VECTORS)}
+        names = [DATABASE, VECTORS, *(f"{KEYWORDS}/{p.name}" for p in sorted(folder.iterdir()))]
+        files = {name: file_record(self.build_dir / name) for name in names}
         return {"vector_index": index.kind, "files": files}

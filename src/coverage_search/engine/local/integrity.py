@@ -30,9 +30,15 @@ def file_record(path: Path) -> FileRecord:
     return {"bytes": size, "sha256": digest.hexdigest()}
 
 
-def check_file(path: Path, record: object, *, whole: bool = False) -> bytes:
-    """Verify `path` against its record (IndexCorruptError if it differs); its bytes if `whole`."""
-    index_dir, name = path.parent.parent, path.name
+def check_file(
+    path: Path, record: object, *, whole: bool = False, name: str | None = None
+) -> bytes:
+    """Verify `path` against its record (IndexCorruptError if it differs); its bytes if `whole`.
+
+    `name`: the file's path inside its build folder (default: its name, a file of the folder).
+    """
+    name = name or path.name
+    index_dir = path.parents[len(Path(name).parts)]
     if not _valid(record):
         raise IndexCorruptError.damaged(index_dir, f"the manifest has no valid checksum of {name}")
     assert isinstance(record, dict)

@@ -22,19 +22,6 @@ from coverage_search.engine.local.sql import (
 from coverage_search.engine.local.terms import TermCounter
 from coverage_search.records import Document, SearchFilters, StoryCopy
 
-BM25_WEIGHTS = (1.0, 1.0, 1.0)  # passage text, heading, title: other weights measured no better
-
-
-def fts_query(terms: Sequence[str]) -> str | None:
-    """An FTS5 MATCH expression in which every term is quoted, so no input is FTS syntax.
-
-    Terms are OR-ed: bm25 ranks passages with more (and rarer) terms first, the way a search
-    box is expected to behave, instead of demanding every word. None when there is no term.
-    """
-    if not terms:
-        return None
-    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
-
 
 class Store:
     """Read access to one finished build's database (one connection per thread)."""
@@ -45,6 +32,7 @@ class Store:
         # One connection shared by Streamlit's threads; sqlite3 objects need serialized use.
         self._lock = threading.Lock()
         self._terms: TermCounter | None = None
+        self._has_copies: bool | None = None
         self._all("SELECT count(*) FROM sqlite_master")  # damage shows now, not mid-search
 
     def close(self) -> None:
@@ -53,24 +41,6 @@ class Store:
     def _all(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
         with self._lock:
             return self._conn.execute(sql, params).fetchall()
-
-    def keyword(
-        self, terms: Sequence[str], filters: SearchFilters, *, limit: int
-    ) -> list[tuple[int, float]]:
-        """Passage ids and bm25 scores (negated: higher is better) for passages with any term."""
-        match = fts_query(terms)
-        if match is None:
-            return []
-        sql = "SELECT f.rowid, bm25(passages_fts, ?, ?, ?) AS s FROM passages_fts f"
-        params: list[object] = [*BM25_WEIGHTS, match]
-        if filters.active:
-            where, values = passing_documents(filters)
-            sql += f" JOIN passages p ON p.id = f.rowid WHERE passages_fts MATCH ? AND {where}"
-            params += values
-        else:
-            sql += " WHERE passages_fts MATCH ?"
-        rows = self._all(sql + " ORDER BY s LIMIT ?", [*params, limit])
-        return [(int(r[0]), -float(r[1])) for r in rows]
 
     def term_docs(self, terms: Sequence[str]) -> tuple[list[int], int]:
         """How many passages hold each query term as the index tokenizes it, and the passage count.
@@ -87,6 +57,21 @@ class Store:
                 return self._terms.docs(terms)
             except sqlite3.OperationalError:
                 return [0] * len(terms), 0
+
+    def copied_documents(self, filters: SearchFilters) -> list[int]:
+        """Rows of indexed documents that have an exact copy (not themselves) passing `filters`."""
+        if self._has_copies is None:
+            self._has_copies = bool(
+                self._all("SELECT 1 FROM documents WHERE indexed_as != id LIMIT 1")
+            )
+        if not self._has_copies:
+            return []
+        where, params = filter_sql(filters)
+        rows = self._all(
+            f"SELECT DISTINCT d.indexed_as FROM documents d WHERE d.indexed_as != d.id AND {where}",
+            params,
+        )
+        return [int(r[0]) for r in rows]
 
     def allowed_passages(self, filters: SearchFilters) -> np.ndarray:
         """Ids of every passage that stands for a document passing the filters."""

@@ -1,4 +1,4 @@
-"""Writes one local build's database: documents, passages, the FTS5 keyword index, term counts."""
+"""Writes one build's database: documents, passages and, for the Milvus engine, term counts."""
 
 from __future__ import annotations
 
@@ -72,18 +72,22 @@ def _write_tables(
     stemming: bool,
     meta: dict[str, str],
     keyword_index: bool = True,
+    term_counts: bool = True,
 ) -> list[int]:
     """Write a whole new database; returns passage ids in the order of the flattened passages.
 
     Without `keyword_index` (another engine searches the keywords) the FTS5 table lives in the
-    temp schema, only long enough to count term_df, and the file records its tokenizer.
+    temp schema, only long enough to count term_df, and the file records its tokenizer; with
+    neither (the local engine: its keyword index counts terms itself) there is no FTS5 at all.
     """
     ids: list[int] = []
     tokenizer = STEMMED if stemming else UNSTEMMED
     schema = "main" if keyword_index else "temp"
+    with_fts = keyword_index or term_counts
     with closing(connect(path)) as conn, conn:
         conn.executescript(_SCHEMA)
-        conn.execute(_FTS.format(schema=schema, tokenizer=tokenizer))
+        if with_fts:
+            conn.execute(_FTS.format(schema=schema, tokenizer=tokenizer))
         meta = {**meta, "tokenizer": tokenizer}
         conn.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", sorted(meta.items()))
         next_id = 1
@@ -125,13 +129,16 @@ def _write_tables(
                 ids.append(next_id)
                 next_id += 1
             conn.executemany("INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            if not with_fts:
+                continue
             conn.executemany(
                 f"INSERT INTO {schema}.passages_fts(rowid, text, heading, title)"
                 " VALUES (?, ?, ?, ?)",
                 fts,
             )
-        conn.execute(f"INSERT INTO {schema}.passages_fts(passages_fts) VALUES ('optimize')")
-        _write_term_df(conn, schema)
+        if with_fts:
+            conn.execute(f"INSERT INTO {schema}.passages_fts(passages_fts) VALUES ('optimize')")
+            _write_term_df(conn, schema)
     return ids
 
 
@@ -153,7 +160,9 @@ def _write_term_df(conn: sqlite3.Connection, schema: str) -> None:
     conn.execute("DROP TABLE temp.passage_terms")
 
 
-def write_content(path: Path, content: BuildContent, *, keyword_index: bool = True) -> list[int]:
+def write_content(
+    path: Path, content: BuildContent, *, keyword_index: bool = True, term_counts: bool = True
+) -> list[int]:
     """Write a build's content as a new database; returns passage ids in the flattened order."""
     return _write_tables(
         path,
@@ -164,4 +173,5 @@ def write_content(path: Path, content: BuildContent, *, keyword_index: bool = Tr
         stemming=content.stemming,
         meta={"fingerprint": content.fingerprint},
         keyword_index=keyword_index,
+        term_counts=term_counts,
     )

@@ -11,7 +11,6 @@ import numpy as np
 
 from coverage_search.engine.base import EngineFacts, Ranked
 from coverage_search.engine.local.backed import StoreBacked
-from coverage_search.engine.local.sql import filter_sql
 from coverage_search.engine.local.store import Store
 from coverage_search.engine.milvus.client import (
     CALL_TIMEOUT,
@@ -34,22 +33,6 @@ LITE_FILE = "milvus.db"  # the default: a Milvus Lite database in the index fold
 
 class Documents(Store):
     """The side database: the local engine's documents, passages and term_df, no FTS5."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
-        self.has_copies = bool(self._all("SELECT 1 FROM documents WHERE indexed_as != id LIMIT 1"))
-
-    def copied_documents(self, filters: SearchFilters) -> list[int]:
-        """Rows of indexed documents that have an exact copy (not themselves) passing `filters`."""
-        if not self.has_copies:
-            return []
-        where_sql, params = filter_sql(filters)
-        rows = self._all(
-            "SELECT DISTINCT d.indexed_as FROM documents d"
-            f" WHERE d.indexed_as != d.id AND {where_sql}",
-            params,
-        )
-        return [int(r[0]) for r in rows]
 
 
 def stored_uri(index_dir: Path, manifest: dict[str, Any]) -> str:
