@@ -32,12 +32,13 @@ from machine import REPO, SHARED_EVAL, WORK, print_machine, save, table
 sys.path.insert(0, str(REPO / "src"))
 
 from coverage_search import CoverageIndex
+from coverage_search.build.layout import FORMAT_VERSION
 from coverage_search.engine.local.engine import LocalEngine, LocalWriter
 from coverage_search.query.settings import SearchSettings
 
 
 def prepare(size: int) -> tuple[Path, dict[str, Any]]:
-    root = WORK / f"timeline-{size}"
+    root = WORK / f"timeline-{size}-format{FORMAT_VERSION}"  # a new index format writes anew
     marker = root / "build.json"
     if marker.is_file():
         return root / "build-bench", dict(json.loads(marker.read_text()))
