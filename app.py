@@ -406,7 +406,7 @@ def timeline_charts(cov: Coverage) -> tuple[alt.Chart, alt.Chart]:
     bars = [{"start": b.start, "label": b.label, "stories": b.stories} for b in cov.buckets]
     when = alt.selection_point(name="period", fields=["start"])
     periods = (
-        alt.Chart(alt.Data(values=bars), height=240)
+        alt.Chart(alt.Data(values=bars), height=240)  # type: ignore[no-untyped-call]
         .mark_bar()
         .encode(
             x=alt.X("label:O", title=title, sort=None,
@@ -420,7 +420,7 @@ def timeline_charts(cov: Coverage) -> tuple[alt.Chart, alt.Chart]:
     rows = [{"outlet": chart_text(o.outlet), "stories": o.stories} for o in cov.outlets[:15]]
     which = alt.selection_point(name="outlet", fields=["outlet"])
     outlets = (
-        alt.Chart(alt.Data(values=rows), height=max(120, 28 * len(rows) + 50))
+        alt.Chart(alt.Data(values=rows), height=max(120, 28 * len(rows) + 50))  # type: ignore[no-untyped-call]
         .mark_bar()
         .encode(
             y=alt.Y("outlet:N", title=None, sort="-x"),

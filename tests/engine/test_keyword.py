@@ -276,7 +276,7 @@ def test_without_temp_tables_every_term_is_kept(built: Path, tmp_path: Path) -> 
     store.close()
 
 
-@pytest.mark.parametrize("damage", ["missing", "garbage", "unrecorded"])
+@pytest.mark.parametrize("damage", ["missing", "garbage", "unrecorded", "outside"])
 def test_a_damaged_keyword_index_is_one_sentence_and_a_build_repairs_it(
     tmp_path: Path, damage: str, embedder
 ) -> None:
@@ -288,9 +288,13 @@ def test_a_damaged_keyword_index_is_one_sentence_and_a_build_repairs_it(
         segment.unlink()
     elif damage == "garbage":
         segment.write_bytes(b"\x00garbage\xff" * (segment.stat().st_size // 9 + 1))
-    else:  # a manifest that records no keyword file
+    elif damage == "unrecorded":  # a manifest that records no keyword file
         manifest = json.loads((live / layout.MANIFEST).read_text())
         manifest["files"] = {k: v for k, v in manifest["files"].items() if "/" not in k}
+        (live / layout.MANIFEST).write_text(json.dumps(manifest))
+    else:  # a manifest that points out of the build, with a checksum that would match
+        manifest = json.loads((live / layout.MANIFEST).read_text())
+        manifest["files"]["keywords/../coverage.sqlite"] = manifest["files"]["coverage.sqlite"]
         (live / layout.MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(IndexCorruptError) as caught:
         CoverageIndex.open(index_dir)
@@ -300,6 +304,22 @@ def test_a_damaged_keyword_index_is_one_sentence_and_a_build_repairs_it(
     repaired = CoverageIndex.open(index_dir)
     assert titles(repaired, "giraffe") == {"Hotel"}
     repaired.close()
+
+
+def test_a_full_stem_cache_starts_anew_without_losing_words(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from coverage_search.engine.local import analyzer as module
+
+    monkeypatch.setattr(module, "STEM_CACHE", 3)
+    module.analyzer.cache_clear()
+    try:
+        analyze = module.analyzer(True)
+        assert analyze("alpha betas gamma delta") == ["alpha", "beta", "gamma", "delta"]
+        # The cache is full: this text mixes a cached word with a new one.
+        assert analyze("alpha epsilons") == ["alpha", "epsilon"]
+    finally:
+        module.analyzer.cache_clear()
 
 
 def test_the_analyzer_stems_as_fts5_porter_does() -> None:

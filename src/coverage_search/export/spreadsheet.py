@@ -16,7 +16,12 @@ _TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
 
 
 def safe_cell(value: object) -> str:
-    """Text for a CSV cell: one starting (after spaces) like a formula gets a leading quote."""
+    """Text for a CSV cell: one starting (after spaces) like a formula gets a leading quote.
+
+    Numbers the export writes itself (a negative score) stay numbers.
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
     text = "" if value is None else str(value)
     if text.startswith(_TRIGGERS) or text.lstrip().startswith(_TRIGGERS):
         return "'" + text
@@ -35,7 +40,7 @@ def answer_csv(answer: Answer) -> str:
         cited = " ".join(c.sentence for c in answer.sentences if c.number == number)
         row = (
             "passage", number, hit.title, hit.outlet, hit.published, hit.author, hit.url,
-            hit.link, hit.doc_id, hit.page or "", f"{hit.score:.4f}", hit.text, cited,
+            hit.link, hit.doc_id, hit.page or "", round(hit.score, 4), hit.text, cited,
         )  # fmt: skip
         writer.writerow([safe_cell(v) for v in row])
     return out.getvalue()

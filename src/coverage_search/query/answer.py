@@ -146,7 +146,7 @@ def score_sentences(
         question_kind(question),
         cands,
         vectors,
-        hits,
+        hits[:ANSWER_HITS],  # the hits the sentences come from: features never depend on k
         keyword_weights,
     )
     scores = combine(rows)

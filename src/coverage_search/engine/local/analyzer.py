@@ -73,7 +73,9 @@ def analyzer(stemming: bool) -> Callable[[str], list[str]]:
         new = list(dict.fromkeys(w for w in found if w not in stems))
         if new:
             if len(stems) > STEM_CACHE:
+                # The fresh cache must hold every word of this text, not only the unseen ones.
                 stems = cache[0] = {}
+                new = list(dict.fromkeys(found))
             for i in range(0, len(new), _BATCH):
                 part = new[i : i + _BATCH]
                 for word, tokens in zip(part, fts5.tokens(part), strict=True):

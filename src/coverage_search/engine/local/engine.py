@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,6 +31,9 @@ VECTORS = "vectors.faiss"
 KEYWORDS = "keywords"  # the tantivy index's folder; its files are recorded as keywords/<name>
 
 
+_KEYWORD_FILE = re.compile(rf"{KEYWORDS}/(?!\.\.?$)[^/\\\x00]+")
+
+
 class LocalEngine(StoreBacked):
     """SQLite (documents, passages), tantivy (keywords) and FAISS (vectors) in one folder."""
 
@@ -42,6 +46,11 @@ class LocalEngine(StoreBacked):
         # Both files are checked against the checksums written with them, before any use.
         check_file(build_dir / DATABASE, files.get(DATABASE))
         keyword_files = [n for n in files if n.startswith(f"{KEYWORDS}/")]
+        if any(not _KEYWORD_FILE.fullmatch(n) for n in keyword_files):
+            # Only plain names inside keywords/: a manifest never points outside the build.
+            raise IndexCorruptError.damaged(
+                build_dir.parent, f"the manifest names a file outside {KEYWORDS}/"
+            )
         if not keyword_files:
             check_file(build_dir / KEYWORDS / "meta.json", None, name=f"{KEYWORDS}/meta.json")
         for name in keyword_files:

@@ -111,6 +111,9 @@ def write_keywords(folder: Path, rows: Iterable[KeywordRow], *, stemming: bool) 
         if item.name.endswith(".lock"):
             item.unlink()
     for item in sorted(folder.iterdir()):
+        # tantivy writes meta.json 0600: readable by all, as the database beside it is, so a
+        # service user reading the index is not told it is damaged.
+        item.chmod(0o644)
         fd = os.open(item, os.O_RDONLY)
         try:
             os.fsync(fd)
