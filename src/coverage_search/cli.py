@@ -26,6 +26,7 @@ from . import (
     Coverage,
     CoverageIndex,
     CoverageSearchError,
+    NoIndexError,
     QueryError,
     RemoveReport,
     SearchHit,
@@ -724,12 +725,16 @@ def _watch_line(w: Watch) -> str:
 def cmd_watch_add(args: argparse.Namespace) -> int:
     try:
         index: CoverageIndex | None = CoverageIndex.open(args.index, model=args.model)
-    except CoverageSearchError:
+    except NoIndexError:
         index = None  # no index yet: the first run reports everything it finds
-    watch = add_watch(
-        args.corpus, args.question, mode=args.mode, outlets=args.outlet, since=args.since,
-        until=args.until, language=args.language, index=index,
-    )  # fmt: skip
+    try:
+        watch = add_watch(
+            args.corpus, args.question, mode=args.mode, outlets=args.outlet, since=args.since,
+            until=args.until, language=args.language, index=index,
+        )  # fmt: skip
+    finally:
+        if index is not None:
+            index.close()
     if args.json:
         _emit(dataclasses.asdict(watch))
     else:
@@ -774,7 +779,7 @@ def _print_watch_reports(reports: Sequence[WatchReport]) -> None:
         for hit in r.new:
             where = ", ".join(x for x in (hit.outlet, (hit.published or "undated")[:10]) if x)
             print(f"  - {_one_line(hit.title)} — {_one_line(where)}")
-            print(f"    {hit.link}")
+            print(f"    {_one_line(hit.link)}")
 
 
 def _run_all_watches(args: argparse.Namespace) -> tuple[WatchReport, ...]:

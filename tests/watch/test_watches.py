@@ -128,3 +128,28 @@ def test_saves_from_many_threads_all_land(small_corpus: Path) -> None:
         f"question {i}" for i in range(12)
     )
     assert not [p.name for p in small_corpus.iterdir() if p.name.endswith(".part")]
+
+
+def test_an_article_already_reported_is_not_new_when_another_passage_of_it_shows(
+    folders: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus, index = folders
+    where = ("--corpus", corpus, "--index", index, "--quiet")
+    assert run(capsys, "watch", "add", "tokenized shares", *where[:4])[0] == 0
+    doc = corpus / "anthropic-tokens.md"
+    doc.write_text(doc.read_text(encoding="utf-8") + "\nA later paragraph on tokenized shares.\n",
+                   encoding="utf-8")  # fmt: skip
+    code, out, err = run(capsys, "update", *where)
+    assert code == 0, err
+    assert "Saved search 1. tokenized shares: nothing new" in out
+
+
+def test_watch_add_on_a_damaged_index_says_so_instead_of_saving_blind(
+    folders: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus, index = folders
+    (index / "CURRENT").write_text("build-that-does-not-exist\n")
+    code, _, err = run(capsys, "watch", "add", "tokenized shares", "--corpus", corpus,
+                       "--index", index)  # fmt: skip
+    assert code != 0 and err.count("\n") == 1 and "coverage-search build" in err
+    assert list_watches(corpus) == []

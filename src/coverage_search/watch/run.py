@@ -99,7 +99,7 @@ def remove_watch(corpus_dir: str | Path, number: int) -> Watch:
 
 
 def run_watches(index: Searches, corpus_dir: str | Path) -> tuple[WatchReport, ...]:
-    """Run every saved search; report and remember the matching passages not reported before."""
+    """Run every saved search; report and remember the matching articles not reported before."""
     store = WatchStore(Path(corpus_dir))
     reports = []
     for watch in store.watches():
@@ -108,8 +108,10 @@ def run_watches(index: Searches, corpus_dir: str | Path) -> tuple[WatchReport, .
         except CoverageSearchError as exc:
             reports.append(WatchReport(watch, (), error=str(exc)))
             continue
-        seen = store.seen(watch.number)
-        new = tuple(h for h in hits if passage_key(h) not in seen)
+        # An article already reported is not news again when another of its passages ranks
+        # first: what is new is an article, shown through its best passage.
+        reported = {key.rsplit("#", 1)[0] for key in store.seen(watch.number)}
+        new = tuple(h for h in hits if h.doc_id not in reported)
         store.record(watch.number, watch.question, [passage_key(h) for h in hits])
         reports.append(WatchReport(watch, new))
     return tuple(reports)
