@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +54,6 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes], *, timeout: float = 90
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """The app on a temporary corpus (the seed article and a hostile document) and index."""
-    from coverage_search import CoverageIndex
-
     root = tmp_path_factory.mktemp("browser")
     corpus = root / "corpus"
     corpus.mkdir()
@@ -64,8 +63,16 @@ def server(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[str]:
               "<img src=x onerror=alert(2)> shady exchange, a scam site said.\n",
               title="<script>alert(1)</script> Token scam", url="javascript:alert(1)",
               outlet="Evil Outlet", published="2026-06-01")
-    CoverageIndex.build(corpus, root / "index", progress=False)
+    with streamlit_app(root, corpus) as url:
+        yield url
 
+
+@contextmanager
+def streamlit_app(root: Path, corpus: Path) -> Iterator[str]:
+    """`streamlit run app.py` on 127.0.0.1 over `corpus`, indexed into root/index; stopped after."""
+    from coverage_search import CoverageIndex
+
+    CoverageIndex.build(corpus, root / "index", progress=False)
     port = free_port()
     env = {**os.environ, "COVERAGE_SEARCH_CORPUS": str(corpus),
            "COVERAGE_SEARCH_INDEX": str(root / "index"),

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from conftest import REPO, write_coverage_corpus, write_doc
-from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, free_port, settle, wait_healthy
+from conftest import write_coverage_corpus, write_doc
+from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, settle, streamlit_app
 
 pytestmark = [
     pytest.mark.browser,
@@ -22,38 +19,15 @@ EVIL_OUTLET = "<img src=x onerror=alert(1)>"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    from coverage_search import CoverageIndex
-
+    """The app over the coverage corpus plus a document with a hostile outlet and title."""
     root = tmp_path_factory.mktemp("browser-timeline")
     corpus = write_coverage_corpus(root / "corpus")
     write_doc(corpus, "evil.md",
               "# Amodei\n\nDario Amodei left OpenAI, a gossip site claimed without sources.",
               title="<script>alert(2)</script> Amodei gossip", outlet=EVIL_OUTLET,
               published="2026-06-22", url="https://evil.example/gossip")  # fmt: skip
-    CoverageIndex.build(corpus, root / "index", progress=False)
-    port = free_port()
-    env = {**os.environ, "COVERAGE_SEARCH_CORPUS": str(corpus),
-           "COVERAGE_SEARCH_INDEX": str(root / "index"),
-           "PYTHONPATH": os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")])}
-    log = (root / "streamlit.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"),
-         "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, proc)
+    with streamlit_app(root, corpus) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def picked_caption(page: Any) -> str:
