@@ -676,10 +676,11 @@ def _add_watch_verb(verbs: Any) -> None:
     """watch add|list|remove|run: saved searches that report what is new after each update."""
     p = verbs.add_parser(
         "watch",
-        help="save searches; each update (or watch run) reports the passages new to them",
+        help="save searches; each update (or watch run) reports the articles new to them",
         description="Saved searches live in corpus/.watches.json beside the feeds, so a rebuild "
         "keeps them. After every `coverage-search update`, and on `watch run`, each one is "
-        "searched again and the matching passages it has not reported before are listed.",
+        "searched again and the articles it has not reported before are listed, each by its "
+        "best passage.",
         epilog='examples:\n  coverage-search watch add "Anthropic IPO" --outlet Bloomberg\n'
         "  coverage-search watch list\n  coverage-search watch run --json\n"
         "  coverage-search watch remove 2",

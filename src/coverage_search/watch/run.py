@@ -37,7 +37,7 @@ class Searches(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class WatchReport:
-    """What one saved search found that earlier runs had not: new passages, best first."""
+    """What one saved search found that earlier runs had not: new articles, best passage each."""
 
     watch: Watch
     new: tuple[SearchHit, ...]
