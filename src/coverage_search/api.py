@@ -46,7 +46,6 @@ if TYPE_CHECKING:
     from coverage_search.records import Answer
 
 
-
 class CoverageIndex:
     """A built index: search it, ask it questions, read its facts. Safe to share across threads."""
 
@@ -332,6 +331,7 @@ class CoverageIndex:
         recency: float = 0.0,
     ) -> Answer:
         """An extractive answer: the best verbatim sentences from the top hits, each cited."""
+        from coverage_search.query.aliases import expand_aliases
         from coverage_search.query.answer import ANSWER_PER_DOCUMENT, answer_from_hits
         from coverage_search.query.evidence import question_weights
 
@@ -345,7 +345,7 @@ class CoverageIndex:
             question,
             hits,
             self.embedder,
-            keyword_weights=question_weights(self.engine, question),
+            keyword_weights=question_weights(self.engine, expand_aliases(question)),
             filters=filters,
             refuse_below=self.refusal_floor() if hits else 0.0,
         )
@@ -393,4 +393,3 @@ class CoverageIndex:
             engine=self.engine.name,
             engine_location=facts.location,
         )
-

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from coverage_search.query.aliases import expand_aliases
 from coverage_search.query.evidence import (
     FEATURES,
     MIN_COSINE,
@@ -95,7 +96,10 @@ def answer_from_hits(
     hits = tuple(hits)
     if not hits:
         return Answer(question, (), hits, found=False, message=no_results_message(filters))
-    scored, vectors = score_sentences(question, hits, embedder, keyword_weights or {})
+    # Scored against the query as searched: "the ChatGPT maker" also names OpenAI.
+    scored, vectors = score_sentences(
+        expand_aliases(question), hits, embedder, keyword_weights or {}
+    )
     if not scored:
         return Answer(question, (), hits, found=False, message=NOT_FOUND)
     if rerank:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from coverage_search.engine.base import Engine, PassageRow, Ranked
 from coverage_search.errors import QueryError
+from coverage_search.query.aliases import expand_aliases
 from coverage_search.query.diversity import diversify
 from coverage_search.query.filters import valid_text
 from coverage_search.query.fusion import fuse, retriever_ranks
@@ -69,6 +70,7 @@ class Searcher:
     ) -> list[SearchHit]:
         """The k best passages for a cleaned query, filtered inside the engine before the cut."""
         settings = settings or self.settings
+        text = expand_aliases(text)
         pool = max(settings.min_candidates, k * settings.candidates_per_hit * max(per_document, 1))
         pool = min(pool, MAX_POOL)
         semantic: Ranked = []

@@ -1,0 +1,86 @@
+"""Descriptions of AI companies and people in a question are searched as their names."""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import pytest
+
+from conftest import SEED_ARTICLE
+from coverage_search import CoverageIndex
+from coverage_search.query.aliases import expand_aliases
+
+
+@pytest.mark.parametrize(
+    ("query", "expanded"),
+    [
+        ("How long did Amodei stay at the ChatGPT maker?", "How long did Amodei stay at OpenAI?"),
+        ("Who works at Sam Altman's lab?", "Who works at OpenAI?"),
+        ("What does the company behind Claude sell?", "What does Anthropic sell?"),
+        ("Who founded the iPhone maker?", "Who founded Apple?"),
+        ("What did the Anthropic boss say?", "What did the Anthropic boss Dario Amodei say?"),
+        ("Interview with the head of OpenAI", "Interview with the head of OpenAI Sam Altman"),
+    ],
+)
+def test_a_description_is_searched_as_the_name(query: str, expanded: str) -> None:
+    assert expand_aliases(query) == expanded
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "What does ChatGPT do?",  # the product itself, not its maker
+        "Which ChatGPT rival is growing fastest?",  # a rival is not the maker
+        "Who is OpenAI's chief scientist?",  # not the chief executive
+        "Anthropic head of safety research",
+        "Why did Dario Amodei leave OpenAI?",  # the names are already there
+        "What did Musk's company announce?",  # Elon Musk runs several
+        "How many people died in the Ankara collision?",
+        "",
+    ],
+)
+def test_anything_else_is_left_exactly_as_typed(query: str) -> None:
+    assert expand_aliases(query) == query
+
+
+def test_a_name_already_in_the_question_is_not_added_again() -> None:
+    assert expand_aliases("Did the OpenAI CEO Sam Altman reply?") == (
+        "Did the OpenAI CEO Sam Altman reply?"
+    )
+
+
+def test_hostile_queries_come_back_quickly_and_whole() -> None:
+    # Long runs of what the patterns look for must not backtrack for seconds.
+    for query in (
+        "ChatGPT " * 2000 + "x",
+        "the " * 3000 + "maker",
+        "Altman’s" + " -" * 3000,
+        "boss of " * 2000,
+        "\u0000\ufffd" * 1000,
+    ):
+        start = time.perf_counter()
+        out = expand_aliases(query)
+        assert time.perf_counter() - start < 2.0  # a bound on runaway regexes, not a benchmark
+        assert out == query
+
+
+@pytest.fixture(scope="module")
+def article_index(tmp_path_factory: pytest.TempPathFactory, embedder) -> CoverageIndex:  # type: ignore[no-untyped-def]
+    root = tmp_path_factory.mktemp("aliases")
+    (root / "corpus").mkdir()
+    shutil.copy(SEED_ARTICLE, root / "corpus" / SEED_ARTICLE.name)
+    CoverageIndex.build(root / "corpus", root / "index", progress=False)
+    return CoverageIndex.open(root / "index")
+
+
+def test_the_answer_finds_a_fact_asked_about_by_description(article_index: CoverageIndex) -> None:
+    # Without the names, the lede passage ranked 11th: "the Anthropic boss" and "the ChatGPT
+    # maker" are in no passage of the article.
+    answer = article_index.answer(
+        "What job title did the Anthropic boss have at the ChatGPT maker?"
+    )
+    assert answer.found
+    assert answer.question == "What job title did the Anthropic boss have at the ChatGPT maker?"
+    assert "vice president of research" in answer.hits[0].text
+    assert any("vice president of research" in c.sentence for c in answer.sentences)
