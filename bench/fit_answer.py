@@ -11,8 +11,10 @@ question's answer span. It then compares, on the tune and the confirm half of ea
 
 and prints the weights to paste into query/evidence.py. Usage:
 
-    python bench/fit_answer.py [--hits 5 8 10] [--per-document 0] [--topic-share 0.67]
+    python bench/fit_answer.py [--hits 0 5 8] [--per-document 0] [--topic-share 0.67]
                                [--out bench/results/fit_answer.md]
+
+(--hits 0: the product's own pool, query/answer.answer_pool.)
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from coverage_search.evaluation import BeirData, load_beir_folder, write_corpus 
 from coverage_search.evaluation.qa import holds, load_qa  # noqa: E402
 from coverage_search.passages.chunking import ChunkSettings  # noqa: E402
 from coverage_search.query import answer, evidence  # noqa: E402
+from coverage_search.query.aliases import expand_aliases  # noqa: E402
 
 
 @dataclass
@@ -73,12 +76,16 @@ PER_DOCUMENT = answer.ANSWER_PER_DOCUMENT  # --per-document sets it
 
 
 def pool(index: CoverageIndex, question: str, hits: int) -> list:
-    """The answer's pool of hits, as CoverageIndex.answer searches it."""
+    """The answer's pool of hits: the top `hits`, or with 0 the product's own (answer_pool)."""
+    if hits == 0:
+        found = index.search(question, k=answer.ANSWER_POOL, per_document=PER_DOCUMENT)
+        return list(answer.answer_pool(found))
     return index.search(question, k=hits, per_document=PER_DOCUMENT)
 
 
 def rows(index: CoverageIndex, question: str, found: list) -> tuple[list, np.ndarray, np.ndarray]:
     """The product's own candidates, feature rows and sentence vectors for one question."""
+    question = expand_aliases(question)  # as the product scores it
     weights = evidence.question_weights(index.engine, question)
     with patched_hits(len(found)):
         scored, vectors = answer.score_sentences(question, found, index.embedder, weights)

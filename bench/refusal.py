@@ -27,7 +27,7 @@ from qa_levers import DATA, build, corpora  # noqa: E402
 
 from coverage_search import CoverageIndex  # noqa: E402
 from coverage_search.passages.chunking import ChunkSettings  # noqa: E402
-from coverage_search.query.answer import ANSWER_PER_DOCUMENT, best_cosine  # noqa: E402
+from coverage_search.query.answer import ANSWER_PER_DOCUMENT, ANSWER_POOL, best_cosine  # noqa: E402
 from coverage_search.query.evidence import MIN_COSINE  # noqa: E402
 from coverage_search.query.refusal import NULL_MARGIN, PROBES  # noqa: E402
 
@@ -36,7 +36,7 @@ MARGINS = (0.05, 0.08, 0.10, 0.12, 0.15)
 
 
 def cosine(index: CoverageIndex, question: str) -> float:
-    hits = index.search(question, k=5, per_document=ANSWER_PER_DOCUMENT)
+    hits = index.search(question, k=ANSWER_POOL, per_document=ANSWER_PER_DOCUMENT)
     return best_cosine(question, hits, index.embedder)
 
 

@@ -236,11 +236,12 @@ class CoverageIndex:
         """
         with self._floor_lock:
             if self._floor is None:
-                from coverage_search.query.answer import ANSWER_PER_DOCUMENT
+                from coverage_search.query.answer import ANSWER_PER_DOCUMENT, ANSWER_POOL
                 from coverage_search.query.refusal import probe_floor
 
                 self._floor = probe_floor(
-                    lambda q: self.search(q, k=5, per_document=ANSWER_PER_DOCUMENT), self.embedder
+                    lambda q: self.search(q, k=ANSWER_POOL, per_document=ANSWER_PER_DOCUMENT),
+                    self.embedder,
                 )
             return self._floor
 
@@ -332,13 +333,18 @@ class CoverageIndex:
     ) -> Answer:
         """An extractive answer: the best verbatim sentences from the top hits, each cited."""
         from coverage_search.query.aliases import expand_aliases
-        from coverage_search.query.answer import ANSWER_PER_DOCUMENT, answer_from_hits
+        from coverage_search.query.answer import (
+            ANSWER_PER_DOCUMENT,
+            ANSWER_POOL,
+            answer_from_hits,
+        )
         from coverage_search.query.evidence import question_weights
 
         question = clean_query(question)
+        check_search(mode, k, ANSWER_PER_DOCUMENT, None)  # k as asked, before the deeper pool
         hits = self.search(
-            question, k=k, mode=mode, outlets=outlets, since=since, until=until, language=language,
-            recency=recency, per_document=ANSWER_PER_DOCUMENT,
+            question, k=max(k, ANSWER_POOL), mode=mode, outlets=outlets, since=since,
+            until=until, language=language, recency=recency, per_document=ANSWER_PER_DOCUMENT,
         )  # fmt: skip
         filters = make_filters(outlets, since, until, language)
         return answer_from_hits(
@@ -348,6 +354,7 @@ class CoverageIndex:
             keyword_weights=question_weights(self.engine, expand_aliases(question)),
             filters=filters,
             refuse_below=self.refusal_floor() if hits else 0.0,
+            show=k,
         )
 
     # -- documents and facts ----------------------------------------------------------------

@@ -11,8 +11,15 @@ import pytest
 from conftest import SEED_ARTICLE, SMALL_CORPUS, write_doc
 from coverage_search import CoverageIndex
 from coverage_search.passages.chunking import split_sentences
-from coverage_search.query.answer import NOT_FOUND, answer_from_hits, no_results_message
-from coverage_search.records import SearchFilters
+from coverage_search.query.answer import (
+    ANSWER_HITS,
+    ANSWER_POOL,
+    NOT_FOUND,
+    answer_from_hits,
+    answer_pool,
+    no_results_message,
+)
+from coverage_search.records import SearchFilters, SearchHit
 
 
 @pytest.fixture(scope="module")
@@ -79,8 +86,12 @@ def test_near_repeats_are_quoted_once(seed_index: CoverageIndex, embedder) -> No
 
 def test_sentences_of_one_hit_keep_their_order(seed_index: CoverageIndex, embedder) -> None:  # type: ignore[no-untyped-def]
     hits = seed_index.search("Anthropic safety scaling OpenAI", k=1)
-    answer = answer_from_hits("Why did Anthropic split from OpenAI over scaling and safety?", hits,
-                              embedder, min_cosine=0.0)
+    answer = answer_from_hits(
+        "Why did Anthropic split from OpenAI over scaling and safety?",
+        hits,
+        embedder,
+        min_cosine=0.0,
+    )
     positions = [hits[0].text.index(c.sentence) for c in answer.sentences]
     assert positions == sorted(positions)
     assert {c.number for c in answer.sentences} == {1}
@@ -106,13 +117,16 @@ def test_answer_to_dict_is_json_ready(seed_index: CoverageIndex) -> None:
 
 
 def test_untitled_plain_file_without_url_links_to_its_corpus_file(
-    tmp_path: Path, build_index  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    build_index,  # type: ignore[no-untyped-def]
 ) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "memo.txt").write_text(
         "Internal memo.\n\nThe board approved the Responsible Scaling Policy update in May. "
-        "It adds new safeguards for biological misuse.\n", encoding="utf-8")
+        "It adds new safeguards for biological misuse.\n",
+        encoding="utf-8",
+    )
     index = CoverageIndex.open(build_index(corpus))
     answer = index.answer("When was the Responsible Scaling Policy update approved?")
 
@@ -157,3 +171,40 @@ def test_only_the_first_hits_are_quoted(seed_index: CoverageIndex, embedder) -> 
     assert all(c.number <= ANSWER_HITS for c in answer.sentences)
     assert not answer.found
     assert answer_from_hits(question, best + filler * ANSWER_HITS, embedder).found
+
+
+def _hit(rank: int, doc_id: str) -> SearchHit:
+    return SearchHit(
+        rank=rank, score=1.0 / rank, text=f"Passage {rank} of {doc_id}.", passage_id=rank,
+        doc_id=doc_id, title=doc_id, outlet=None, published=None, author=None, url=None,
+        language="en", heading=None, start=0, end=10, page=None, link="",
+    )  # fmt: skip
+
+
+def test_the_pool_adds_later_passages_only_of_the_story_most_hits_come_from() -> None:
+    docs = ["a", "b", "a", "a", "c"] + ["b", "a", "c", "a"] + ["a"] * 10
+    hits = [_hit(i + 1, d) for i, d in enumerate(docs)]
+    pool = answer_pool(hits)
+    assert pool[:ANSWER_HITS] == tuple(hits[:ANSWER_HITS])
+    later = pool[ANSWER_HITS:]
+    assert later and all(h.doc_id == "a" for h in later)  # "a" holds 3 of the first 5
+    assert max(h.rank for h in later) <= ANSWER_POOL
+    # No document holds most of the first five: a cross-story question reads just those.
+    mixed = [_hit(i + 1, d) for i, d in enumerate(["a", "b", "c", "a", "b", "a", "a"])]
+    assert answer_pool(mixed) == tuple(mixed[:ANSWER_HITS])
+
+
+def test_an_answer_shows_k_hits_and_reads_the_rest_of_the_story(seed_index: CoverageIndex) -> None:
+    question = "How long does the market take to judge which faction of a split was correct?"
+    answer = seed_index.answer(question, k=3)
+    assert answer.found
+    cited = max(c.number for c in answer.sentences)
+    assert len(answer.hits) == max(3, cited)  # k hits, more only to keep a cited one
+    for c in answer.sentences:
+        assert c.sentence in answer.hits[c.number - 1].text
+    # The answer read further than the first five hits (all the rule before read): the
+    # sentence that answers is in none of them, and it is quoted.
+    span = "the market spends the next decade deciding which side was right"
+    searched = seed_index.search(question, k=ANSWER_HITS, per_document=0)
+    assert not any(span in h.text for h in searched)
+    assert any(span in c.sentence for c in answer.sentences)

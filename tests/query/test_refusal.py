@@ -9,6 +9,7 @@ import pytest
 from coverage_search import CoverageIndex
 from coverage_search.query.answer import (
     ANSWER_PER_DOCUMENT,
+    ANSWER_POOL,
     NOT_FOUND,
     answer_from_hits,
     best_cosine,
@@ -29,7 +30,9 @@ def test_index_bar_comes_from_its_own_probes_and_is_computed_once(
 ) -> None:
     by_hand = [
         best_cosine(
-            p, seed_index.search(p, k=5, per_document=ANSWER_PER_DOCUMENT), seed_index.embedder
+            p,
+            seed_index.search(p, k=ANSWER_POOL, per_document=ANSWER_PER_DOCUMENT),
+            seed_index.embedder,
         )
         for p in PROBES
     ]

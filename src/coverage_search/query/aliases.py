@@ -78,8 +78,8 @@ def _rules() -> tuple[tuple[re.Pattern[str], str, bool], ...]:
             names = _names(makers)
             pattern = (
                 rf"(?:\bthe\s+)?\b(?:{names}){_POSSESSIVE}[\s-]+(?:{_COMPANY_WORDS})\b"
-                rf"|(?:\bthe\s+)?\b(?:{_COMPANY_WORDS})\s+(?:behind|that (?:makes|made|built|runs))\s+"
-                rf"(?:the\s+)?(?:{names})\b"
+                rf"|(?:\bthe\s+)?\b(?:{_COMPANY_WORDS})\s+"
+                rf"(?:behind|that (?:makes|made|built|runs))\s+(?:the\s+)?(?:{names})\b"
             )  # "the ChatGPT maker", "Altman's lab", "the company behind Claude"
             rules.append((re.compile(pattern, re.IGNORECASE), e.name, True))
         if e.leaders:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -40,10 +40,13 @@ NEAR_REPEAT = 0.9
 # better on both halves (quoted: TIME tune 0.568 vs 0.523, confirm 0.732 vs 0.683; seed confirm
 # 0.600 vs 0.520, tune equal; bench/fit_answer.py --margins).
 PADDING_MARGIN = 5.0
-# Sentences are taken from the first ANSWER_HITS hits only: embedding them is most of an
-# answer's cost (about 3 ms a sentence on 2 cores), and 8 hits measured no better than 5
-# (bench/results/fit_answer.md).
+# Sentences are taken from the first ANSWER_HITS hits, and, when one document holds most of
+# them, from its later passages up to rank ANSWER_POOL: embedding sentences is most of an
+# answer's cost (about 3 ms a sentence on 2 cores). More hits of any document measured worse
+# on TIME (other stories' ledes compete); more passages of the one story asked about measured
+# better on the seed article, TIME unchanged (bench/eval_pool.py, results/answer_pool.md).
 ANSWER_HITS = 5
+ANSWER_POOL = 15
 # The answer's hits are not capped per document: the passage that answers is most often the
 # second or third of the right article, and a cap of 2 left it out (TIME dev questions with the
 # right passage in the first 5: 37 of 44 capped, 42 uncapped; bench/results/fit_answer.md).
@@ -85,15 +88,19 @@ def answer_from_hits(
     refuse_below: float = MIN_COSINE,
     filters: SearchFilters | None = None,
     rerank: bool = True,
+    show: int | None = None,
 ) -> Answer:
     """Pick the 1-`max_sentences` sentences of `hits` that best answer `question`, each cited.
 
     With `rerank`, the first ANSWER_HITS hits are put in the order of their best sentence:
     the passage that holds the answer is shown first, and [n] still points at hit n. No
     sentence under `min_cosine` is quoted, and nothing at all unless the best reaches
-    `refuse_below` (the index's refusal bar, CoverageIndex.refusal_floor).
+    `refuse_below` (the index's refusal bar, CoverageIndex.refusal_floor). The answer lists
+    `show` hits (all when None), more when a cited one ranks below.
     """
-    hits = tuple(hits)
+    pool = answer_pool(hits)
+    read = {id(h) for h in pool}
+    hits = pool + tuple(h for h in hits if id(h) not in read)
     if not hits:
         return Answer(question, (), hits, found=False, message=no_results_message(filters))
     # Scored against the query as searched: "the ChatGPT maker" also names OpenAI.
@@ -101,16 +108,27 @@ def answer_from_hits(
         expand_aliases(question), hits, embedder, keyword_weights or {}
     )
     if not scored:
-        return Answer(question, (), hits, found=False, message=NOT_FOUND)
+        return Answer(question, (), hits[:show], found=False, message=NOT_FOUND)
     if rerank:
         hits, scored = _rerank(hits, scored)
     if max(s.cosine for s in scored) < max(refuse_below, min_cosine):
-        return Answer(question, (), hits, found=False, message=NOT_FOUND)
+        return Answer(question, (), hits[:show], found=False, message=NOT_FOUND)
     chosen = _choose(scored, vectors, max_sentences=max_sentences, min_cosine=min_cosine)
     if not chosen:
-        return Answer(question, (), hits, found=False, message=NOT_FOUND)
+        return Answer(question, (), hits[:show], found=False, message=NOT_FOUND)
     citations = tuple(_cite(hits, c) for c in _reading_order(chosen))
+    if show is not None:  # never cut a cited hit
+        hits = hits[: max(show, *(c.number for c in citations))]
     return Answer(question, citations, hits, found=True)
+
+
+def answer_pool(hits: Sequence[SearchHit]) -> tuple[SearchHit, ...]:
+    """The hits an answer reads: the first ANSWER_HITS, then, when one document holds most of
+    them (the question is about that story), its later passages up to rank ANSWER_POOL."""
+    head = tuple(hits[:ANSWER_HITS])
+    held = Counter(h.doc_id for h in head)
+    story = {doc for doc, n in held.items() if 2 * n > len(head)}
+    return head + tuple(h for h in hits[ANSWER_HITS:ANSWER_POOL] if h.doc_id in story)
 
 
 def no_results_message(filters: SearchFilters | None) -> str:
@@ -137,12 +155,13 @@ def score_sentences(
 
     All new sentences are embedded in one batch with the model that embedded the passages.
     """
-    cands = candidates(hits[:ANSWER_HITS])
+    pool = answer_pool(hits)
+    cands = candidates(pool)
     if not cands:
         return [], np.zeros((0, 0), dtype=np.float32)
     vectors = _SENTENCE_VECTORS.encode(embedder, [c.sentence for c in cands])
     question_vector = embedder.encode_query(question)
-    focus = focus_question(question, topic_stems(keyword_weights, hits[:ANSWER_HITS]))
+    focus = focus_question(question, topic_stems(keyword_weights, pool))
     focus_vector = question_vector if focus == question else embedder.encode_query(focus)
     rows = features(
         question_vector,
@@ -150,7 +169,7 @@ def score_sentences(
         question_kind(question),
         cands,
         vectors,
-        hits[:ANSWER_HITS],  # the hits the sentences come from: features never depend on k
+        pool,  # the hits the sentences come from: features never depend on k
         keyword_weights,
     )
     scores = combine(rows)
@@ -162,8 +181,8 @@ def score_sentences(
 
 
 def best_cosine(question: str, hits: Sequence[SearchHit], embedder: Embedder) -> float:
-    """The highest cosine of any candidate sentence of the first hits with the question."""
-    cands = candidates(hits[:ANSWER_HITS])
+    """The highest cosine of any candidate sentence of the answer's pool with the question."""
+    cands = candidates(answer_pool(hits))
     if not cands:
         return 0.0
     vectors = _SENTENCE_VECTORS.encode(embedder, [c.sentence for c in cands])
