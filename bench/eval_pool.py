@@ -7,7 +7,8 @@ dev sets, and on the off-topic questions:
 - first 5: the first ANSWER_HITS hits only (the rule before);
 - first 15: the first ANSWER_POOL hits, whatever their document;
 - 5 + same documents: later passages of any document among the first 5;
-- 5 + the story (the default): later passages of a document holding most of the first 5.
+- 5 + the story (the default): later passages of a document holding most of the first 5,
+  to rank 10 or 15.
 
     python bench/eval_pool.py [--work /tmp/coverage-qa]
 """
@@ -44,10 +45,19 @@ def same_documents(hits: Sequence[SearchHit]) -> tuple[SearchHit, ...]:
     return head + tuple(h for h in hits[answer.ANSWER_HITS : 15] if h.doc_id in docs)
 
 
+def the_story_to(depth: int) -> Pool:
+    def pool(hits: Sequence[SearchHit]) -> tuple[SearchHit, ...]:
+        return DEFAULT(hits[:depth])
+
+    return pool
+
+
 VARIANTS: dict[str, tuple[Pool, int]] = {
     "first 5": (first(5), 5),
     "first 15": (first(15), 15),
     "5 + same documents": (same_documents, 15),
+    "5 + the story to rank 10": (the_story_to(10), 10),
+    "5 + the story to rank 15": (the_story_to(15), 15),
     "5 + the story (default)": (DEFAULT, DEPTH),
 }
 

@@ -44,9 +44,11 @@ PADDING_MARGIN = 5.0
 # them, from its later passages up to rank ANSWER_POOL: embedding sentences is most of an
 # answer's cost (about 3 ms a sentence on 2 cores). More hits of any document measured worse
 # on TIME (other stories' ledes compete); more passages of the one story asked about measured
-# better on the seed article, TIME unchanged (bench/eval_pool.py, results/answer_pool.md).
+# better on the seed article, TIME unchanged (bench/eval_pool.py, results/answer_pool.md). To
+# rank 10 and to rank 15 tied on the tune halves; 10 costs a third less (CPU per new answer
+# 204 against 332 ms, bench/bench_app.py), so 10 (15 quoted two more seed confirm questions).
 ANSWER_HITS = 5
-ANSWER_POOL = 15
+ANSWER_POOL = 10
 # The answer's hits are not capped per document: the passage that answers is most often the
 # second or third of the right article, and a cap of 2 left it out (TIME dev questions with the
 # right passage in the first 5: 37 of 44 capped, 42 uncapped; bench/results/fit_answer.md).
