@@ -22,7 +22,14 @@ from pathlib import Path
 from machine import REPO, print_machine, save, table
 
 from coverage_search import CoverageIndex, NoIndexError
-from coverage_search.query.answer import answer_from_hits, clear_sentence_cache
+from coverage_search.query.aliases import expand_aliases
+from coverage_search.query.answer import (
+    ANSWER_PER_DOCUMENT,
+    ANSWER_POOL,
+    answer_from_hits,
+    clear_sentence_cache,
+)
+from coverage_search.query.evidence import question_weights
 
 QUESTIONS = [
     "Why did Dario Amodei leave OpenAI?",
@@ -79,19 +86,21 @@ def main() -> None:
         for i in range(args.runs):
             question = QUESTIONS[i % len(QUESTIONS)] + ("" if i < len(QUESTIONS) else f" ({i})")
             c0, t0 = time.process_time(), time.perf_counter()
-            hits = index.search(question, k=5)
+            # As CoverageIndex.answer does: the answer's pool is searched deeper than the 5 shown.
+            hits = index.search(question, k=ANSWER_POOL, per_document=ANSWER_PER_DOCUMENT)
+            weights = question_weights(index.engine, expand_aliases(question))
             t1 = time.perf_counter()
             clear_sentence_cache()  # as if these passages had never been shown before
-            answer_from_hits(question, hits, index.embedder)
+            answer_from_hits(question, hits, index.embedder, keyword_weights=weights, show=5)
             t2, c2 = time.perf_counter(), time.process_time()
-            answer_from_hits(question, hits, index.embedder)  # their sentences now cached
+            answer_from_hits(question, hits, index.embedder, keyword_weights=weights, show=5)
             t3 = time.perf_counter()
             search_ms.append((t1 - t0) * 1000)
             fresh_ms.append((t2 - t1) * 1000)
             cached_ms.append((t3 - t2) * 1000)
             cpu_ms.append((c2 - c0) * 1000)
     steps = (
-        ("search (k=5)", search_ms),
+        (f"search (k={ANSWER_POOL}, the answer's pool; 5 shown)", search_ms),
         ("answer from hits, sentences new", fresh_ms),
         ("answer from hits, sentences cached", cached_ms),
         ("ask, new sentences", [a + b for a, b in zip(search_ms, fresh_ms, strict=True)]),
