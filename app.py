@@ -364,6 +364,8 @@ def show_answer(
         )
     else:
         st.info(text_md(answer.message))
+    if answer.searched_as:  # "the ChatGPT maker" was searched as OpenAI: say so
+        st.caption(f"Searched as: {text_md(answer.searched_as)}")
     export_box(answer)
     st.subheader("Passages")
     if picked is not None:

@@ -591,6 +591,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         _emit(answer.to_dict())
         return 0
     print(textwrap.fill(answer.text, width=96) if answer.found else answer.message)
+    if args.explain and answer.searched_as:
+        print(f"\nSearched as: {answer.searched_as}")
     if args.explain and answer.found:
         print("\nWhy these sentences (combiner score; features):")
         for c in answer.sentences:

@@ -194,6 +194,7 @@ class Answer:
     hits: tuple[SearchHit, ...]
     found: bool  # False when nothing was relevant enough to quote
     message: str = ""  # why nothing was found, or which filter to relax
+    searched_as: str = ""  # the question with described companies named, when that changed it
 
     @property
     def text(self) -> str:

@@ -82,5 +82,24 @@ def test_the_answer_finds_a_fact_asked_about_by_description(article_index: Cover
     )
     assert answer.found
     assert answer.question == "What job title did the Anthropic boss have at the ChatGPT maker?"
+    assert (
+        answer.searched_as == "What job title did the Anthropic boss Dario Amodei have at OpenAI?"
+    )
     assert "vice president of research" in answer.hits[0].text
     assert any("vice president of research" in c.sentence for c in answer.sentences)
+
+
+def test_explain_says_how_the_question_was_searched(
+    article_index: CoverageIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from coverage_search.cli import main
+
+    folder = str(article_index.index_dir)
+    assert (
+        main(["ask", "How long was Amodei at the ChatGPT maker?", "--index", folder, "--explain"])
+        == 0
+    )
+    assert "Searched as: How long was Amodei at OpenAI?" in capsys.readouterr().out
+    assert main(["ask", "How long was Amodei at OpenAI?", "--index", folder, "--explain"]) == 0
+    assert "Searched as" not in capsys.readouterr().out
+    assert article_index.answer("How long was Amodei at OpenAI?").searched_as == ""

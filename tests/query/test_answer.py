@@ -195,7 +195,7 @@ def test_the_pool_adds_later_passages_only_of_the_story_most_hits_come_from() ->
 
 
 def test_an_answer_shows_k_hits_and_reads_the_rest_of_the_story(seed_index: CoverageIndex) -> None:
-    question = "How long does the market take to judge which faction of a split was correct?"
+    question = "When did Anthropic caution that unapproved token sales were invalid?"
     answer = seed_index.answer(question, k=3)
     assert answer.found
     cited = max(c.number for c in answer.sentences)
@@ -204,7 +204,7 @@ def test_an_answer_shows_k_hits_and_reads_the_rest_of_the_story(seed_index: Cove
         assert c.sentence in answer.hits[c.number - 1].text
     # The answer read further than the first five hits (all the rule before read): the
     # sentence that answers is in none of them, and it is quoted.
-    span = "the market spends the next decade deciding which side was right"
+    span = "In May 2026, Anthropic warned"
     searched = seed_index.search(question, k=ANSWER_HITS, per_document=0)
     assert not any(span in h.text for h in searched)
     assert any(span in c.sentence for c in answer.sentences)

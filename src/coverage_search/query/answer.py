@@ -100,28 +100,28 @@ def answer_from_hits(
     `refuse_below` (the index's refusal bar, CoverageIndex.refusal_floor). The answer lists
     `show` hits (all when None), more when a cited one ranks below.
     """
+    searched = expand_aliases(question)
+    named = searched if searched != question else ""
     pool = answer_pool(hits)
     read = {id(h) for h in pool}
     hits = pool + tuple(h for h in hits if id(h) not in read)
     if not hits:
         return Answer(question, (), hits, found=False, message=no_results_message(filters))
-    # Scored against the query as searched: "the ChatGPT maker" also names OpenAI.
-    scored, vectors = score_sentences(
-        expand_aliases(question), hits, embedder, keyword_weights or {}
-    )
+    # Scored against the query as searched: "the ChatGPT maker" is OpenAI.
+    scored, vectors = score_sentences(searched, hits, embedder, keyword_weights or {})
     if not scored:
-        return Answer(question, (), hits[:show], found=False, message=NOT_FOUND)
+        return Answer(question, (), hits[:show], False, NOT_FOUND, named)
     if rerank:
         hits, scored = _rerank(hits, scored)
     if max(s.cosine for s in scored) < max(refuse_below, min_cosine):
-        return Answer(question, (), hits[:show], found=False, message=NOT_FOUND)
+        return Answer(question, (), hits[:show], False, NOT_FOUND, named)
     chosen = _choose(scored, vectors, max_sentences=max_sentences, min_cosine=min_cosine)
     if not chosen:
-        return Answer(question, (), hits[:show], found=False, message=NOT_FOUND)
+        return Answer(question, (), hits[:show], False, NOT_FOUND, named)
     citations = tuple(_cite(hits, c) for c in _reading_order(chosen))
     if show is not None:  # never cut a cited hit
         hits = hits[: max(show, *(c.number for c in citations))]
-    return Answer(question, citations, hits, found=True)
+    return Answer(question, citations, hits, found=True, searched_as=named)
 
 
 def answer_pool(hits: Sequence[SearchHit]) -> tuple[SearchHit, ...]:
