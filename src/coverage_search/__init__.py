@@ -36,7 +36,7 @@ from coverage_search.ingest.feeds import list_feeds
 from coverage_search.ingest.uploads import StoredUpload, store_upload, upload_limits
 from coverage_search.query.coverage import PERIODS, Bucket, Coverage, OutletCount
 from coverage_search.query.order import SORTS
-from coverage_search.query.search import MODES
+from coverage_search.query.search import MODES, searched_as
 from coverage_search.query.settings import SearchSettings
 from coverage_search.records import (
     AddedItem,
@@ -132,6 +132,7 @@ __all__ = [
     "remove_watch",
     "run_watches",
     "safe_cell",
+    "searched_as",
     "store_upload",
     "upload_limits",
 ]

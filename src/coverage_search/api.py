@@ -333,18 +333,15 @@ class CoverageIndex:
     ) -> Answer:
         """An extractive answer: the best verbatim sentences from the top hits, each cited."""
         from coverage_search.query.aliases import expand_aliases
-        from coverage_search.query.answer import (
-            ANSWER_PER_DOCUMENT,
-            ANSWER_POOL,
-            answer_from_hits,
-        )
+        from coverage_search.query.answer import ANSWER_PER_DOCUMENT as PER_DOC
+        from coverage_search.query.answer import ANSWER_POOL, answer_from_hits
         from coverage_search.query.evidence import question_weights
 
         question = clean_query(question)
-        check_search(mode, k, ANSWER_PER_DOCUMENT, None)  # k as asked, before the deeper pool
+        check_search(mode, k, PER_DOC, None)  # k as asked, before the deeper pool
         hits = self.search(
             question, k=max(k, ANSWER_POOL), mode=mode, outlets=outlets, since=since,
-            until=until, language=language, recency=recency, per_document=ANSWER_PER_DOCUMENT,
+            until=until, language=language, recency=recency, per_document=PER_DOC,
         )  # fmt: skip
         filters = make_filters(outlets, since, until, language)
         return answer_from_hits(

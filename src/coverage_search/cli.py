@@ -44,6 +44,7 @@ from . import (
     load_refusals,
     remove_watch,
     run_watches,
+    searched_as,
 )
 
 EXAMPLES = """\
@@ -553,6 +554,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         _emit(
             {
                 "query": args.query,
+                "searched_as": searched_as(args.query),
                 "hits": [hit.to_dict() for hit in hits],
                 "facets": {
                     "stories": facets.total,
@@ -569,6 +571,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         )
         print(f"No passages match.{hint}")
     else:
+        if named := searched_as(args.query):
+            print(f"Searched as: {named}\n")
         print("\n\n".join(_format_hit(h, explain=args.explain) for h in hits))
     return 0
 

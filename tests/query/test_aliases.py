@@ -103,3 +103,21 @@ def test_explain_says_how_the_question_was_searched(
     assert main(["ask", "How long was Amodei at OpenAI?", "--index", folder, "--explain"]) == 0
     assert "Searched as" not in capsys.readouterr().out
     assert article_index.answer("How long was Amodei at OpenAI?").searched_as == ""
+
+
+def test_search_says_how_it_searched(
+    article_index: CoverageIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from coverage_search import searched_as
+    from coverage_search.cli import main
+
+    assert searched_as("  the ChatGPT maker ") == "OpenAI"
+    assert searched_as("OpenAI") == ""
+    folder = str(article_index.index_dir)
+    assert main(["search", "the ChatGPT maker", "--index", folder, "-k", "1"]) == 0
+    assert capsys.readouterr().out.startswith("Searched as: OpenAI\n")
+    assert main(["search", "the ChatGPT maker", "--index", folder, "-k", "1", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["query"] == "the ChatGPT maker" and data["searched_as"] == "OpenAI"

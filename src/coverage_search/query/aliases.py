@@ -116,3 +116,4 @@ def expand_aliases(query: str) -> str:
         kept = "" if company else f"{m.group(0)} "
         out = f"{out[: m.start()]}{kept}{name}{out[m.end() :]}"
     return out
+

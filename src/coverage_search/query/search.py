@@ -46,6 +46,13 @@ def clean_query(query: str) -> str:
     return valid_text(query.strip()[:MAX_QUERY_CHARS])
 
 
+def searched_as(query: str) -> str:
+    """`query` as search runs it when naming described companies changed it, else ""."""
+    text = clean_query(query)
+    named = expand_aliases(text)
+    return named if named != text else ""
+
+
 class Searcher:
     """Runs a query against one engine: candidates, fusion, diversity, hits with links."""
 
