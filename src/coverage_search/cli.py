@@ -689,7 +689,7 @@ def _add_watch_verb(verbs: Any) -> None:
         "best passage.",
         epilog='examples:\n  coverage-search watch add "Anthropic IPO" --outlet Bloomberg\n'
         "  coverage-search watch list\n  coverage-search watch run --json\n"
-        "  coverage-search watch remove 2",
+        "  coverage-search watch remove 2            # or by its question",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -710,8 +710,12 @@ def _add_watch_verb(verbs: Any) -> None:
     sub = actions.add_parser("list", help="list the saved searches with their numbers")
     options(sub, index=False)
     sub.set_defaults(run=cmd_watch_list)
-    sub = actions.add_parser("remove", help="forget saved search N")
-    sub.add_argument("number", type=int, metavar="N", help="its number in `watch list`")
+    sub = actions.add_parser("remove", help="forget a saved search, by number or question")
+    sub.add_argument(
+        "which",
+        metavar="N|QUESTION",
+        help="its number in `watch list`, or its question (safe while others edit the list)",
+    )
     options(sub, index=False)
     sub.set_defaults(run=cmd_watch_remove)
     sub = actions.add_parser("run", help="run every saved search; list what is new")
@@ -764,7 +768,8 @@ def cmd_watch_list(args: argparse.Namespace) -> int:
 
 
 def cmd_watch_remove(args: argparse.Namespace) -> int:
-    gone = remove_watch(args.corpus, args.number)
+    which = args.which.strip()
+    gone = remove_watch(args.corpus, int(which) if which.isdecimal() else which)
     if args.json:
         _emit(dataclasses.asdict(gone))
     else:

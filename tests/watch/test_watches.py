@@ -153,3 +153,23 @@ def test_watch_add_on_a_damaged_index_says_so_instead_of_saving_blind(
                        "--index", index)  # fmt: skip
     assert code != 0 and err.count("\n") == 1 and "coverage-search build" in err
     assert list_watches(corpus) == []
+
+
+def test_remove_by_question_is_not_shifted_by_another_removal(
+    small_corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for question in ("first question", "Second  Question", "third question"):
+        add_watch(small_corpus, question)
+    remove_watch(small_corpus, 1)  # another session removes the first one meanwhile
+    # By number, "2" would now be the third question; by its question it is still the second.
+    gone = remove_watch(small_corpus, "second question")
+    assert gone.question == "Second  Question"
+    assert [w.question for w in list_watches(small_corpus)] == ["third question"]
+    code, out, _ = run(capsys, "watch", "remove", "THIRD question", "--corpus", small_corpus)
+    assert code == 0 and "third question" in out and not list_watches(small_corpus)
+    code, _, err = run(capsys, "watch", "remove", "nothing like it", "--corpus", small_corpus)
+    assert code == 1 and "No saved search asks 'nothing like it'" in err
+    assert err.count("\n") == 1
+    code, _, err = run(capsys, "watch", "remove", "99999999999999999999999", "--corpus",
+                       small_corpus)  # fmt: skip
+    assert code == 1 and "There is no saved search" in err

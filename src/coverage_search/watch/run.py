@@ -93,9 +93,10 @@ def list_watches(corpus_dir: str | Path) -> list[Watch]:
     return WatchStore(Path(corpus_dir)).watches()
 
 
-def remove_watch(corpus_dir: str | Path, number: int) -> Watch:
-    """Forget saved search `number`; the ones after it move up by one."""
-    return WatchStore(Path(corpus_dir)).remove(number)
+def remove_watch(corpus_dir: str | Path, which: int | str) -> Watch:
+    """Forget saved search `which` (its number, or its question: what another session's
+    removal cannot shift); the ones after it move up by one."""
+    return WatchStore(Path(corpus_dir)).remove(which)
 
 
 def run_watches(index: Searches, corpus_dir: str | Path) -> tuple[WatchReport, ...]:

@@ -85,12 +85,23 @@ class WatchStore:
             self._save()
             return _public(len(self._states), state)
 
-    def remove(self, number: int) -> Watch:
+    def remove(self, which: int | str) -> Watch:
+        """Forget a saved search by its number or by its question (exact, case aside)."""
         with self._locked():
+            number = which if isinstance(which, int) else self._number_of(which)
             gone = _public(number, self._state(number))
             del self._states[number - 1]
             self._save()
             return gone
+
+    def _number_of(self, question: str) -> int:
+        wanted = " ".join(str(question).split()).casefold()
+        for number, state in enumerate(self._states, start=1):
+            if " ".join(state.question.split()).casefold() == wanted:
+                return number
+        raise CorpusError(
+            f"No saved search asks {question[:80]!r}. List them: coverage-search watch list"
+        )
 
     def record(self, number: int, question: str, keys: list[str]) -> None:
         """Remember `keys` as reported for saved search `number` (if it still asks `question`)."""
