@@ -350,3 +350,24 @@ def test_a_server_uri_stores_the_build_on_the_server(
     capsys.readouterr()
     assert main(["stats", "--index", str(index_dir)]) == 0
     assert f"milvus: {milvus_server}, collection cs_" in capsys.readouterr().out
+
+
+def test_a_changed_side_database_is_damage_and_build_repairs_it(milvus_index: Path) -> None:
+    from coverage_search.engine.milvus.engine import DOCUMENTS
+
+    live = milvus_index / (milvus_index / "CURRENT").read_text().strip()
+    side = live / DOCUMENTS
+    side.chmod(0o644)
+    with open(side, "r+b") as fh:  # one byte flipped deep inside, size unchanged
+        fh.seek(side.stat().st_size // 2)
+        byte = fh.read(1)
+        fh.seek(-1, 1)
+        fh.write(bytes([byte[0] ^ 0xFF]))
+    with pytest.raises(IndexCorruptError, match="damaged"):
+        CoverageIndex.open(milvus_index)
+    CoverageIndex.build(milvus_index.parent / "corpus", milvus_index, progress=False)
+    index = CoverageIndex.open(milvus_index)
+    try:
+        assert index.search("tomato sauce", k=1)
+    finally:
+        index.close()

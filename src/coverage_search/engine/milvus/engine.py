@@ -11,6 +11,7 @@ import numpy as np
 
 from coverage_search.engine.base import EngineFacts, Ranked
 from coverage_search.engine.local.backed import StoreBacked
+from coverage_search.engine.local.integrity import check_file
 from coverage_search.engine.local.store import Store
 from coverage_search.engine.milvus.client import (
     CALL_TIMEOUT,
@@ -67,6 +68,9 @@ class MilvusEngine(StoreBacked):
                 f"The index at {build_dir.parent} is damaged (no {DOCUMENTS} or collection "
                 "name). Run: coverage-search build"
             )
+        files = manifest.get("files")
+        if isinstance(files, dict):  # builds before the side database was checksummed have none
+            check_file(side, files.get(DOCUMENTS))
         if is_lite(self.uri) and (not Path(self.uri).is_file() or lite_is_damaged(Path(self.uri))):
             state = "damaged" if Path(self.uri).exists() else "missing"
             raise IndexCorruptError(f"The {where(self.uri)} is {state}. Run: coverage-search build")

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from coverage_search.engine.base import BuildContent, EngineWriter
+from coverage_search.engine.local.integrity import file_record
 from coverage_search.engine.local.writer import write_content
 from coverage_search.engine.milvus.client import (
     CALL_TIMEOUT,
@@ -138,6 +139,8 @@ class MilvusWriter(EngineWriter):
             "milvus_uri": self._recorded,
             "milvus_collection": self.collection,
             "vector_index": kind,
+            # The side database is checked on open like the local engine's files.
+            "files": {DOCUMENTS: file_record(self.build_dir / DOCUMENTS)},
         }
 
     def _connect(self) -> Any:
