@@ -353,6 +353,8 @@ def show_answer(
     index: CoverageIndex, answer: Answer, options: Options, picked: list[SearchHit] | None = None,
     picked_label: str = "",
 ) -> None:
+    if answer.searched_as:  # "the ChatGPT maker" was searched as OpenAI: say so
+        st.caption(f"Searched as: {text_md(answer.searched_as)}")
     if not answer.hits:
         st.warning(text_md(answer.message))  # names outlets taken from documents
         return
@@ -364,8 +366,6 @@ def show_answer(
         )
     else:
         st.info(text_md(answer.message))
-    if answer.searched_as:  # "the ChatGPT maker" was searched as OpenAI: say so
-        st.caption(f"Searched as: {text_md(answer.searched_as)}")
     export_box(answer)
     st.subheader("Passages")
     if picked is not None:

@@ -563,7 +563,10 @@ def cmd_search(args: argparse.Namespace) -> int:
                 },
             }
         )
-    elif not hits:
+        return 0
+    if named := searched_as(args.query):
+        print(f"Searched as: {named}\n")
+    if not hits:
         hint = (
             " Try fewer filters."
             if (args.outlet or args.since or args.until or args.language)
@@ -571,8 +574,6 @@ def cmd_search(args: argparse.Namespace) -> int:
         )
         print(f"No passages match.{hint}")
     else:
-        if named := searched_as(args.query):
-            print(f"Searched as: {named}\n")
         print("\n\n".join(_format_hit(h, explain=args.explain) for h in hits))
     return 0
 
@@ -594,9 +595,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.json:
         _emit(answer.to_dict())
         return 0
+    if answer.searched_as:  # as search and timeline say it: before what was found
+        print(f"Searched as: {answer.searched_as}\n")
     print(textwrap.fill(answer.text, width=96) if answer.found else answer.message)
-    if args.explain and answer.searched_as:
-        print(f"\nSearched as: {answer.searched_as}")
     if args.explain and answer.found:
         print("\nWhy these sentences (combiner score; features):")
         for c in answer.sentences:
@@ -647,8 +648,11 @@ def cmd_timeline(args: argparse.Namespace) -> int:
         until=args.until, language=args.language, depth=args.depth,
     )  # fmt: skip
     if args.json:
-        _emit(cov.to_dict())
-    elif not cov.total:
+        _emit({**cov.to_dict(), "searched_as": searched_as(args.question)})
+        return 0
+    if named := searched_as(args.question):
+        print(f"Searched as: {named}\n")
+    if not cov.total:
         hint = " Try fewer filters." if (args.outlet or args.since or args.until) else ""
         print(f"No stories match.{hint}")
     else:

@@ -184,11 +184,9 @@ def _hit(rank: int, doc_id: str) -> SearchHit:
 def test_the_pool_adds_later_passages_only_of_the_story_most_hits_come_from() -> None:
     docs = ["a", "b", "a", "a", "c"] + ["b", "a", "c", "a"] + ["a"] * 10
     hits = [_hit(i + 1, d) for i, d in enumerate(docs)]
-    pool = answer_pool(hits)
-    assert pool[:ANSWER_HITS] == tuple(hits[:ANSWER_HITS])
-    later = pool[ANSWER_HITS:]
-    assert later and all(h.doc_id == "a" for h in later)  # "a" holds 3 of the first 5
-    assert max(h.rank for h in later) <= ANSWER_POOL
+    # "a" holds 3 of the first 5: its passages at ranks 7, 9 and 10 join; b and c do not.
+    assert ANSWER_HITS == 5 and ANSWER_POOL == 10
+    assert answer_pool(hits) == (*hits[:5], hits[6], hits[8], hits[9])
     # No document holds most of the first five: a cross-story question reads just those.
     mixed = [_hit(i + 1, d) for i, d in enumerate(["a", "b", "c", "a", "b", "a", "a"])]
     assert answer_pool(mixed) == tuple(mixed[:ANSWER_HITS])
@@ -208,3 +206,38 @@ def test_an_answer_shows_k_hits_and_reads_the_rest_of_the_story(seed_index: Cove
     searched = seed_index.search(question, k=ANSWER_HITS, per_document=0)
     assert not any(span in h.text for h in searched)
     assert any(span in c.sentence for c in answer.sentences)
+
+
+def test_citations_point_at_their_passage_when_another_story_sits_inside_the_pool(
+    seed_index: CoverageIndex,
+    embedder,  # type: ignore[no-untyped-def]
+) -> None:
+    question = "When did Anthropic caution that unapproved token sales were invalid?"
+    found = seed_index.search(question, k=ANSWER_POOL, per_document=0)
+    span = "In May 2026, Anthropic warned"
+    article = [h for h in found if h.doc_id == SEED_ARTICLE.name and span not in h.text]
+    answering = next(h for h in seed_index.search(question, k=20) if span in h.text)
+    other = next(h for h in seed_index.search("tomato sauce", k=3) if h.doc_id != SEED_ARTICLE.name)
+    # Another story at rank 6, the passage that answers after it: the pool skips rank 6.
+    hits = [*article[:5], other, answering, *article[5:8]]
+    answer = answer_from_hits(question, hits, embedder, show=3)
+    assert answer.found
+    assert other not in answer.hits  # read after the article's passages, and not cited
+    for c in answer.sentences:
+        shown = answer.hits[c.number - 1]
+        assert c.sentence in shown.text and c.hit_rank == shown.rank
+    assert any(span in c.sentence for c in answer.sentences)
+
+
+def test_a_cited_passage_below_k_is_still_listed(seed_index: CoverageIndex, embedder) -> None:  # type: ignore[no-untyped-def]
+    question = "Why did Dario Amodei leave OpenAI?"
+    hits = seed_index.search(question, k=ANSWER_POOL, per_document=0)
+    answer = answer_from_hits(question, hits, embedder, show=1)
+    cited = max(c.number for c in answer.sentences)
+    assert cited > 1 and len(answer.hits) == cited  # one asked for, every cited one kept
+
+
+def test_no_hits_still_says_how_it_searched(seed_index: CoverageIndex) -> None:
+    answer = seed_index.answer("the ChatGPT maker", outlets=["No Such Outlet"])
+    assert not answer.found and answer.searched_as == "OpenAI"
+    assert answer.to_dict()["searched_as"] == "OpenAI"

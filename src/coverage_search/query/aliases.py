@@ -46,74 +46,86 @@ ENTITIES = (
 )  # fmt: skip
 
 # What a company is called by its product or its leader ("the ChatGPT maker", "Altman's lab").
+# Not "team", "business", "developers" or "builder": "the Codex team", "ChatGPT Business" and
+# "Windows developers" are a product's part, plan or users, not its maker.
 _COMPANY_WORDS = (
-    r"maker|makers|creator|creators|developer|developers|builder|owner|company|firm|lab|labs|"
-    r"startup|start-up|outfit|business|team|parent|venture|shop|giant|employer"
+    r"maker|makers|creator|creators|owner|company|firm|lab|labs|startup|start-up|outfit|"
+    r"employer|parent"
 )
-# What a person is called by their company ("the Anthropic boss", "OpenAI's chief").
-# Not "president" (a second leader at some labs) nor "chief scientist" or "head of research".
-_LEADER_WORDS = (
-    r"boss|chief executive|ceo|leader|founder|co-founder|cofounder|top executive|supremo|"
-    r"chief(?!\s+(?:scientist|technology|financial|operating|research|product|people|"
-    r"security|science|information|commercial|legal|of\b))|head(?!\s+of\b)"
-)
-# The same, before "of" ("the head of OpenAI"), where "head" and "chief" stand alone.
+# What a person is called by their company ("the Anthropic boss"). Not "president" (a second
+# leader at some labs), nor a bare "chief" or "head" ("chief scientist", "head of research"),
+# nor a role followed by a name ("OpenAI co-founder Ilya Sutskever" names someone else).
+_LEADER_WORDS = r"boss|chief executive|ceo|leader|founder|co-founder|cofounder|top executive"
+# The same before "of" ("the head of OpenAI"), where "head" and "chief" stand alone.
 _LEADER_OF = r"boss|chief executive|ceo|chief|head|leader|founder|co-founder|cofounder"
 _POSSESSIVE = r"(?:['’]s?)?"
+_DASH = r"[\s\-\u2010\u2011\u2013\u2014]+"  # a space or any hyphen between the words
+# The company ends the phrase: not "OpenAI's safety team", not "Google DeepMind".
+_ENDS = r"(?!['’]|\w|\s+[A-Z])"
+# Surnames too common to name a company on their own ("Cook's shop", "Huang's lab").
+_AMBIGUOUS_SURNAMES = frozenset({"Cook", "Huang", "Wenfeng", "Liang", "Mensch"})
 
 
 def _names(values: tuple[str, ...]) -> str:
-    """An alternation of names, longest first, each also matched by its last word for people."""
+    """An alternation of names, longest first (names are matched as written, case and all)."""
     return "|".join(re.escape(v) for v in sorted(set(values), key=len, reverse=True))
 
 
 def _rules() -> tuple[tuple[re.Pattern[str], str, bool], ...]:
-    """(pattern, name, whether the match describes a company and is replaced by its name)."""
+    """(pattern, name, whether the match describes a company and is replaced by its name).
+
+    Names match case-sensitively (proper nouns: "the cook's company" is nobody's), the
+    descriptive words in any case. Entities with longer names come first ("Google DeepMind"
+    before "Google").
+    """
     rules: list[tuple[re.Pattern[str], str, bool]] = []
-    for e in ENTITIES:
-        # A leader is also known by the surname alone ("Altman's firm"); ambiguous surnames
-        # (two Amodeis) still point to the same company.
-        makers = e.products + e.leaders + tuple(p.split()[-1] for p in e.leaders)
+    for e in sorted(ENTITIES, key=lambda e: -len(e.name)):
+        surnames = tuple(
+            p.split()[-1] for p in e.leaders if p.split()[-1] not in _AMBIGUOUS_SURNAMES
+        )
+        makers = e.products + e.leaders + surnames
         if makers:
             names = _names(makers)
             pattern = (
-                rf"(?:\bthe\s+)?\b(?:{names}){_POSSESSIVE}[\s-]+(?:{_COMPANY_WORDS})\b"
-                rf"|(?:\bthe\s+)?\b(?:{_COMPANY_WORDS})\s+"
-                rf"(?:behind|that (?:makes|made|built|runs))\s+(?:the\s+)?(?:{names})\b"
+                rf"(?:\b(?i:the)\s+)?\b(?:{names}){_POSSESSIVE}{_DASH}(?i:{_COMPANY_WORDS})\b"
+                rf"|(?:\b(?i:the)\s+)?\b(?i:{_COMPANY_WORDS})\s+"
+                rf"(?i:behind|that (?:makes|made|built|runs))\s+(?:(?i:the)\s+)?(?:{names})\b"
             )  # "the ChatGPT maker", "Altman's lab", "the company behind Claude"
-            rules.append((re.compile(pattern, re.IGNORECASE), e.name, True))
+            rules.append((re.compile(pattern), e.name, True))
         if e.leaders:
-            company = _names((e.name, *e.products[:1]))
+            company = re.escape(e.name)
             pattern = (
-                rf"\b(?:{company}){_POSSESSIVE}\s+(?:{_LEADER_WORDS})\b"
-                rf"|\b(?:{_LEADER_OF})\s+of\s+(?:the\s+)?(?:{company})\b"
+                rf"\b{company}{_POSSESSIVE}\s+(?i:{_LEADER_WORDS})\b(?!\s+[A-Z])"
+                rf"|\b(?i:{_LEADER_OF})\s+(?i:of)\s+(?:(?i:the)\s+)?{company}{_ENDS}"
             )  # "the Anthropic boss", "the head of OpenAI"
-            rules.append((re.compile(pattern, re.IGNORECASE), e.leaders[0], False))
+            rules.append((re.compile(pattern), e.leaders[0], False))
     return tuple(rules)
 
 
 _RULES = _rules()
 
 
+def _holds(text: str, name: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text) is not None
+
+
 def expand_aliases(query: str) -> str:
     """The query with each described company named in place of its description.
 
     "the ChatGPT maker" becomes "OpenAI" (the description's words would pull toward the
-    product); "the Anthropic boss" keeps its words and gains "Dario Amodei" after them. A
-    name the query already holds is not added again; a query with no description comes back
-    unchanged (the same string), so keyword and dense search see exactly what was typed.
+    product), every time it is said; "the Anthropic boss" keeps its words and gains "Dario
+    Amodei" after them, once. A name the query already holds (as a word) is not added again;
+    a query with no description comes back unchanged (the same string), so keyword and dense
+    search see exactly what was typed.
     """
     out = query
-    folded = query.casefold()
-    added: set[str] = set()
     for pattern, name, company in _RULES:
-        if name in added or name.casefold() in folded:
+        if _holds(query, name) or not pattern.search(out):
             continue
-        m = pattern.search(out)
-        if m is None:
-            continue
-        added.add(name)
-        kept = "" if company else f"{m.group(0)} "
-        out = f"{out[: m.start()]}{kept}{name}{out[m.end() :]}"
+        if company:
+            out = pattern.sub(name, out)
+        else:
+            m = pattern.search(out)
+            assert m is not None
+            out = f"{out[: m.end()]} {name}{out[m.end() :]}"
     return out
-

@@ -102,13 +102,14 @@ def answer_from_hits(
     """
     searched = expand_aliases(question)
     named = searched if searched != question else ""
-    pool = answer_pool(hits)
-    read = {id(h) for h in pool}
-    hits = pool + tuple(h for h in hits if id(h) not in read)
     if not hits:
-        return Answer(question, (), hits, found=False, message=no_results_message(filters))
+        return Answer(question, (), (), False, no_results_message(filters), named)
+    # The pool leads the list, so a sentence's hit index is its hit's place in both.
+    pool = answer_pool(hits)
+    read = {(h.doc_id, h.passage_id) for h in pool}
+    hits = pool + tuple(h for h in hits if (h.doc_id, h.passage_id) not in read)
     # Scored against the query as searched: "the ChatGPT maker" is OpenAI.
-    scored, vectors = score_sentences(searched, hits, embedder, keyword_weights or {})
+    scored, vectors = score_sentences(searched, pool, embedder, keyword_weights or {})
     if not scored:
         return Answer(question, (), hits[:show], False, NOT_FOUND, named)
     if rerank:
@@ -153,11 +154,10 @@ def score_sentences(
     embedder: Embedder,
     keyword_weights: Mapping[str, float],
 ) -> tuple[list[ScoredSentence], np.ndarray]:
-    """Every prose sentence of the first hits scored by the combiner, with the sentence vectors.
-
-    All new sentences are embedded in one batch with the model that embedded the passages.
+    """Every prose sentence of `hits` (the answer's pool) scored by the combiner, with the
+    sentence vectors. All new sentences are embedded in one batch with the passages' model.
     """
-    pool = answer_pool(hits)
+    pool = tuple(hits)
     cands = candidates(pool)
     if not cands:
         return [], np.zeros((0, 0), dtype=np.float32)
