@@ -5,7 +5,7 @@ afresh so its refusal bar is measured with the same pool) on the seed article an
 dev sets, and on the off-topic questions:
 
 - first 5: the first ANSWER_HITS hits only (the rule before);
-- first 15: the first ANSWER_POOL hits, whatever their document;
+- first 15: the first 15 hits, whatever their document;
 - 5 + same documents: later passages of any document among the first 5;
 - 5 + the story (the default): later passages of a document holding most of the first 5,
   to rank 10 or 15.

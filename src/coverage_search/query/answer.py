@@ -45,8 +45,8 @@ PADDING_MARGIN = 5.0
 # answer's cost (about 3 ms a sentence on 2 cores). More hits of any document measured worse
 # on TIME (other stories' ledes compete); more passages of the one story asked about measured
 # better on the seed article, TIME unchanged (bench/eval_pool.py, results/answer_pool.md). To
-# rank 10 and to rank 15 tied on the tune halves; 10 costs a third less (CPU per new answer
-# 204 against 332 ms, bench/bench_app.py), so 10 (15 quoted two more seed confirm questions).
+# rank 10 and to rank 15 tied on the tune halves; 10 embeds a third fewer sentences on one
+# article (bench/bench_app.py times it), so 10 (15 quoted two more seed confirm questions).
 ANSWER_HITS = 5
 ANSWER_POOL = 10
 # The answer's hits are not capped per document: the passage that answers is most often the
