@@ -21,7 +21,7 @@ from coverage_search.engine.local.writer import STEMMED
 
 _WORD = re.compile(r"[^\W_]+")
 # ASCII text: everything but letters and digits becomes a space, then split on spaces: the same
-# words as _WORD finds, 2.8x faster than the regex.
+# words as _WORD finds, 1.7x faster than a regex of [a-z0-9]+ (on SciFact abstracts).
 _ASCII_SPACES = str.maketrans(
     {chr(c): " " for c in range(128) if not (chr(c).isascii() and chr(c).isalnum())}
 )
