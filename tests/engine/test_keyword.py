@@ -326,10 +326,8 @@ def test_a_full_stem_cache_starts_anew_without_losing_words(
 
 
 def test_the_analyzer_stems_as_fts5_porter_does() -> None:
-    from coverage_search.engine.local.analyzer import analyzer
+    from coverage_search.engine.local.analyzer import analyzer, text_analyzer
     from coverage_search.engine.local.writer import STEMMED, UNSTEMMED
-
-    from coverage_search.engine.local.analyzer import text_analyzer
 
     ascii_text = (  # ASCII takes a faster path: every kind of separator, FTS5's words still
         " ".join(BODIES)
