@@ -38,6 +38,9 @@ MIN_SHINGLES = 20  # shorter texts are matched only when exactly equal
 DEDUP_VERSION = 2  # 2: shingles hashed from per-word crc32s (vectorized), not crc32 of each run
 COMMON_TEXTS = 3  # a shingle in more distinct texts than this weighs COMMON_TEXTS / (its count)
 _WORD = re.compile(r"\w+")
+_ASCII_SPACES = str.maketrans(  # what \w+ does not match in ASCII becomes a space
+    {chr(c): " " for c in range(128) if not (chr(c).isalnum() or chr(c) == "_")}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,8 @@ class Similarity:
 
 def normalized_words(text: str) -> list[str]:
     """Words of the text with Unicode compatibility forms, case and punctuation folded."""
+    if text.isascii():  # NFKC changes no ASCII, casefold is lower: \w+ by translate and split
+        return text.lower().translate(_ASCII_SPACES).split()
     return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
 
 
@@ -80,6 +85,10 @@ _MIX = np.uint32(0x01000193)  # FNV-1a's prime
 def _word_hashes(words: Sequence[str]) -> np.ndarray:
     """crc32 of each word (uint32), each distinct word hashed once."""
     known = _WORD_HASHES
+    try:  # every word seen before: the common case once a build is under way
+        return np.fromiter(map(known.__getitem__, words), dtype=np.uint32, count=len(words))
+    except KeyError:
+        pass
     if len(known) > _WORD_HASHES_MAX:
         known.clear()
     for word in set(words).difference(known):
