@@ -32,6 +32,8 @@ def real_vectors(queries: int = 1000) -> tuple[np.ndarray, np.ndarray]:
 
     rows: list[np.ndarray] = []
     for cache in sorted(WORK.glob("*/index/embeddings.sqlite")):
+        if cache.parts[-3].startswith("synthetic-"):  # bench_speed.py's random vectors
+            continue
         with sqlite3.connect(f"file:{cache}?mode=ro", uri=True) as conn:
             tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
             if "vectors" in tables:  # float16 rows (the cache since format 2)

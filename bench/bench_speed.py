@@ -2,21 +2,23 @@
 
     .venv/bin/python bench/bench_speed.py throughput [--docs 1000]   # fresh build of SciFact docs
     .venv/bin/python bench/bench_speed.py incremental [--docs 5000]  # change one document, rebuild
-    .venv/bin/python bench/bench_speed.py latency [--sizes 10000 100000 1000000]
+    .venv/bin/python bench/bench_speed.py latency [--sizes 10000 100000 1000000] [--rebuild]
 
 throughput: a fresh build (empty embedding cache) of the first N SciFact abstracts; passages
 and documents per second. incremental: a 5,000-document SciFact corpus (embedding cache seeded
 from the eval work folder when there is one, else embedded once), then one document edited and
 rebuilt; also a rebuild with nothing changed.
 
-latency: synthetic corpora of N passages (N/5 Markdown documents of 5 sections, one passage
-each, words drawn at SciFact's frequencies); random unit vectors seeded straight into the
-embedding cache under the current `vectors_key`; then the real `CoverageIndex.build`, with
-embedding made to fail. A fresh process opens the index and asks SciFact claims warm in each
-mode: p50/p95, and resident memory per million passages. Every size runs in its own processes;
-corpus, seeding and build are reused under $COVERAGE_BENCH_WORK, so a rerun only measures
-(1M passages: ~8 GB of disk, about an hour to prepare on 2 busy cores).
-Writes bench/results/speed_<part>.json/.md.
+latency (the scale table): synthetic corpora of N passages (N/5 Markdown documents of 5
+sections, one passage each, words drawn at SciFact's frequencies, 20 outlets, dates 2020-2026);
+random unit vectors seeded straight into the embedding cache under the current `vectors_key`;
+then the real `CoverageIndex.build`, with embedding made to fail, each stage timed (phases.py).
+A fresh process opens the index and asks SciFact claims warm in each mode and in hybrid under
+one outlet and one year: p50/p95, resident memory, and disk per million passages (the live
+build, the embedding cache and the build cache). Every size runs in its own processes; corpus,
+seeding and build are reused under $COVERAGE_BENCH_WORK, so a rerun only measures (`--rebuild`
+builds again from a cold build cache). The two largest sizes give 10M by a stated model
+(`extrapolate`). Writes bench/results/scale.json/.md (latency) or speed_<part>.json/.md.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from machine import REPO, RESULTS, SHARED_EVAL, WORK, print_machine, rss_mib, save, table
+from machine import REPO, RESULTS, SHARED_EVAL, WORK, load1, print_machine, rss_mib, save, table
 
 sys.path.insert(0, str(REPO / "src"))
 
@@ -43,6 +45,7 @@ from coverage_search import CoverageIndex
 from coverage_search.evaluation import load_beir_folder, write_corpus
 
 MODES = ("keyword", "semantic", "hybrid")
+FILTERED = "hybrid+filter"  # hybrid under FILTER: one outlet and one year
 
 
 def scifact_subset(docs: int) -> Any:
@@ -122,7 +125,21 @@ def incremental(args: argparse.Namespace) -> dict[str, Any]:
 
 SECTIONS = 5  # passages per synthetic document: one per "## Part" section
 WORDS = 90  # per section: ~125 tokens with its title+heading prefix, under the 160-token target
-CORPUS_FORMAT = 3  # bump when the synthetic text changes: the folder is then written anew
+CORPUS_FORMAT = 4  # bump when the synthetic text changes: the folder is then written anew
+# Format 4 added an outlet and a date to each document's front matter. Passages (and the text
+# embedded) are those of format 3, so a format-3 folder is rewritten in place, its seeded
+# vectors kept.
+METADATA_ONLY = {3}
+OUTLETS = 20  # "Outlet 0" .. "Outlet 19", as bench_milvus.py
+FILTER: dict[str, Any] = {"outlets": ["Outlet 3"], "since": "2024-01-01", "until": "2024-12-31"}
+
+
+def front_matter(d: int) -> str:
+    """Title, outlet and date of synthetic document `d` (bench_milvus.py's outlets and days)."""
+    day = f"{2020 + d % 7}-{1 + d % 12:02d}-{1 + d % 28:02d}"
+    return (
+        f"---\ntitle: Synthetic document {d}\noutlet: Outlet {d % OUTLETS}\npublished: {day}\n---\n"
+    )
 
 
 def vocabulary() -> tuple[list[str], np.ndarray]:
@@ -149,7 +166,21 @@ def synthetic_corpus(work: Path, passages: int) -> int:
     marker = work / "corpus.json"
     wanted = {"passages": passages, "format": CORPUS_FORMAT}
     docs = max(passages // SECTIONS, 1)
-    if marker.is_file() and json.loads(marker.read_text()) == wanted:
+    found = json.loads(marker.read_text()) if marker.is_file() else {}
+    if found == wanted:
+        return docs
+    if found.get("passages") == passages and found.get("format") in METADATA_ONLY:
+        started = time.perf_counter()
+        for path in sorted(folder.glob("*/doc*.md")):
+            d = int(path.stem[3:])
+            _, body = path.read_text().split("\n---\n", 1)
+            path.write_text(front_matter(d) + body)
+        marker.write_text(json.dumps(wanted) + "\n")
+        print(
+            f"  front matter of {docs:,} documents rewritten in "
+            f"{time.perf_counter() - started:.0f} s",
+            flush=True,
+        )
         return docs
     shutil.rmtree(work, ignore_errors=True)
     rng = np.random.default_rng(passages)
@@ -162,7 +193,7 @@ def synthetic_corpus(work: Path, passages: int) -> int:
         picks = vocab[rng.choice(len(words), size=(n, SECTIONS, WORDS), p=weights)]
         for j in range(n):
             d = lo + j
-            parts = [f"---\ntitle: Synthetic document {d}\n---\n"]  # no H1: no extra passage
+            parts = [front_matter(d)]  # no H1: no extra passage
             for s in range(SECTIONS):
                 row = picks[j, s]
                 sentences = [
@@ -260,8 +291,14 @@ def prepare_synthetic(size: int, *, rebuild: bool = False) -> dict[str, Any]:
         raise SystemExit(f"the build wanted to embed {len(texts)} passages: seeding missed them")
 
     Embedder.encode = refuse  # type: ignore[method-assign]
+    from phases import build_phases
+
+    load = load1()
+    if rebuild:  # the build cache too: every size is measured from the files up
+        (work / "index" / "buildcache.sqlite").unlink(missing_ok=True)
     start = time.perf_counter()
-    report = CoverageIndex.build(work / "corpus", work / "index", progress=True, force=rebuild)
+    with build_phases() as (spent, cpu):
+        report = CoverageIndex.build(work / "corpus", work / "index", progress=True, force=rebuild)
     seconds = time.perf_counter() - start
     if report.changed:
         print(f"  built {report.passages:,} passages in {seconds:.0f} s", flush=True)
@@ -270,9 +307,19 @@ def prepare_synthetic(size: int, *, rebuild: bool = False) -> dict[str, Any]:
             work / "index" / (work / "index" / "CURRENT").read_text().strip() / "manifest.json"
         ).read_text()
     )
+    live = work / "index" / (work / "index" / "CURRENT").read_text().strip()
+    disk = {
+        "build_mb": sum(p.stat().st_size for p in live.rglob("*") if p.is_file()) / 1e6,
+        "embedding_cache_mb": (work / "index" / "embeddings.sqlite").stat().st_size / 1e6,
+        "build_cache_mb": (work / "index" / "buildcache.sqlite").stat().st_size / 1e6,
+    }
     return {
+        "disk": disk,
         # a reused build took no time now: keep the figure of the run that built it
         "build_s_without_embedding": seconds if report.changed else None,
+        "build_load": [load, load1()] if report.changed else None,
+        "build_phases_s": {k: round(v, 1) for k, v in spent.items()} if report.changed else None,
+        "build_phases_cpu_s": {k: round(v, 1) for k, v in cpu.items()} if report.changed else None,
         "embedded": report.embedded,
         "cache_mb_on_disk": (work / "index" / "embeddings.sqlite").stat().st_size / 1e6,
         "backend": manifest.get("backend", "torch"),
@@ -305,29 +352,36 @@ def measure_latency(size: int, queries: int, faiss_threads: int = 0) -> dict[str
     for q in warm:
         for mode in MODES:
             index.search(q, mode=mode)
+        index.search(q, mode="hybrid", **FILTER)
     row: dict[str, Any] = {
         "passages": stats.passages,
         "vector_index": stats.vector_index,
         "index_mb_on_disk": stats.index_bytes / 1e6,
         "faiss_threads": faiss_threads or "default",
     }
+    load = load1()
     # Modes take turns on each query (in a rotating order), so a burst of load from the other
     # processes on this shared machine lands on all of them alike. The query cache is emptied
     # before every search: each one pays for embedding its query.
-    times: dict[str, list[float]] = {m: [] for m in ("embed", *MODES)}
+    runs = (*MODES, FILTERED)
+    times: dict[str, list[float]] = {m: [] for m in ("embed", *runs)}
     for n, q in enumerate(timed):
         _cached_query.cache_clear()
         t = time.perf_counter()
         embedder.encode_query(q)
         times["embed"].append((time.perf_counter() - t) * 1000)
-        for mode in MODES[n % 3 :] + MODES[: n % 3]:
+        for run in runs[n % 4 :] + runs[: n % 4]:
             _cached_query.cache_clear()
             t = time.perf_counter()
-            index.search(q, mode=mode)
-            times[mode].append((time.perf_counter() - t) * 1000)
+            if run == FILTERED:
+                index.search(q, mode="hybrid", **FILTER)
+            else:
+                index.search(q, mode=run)
+            times[run].append((time.perf_counter() - t) * 1000)
     for name, values in times.items():
         row[f"{name}_p50_ms"] = statistics.median(values)
         row[f"{name}_p95_ms"] = float(np.percentile(values, 95))
+    row["load"] = [load, load1()]
     row["rss_mib"] = rss_mib() - before
     row["rss_mib_per_million"] = row["rss_mib"] / stats.passages * 1e6
     row["process_rss_mib"] = rss_mib()
@@ -363,7 +417,13 @@ def latency(args: argparse.Namespace) -> dict[str, Any]:
         if row["build_s_without_embedding"] is None:  # the build was reused: keep its timing
             old = previous.get(row["passages"], {})
             if old.get("built_at") == row["built_at"]:
-                row["build_s_without_embedding"] = old.get("build_s_without_embedding")
+                for key in (
+                    "build_s_without_embedding",
+                    "build_load",
+                    "build_phases_s",
+                    "build_phases_cpu_s",
+                ):
+                    row[key] = old.get(key)
         rows.append(row)
         print(
             f"{row['passages']:>9,} passages ({row['vector_index']}): "
@@ -373,7 +433,13 @@ def latency(args: argparse.Namespace) -> dict[str, Any]:
             + f"  RSS +{row['rss_mib']:.0f} MiB",
             flush=True,
         )
-    return {"queries": args.queries, "engine": engine_version(), "rows": rows}
+    # Sizes not asked for now keep their rows from before (their builds are measured one size
+    # at a time; a later run over every size measures all the queries together).
+    rows += [r for n, r in previous.items() if n not in {r["passages"] for r in rows}]
+    rows.sort(key=lambda r: int(r["passages"]))
+    result = {"queries": args.queries, "engine": engine_version(), "rows": rows}
+    result["extrapolated"] = extrapolate(rows)
+    return result
 
 
 def engine_version() -> str:
@@ -390,55 +456,146 @@ def engine_version() -> str:
     return head.stdout.strip() + (" + changes" if dirty.stdout.strip() else "")
 
 
+def disk_mb(row: dict[str, Any]) -> float:
+    """The index folder on disk: the live build, the embedding cache and the build cache."""
+    return float(sum(row["disk"].values()))
+
+
+def extrapolate(rows: list[dict[str, Any]], target: int = 10_000_000) -> dict[str, Any] | None:
+    """Figures at `target` passages from the two largest sizes measured, by a stated cost model.
+
+    Linear in passages (a fixed part plus a cost per passage, fitted on the two sizes): resident
+    memory, disk, and every build stage but FAISS's. FAISS's IVF stage grows as n^1.5: its
+    cells grow as sqrt(n), so k-means (a fixed sample per cell, times the cells) grows as n and
+    assigning every vector to its cell as n * sqrt(n). Query time: keyword search as the power
+    law through the two sizes (tantivy's block-max pruning reads a part of the posting lists
+    that shrinks with size); dense search as sqrt(n) (nprobe cells of n / sqrt(n) vectors
+    each); hybrid as the 1M figure plus both retrievers' growth (the rest, fetching and fusing
+    the few hits, does not grow).
+    """
+    sized = sorted((r for r in rows if r.get("build_phases_s")), key=lambda r: r["passages"])
+    if len(sized) < 2 or sized[-1]["vector_index"] != "ivf_sq8":
+        return None
+    a, b = sized[-2], sized[-1]
+    na, nb = a["passages"], b["passages"]
+
+    def linear(va: float, vb: float) -> float:
+        return float(vb + (vb - va) / (nb - na) * (target - nb))
+
+    stages: dict[str, float] = {}
+    for stage, vb in b["build_phases_s"].items():
+        if stage in ("total", "other", "of which keyword analysis"):
+            continue
+        va = a["build_phases_s"].get(stage, 0.0)
+        grown = vb * (target / nb) ** 1.5 if stage.startswith("FAISS train") else linear(va, vb)
+        stages[stage] = max(grown, 0.0)
+    out: dict[str, Any] = {
+        "passages": target,
+        "from": [na, nb],
+        "build_s": sum(stages.values()),
+        "build_stages_s": stages,
+        "rss_mib": linear(a["rss_mib"], b["rss_mib"]),
+        "disk_mb": linear(disk_mb(a), disk_mb(b)),
+    }
+    growth = {}
+    ka, kb = a["keyword_p50_ms"], b["keyword_p50_ms"]
+    growth["keyword"] = kb * (target / nb) ** (np.log(kb / ka) / np.log(nb / na)) - kb
+    growth["semantic"] = b["semantic_p50_ms"] * ((target / nb) ** 0.5 - 1)
+    for mode in ("keyword", "semantic"):
+        out[f"{mode}_p50_ms"] = b[f"{mode}_p50_ms"] + growth[mode]
+    for mode in ("hybrid", FILTERED):
+        out[f"{mode}_p50_ms"] = b[f"{mode}_p50_ms"] + growth["keyword"] + growth["semantic"]
+    return out
+
+
 def latency_markdown(result: dict[str, Any], machine_line: str) -> str:
     rows = result["rows"]
     backends = sorted({r["backend"] for r in rows})
 
-    def secs(v: float | None) -> str:
-        return "-" if v is None else str(round(v))
+    def secs(r: dict[str, Any]) -> str:
+        v = r.get("build_s_without_embedding")
+        load = r.get("build_load") or ["?"]
+        return "-" if v is None else f"{v:.0f} (load {load[0]})"
 
-    slope = ""
-    if len(rows) >= 2 and rows[-1]["passages"] > rows[-2]["passages"]:
-        a, b = rows[-2], rows[-1]
-        per_million = (b["rss_mib"] - a["rss_mib"]) / (b["passages"] - a["passages"]) * 1e6
-        slope = (
-            f"\n\nResident memory grows by {per_million:,.0f} MiB per million passages "
-            f"(from {a['passages']:,} to {b['passages']:,}; the smallest size is mostly fixed "
-            "costs)."
-        )
-    return (
-        f"# Query latency, warm, in-process (k=5, defaults)\n\n{machine_line}"
-        f"Synthetic passages (SciFact's words at their frequencies, random unit vectors seeded "
-        f"into the embedding cache, built by the real build with embedding disabled); "
-        f"{result['queries']} SciFact claims per mode, each asked once, query embedding "
-        f"({', '.join(backends)}) included. RSS is the growth of the process from opening the "
-        f"index through the queries. Engine: {result.get('engine', 'unknown')}.\n\n"
-        + table(
+    runs = (*MODES, FILTERED)
+    body = table(
+        [
+            "passages",
+            "vector index",
+            *[f"{m} p50 / p95 ms" for m in runs],
+            "query embedding p50 ms",
+            "RSS MiB (per 1M)",
+            "disk MB per 1M: build + embedding cache + build cache",
+            "build s, no embedding (load)",
+            "query load",
+        ],
+        [
             [
-                "passages",
-                "vector index",
-                *[f"{m} p50 / p95 ms" for m in MODES],
-                "of which query embedding p50 ms",
-                "RSS MiB",
-                "MiB per 1M passages",
-                "index MB on disk",
-                "build s (no embedding)",
-            ],
+                f"{r['passages']:,}",
+                r["vector_index"],
+                *[f"{r[f'{m}_p50_ms']:.1f} / {r[f'{m}_p95_ms']:.1f}" for m in runs],
+                f"{r['embed_p50_ms']:.1f}",
+                f"{r['rss_mib']:.0f} ({r['rss_mib_per_million']:.0f})",
+                " + ".join(
+                    f"{v / r['passages'] * 1e6:,.0f}"
+                    for v in (
+                        r["disk"]["build_mb"],
+                        r["disk"]["embedding_cache_mb"],
+                        r["disk"]["build_cache_mb"],
+                    )
+                )
+                + f" = {disk_mb(r) / r['passages'] * 1e6:,.0f}",
+                secs(r),
+                f"{r['load'][0]}-{r['load'][1]}",
+            ]
+            for r in rows
+        ],
+    )
+    phases = [r for r in rows if r.get("build_phases_s")]
+    if phases:
+        stages = list(phases[-1]["build_phases_s"])
+        body += "\n\nWhere the build's time goes (wall s, CPU s of all threads):\n\n" + table(
+            ["stage", *[f"{r['passages']:,}" for r in phases]],
             [
                 [
-                    f"{r['passages']:,}",
-                    r["vector_index"],
-                    *[f"{r[f'{m}_p50_ms']:.1f} / {r[f'{m}_p95_ms']:.1f}" for m in MODES],
-                    f"{r['embed_p50_ms']:.1f}",
-                    round(r["rss_mib"]),
-                    round(r["rss_mib_per_million"]),
-                    round(r["index_mb_on_disk"]),
-                    secs(r["build_s_without_embedding"]),
+                    stage,
+                    *[
+                        f"{r['build_phases_s'].get(stage, 0):.1f} / "
+                        f"{(r.get('build_phases_cpu_s') or {}).get(stage, 0):.1f}"
+                        for r in phases
+                    ],
                 ]
-                for r in rows
+                for stage in stages
             ],
         )
-        + slope
+    guess = result.get("extrapolated")
+    if guess:
+        body += (
+            f"\n\n## {guess['passages']:,} passages, extrapolated\n\n"
+            f"From the {guess['from'][0]:,} and {guess['from'][1]:,} rows. "
+            + " ".join((extrapolate.__doc__ or "").split("\n\n")[1].split())
+            + "\n\n"
+            + table(
+                ["figure", "10M (model)"],
+                [
+                    *[[f"{m} p50 ms", f"{guess[f'{m}_p50_ms']:.1f}"] for m in runs],
+                    ["RSS MiB", f"{guess['rss_mib']:,.0f}"],
+                    ["disk GB (build + caches)", f"{guess['disk_mb'] / 1e3:.1f}"],
+                    ["build s, no embedding", f"{guess['build_s']:,.0f}"],
+                    *[[f"  {k}", f"{v:,.0f}"] for k, v in guess["build_stages_s"].items()],
+                ],
+            )
+        )
+    return (
+        f"# Scale: 10k to 1M passages through the real build and search (k=5, defaults)\n\n"
+        f"{machine_line}"
+        f"Synthetic passages (SciFact's words at their frequencies, 20 outlets, dates 2020-2026; "
+        f"random unit vectors seeded into the embedding cache), built by the real build with "
+        f"embedding disabled and a cold build cache; {result['queries']} SciFact claims, each "
+        f"asked once per mode in turn, query embedding ({', '.join(backends)}) included. "
+        f"hybrid+filter: one outlet and one year (1/140 of the documents). RSS is the growth of "
+        f"the process from opening the index through the queries. Engine: "
+        f"{result.get('engine', 'unknown')}.\n\n" + body
     )
 
 
@@ -453,7 +610,7 @@ def main() -> None:
     p.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     p.add_argument("--queries", type=int, default=200)
     p.add_argument("--faiss-threads", type=int, default=0, help="0: FAISS's default")
-    p.add_argument("--name", default="speed_latency", help="results file name")
+    p.add_argument("--name", default="scale", help="results file name")
     p.add_argument(
         "--rebuild",
         action="store_true",

@@ -52,6 +52,14 @@ def print_machine() -> dict[str, Any]:
     return info
 
 
+def load1() -> float:
+    """The 1-minute load average now (the machine is shared: every figure carries it)."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return -1.0
+
+
 def peak_rss_mib() -> float:
     """Peak resident memory of this process so far, in MiB."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

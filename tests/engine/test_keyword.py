@@ -312,33 +312,39 @@ def test_a_full_stem_cache_starts_anew_without_losing_words(
     from coverage_search.engine.local import analyzer as module
 
     monkeypatch.setattr(module, "STEM_CACHE", 3)
-    module.analyzer.cache_clear()
+    for cached in (module.analyzer, module.text_analyzer, module._stemmer):
+        cached.cache_clear()
     try:
-        analyze = module.analyzer(True)
+        analyze, joined = module.analyzer(True), module.text_analyzer(True)
         assert analyze("alpha betas gamma delta") == ["alpha", "beta", "gamma", "delta"]
         # The cache is full: this text mixes a cached word with a new one.
         assert analyze("alpha epsilons") == ["alpha", "epsilon"]
+        assert joined("gammas zetas alpha") == "gamma zeta alpha"
     finally:
-        module.analyzer.cache_clear()
+        for cached in (module.analyzer, module.text_analyzer, module._stemmer):
+            cached.cache_clear()
 
 
 def test_the_analyzer_stems_as_fts5_porter_does() -> None:
-    from coverage_search.engine.local.analyzer import analyzer
+    from coverage_search.engine.local.analyzer import analyzer, text_analyzer
     from coverage_search.engine.local.writer import STEMMED, UNSTEMMED
 
-    text = (
+    ascii_text = (  # ASCII takes a faster path: every kind of separator, FTS5's words still
         " ".join(BODIES)
         + " Generalization relational conditional hopefulness ponies caresses agreed"
         " sky skies dying lying feet happily is as us ms s 5s technology assembly"
-        " Café façade naïve Ærø x1y2 COVID-19 foo_bar"
+        " x1y2 COVID-19 foo_bar a.b,c;d:e!f?g(h)i[j]k{l}m<n>o/p\\q|r\"s'tAu\tv\nw\x00x\x7fy~z"
     )
     conn = sqlite3.connect(":memory:")
-    for tokenizer, stemming in ((STEMMED, True), (UNSTEMMED, False)):
-        conn.execute("DROP TABLE IF EXISTS t")
-        conn.execute(f"CREATE VIRTUAL TABLE t USING fts5(x, tokenize='{tokenizer}')")
-        conn.execute("DROP TABLE IF EXISTS v")
-        conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, instance)")
-        conn.execute("INSERT INTO t(x) VALUES (?)", (text,))
-        fts5 = [r[0] for r in conn.execute("SELECT term FROM v ORDER BY offset")]
-        assert analyzer(stemming)(text) == fts5
+    for text in (ascii_text, ascii_text + " Café façade naïve Ærø"):
+        for tokenizer, stemming in ((STEMMED, True), (UNSTEMMED, False)):
+            conn.execute("DROP TABLE IF EXISTS t")
+            conn.execute(f"CREATE VIRTUAL TABLE t USING fts5(x, tokenize='{tokenizer}')")
+            conn.execute("DROP TABLE IF EXISTS v")
+            conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, instance)")
+            conn.execute("INSERT INTO t(x) VALUES (?)", (text,))
+            fts5 = [r[0] for r in conn.execute("SELECT term FROM v ORDER BY offset")]
+            assert analyzer(stemming)(text) == fts5
+            # What the keyword index stores: the same tokens, joined by spaces.
+            assert text_analyzer(stemming)(text).split() == fts5
     conn.close()

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from coverage_search.passages.dedup import group_stories, is_near_duplicate, normalized_hash
+from coverage_search.passages.dedup import (
+    group_stories,
+    is_near_duplicate,
+    normalized_hash,
+    shingles,
+)
 from coverage_search.records import Document
 
 WIRE = """\
@@ -146,3 +151,14 @@ def test_trimmed_and_shuffled_copies_are_near_duplicates() -> None:
 
 def test_no_documents_no_stories() -> None:
     assert group_stories([]) == {}
+
+
+def test_shingles_are_runs_of_five_words_wherever_they_stand() -> None:
+    run = shingles("one two three four five")
+    assert len(run) == 1
+    assert run < shingles("zero one two three four five six")  # the same run, elsewhere
+    assert shingles("One, two; THREE four... five!") == run  # normalized words
+    assert shingles("two one three four five").isdisjoint(run)  # order counts
+    assert len(shingles("a b c d e f g")) == 3
+    assert len(shingles("a b c")) == 1 and shingles("a b c") != shingles("a b d")
+    assert shingles("") == frozenset()

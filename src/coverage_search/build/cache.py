@@ -48,7 +48,8 @@ _LIBRARIES = (
 )
 _FLUSH_ITEMS = 256  # entries per commit: a killed build keeps all but its last batch
 _PRUNE_SLACK = 1000  # unused entries tolerated beyond the in-use count before a sweep
-_SIGNATURE_BYTES = dedup.NUM_PERM * 8
+_SIGNATURE_BYTES = dedup.NUM_PERM * 4  # MinHash values are 32-bit (kept in uint64 arrays)
+_ZLIB_LEVEL = 1  # documents and passages are stored compressed: a third of the bytes, ~20 µs each
 
 
 @functools.cache
@@ -216,7 +217,7 @@ class BuildCache:
         if value is None:
             return None
         try:
-            data = json.loads(value.decode("utf-8", "surrogatepass"))
+            data = json.loads(zlib.decompress(value).decode("utf-8", "surrogatepass"))
             if "error" in data:
                 raise SourceError(doc_id, str(data["error"]))
             doc = Document(
@@ -227,7 +228,7 @@ class BuildCache:
                     "headings": tuple((int(o), int(n), str(t)) for o, n, t in data["headings"]),
                 }
             )
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, zlib.error):
             return None
         return doc if doc.doc_id == doc_id else None
 
@@ -236,7 +237,7 @@ class BuildCache:
         data = {"error": doc.reason} if isinstance(doc, SourceError) else asdict(doc)
         key = _key(code_version(), "document", doc_id, *how)
         raw = json.dumps(data, ensure_ascii=False).encode("utf-8", "surrogatepass")
-        self.put("documents", [(key, raw)])
+        self.put("documents", [(key, zlib.compress(raw, _ZLIB_LEVEL))])
 
     # -- dedup sketches --------------------------------------------------------------------
 
@@ -303,6 +304,9 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=30)
     try:
         conn.execute("PRAGMA synchronous=NORMAL")  # a lost last batch is only recomputed
+        # Entries are 1-3 KB: in 4 KB pages most hold one and waste the rest (174 MB at 100k
+        # passages against 110 MB in 16 KB pages). Applies to a new file only.
+        conn.execute("PRAGMA page_size=16384")
         for kind in KINDS:
             conn.execute(
                 f"CREATE TABLE IF NOT EXISTS {kind}"
@@ -316,7 +320,7 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 def _sketch_to_bytes(sketch: dedup.Sketch) -> bytes:
-    signature = b"" if sketch.signature is None else sketch.signature.astype("<u8").tobytes()
+    signature = b"" if sketch.signature is None else sketch.signature.astype("<u4").tobytes()
     return (
         bytes.fromhex(sketch.normalized)
         + (b"\1" if signature else b"\0")
@@ -331,7 +335,7 @@ def _sketch_from_bytes(raw: bytes) -> dedup.Sketch | None:
     head = 33 + (_SIGNATURE_BYTES if raw[32] else 0)
     if len(raw) < head or (len(raw) - head) % 4:
         return None
-    signature = np.frombuffer(raw[33:head], dtype="<u8").astype(np.uint64) if raw[32] else None
+    signature = np.frombuffer(raw[33:head], dtype="<u4").astype(np.uint64) if raw[32] else None
     shingles = np.frombuffer(raw[head:], dtype="<u4").astype(np.uint32)
     return dedup.Sketch(raw[:32].hex(), shingles, signature)
 
@@ -343,14 +347,15 @@ def _passages_to_bytes(passages: Sequence[Passage]) -> bytes | None:
             return None  # not the shape this cache stores: cut again next time
         prefix = p.embed_text[: len(p.embed_text) - len(p.text)]
         rows.append([p.ordinal, p.start, p.end, p.heading, p.page, prefix])
-    return json.dumps(rows, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    raw = json.dumps(rows, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    return zlib.compress(raw, _ZLIB_LEVEL)
 
 
 def _passages_from_bytes(raw: bytes, doc: Document) -> list[Passage] | None:
     try:
         out = []
         for ordinal, start, end, heading, page, prefix in json.loads(
-            raw.decode("utf-8", "surrogatepass")
+            zlib.decompress(raw).decode("utf-8", "surrogatepass")
         ):
             if not 0 <= start <= end <= len(doc.text):
                 return None
@@ -368,5 +373,5 @@ def _passages_from_bytes(raw: bytes, doc: Document) -> list[Passage] | None:
                 )
             )
         return out
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, zlib.error):
         return None

@@ -26,7 +26,8 @@ from coverage_search.errors import (
 # 2: documents.indexed_as (exact copies share their first copy's passages)
 # 3: manifest "files": size and SHA-256 of each data file, checked on every open
 # 4: keywords/ (tantivy) is the local engine's keyword index; coverage.sqlite has no FTS5
-FORMAT_VERSION = 4
+# 5: passages hold no text of their own (their span of the document's text)
+FORMAT_VERSION = 5
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 CACHE = "embeddings.sqlite"  # outside the builds, so it survives every rebuild

@@ -35,9 +35,12 @@ MIN_CONTAINMENT = 0.5  # share of the smaller copy's shingles found in the other
 MIN_JACCARD = 0.15  # keeps a short piece quoted inside a long article from counting as a copy
 MIN_SHINGLES = 20  # shorter texts are matched only when exactly equal
 # Bump when grouping changes, so an index built with the old rules is rebuilt.
-DEDUP_VERSION = 1
+DEDUP_VERSION = 2  # 2: shingles hashed from per-word crc32s (vectorized), not crc32 of each run
 COMMON_TEXTS = 3  # a shingle in more distinct texts than this weighs COMMON_TEXTS / (its count)
 _WORD = re.compile(r"\w+")
+_ASCII_SPACES = str.maketrans(  # what \w+ does not match in ASCII becomes a space
+    {chr(c): " " for c in range(128) if not (chr(c).isalnum() or chr(c) == "_")}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,8 @@ class Similarity:
 
 def normalized_words(text: str) -> list[str]:
     """Words of the text with Unicode compatibility forms, case and punctuation folded."""
+    if text.isascii():  # NFKC changes no ASCII, casefold is lower: \w+ by translate and split
+        return text.lower().translate(_ASCII_SPACES).split()
     return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
 
 
@@ -68,17 +73,49 @@ def _words_hash(words: Sequence[str]) -> str:
 
 
 def shingles(text: str, *, size: int = SHINGLE_WORDS) -> frozenset[int]:
-    """32-bit hashes (crc32, stable across runs) of every run of `size` normalized words."""
-    return frozenset(_shingles(normalized_words(text), size))
+    """32-bit hashes (stable across runs) of every run of `size` normalized words."""
+    return frozenset(_shingles(normalized_words(text), size).tolist())
 
 
-def _shingles(words: Sequence[str], size: int = SHINGLE_WORDS) -> Iterator[int]:
-    if len(words) < size:
-        if words:
-            yield zlib.crc32(" ".join(words).encode("utf-8"))
-        return
-    for i in range(len(words) - size + 1):
-        yield zlib.crc32(" ".join(words[i : i + size]).encode("utf-8"))
+_WORD_HASHES: dict[str, int] = {}  # word -> crc32, shared by every text of a build
+_WORD_HASHES_MAX = 2_000_000  # words: a large corpus's vocabulary; cleared when over
+_MIX = np.uint32(0x01000193)  # FNV-1a's prime
+
+
+def _word_hashes(words: Sequence[str]) -> np.ndarray:
+    """crc32 of each word (uint32), each distinct word hashed once."""
+    known = _WORD_HASHES
+    try:  # every word seen before: the common case once a build is under way
+        return np.fromiter(map(known.__getitem__, words), dtype=np.uint32, count=len(words))
+    except KeyError:
+        pass
+    if len(known) > _WORD_HASHES_MAX:
+        known.clear()
+    for word in set(words).difference(known):
+        known[word] = zlib.crc32(word.encode("utf-8", "surrogatepass"))
+    return np.fromiter(map(known.__getitem__, words), dtype=np.uint32, count=len(words))
+
+
+def _shingles(words: Sequence[str], size: int = SHINGLE_WORDS) -> np.ndarray:
+    """The hash of every run of `size` words (uint32, in text order, repeats kept).
+
+    Computed on all runs at once: FNV-1a over the words' crc32s, then MurmurHash3's finalizer,
+    so a run's hash depends on its words and their order only. A text shorter than `size` is
+    one shingle of all its words; an empty one has none.
+    """
+    if not words:
+        return np.zeros(0, dtype=np.uint32)
+    hashes = _word_hashes(words)
+    runs = max(len(words) - size + 1, 1)
+    h = np.full(runs, 0x811C9DC5, dtype=np.uint32)  # FNV-1a's offset basis
+    for j in range(min(size, len(words))):
+        h = (h ^ hashes[j : j + runs]) * _MIX  # uint32 arithmetic wraps, as FNV's does
+    h ^= h >> np.uint32(16)
+    h *= np.uint32(0x85EBCA6B)
+    h ^= h >> np.uint32(13)
+    h *= np.uint32(0xC2B2AE35)
+    h ^= h >> np.uint32(16)
+    return h
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +132,7 @@ def sketch_texts(texts: Iterable[str]) -> list[Sketch]:
     out: list[Sketch] = []
     for text in texts:
         words = normalized_words(text)
-        found = np.unique(np.fromiter(_shingles(words), dtype=np.uint32))
+        found = np.unique(_shingles(words))
         signature = _minhash(found) if len(found) >= MIN_SHINGLES else None
         out.append(Sketch(_words_hash(words), found, signature))
     return out

@@ -20,7 +20,11 @@ from functools import lru_cache
 from coverage_search.engine.local.writer import STEMMED
 
 _WORD = re.compile(r"[^\W_]+")
-_ASCII_WORD = re.compile(r"[a-z0-9]+")  # the same words in ASCII text, found 1.7x faster
+# ASCII text: everything but letters and digits becomes a space, then split on spaces: the same
+# words as _WORD finds, 1.7x faster than a regex of [a-z0-9]+ (on SciFact abstracts).
+_ASCII_SPACES = str.maketrans(
+    {chr(c): " " for c in range(128) if not (chr(c).isascii() and chr(c).isalnum())}
+)
 STEM_CACHE = 1_000_000  # words: a large corpus's vocabulary, each word stemmed once
 _BATCH = 5_000  # words per trip through FTS5
 
@@ -33,7 +37,7 @@ def _fold(token: str) -> str:
 def words(text: str) -> list[str]:
     """The words of `text`, casefolded and without accents (FTS5's unicode61)."""
     if text.isascii():
-        return _ASCII_WORD.findall(text.lower())
+        return text.lower().translate(_ASCII_SPACES).split()
     found: list[str] = _WORD.findall(text.casefold())
     return [w if w.isascii() else _fold(w) for w in found]
 
@@ -57,29 +61,61 @@ class _Fts5Stems:
         return out
 
 
-@lru_cache(maxsize=2)
-def analyzer(stemming: bool) -> Callable[[str], list[str]]:
-    """The analyzer of a build with (or without) stemming."""
-    if not stemming:
-        return words
-    fts5 = _Fts5Stems()
-    # A full cache is replaced, never cleared, so a search in another thread keeps reading the
-    # one it took.
-    cache: list[dict[str, tuple[str, ...]]] = [{}]
+class _Stemmer:
+    """Words → their tokens, each distinct word through FTS5 once and then remembered."""
 
-    def analyze(text: str) -> list[str]:
-        found = words(text)
-        stems = cache[0]
+    def __init__(self) -> None:
+        self._fts5 = _Fts5Stems()
+        # word → its tokens joined by spaces ("" for none). A full cache is replaced, never
+        # cleared, so a search in another thread keeps reading the one it took.
+        self._stems: dict[str, str] = {}
+
+    def _holding(self, found: Sequence[str]) -> dict[str, str]:
+        """The cache, made to hold every word of `found`."""
+        stems = self._stems
         new = list(dict.fromkeys(w for w in found if w not in stems))
         if new:
             if len(stems) > STEM_CACHE:
                 # The fresh cache must hold every word of this text, not only the unseen ones.
-                stems = cache[0] = {}
+                stems = self._stems = {}
                 new = list(dict.fromkeys(found))
             for i in range(0, len(new), _BATCH):
                 part = new[i : i + _BATCH]
-                for word, tokens in zip(part, fts5.tokens(part), strict=True):
-                    stems[word] = tuple(tokens)
-        return [t for w in found for t in stems[w]]
+                for word, tokens in zip(part, self._fts5.tokens(part), strict=True):
+                    stems[word] = " ".join(tokens)
+        return stems
 
-    return analyze
+    def tokens(self, text: str) -> list[str]:
+        found = words(text)
+        stems = self._holding(found)
+        return [t for w in found for t in stems[w].split()]
+
+    def joined(self, text: str) -> str:
+        found = words(text)
+        try:  # every word seen before: the common case once a build is under way
+            return " ".join(map(self._stems.__getitem__, found))
+        except KeyError:
+            return " ".join(map(self._holding(found).__getitem__, found))
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> _Stemmer:
+    return _Stemmer()
+
+
+@lru_cache(maxsize=2)
+def analyzer(stemming: bool) -> Callable[[str], list[str]]:
+    """The analyzer of a build with (or without) stemming: text → its tokens."""
+    return _stemmer().tokens if stemming else words
+
+
+@lru_cache(maxsize=2)
+def text_analyzer(stemming: bool) -> Callable[[str], str]:
+    """Text → its tokens joined by spaces, as the keyword index stores a passage.
+
+    The same tokens as `analyzer`'s, 3-4x faster per passage: the cache holds each word's
+    tokens already joined (a word with none adds only a space, which the index skips).
+    """
+    if stemming:
+        return _stemmer().joined
+    return lambda text: " ".join(words(text))

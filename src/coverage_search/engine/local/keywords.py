@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from coverage_search.engine.base import BuildContent
-from coverage_search.engine.local.analyzer import analyzer
+from coverage_search.engine.local.analyzer import analyzer, text_analyzer
 from coverage_search.engine.local.sql import outlet_key
 from coverage_search.records import SearchFilters
 
@@ -91,12 +91,12 @@ def write_keywords(folder: Path, rows: Iterable[KeywordRow], *, stemming: bool) 
     folder.mkdir()
     index = tantivy.Index(_schema(), path=str(folder), reuse=False)
     writer = index.writer(WRITER_HEAP, 1)
-    analyze = analyzer(stemming)
+    analyze = text_analyzer(stemming)
     for row in rows:
         doc = tantivy.Document()
         doc.add_unsigned("id", row.id)
         doc.add_unsigned("document", row.document)
-        doc.add_text("body", " ".join(analyze(row.text)))
+        doc.add_text("body", analyze(row.text))
         doc.add_text("outlet", row.outlet)
         doc.add_integer("day", row.day)
         doc.add_text("language", row.language)

@@ -101,7 +101,8 @@ class Store:
         out: dict[int, PassageRow] = {}
         for chunk in batched(id_list):
             sql = (
-                'SELECT p.id, p.text, p.heading, p.start, p."end", p.page, p.ordinal, d.doc_id,'
+                'SELECT p.id, substr(d.text, p.start + 1, p."end" - p.start), p.heading,'
+                ' p.start, p."end", p.page, p.ordinal, d.doc_id,'
                 " d.path, d.title, d.url, d.outlet, d.published, d.author, d.language, d.related,"
                 " d.story_id FROM passages p JOIN documents d ON d.id = p.document"
                 f" WHERE p.id IN ({', '.join('?' * len(chunk))})"

@@ -17,6 +17,11 @@ import numpy as np
 FLOAT_MAX = 20_000
 FLAT_MAX = 200_000
 IVF_NPROBE = 128
+# IVF training: k-means on a sample of IVF_TRAIN_PER_LIST vectors a cell for
+# IVF_TRAIN_ITERATIONS rounds (FAISS's default for an IVF index). Its cost grows with both, and it
+# is most of the vector time of a 1M build; bench/bench_ivf_training.py measures other settings.
+IVF_TRAIN_PER_LIST = 64
+IVF_TRAIN_ITERATIONS = 10
 # HNSW: builds from before the 8-bit kinds. efSearch 128 reached only 0.949 recall@10 at 1M, 256
 # reaches 0.983 (p50 0.8 ms), so 256.
 HNSW_M = 32
@@ -82,8 +87,10 @@ class VectorIndex:
                 faiss.IndexFlatIP(dim), dim, lists, faiss.ScalarQuantizer.QT_8bit, ip
             )
             index.nprobe = min(IVF_NPROBE, lists)
+            index.cp.niter = IVF_TRAIN_ITERATIONS
             if len(ids):
-                sample = np.random.default_rng(0).permutation(len(ids))[: 64 * lists]
+                picks = IVF_TRAIN_PER_LIST * lists
+                sample = np.random.default_rng(0).permutation(len(ids))[:picks]
                 index.train(data[np.sort(sample)])
                 index.add_with_ids(data, ids.astype(np.int64))
             return cls(index, kind)

@@ -37,11 +37,11 @@ CREATE INDEX documents_outlet ON documents(outlet_key);
 CREATE INDEX documents_published ON documents(published);
 CREATE INDEX documents_story ON documents(story_id);
 CREATE INDEX documents_indexed_as ON documents(indexed_as);
+-- A passage's text is its span of its document's text, read with substr(): not stored twice.
 CREATE TABLE passages (
     id INTEGER PRIMARY KEY,
     document INTEGER NOT NULL REFERENCES documents(id),
     ordinal INTEGER NOT NULL,
-    text TEXT NOT NULL,
     heading TEXT,
     start INTEGER NOT NULL,
     "end" INTEGER NOT NULL,
@@ -122,13 +122,13 @@ def _write_tables(
             rows = []
             fts = []
             for p in doc_passages:
-                rows.append(
-                    (next_id, doc_row, p.ordinal, p.text, p.heading, p.start, p.end, p.page)
-                )
+                if doc.text[p.start : p.end] != p.text:  # the reader takes the text from there
+                    raise ValueError(f"passage {p.ordinal} of {doc.doc_id} is not its span")
+                rows.append((next_id, doc_row, p.ordinal, p.heading, p.start, p.end, p.page))
                 fts.append((next_id, p.text, p.heading or "", doc.title))
                 ids.append(next_id)
                 next_id += 1
-            conn.executemany("INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            conn.executemany("INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
             if not with_fts:
                 continue
             conn.executemany(

@@ -1,0 +1,96 @@
+"""IVF training at 1M vectors: time and recall@10 of ivf_sq8 by training sample and rounds.
+
+    .venv/bin/python bench/bench_ivf_training.py [--size 1000000] [--variants 64:10 32:10 32:5]
+
+Data as bench_faiss.py --data real (eval passage vectors from the bench embedding caches, each
+with jittered copies up to the size; SciFact claims as queries). Each variant is
+"<training vectors per cell>:<k-means rounds>", built through the engine's VectorIndex.create
+with those settings; recall@10 is against exact search, searches one at a time on one thread
+(nprobe as the engine sets it). Writes bench/results/ivf_training.json/.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+import bench_faiss
+import numpy as np
+from bench_vector_kinds import exact
+from machine import REPO, load1, print_machine, save, table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--size", type=int, default=1_000_000)
+    parser.add_argument("--variants", nargs="+", default=["64:10", "32:10", "32:5"])
+    parser.add_argument("--queries", type=int, default=200)
+    args = parser.parse_args()
+    sys.path.insert(0, str(REPO / "src"))
+    import faiss
+
+    from coverage_search.engine.local import vectors
+
+    info = print_machine()
+    rng = np.random.default_rng(7)
+    bench_faiss.REAL = bench_faiss.real_vectors(args.queries)
+    xb = bench_faiss.synthetic(args.size, "real", rng)
+    xq = bench_faiss.REAL[1]
+    ids = np.arange(args.size, dtype=np.int64)
+    truth = exact(xb, xq, 10)
+    rows: list[dict[str, Any]] = []
+    for variant in args.variants:
+        per_list, rounds = (int(v) for v in variant.split(":"))
+        vectors.IVF_TRAIN_PER_LIST, vectors.IVF_TRAIN_ITERATIONS = per_list, rounds
+        load = load1()
+        start = time.perf_counter()
+        index = vectors.VectorIndex.create(ids, xb, kind="ivf_sq8")
+        seconds = time.perf_counter() - start
+        faiss.omp_set_num_threads(1)
+        found, times = [], []
+        for q in xq:
+            t = time.perf_counter()
+            found.append([i for i, _ in index.search(q, 10)])
+            times.append((time.perf_counter() - t) * 1000)
+        faiss.omp_set_num_threads(2)
+        shared = [len(set(f) & set(t)) / 10 for f, t in zip(found, truth, strict=True)]
+        recall = float(np.mean(shared))
+        rows.append(
+            {
+                "per_list": per_list,
+                "rounds": rounds,
+                "train_and_add_s": round(seconds, 1),
+                "load": [load, load1()],
+                "recall_at_10": round(recall, 4),
+                "p50_ms": round(float(np.percentile(times, 50)), 2),
+            }
+        )
+        print(rows[-1], flush=True)
+        del index
+    md = (
+        f"# IVF training at {args.size:,} vectors (ivf_sq8, {vectors.ivf_lists(args.size)} cells, "
+        f"nprobe {vectors.IVF_NPROBE})\n\nMachine: {info['nproc']} cores, {info['cpu']}, load "
+        f"{info['load_1min_at_start']} at start ({info['date']}), shared.\n\n"
+        + (__doc__ or "").split("\n\n")[2].replace("\n", " ")
+        + "\n\n"
+        + table(
+            ["vectors a cell", "k-means rounds", "train + add s (load)", "recall@10", "p50 ms"],
+            [
+                [
+                    r["per_list"],
+                    r["rounds"],
+                    f"{r['train_and_add_s']:.0f} ({r['load'][0]}-{r['load'][1]})",
+                    f"{r['recall_at_10']:.3f}",
+                    f"{r['p50_ms']:.2f}",
+                ]
+                for r in rows
+            ],
+        )
+    )
+    save("ivf_training", {"size": args.size, "rows": rows}, md)
+
+
+if __name__ == "__main__":
+    main()
