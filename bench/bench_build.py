@@ -173,6 +173,17 @@ def main() -> None:
     rows.append(["**total**", *(round(r["total_s"], 1) for r in rounds), "100%"])
     rows.append(
         [
+            "passages/s: whole build / ONNX runs alone",
+            *(
+                f"{r['passages'] / r['total_s']:.1f} / "
+                f"{r['embedded'] / max(r['stages_s']['ONNX Runtime runs'], 1e-9):.1f}"
+                for r in rounds
+            ),
+            "",
+        ]
+    )
+    rows.append(
+        [
             "1-minute load before → after",
             *(f"{r['load_before']} → {r['load_after']}" for r in rounds),
             "",
