@@ -9,6 +9,7 @@ own `backend="onnx"` needs optimum, which pins transformers below 5, so it is no
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib
 import io
@@ -38,6 +39,10 @@ TOKENS_PER_RUN = 512
 # Bump when the vectors an encoder returns change (export, quantization or batching), so the
 # embedding cache never mixes old and new vectors (Embedder.vectors_key carries it).
 VECTORS_VERSION = 3  # 3: fused attention before int8 (fusion.py)
+# int8 texts run one per call, so on several cores they run side by side, each on a one-thread
+# session of its own: 109 passages/s on 2 cores against 76 for one two-thread session, whose
+# threads wait for each other at every small operator (bench/results/onnx_levers.md, load 2).
+MAX_LANES = 4
 
 
 def cache_root() -> Path:
@@ -223,12 +228,14 @@ class OnnxEncoder:
             raise ModelError("The ONNX backend needs onnxruntime: pip install onnxruntime") from exc
         from tokenizers import Tokenizer
 
+        self.quantized = backend == "onnx-int8"
+        cores = threads or (os.cpu_count() or 1)
+        self._lanes = min(cores, MAX_LANES) if self.quantized else 1
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or (os.cpu_count() or 1)
+        options.intra_op_num_threads = 1 if self.quantized else cores
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         # Spinning threads starve everything else on a shared 2-core machine (and ORT itself).
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.quantized = backend == "onnx-int8"
         self.path = onnx_file(location, backend)
         try:
             self._session = _session(ort, self.path, options)
@@ -238,6 +245,8 @@ class OnnxEncoder:
             self.path = onnx_file(location, backend)
             self._session = _session(ort, self.path, options)
         self._wanted = [i.name for i in self._session.get_inputs()]
+        self._sessions = [self._session]  # the others are made on the first call with many texts
+        self._make = functools.partial(_session, ort, self.path, options)
         tokenizer = Tokenizer.from_file(str(location / "tokenizer.json"))
         pad_id = _pad_id(location)
         self.max_seq_length = max_seq_length or _config_int(
@@ -261,13 +270,15 @@ class OnnxEncoder:
         Texts run longest first in groups of at most `TOKENS_PER_RUN` word pieces (padding
         included) and `batch_size` texts; with int8 weights one text per run, because dynamic
         quantization scales activations over the whole batch, so a text's vector would depend
-        on its neighbours (one at a time is also the fastest on 2 cores). Accepts and ignores
+        on its neighbours; several such runs go side by side (`_side_by_side`). Accepts and ignores
         SentenceTransformer.encode's other options (vectors are always normalized numpy).
         """
         if not texts:
             return np.zeros((0, self.get_embedding_dimension()), dtype=np.float32)
         encs = self._tokenizer.encode_batch(list(texts), add_special_tokens=True)
         order = sorted(range(len(texts)), key=lambda i: -len(encs[i].ids))
+        if self.quantized and self._lanes > 1 and len(texts) > 1:
+            return self._side_by_side([encs[i].ids for i in range(len(texts))], order)
         result = np.empty((len(texts), 0), dtype=np.float32)
         lo = 0
         while lo < len(order):
@@ -283,7 +294,42 @@ class OnnxEncoder:
             lo += size
         return result
 
-    def _run(self, ids_list: list[list[int]], width: int) -> np.ndarray:
+    def _side_by_side(self, ids: list[list[int]], order: list[int]) -> np.ndarray:
+        """One text per run, on `_lanes` one-thread sessions at once (ONNX Runtime frees the GIL).
+
+        Every session is made alike, so a text's vector is the same whichever one runs it.
+        """
+        while len(self._sessions) < min(self._lanes, len(ids)):
+            self._sessions.append(self._make())
+        result = np.empty((len(ids), self.get_embedding_dimension()), dtype=np.float32)
+        queue = iter(order)  # longest first; each lane takes the next text when it is free
+        lock = threading.Lock()
+        failures: list[BaseException] = []
+
+        def lane(session: Any) -> None:
+            try:
+                while True:
+                    with lock:
+                        i = next(queue, None)
+                    if i is None or failures:
+                        return
+                    result[i] = self._run([ids[i]], len(ids[i]), session=session)[0]
+            except BaseException as exc:  # re-raised in the caller's thread
+                failures.append(exc)
+
+        workers = [
+            threading.Thread(target=lane, args=(s,), daemon=True)
+            for s in self._sessions[: len(ids)]
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        if failures:
+            raise failures[0]
+        return result
+
+    def _run(self, ids_list: list[list[int]], width: int, *, session: Any = None) -> np.ndarray:
         """Mean-pooled, normalized vectors of one padded group of token id lists."""
         ids = np.full((len(ids_list), width), self._pad, dtype=np.int64)
         mask = np.zeros_like(ids)
@@ -291,7 +337,8 @@ class OnnxEncoder:
             ids[row, : len(ids_row)] = ids_row
             mask[row, : len(ids_row)] = 1
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        hidden = self._session.run(None, {k: feeds[k] for k in self._wanted})[0]
+        run = (session or self._session).run
+        hidden = run(None, {k: feeds[k] for k in self._wanted})[0]
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         norms = np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
