@@ -116,8 +116,14 @@ def main() -> None:
         row["speedup"] = row["passages_per_s"] / base
     quality: list[dict[str, Any]] = []
     previous = RESULTS / "onnx.json"
+    from coverage_search.embed.onnx import VECTORS_VERSION
+
     if not args.ndcg and previous.is_file():  # keep the (slow) quality rows of the last --ndcg run
-        quality = json.loads(previous.read_text()).get("quality", [])
+        quality = [  # ... if they were measured on the vectors the backend makes now
+            q
+            for q in json.loads(previous.read_text()).get("quality", [])
+            if q.get("vectors_version") == VECTORS_VERSION
+        ]
     for name in args.ndcg:
         from evalkit import prepare, rankings, scores
 
@@ -130,6 +136,7 @@ def main() -> None:
                 "backend": backend,
                 "build_s": prep.build_seconds,
                 "embedded": prep.embedded,
+                "vectors_version": VECTORS_VERSION,
             }
             for mode in ("semantic", "hybrid"):
                 ids = prep.tune + prep.confirm
@@ -144,7 +151,9 @@ def main() -> None:
     md = (
         f"# Embedding backends (bundled all-MiniLM-L6-v2)\n\nMachine: {info['nproc']} cores, "
         f"{info['cpu']}, {info['ram_gib']} GiB RAM; {len(texts)} SciFact passages, mean "
-        f"{np.mean(lengths):.0f} word pieces; {os.cpu_count()} threads.\n\n"
+        f"{np.mean(lengths):.0f} word pieces; {os.cpu_count()} threads; 1-minute load "
+        f"{info['load_1min_at_start']} at start, {os.getloadavg()[0]:.2f} at the end; int8 "
+        f"vectors version {VECTORS_VERSION}.\n\n"
     )
     md += table(
         [
@@ -174,7 +183,17 @@ def main() -> None:
             ["dataset", "backend", "semantic", "hybrid"],
             [[q["dataset"], q["backend"], q["semantic"], q["hybrid"]] for q in quality],
         )
-    save("onnx", {"passages": len(texts), "rows": rows, "quality": quality}, md)
+    save(
+        "onnx",
+        {
+            "passages": len(texts),
+            "load_1min_after": round(os.getloadavg()[0], 2),
+            "vectors_version": VECTORS_VERSION,
+            "rows": rows,
+            "quality": quality,
+        },
+        md,
+    )
 
 
 if __name__ == "__main__":

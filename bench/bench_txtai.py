@@ -174,6 +174,7 @@ def main() -> None:
         help="torch threads for txtai's queries (default: txtai's own choice); ours always "
         "embeds a query on one thread, so 1 is the like-for-like setting on a busy machine",
     )
+    parser.add_argument("--name", help="results file name (default: txtai or txtai_threadsN)")
     parser.add_argument("--worker", choices=["ours", "txtai"], help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--model", help=argparse.SUPPRESS)
@@ -275,7 +276,9 @@ def main() -> None:
         f"{args.txtai_query_threads or 'its default'}.\n\n"
         + table(["dataset", "figure", "coverage-search", "txtai", "ratio"], rows)
     )
-    name = f"txtai_threads{args.txtai_query_threads}" if args.txtai_query_threads else "txtai"
+    name = args.name or (
+        f"txtai_threads{args.txtai_query_threads}" if args.txtai_query_threads else "txtai"
+    )
     save(name, {"runs": summary, "txtai_query_threads": args.txtai_query_threads or None}, md)
 
 

@@ -86,3 +86,31 @@ def test_an_int8_vector_does_not_depend_on_the_other_texts_in_its_call(
     alone = embedder.encode([TEXTS[0]])
     among = embedder.encode([*TEXTS, *TEXTS])
     assert np.array_equal(alone[0], among[0]) and np.array_equal(among[0], among[len(TEXTS)])
+
+
+@pytest.mark.slow
+def test_the_int8_model_runs_each_attention_as_one_fused_int8_node(onnx_cache: Path) -> None:
+    import onnx
+
+    from coverage_search.embed.fusion import attention_shape
+
+    embedder = Embedder(backend="onnx-int8")
+    embedder.encode(["fused once, at export"])
+    [int8] = onnx_cache.glob("onnx/*/model-int8.onnx")
+    ops = [node.op_type for node in onnx.load(str(int8)).graph.node]
+    assert ops.count("QAttention") == 6  # all-MiniLM-L6-v2's six layers
+    assert "SkipLayerNormalization" not in ops  # slower than LayerNormalization on the CPU
+    assert attention_shape(Path(embedder.location)) == (12, 384)
+
+
+@pytest.mark.slow
+def test_int8_texts_run_side_by_side_with_the_vectors_of_one_at_a_time(embedder: Embedder) -> None:
+    from coverage_search.embed.onnx import OnnxEncoder
+
+    encoder = OnnxEncoder(Path(embedder.location), backend="onnx-int8", threads=2)
+    together = encoder.encode([*TEXTS, *TEXTS])
+    assert len(encoder._sessions) == 2  # one one-thread session per core
+    alone = np.stack([encoder.encode([text])[0] for text in TEXTS])
+    assert np.array_equal(together[: len(TEXTS)], alone)
+    assert np.array_equal(together[len(TEXTS) :], alone)
+    assert np.array_equal(alone, embedder.encode(TEXTS))  # the shared embedder's vectors too

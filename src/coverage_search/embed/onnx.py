@@ -9,6 +9,7 @@ own `backend="onnx"` needs optimum, which pins transformers below 5, so it is no
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib
 import io
@@ -27,7 +28,7 @@ import numpy as np
 from coverage_search.errors import ModelError
 
 BACKENDS = ("onnx", "onnx-int8")
-EXPORT_VERSION = 2  # bump when export or quantization changes, so stale cached files are not used
+EXPORT_VERSION = 3  # bump when export or quantization changes, so stale cached files are not used
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _EXPORT_LOCK = threading.Lock()
 # Word pieces per ONNX Runtime call (padding included). On 2 CPU cores big batches buy no speed
@@ -37,7 +38,11 @@ _EXPORT_LOCK = threading.Lock()
 TOKENS_PER_RUN = 512
 # Bump when the vectors an encoder returns change (export, quantization or batching), so the
 # embedding cache never mixes old and new vectors (Embedder.vectors_key carries it).
-VECTORS_VERSION = 2
+VECTORS_VERSION = 3  # 3: fused attention before int8 (fusion.py)
+# int8 texts run one per call, so on several cores they run side by side, each on a one-thread
+# session of its own: 109 passages/s on 2 cores against 76 for one two-thread session, whose
+# threads wait for each other at every small operator (bench/results/onnx_levers.md, load 2).
+MAX_LANES = 4
 
 
 def cache_root() -> Path:
@@ -95,7 +100,7 @@ def onnx_file(location: Path, backend: str) -> Path:
         if not fp32.is_file():
             _atomic(fp32, lambda tmp: export(location, tmp))
         if backend == "onnx-int8" and not target.is_file():
-            _atomic(target, lambda tmp: quantize(fp32, tmp))
+            _atomic(target, lambda tmp: quantize(fp32, tmp, location=location))
     return target
 
 
@@ -133,16 +138,20 @@ def export(location: Path, target: Path) -> None:
         raise ModelError("Exporting to ONNX needs torch and transformers installed.") from exc
 
     class LastHiddenState(torch.nn.Module):
-        """The model with positional inputs and one output, as the exporter wants it."""
+        """The model with positional inputs and one output, as the exporter wants it.
+
+        The padding mask is made here, BERT's classic `(1 - mask) * -10000` added to the
+        scores, so ONNX Runtime's optimizer recognizes each attention and fuses it (`fusion`).
+        """
 
         def __init__(self, model: Any) -> None:
             super().__init__()
             self.model = model
 
         def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            return self.model(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
+            hidden = self.model.embeddings(input_ids=input_ids, token_type_ids=token_type_ids)
+            additive = (1.0 - attention_mask.unsqueeze(1).unsqueeze(2).to(hidden.dtype)) * -10000.0
+            return self.model.encoder(hidden, attention_mask=additive).last_hidden_state
 
     from transformers.utils import logging as hf_logging
 
@@ -151,9 +160,9 @@ def export(location: Path, target: Path) -> None:
     # A padded sample: with an all-ones mask the traced graph would drop masking altogether.
     sample = torch.tensor([[101, 7592, 2088, 2003, 2307, 102], [101, 7592, 102, 0, 0, 0]])
     mask = (sample != 0).long()
-    batch, seq = torch.export.Dim("batch", max=4096), torch.export.Dim("sequence", max=4096)
     try:
-        # The TorchScript exporter mis-traces transformers 5's attention masks; dynamo does not.
+        # The TorchScript exporter keeps the attention in the shape ONNX Runtime's optimizer
+        # fuses (dynamo's graph it does not); the mask is ours, not transformers' own.
         with _quiet(), torch.no_grad():
             torch.onnx.export(
                 LastHiddenState(model).eval(),
@@ -161,31 +170,44 @@ def export(location: Path, target: Path) -> None:
                 str(target),
                 input_names=list(_INPUTS),
                 output_names=["last_hidden_state"],
-                dynamic_shapes={name: {0: batch, 1: seq} for name in _INPUTS},
-                dynamo=True,
-                external_data=False,
-                optimize=True,
+                dynamic_axes={name: {0: "batch", 1: "sequence"} for name in _INPUTS},
+                dynamo=False,
+                opset_version=17,
             )
     except ImportError as exc:
-        raise ModelError(
-            "Exporting to ONNX needs onnx and onnxscript: pip install onnx onnxscript"
-        ) from exc
+        raise ModelError("Exporting to ONNX needs onnx: pip install onnx onnxscript") from exc
 
 
-def quantize(source: Path, target: Path) -> None:
-    """Dynamic int8 quantization of the weights of MatMul and Gemm (activations stay float)."""
+def quantize(source: Path, target: Path, *, location: Path) -> None:
+    """Fuse each attention, then dynamic int8 weights of MatMul, Gemm and Attention.
+
+    Activations stay float, quantized per call. Per-channel scales keep cosine to fp32 at
+    ~0.99 (per-tensor: ~0.92 on this model).
+    """
     try:
         quantization = importlib.import_module("onnxruntime.quantization")  # optional dependency
     except ImportError as exc:  # pragma: no cover - install problem
         raise ModelError("The ONNX backend needs onnxruntime: pip install onnxruntime") from exc
-    # Per-channel scales keep cosine to fp32 at ~0.99 (per-tensor: ~0.92 on this model).
-    with _quiet():
+    import onnx
+
+    from coverage_search.embed.fusion import attention_shape, fuse_attention
+
+    heads, hidden = attention_shape(location)
+    with _quiet(), tempfile.TemporaryDirectory(dir=target.parent) as work:
+        fused = Path(work) / "fused.onnx"
+        if heads and hidden:
+            fuse_attention(source, fused, heads=heads, hidden=hidden)
+        else:
+            fused = source
         quantization.quantize_dynamic(
-            str(source),
+            str(fused),
             str(target),
             weight_type=quantization.QuantType.QInt8,
             per_channel=True,
-            op_types_to_quantize=["MatMul", "Gemm"],
+            op_types_to_quantize=["MatMul", "Gemm", "Attention"],
+            # Fused nodes come from ONNX Runtime's own domain, which shape inference cannot
+            # type: their outputs are float.
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
         )
 
 
@@ -206,25 +228,25 @@ class OnnxEncoder:
             raise ModelError("The ONNX backend needs onnxruntime: pip install onnxruntime") from exc
         from tokenizers import Tokenizer
 
+        self.quantized = backend == "onnx-int8"
+        cores = threads or (os.cpu_count() or 1)
+        self._lanes = min(cores, MAX_LANES) if self.quantized else 1
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or (os.cpu_count() or 1)
+        options.intra_op_num_threads = 1 if self.quantized else cores
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         # Spinning threads starve everything else on a shared 2-core machine (and ORT itself).
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.quantized = backend == "onnx-int8"
         self.path = onnx_file(location, backend)
         try:
-            self._session = ort.InferenceSession(
-                str(self.path), options, providers=["CPUExecutionProvider"]
-            )
+            self._session = _session(ort, self.path, options)
         except Exception:  # a damaged cached export: make it (and what it came from) again, once
             self.path.unlink(missing_ok=True)
             (self.path.parent / "model.onnx").unlink(missing_ok=True)
             self.path = onnx_file(location, backend)
-            self._session = ort.InferenceSession(
-                str(self.path), options, providers=["CPUExecutionProvider"]
-            )
+            self._session = _session(ort, self.path, options)
         self._wanted = [i.name for i in self._session.get_inputs()]
+        self._sessions = [self._session]  # the others are made on the first call with many texts
+        self._make = functools.partial(_session, ort, self.path, options)
         tokenizer = Tokenizer.from_file(str(location / "tokenizer.json"))
         pad_id = _pad_id(location)
         self.max_seq_length = max_seq_length or _config_int(
@@ -248,13 +270,15 @@ class OnnxEncoder:
         Texts run longest first in groups of at most `TOKENS_PER_RUN` word pieces (padding
         included) and `batch_size` texts; with int8 weights one text per run, because dynamic
         quantization scales activations over the whole batch, so a text's vector would depend
-        on its neighbours (one at a time is also the fastest on 2 cores). Accepts and ignores
+        on its neighbours; several such runs go side by side (`_side_by_side`). Accepts and ignores
         SentenceTransformer.encode's other options (vectors are always normalized numpy).
         """
         if not texts:
             return np.zeros((0, self.get_embedding_dimension()), dtype=np.float32)
         encs = self._tokenizer.encode_batch(list(texts), add_special_tokens=True)
         order = sorted(range(len(texts)), key=lambda i: -len(encs[i].ids))
+        if self.quantized and self._lanes > 1 and len(texts) > 1:
+            return self._side_by_side([encs[i].ids for i in range(len(texts))], order)
         result = np.empty((len(texts), 0), dtype=np.float32)
         lo = 0
         while lo < len(order):
@@ -270,7 +294,42 @@ class OnnxEncoder:
             lo += size
         return result
 
-    def _run(self, ids_list: list[list[int]], width: int) -> np.ndarray:
+    def _side_by_side(self, ids: list[list[int]], order: list[int]) -> np.ndarray:
+        """One text per run, on `_lanes` one-thread sessions at once (ONNX Runtime frees the GIL).
+
+        Every session is made alike, so a text's vector is the same whichever one runs it.
+        """
+        while len(self._sessions) < min(self._lanes, len(ids)):
+            self._sessions.append(self._make())
+        result = np.empty((len(ids), self.get_embedding_dimension()), dtype=np.float32)
+        queue = iter(order)  # longest first; each lane takes the next text when it is free
+        lock = threading.Lock()
+        failures: list[BaseException] = []
+
+        def lane(session: Any) -> None:
+            try:
+                while True:
+                    with lock:
+                        i = next(queue, None)
+                    if i is None or failures:
+                        return
+                    result[i] = self._run([ids[i]], len(ids[i]), session=session)[0]
+            except BaseException as exc:  # re-raised in the caller's thread
+                failures.append(exc)
+
+        workers = [
+            threading.Thread(target=lane, args=(s,), daemon=True)
+            for s in self._sessions[: len(ids)]
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        if failures:
+            raise failures[0]
+        return result
+
+    def _run(self, ids_list: list[list[int]], width: int, *, session: Any = None) -> np.ndarray:
         """Mean-pooled, normalized vectors of one padded group of token id lists."""
         ids = np.full((len(ids_list), width), self._pad, dtype=np.int64)
         mask = np.zeros_like(ids)
@@ -278,11 +337,23 @@ class OnnxEncoder:
             ids[row, : len(ids_row)] = ids_row
             mask[row, : len(ids_row)] = 1
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        hidden = self._session.run(None, {k: feeds[k] for k in self._wanted})[0]
+        run = (session or self._session).run
+        hidden = run(None, {k: feeds[k] for k in self._wanted})[0]
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         norms = np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
         return np.asarray(pooled / norms, dtype=np.float32)
+
+
+def _session(ort: Any, path: Path, options: Any) -> Any:
+    from coverage_search.embed.fusion import SLOW_SESSION_FUSIONS
+
+    return ort.InferenceSession(
+        str(path),
+        options,
+        providers=["CPUExecutionProvider"],
+        disabled_optimizers=list(SLOW_SESSION_FUSIONS),
+    )
 
 
 def _pad_id(location: Path) -> int:
