@@ -94,7 +94,7 @@ def answer_from_hits(
 ) -> Answer:
     """Pick the 1-`max_sentences` sentences of `hits` that best answer `question`, each cited.
 
-    With `rerank`, the first ANSWER_HITS hits are put in the order of their best sentence:
+    With `rerank`, the hits read (answer_pool) are put in the order of their best sentence:
     the passage that holds the answer is shown first, and [n] still points at hit n. No
     sentence under `min_cosine` is quoted, and nothing at all unless the best reaches
     `refuse_below` (the index's refusal bar, CoverageIndex.refusal_floor). The answer lists
