@@ -44,8 +44,10 @@ def test_answer_quotes_whole_sentences_of_the_cited_hit(seed_index: CoverageInde
         hit = answer.hits[citation.number - 1]  # [n] is hit n of the list shown below it
         assert citation.hit_rank == hit.rank
         assert citation.sentence in hit.text  # verbatim
+        # Whole sentences: one, or one opening on a pronoun with the sentence before it.
         spans = [hit.text[a:b].strip() for a, b in split_sentences(hit.text)]
-        assert citation.sentence in spans  # whole: exactly one sentence of the passage
+        assert any(citation.sentence.startswith(s) for s in spans)
+        assert any(citation.sentence.endswith(s) for s in spans)
     # The best passage's sentences come first, in the passage's own order.
     assert any("Responsible Scaling Policy" in c.sentence for c in answer.sentences[:2])
     assert answer.text.endswith(f"[{answer.sentences[-1].number}]")
@@ -241,3 +243,29 @@ def test_no_hits_still_says_how_it_searched(seed_index: CoverageIndex) -> None:
     answer = seed_index.answer("the ChatGPT maker", outlets=["No Such Outlet"])
     assert not answer.found and answer.searched_as == "OpenAI"
     assert answer.to_dict()["searched_as"] == "OpenAI"
+
+
+def test_a_sentence_opening_on_a_pronoun_is_quoted_with_the_one_it_refers_to(
+    seed_index: CoverageIndex,
+    embedder,  # type: ignore[no-untyped-def]
+) -> None:
+    from coverage_search.query.answer import _with_antecedents, score_sentences
+
+    it = "It was that scaling was real enough to be dangerous."
+    before = "Amodei’s disagreement with OpenAI was not that scaling was fake."
+    found = seed_index.search("scaling real enough to be dangerous", k=10)
+    hit = next(h for h in found if it in h.text)
+    scored, _ = score_sentences("Was scaling dangerous?", [hit], embedder, {})
+    pronoun = next(s for s in scored if s.sentence == it)
+    antecedent = next(s for s in scored if s.sentence == before)
+
+    (quoted,) = _with_antecedents([pronoun], scored, [hit])
+    assert quoted.sentence == f"{before} {it}" and quoted.sentence in hit.text
+    assert quoted.score == pronoun.score  # still the pronoun sentence's score and features
+    # The sentence before is quoted already: nothing is repeated.
+    assert [s.sentence for s in _with_antecedents([antecedent, pronoun], scored, [hit])] == [
+        before,
+        it,
+    ]
+    # A sentence that names its subject stands alone.
+    assert _with_antecedents([antecedent], scored, [hit]) == [antecedent]

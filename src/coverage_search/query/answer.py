@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Mapping, Sequence
@@ -56,6 +57,10 @@ ANSWER_PER_DOCUMENT = 0
 # Sentence vectors kept in memory (384 floats each: 10,000 ≈ 15 MB). The same passages come
 # back for related questions, and embedding their sentences is most of an answer's time.
 SENTENCE_CACHE_SIZE = 10_000
+# A quoted sentence that opens on one of these refers back ("It was that…", "They argued…"):
+# it is quoted with the sentence before it, up to this many words for the two.
+_ANAPHOR = re.compile(r"(?:It|This|That|These|Those|Such|He|She|They|Its|Their|His|Her)\b")
+ANTECEDENT_WORDS = 70
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +124,7 @@ def answer_from_hits(
     chosen = _choose(scored, vectors, max_sentences=max_sentences, min_cosine=min_cosine)
     if not chosen:
         return Answer(question, (), hits[:show], False, NOT_FOUND, named)
+    chosen = _with_antecedents(chosen, scored, hits)
     citations = tuple(_cite(hits, c) for c in _reading_order(chosen))
     if show is not None:  # never cut a cited hit
         hits = hits[: max(show, *(c.number for c in citations))]
@@ -285,6 +291,33 @@ def _choose(
         picked.append(j)
         seen.add(cand.sentence)
     return [scored[j] for j in picked]
+
+
+def _with_antecedents(
+    chosen: list[ScoredSentence], scored: Sequence[ScoredSentence], hits: Sequence[SearchHit]
+) -> list[ScoredSentence]:
+    """A chosen sentence that opens on a pronoun ("It was that scaling was real enough to be
+    dangerous.") is quoted from the sentence before it, which says what "it" is, unless that
+    one is quoted already or the two would run past ANTECEDENT_WORDS."""
+    taken = {(c.hit_index, c.candidate.ordinal) for c in chosen}
+    before = {(s.hit_index, s.candidate.ordinal + 1): s.candidate for s in scored}
+    out = []
+    for c in chosen:
+        prev = before.get((c.hit_index, c.candidate.ordinal))
+        text = hits[c.hit_index].text
+        if (
+            prev is not None
+            and _ANAPHOR.match(c.sentence)
+            and (c.hit_index, prev.ordinal) not in taken
+            and not text[prev.start + len(prev.sentence) : c.candidate.start].strip()
+            and len(prev.sentence.split()) + len(c.sentence.split()) <= ANTECEDENT_WORDS
+        ):
+            joined = text[prev.start : c.candidate.start + len(c.sentence)]
+            c = dataclasses.replace(
+                c, candidate=dataclasses.replace(prev, sentence=joined, hit_index=c.hit_index)
+            )
+        out.append(c)
+    return out
 
 
 def _reading_order(chosen: list[ScoredSentence]) -> list[ScoredSentence]:
