@@ -17,6 +17,7 @@ from coverage_search.errors import (
     IndexMismatchError,
     QueryError,
 )
+from coverage_search.query.context import passage_context
 from coverage_search.query.coverage import (
     CANDIDATES_PER_STORY,
     DEPTH,
@@ -364,17 +365,7 @@ class CoverageIndex:
 
     def passage_context(self, hit: SearchHit, *, chars: int = 600) -> tuple[str, str, str]:
         """(before, passage, after): the hit's passage with up to `chars` of text around it."""
-        doc = self.engine.document(hit.doc_id)
-        text = doc.text if doc is not None else ""
-        start, end = hit.start, hit.end
-        if text[start:end] != hit.text:
-            # A hit shown through an exact copy (a filter matched the copy) carries the indexed
-            # document's offsets; the copy's text may differ in case, spacing or punctuation.
-            start = text.find(hit.text)
-            if start < 0:
-                return "", hit.text, ""
-            end = start + len(hit.text)
-        return text[max(0, start - chars) : start], hit.text, text[end : end + chars]
+        return passage_context(self.engine, hit, chars=chars)
 
     def stats(self) -> IndexStats:
         """Counts, outlets, date range, model and size of the live build."""
