@@ -7,20 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SMALL_CORPUS, write_doc
+from conftest import CAFETERIA, SMALL_CORPUS, write_doc
 from coverage_search import CoverageIndex, QueryError, searched_as
 from coverage_search.cli import main
 
-# Only the cafeteria story holds the words "ChatGPT maker"; named, the description is OpenAI,
-# which the cafeteria story never says. Keyword search shows which words were searched.
 DESCRIBED = "the ChatGPT maker"
-CAFETERIA = {
-    "maker-cafeteria.md": (
-        "# Cafeteria news\n\nThe ChatGPT maker hired a new chef for its cafeteria in San "
-        "Francisco, staff said.",
-        {"title": "Cafeteria news", "outlet": "Kitchen Times", "published": "2026-03-02"},
-    ),
-}
 
 
 @pytest.fixture(scope="module")
