@@ -266,6 +266,7 @@ class Options:
     until: date | None
     sort: str = "relevance"
     recency: float = 0.0
+    literal: bool = False  # search the words as typed (no "the ChatGPT maker" → OpenAI)
 
 
 def search_options(box: Box, stats: IndexStats) -> Options:
@@ -286,8 +287,11 @@ def search_options(box: Box, stats: IndexStats) -> Options:
                      key="sort", horizontal=True, help="Newest first lists undated ones last.")
     recent = box.checkbox("Favour recent coverage", key="recency",
                           help="Nudge newer passages up before the cut (off by default).")
+    literal = box.checkbox("Search the words as typed", key="literal",
+                           help="Do not replace descriptions such as 'the ChatGPT maker' with "
+                           "names (off by default).")
     return Options(str(mode or "hybrid"), k, outlets, _one_date(since), _one_date(until),
-                   str(sort or "relevance"), RECENCY if recent else 0.0)
+                   str(sort or "relevance"), RECENCY if recent else 0.0, bool(literal))
 
 
 # -- results ------------------------------------------------------------------------------------
@@ -489,7 +493,8 @@ def show_timeline(cov: Coverage) -> tuple[list[SearchHit] | None, str]:
 def forget_picks_of_another_search(question: str, options: Options) -> None:
     """A new question or filter starts with nothing picked in the timeline."""
     # Plain values: each run defines Options anew, so its instances never compare equal.
-    asked = (question, options.mode, tuple(options.outlets), options.since, options.until)
+    asked = (question, options.mode, tuple(options.outlets), options.since, options.until,
+             options.literal)
     if st.session_state.get("asked") != asked:
         for key in ("period_pick", "period_chart", "outlet_chart"):
             st.session_state.pop(key, None)
@@ -626,16 +631,18 @@ def main() -> None:
         st.stop()
     forget_picks_of_another_search(question, options)
     try:
+        aliases = not options.literal
         answer = index.answer(
             question, k=options.k, mode=options.mode, outlets=options.outlets or None,
-            since=options.since, until=options.until, recency=options.recency,
+            since=options.since, until=options.until, recency=options.recency, aliases=aliases,
         )
         cov = index.coverage(
             question, mode=options.mode, outlets=options.outlets or None,
-            since=options.since, until=options.until,
+            since=options.since, until=options.until, aliases=aliases,
         )
         facets = cov if not options.outlets else index.coverage(
             question, mode=options.mode, since=options.since, until=options.until,
+            aliases=aliases,
         )
     except QueryError as exc:
         st.warning(text_md(str(exc)))

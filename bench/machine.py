@@ -17,8 +17,22 @@ SHARED_EVAL = REPO.parent / "shared" / "eval"
 WORK = Path(os.environ.get("COVERAGE_BENCH_WORK", "/tmp/coverage-search-bench"))
 
 
+def load1() -> float:
+    """The 1-minute load average now (the machine is shared: every figure carries it)."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return -1.0
+
+
+# Taken when a script imports this module, before it does any work: a result's "at start"
+# load is the load it started under, however late machine() or save() is called.
+_START_LOAD = load1()
+_START_DATE = time.strftime("%Y-%m-%d %H:%M")
+
+
 def machine() -> dict[str, Any]:
-    """nproc, CPU model, RAM and software versions, printed with every result."""
+    """nproc, CPU model, RAM, software versions and the load the run started under."""
     cpu = "unknown"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -28,17 +42,13 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     ram_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    try:
-        load = os.getloadavg()[0]
-    except OSError:
-        load = -1.0
     return {
         "nproc": os.cpu_count(),
         "cpu": cpu,
         "ram_gib": round(ram_gib, 1),
         "python": platform.python_version(),
-        "load_1min_at_start": round(load, 2),
-        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "load_1min_at_start": _START_LOAD,
+        "date": _START_DATE,
     }
 
 
@@ -50,14 +60,6 @@ def print_machine() -> dict[str, Any]:
         flush=True,
     )
     return info
-
-
-def load1() -> float:
-    """The 1-minute load average now (the machine is shared: every figure carries it)."""
-    try:
-        return round(os.getloadavg()[0], 2)
-    except OSError:
-        return -1.0
 
 
 def peak_rss_mib() -> float:
@@ -73,10 +75,11 @@ def rss_mib() -> float:
 
 
 def save(name: str, data: dict[str, Any], markdown: str | None = None) -> None:
-    """Write bench/results/<name>.json (and .md when given) with the machine attached."""
+    """Write bench/results/<name>.json (and .md when given) with the machine attached: the
+    load the run started under (`load_1min_at_start`) and the load now, at its end."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     data = {
-        "machine": machine(),
+        "machine": {**machine(), "load_1min_at_end": load1()},
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         **data,
     }

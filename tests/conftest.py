@@ -89,6 +89,16 @@ SMALL_CORPUS = {
     ),
 }
 
+# Only this story holds the words "ChatGPT maker"; named (query/aliases.py), the description is
+# OpenAI, which it never says: keyword search shows whether a query was searched as typed.
+CAFETERIA = {
+    "maker-cafeteria.md": (
+        "# Cafeteria news\n\nThe ChatGPT maker hired a new chef for its cafeteria in San "
+        "Francisco, staff said.",
+        {"title": "Cafeteria news", "outlet": "Kitchen Times", "published": "2026-03-02"},
+    ),
+}
+
 
 @pytest.fixture()
 def small_corpus(tmp_path: Path) -> Path:

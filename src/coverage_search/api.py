@@ -17,6 +17,7 @@ from coverage_search.errors import (
     IndexMismatchError,
     QueryError,
 )
+from coverage_search.query.context import passage_context
 from coverage_search.query.coverage import (
     CANDIDATES_PER_STORY,
     DEPTH,
@@ -26,7 +27,7 @@ from coverage_search.query.coverage import (
 )
 from coverage_search.query.filters import make_filters, valid_text
 from coverage_search.query.order import RECENCY_POOL, check_order, newest_first, with_recency
-from coverage_search.query.search import MAX_K, Searcher, check_search, clean_query
+from coverage_search.query.search import MAX_K, Searcher, check_search, clean_query, named_query
 from coverage_search.query.settings import SearchSettings
 from coverage_search.records import (
     AddReport,
@@ -263,11 +264,13 @@ class CoverageIndex:
         alpha: float | None = None,
         sort: str = "relevance",
         recency: float = 0.0,
+        aliases: bool = True,
     ) -> list[SearchHit]:
         """The k best passages for `query`: filtered before the cut, `per_document` per document.
 
         `sort="date"` lists those k newest first (undated last); `recency` (0 to 1) re-scores
-        a deeper pool toward the newest coverage before the cut.
+        a deeper pool toward the newest coverage before the cut. `aliases=False` searches the
+        words as typed: "the ChatGPT maker" is not searched as OpenAI (query/aliases.py).
         """
         text = clean_query(query)
         check_order(sort, recency)
@@ -288,6 +291,7 @@ class CoverageIndex:
             per_document=per_document,
             group_stories=group_stories,
             settings=settings,
+            aliases=aliases,
         )
         hits = with_recency(hits, recency, k=k) if recency else hits
         return newest_first(hits) if sort == "date" else hits
@@ -303,11 +307,13 @@ class CoverageIndex:
         until: str | date | None = None,
         language: str | None = None,
         depth: int = DEPTH,
+        aliases: bool = True,
     ) -> Coverage:
         """The stories matching `question` under the filters, per day, week or month and outlet.
 
         Counted over the `depth` best stories of the same search (one passage each, copies
         folded); `period` None picks one from the span. Undated stories are counted apart.
+        `aliases` as in `search`.
         """
         check_view(period, depth, mode)
         text, filters = clean_query(question), make_filters(outlets, since, until, language)
@@ -315,7 +321,7 @@ class CoverageIndex:
         settings = dataclasses.replace(self.settings, candidates_per_hit=CANDIDATES_PER_STORY)
         hits = self._searcher.search(
             text, filters, k=depth, mode=mode, per_document=1, group_stories=True,
-            settings=settings,
+            settings=settings, aliases=aliases,
         )  # fmt: skip
         return coverage_of(text, hits, filters, period=period, depth=depth)
 
@@ -330,9 +336,12 @@ class CoverageIndex:
         until: str | date | None = None,
         language: str | None = None,
         recency: float = 0.0,
+        aliases: bool = True,
     ) -> Answer:
-        """An extractive answer: the best verbatim sentences from the top hits, each cited."""
-        from coverage_search.query.aliases import expand_aliases
+        """An extractive answer: the best verbatim sentences from the top hits, each cited.
+
+        `aliases` as in `search`.
+        """
         from coverage_search.query.answer import ANSWER_PER_DOCUMENT as PER_DOC
         from coverage_search.query.answer import ANSWER_POOL, answer_from_hits
         from coverage_search.query.evidence import question_weights
@@ -342,13 +351,14 @@ class CoverageIndex:
         hits = self.search(
             question, k=max(k, ANSWER_POOL), mode=mode, outlets=outlets, since=since,
             until=until, language=language, recency=recency, per_document=PER_DOC,
+            aliases=aliases,
         )  # fmt: skip
         filters = make_filters(outlets, since, until, language)
         return answer_from_hits(
             question,
             hits,
             self.embedder,
-            keyword_weights=question_weights(self.engine, expand_aliases(question)),
+            keyword_weights=question_weights(self.engine, named_query(question, aliases=aliases)),
             filters=filters,
             refuse_below=self.refusal_floor() if hits else 0.0,
             show=k,
@@ -364,17 +374,7 @@ class CoverageIndex:
 
     def passage_context(self, hit: SearchHit, *, chars: int = 600) -> tuple[str, str, str]:
         """(before, passage, after): the hit's passage with up to `chars` of text around it."""
-        doc = self.engine.document(hit.doc_id)
-        text = doc.text if doc is not None else ""
-        start, end = hit.start, hit.end
-        if text[start:end] != hit.text:
-            # A hit shown through an exact copy (a filter matched the copy) carries the indexed
-            # document's offsets; the copy's text may differ in case, spacing or punctuation.
-            start = text.find(hit.text)
-            if start < 0:
-                return "", hit.text, ""
-            end = start + len(hit.text)
-        return text[max(0, start - chars) : start], hit.text, text[end : end + chars]
+        return passage_context(self.engine, hit, chars=chars)
 
     def stats(self) -> IndexStats:
         """Counts, outlets, date range, model and size of the live build."""

@@ -124,6 +124,14 @@ def _sort_options(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
+def _literal_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--literal", action="store_true",
+        help="search the words as typed: do not replace descriptions such as 'the ChatGPT "
+        "maker' with names",
+    )  # fmt: skip
+
+
 def _filter_options(parser: argparse.ArgumentParser, *, results: bool = True) -> None:
     if results:
         parser.add_argument("-k", type=int, default=5, help="number of results (default: 5)")
@@ -201,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--explain", action="store_true", help="show each retriever's rank and score")
     _sort_options(p)
+    _literal_option(p)
     _common(p)
     _model_option(p)
     p.set_defaults(run=cmd_search)
@@ -226,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="how many of the best-matching stories to count (default: 100)",
     )  # fmt: skip
     _filter_options(p, results=False)
+    _literal_option(p)
     _common(p)
     _model_option(p)
     p.set_defaults(run=cmd_timeline)
@@ -253,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
         "entries of the cited articles, instead of text",
     )  # fmt: skip
     _filter_options(p)
+    _literal_option(p)
     _common(p)
     _model_option(p)
     p.set_defaults(run=cmd_ask)
@@ -543,18 +554,20 @@ def cmd_search(args: argparse.Namespace) -> int:
         per_document=args.per_document,
         sort=args.sort,
         recency=args.recency,
+        aliases=not args.literal,
     )
+    named = searched_as(args.query, aliases=not args.literal)
     if args.json:
         # Facets: matching stories per outlet for this question and date range (not the outlet
         # filter itself, so every outlet one could pick is counted).
         facets = index.coverage(
             args.query, mode=args.mode, since=args.since, until=args.until,
-            language=args.language,
+            language=args.language, aliases=not args.literal,
         )  # fmt: skip
         _emit(
             {
                 "query": args.query,
-                "searched_as": searched_as(args.query),
+                "searched_as": named,
                 "hits": [hit.to_dict() for hit in hits],
                 "facets": {
                     "stories": facets.total,
@@ -564,7 +577,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             }
         )
         return 0
-    if named := searched_as(args.query):
+    if named:
         print(f"Searched as: {named}\n")
     if not hits:
         hint = (
@@ -588,6 +601,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         since=args.since,
         until=args.until,
         language=args.language,
+        aliases=not args.literal,
     )
     if args.export:
         sys.stdout.write(export_answer(answer, args.export))
@@ -645,12 +659,13 @@ def cmd_timeline(args: argparse.Namespace) -> int:
     index = CoverageIndex.open(args.index, model=args.model)
     cov = index.coverage(
         args.question, period=args.by, mode=args.mode, outlets=args.outlet, since=args.since,
-        until=args.until, language=args.language, depth=args.depth,
+        until=args.until, language=args.language, depth=args.depth, aliases=not args.literal,
     )  # fmt: skip
+    named = searched_as(args.question, aliases=not args.literal)
     if args.json:
-        _emit({**cov.to_dict(), "searched_as": searched_as(args.question)})
+        _emit({**cov.to_dict(), "searched_as": named})
         return 0
-    if named := searched_as(args.question):
+    if named:
         print(f"Searched as: {named}\n")
     if not cov.total:
         hint = " Try fewer filters." if (args.outlet or args.since or args.until) else ""

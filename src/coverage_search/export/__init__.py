@@ -20,6 +20,8 @@ def export_answer(answer: object, fmt: str) -> str:
 
     if not isinstance(answer, Answer):
         raise QueryError("Only an answer (CoverageIndex.answer) can be exported.")
+    if not isinstance(answer.question, str) or not isinstance(answer.searched_as, str):
+        raise QueryError("An answer's question and searched_as must be text to be exported.")
     if fmt == "markdown":
         return answer_markdown(answer)
     if fmt == "csv":

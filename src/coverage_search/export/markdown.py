@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, urlsplit
 
+from coverage_search.export.searched import searched_differently
 from coverage_search.records import Answer, SearchHit
 
 # What CommonMark, GFM tables or math could read as syntax anywhere in a line is backslash-escaped;
@@ -49,8 +50,11 @@ def _where(hit: SearchHit) -> str:
 
 
 def answer_markdown(answer: Answer) -> str:
-    """The question as a heading, the answer with [n] links to the quoted sentences, sources."""
+    """The question as a heading (and as searched, when that differs), the answer with [n]
+    links to the quoted sentences, then the sources."""
     lines = [f"# {md_text(answer.question)}", ""]
+    if named := searched_differently(answer):
+        lines += [f"*Searched as: {md_text(named)}*", ""]
     if answer.found:
         quoted = [
             md_text(c.sentence) + " " + md_link("\\[" + str(c.number) + "\\]", c.link)

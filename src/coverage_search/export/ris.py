@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from coverage_search.export.searched import searched_differently
 from coverage_search.query.coverage import day_of
 from coverage_search.records import Answer, SearchHit
 
@@ -16,7 +17,7 @@ def ris_value(value: str) -> str:
     return " ".join(_CONTROL.sub(" ", value).split())[:MAX_FIELD]
 
 
-def _entry(hit: SearchHit, quotes: list[str]) -> list[str]:
+def _entry(hit: SearchHit, quotes: list[str], searched: str) -> list[str]:
     lines = ["TY  - NEWS"]
 
     def tag(name: str, value: str | None) -> None:
@@ -35,12 +36,18 @@ def _entry(hit: SearchHit, quotes: list[str]) -> list[str]:
     tag("LA", hit.language)
     for quote in quotes:
         tag("N1", quote)
+    tag("N1", searched)
     lines.append("ER  - ")
     return lines
 
 
 def answer_ris(answer: Answer) -> str:
-    """One entry per cited article (per listed source when nothing was quoted), in order."""
+    """One entry per cited article (per listed source when nothing was quoted), in order.
+
+    When naming described companies changed the question, each entry notes how it was searched.
+    """
+    named = searched_differently(answer)
+    searched = f"Searched as: {named} (asked: {answer.question})" if named else ""
     cited = {c.number for c in answer.sentences}
     lines: list[str] = []
     done: set[str] = set()
@@ -52,5 +59,5 @@ def answer_ris(answer: Answer) -> str:
         quotes = [
             c.sentence for c in answer.sentences if answer.hits[c.number - 1].doc_id == hit.doc_id
         ]
-        lines += [*_entry(hit, quotes), ""]
+        lines += [*_entry(hit, quotes, searched), ""]
     return "\r\n".join(lines)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import io
 
+from coverage_search.export.searched import searched_differently
 from coverage_search.records import Answer
 
 COLUMNS = (
     "kind", "number", "title", "outlet", "published", "author", "url", "link", "doc_id",
-    "page", "score", "text", "cited",
+    "page", "score", "text", "cited", "searched_as",
 )  # fmt: skip
 # A cell a spreadsheet would run as a formula (OWASP's list), also after leading spaces.
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
@@ -29,18 +30,20 @@ def safe_cell(value: object) -> str:
 
 
 def answer_csv(answer: Answer) -> str:
-    """A header, one `answer` row (the text with [n] markers), then one row per passage."""
+    """A header, one `answer` row (the text with [n] markers, and the question as searched
+    when that differs), then one row per passage."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     text = answer.text if answer.found else answer.message
-    writer.writerow([safe_cell(v) for v in ("answer", "", answer.question, "", "", "", "", "",
-                                             "", "", "", text, "")])  # fmt: skip
+    head = ("answer", "", answer.question, "", "", "", "", "", "", "", "", text, "",
+            searched_differently(answer))  # fmt: skip
+    writer.writerow([safe_cell(v) for v in head])
     for number, hit in enumerate(answer.hits, start=1):
         cited = " ".join(c.sentence for c in answer.sentences if c.number == number)
         row = (
             "passage", number, hit.title, hit.outlet, hit.published, hit.author, hit.url,
-            hit.link, hit.doc_id, hit.page or "", round(hit.score, 4), hit.text, cited,
+            hit.link, hit.doc_id, hit.page or "", round(hit.score, 4), hit.text, cited, "",
         )  # fmt: skip
         writer.writerow([safe_cell(v) for v in row])
     return out.getvalue()

@@ -46,10 +46,20 @@ def clean_query(query: str) -> str:
     return valid_text(query.strip()[:MAX_QUERY_CHARS])
 
 
-def searched_as(query: str) -> str:
+def named_query(text: str, *, aliases: bool = True) -> str:
+    """`text` with described companies named ("the ChatGPT maker" → OpenAI), or exactly as
+    typed when `aliases` is False."""
+    if not isinstance(aliases, bool):
+        raise QueryError(
+            "aliases must be True (name described companies) or False (the words as typed)."
+        )
+    return expand_aliases(text) if aliases else text
+
+
+def searched_as(query: str, *, aliases: bool = True) -> str:
     """`query` as search runs it when naming described companies changed it, else ""."""
     text = clean_query(query)
-    named = expand_aliases(text)
+    named = named_query(text, aliases=aliases)
     return named if named != text else ""
 
 
@@ -74,10 +84,14 @@ class Searcher:
         per_document: int,
         group_stories: bool,
         settings: SearchSettings | None = None,
+        aliases: bool = True,
     ) -> list[SearchHit]:
-        """The k best passages for a cleaned query, filtered inside the engine before the cut."""
+        """The k best passages for a cleaned query, filtered inside the engine before the cut.
+
+        With `aliases` False the words are searched as typed (no description named).
+        """
         settings = settings or self.settings
-        text = expand_aliases(text)
+        text = named_query(text, aliases=aliases)
         pool = max(settings.min_candidates, k * settings.candidates_per_hit * max(per_document, 1))
         pool = min(pool, MAX_POOL)
         semantic: Ranked = []
