@@ -257,11 +257,6 @@ def test_searching_the_words_as_typed_is_a_sidebar_switch_off_by_default(
     assert "Cafeteria news" in markdown(at)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="query/answer.py's answer_from_hits names described companies itself; it needs "
-    "an `aliases` parameter that CoverageIndex.answer passes (see the branch's report)",
-)
 def test_searching_the_words_as_typed_does_not_say_searched_as(
     small_corpus: Path, build_index, start_app  # type: ignore[no-untyped-def]
 ) -> None:

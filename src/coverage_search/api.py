@@ -362,6 +362,7 @@ class CoverageIndex:
             filters=filters,
             refuse_below=self.refusal_floor() if hits else 0.0,
             show=k,
+            aliases=aliases,
         )
 
     # -- documents and facts ----------------------------------------------------------------

@@ -96,11 +96,6 @@ def test_literal_ask_lists_the_passages_of_the_words(
     assert out.startswith("Searched as: OpenAI\n") and "Cafeteria news" not in out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="query/answer.py's answer_from_hits names described companies itself; it needs "
-    "an `aliases` parameter that CoverageIndex.answer passes (see the branch's report)",
-)
 def test_literal_ask_says_nothing_was_renamed(
     index: CoverageIndex, capsys: pytest.CaptureFixture[str]
 ) -> None:

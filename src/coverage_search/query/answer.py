@@ -96,6 +96,7 @@ def answer_from_hits(
     filters: SearchFilters | None = None,
     rerank: bool = True,
     show: int | None = None,
+    aliases: bool = True,
 ) -> Answer:
     """Pick the 1-`max_sentences` sentences of `hits` that best answer `question`, each cited.
 
@@ -103,9 +104,10 @@ def answer_from_hits(
     the passage that holds the answer is shown first, and [n] still points at hit n. No
     sentence under `min_cosine` is quoted, and nothing at all unless the best reaches
     `refuse_below` (the index's refusal bar, CoverageIndex.refusal_floor). The answer lists
-    `show` hits (all when None), more when a cited one ranks below.
+    `show` hits (all when None), more when a cited one ranks below. With `aliases` False the
+    sentences are scored against the question as typed, and searched_as stays "".
     """
-    searched = expand_aliases(question)
+    searched = expand_aliases(question) if aliases else question
     named = searched if searched != question else ""
     if not hits:
         return Answer(question, (), (), False, no_results_message(filters), named)
