@@ -78,11 +78,12 @@ def test_ivf_cells_have_enough_training_vectors() -> None:
 
 def test_kind_follows_size() -> None:
     assert choose_kind(10_000) == "flat"
-    assert choose_kind(100_000) == "flat_sq8"
+    assert choose_kind(40_000) == "flat_sq8"
+    assert choose_kind(100_000) == "hnsw_sq8"
     assert choose_kind(5_000_000) == "ivf_sq8"
 
 
-@pytest.mark.parametrize("kind", ["flat_sq8", "ivf_sq8"])
+@pytest.mark.parametrize("kind", ["flat_sq8", "hnsw_sq8", "ivf_sq8"])
 def test_a_build_records_its_8bit_kind_and_searches_with_filters(
     kind: str, small_corpus: Path, build_index: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -90,9 +91,11 @@ def test_a_build_records_its_8bit_kind_and_searches_with_filters(
     from coverage_search.build import layout
     from coverage_search.engine.local import vectors
 
-    monkeypatch.setattr(vectors, "FLOAT_MAX", 0)  # as a corpus of 20k-200k passages would
+    monkeypatch.setattr(vectors, "FLOAT_MAX", 0)  # as a corpus of 20k-50k passages would
+    if kind != "flat_sq8":  # 50k-200k: HNSW over the codes; above: IVF
+        monkeypatch.setattr(vectors, "SQ8_EXACT_MAX", 0)
     if kind == "ivf_sq8":
-        monkeypatch.setattr(vectors, "FLAT_MAX", 0)
+        monkeypatch.setattr(vectors, "GRAPH_MAX", 0)
     index = build_index(small_corpus)
     assert layout.require_live(index)[1]["vector_index"] == kind
     opened = CoverageIndex.open(index)

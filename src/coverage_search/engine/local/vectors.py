@@ -11,11 +11,17 @@ import numpy as np
 # MiniLM vectors). 8-bit codes (a byte a dimension, each dimension's range trained on the
 # vectors) keep recall@10 0.996 at 100k in a quarter of the memory and search three times faster
 # (bench/results/vector_kinds.md); under FLOAT_MAX float vectors cost little and stay exact.
-# Above FLAT_MAX, IVF over 8-bit codes (~290 MiB per million vectors): nprobe 64 gave recall@10
-# 0.964-0.979 at 100k and 0.985 at 1M, nprobe 128 0.988 and 0.989 (faiss_real.md) at 1.8 ms p50
-# at 1M, so 128. A filter probes cells in proportion (recall@10 0.994 with 2% allowed).
+# Exact search over the codes still grows with the corpus: 20 ms p50 at 50k and 57 ms at 100k
+# (k=100, load 6-7) where HNSW over the same codes took 2.0 and 1.6 ms at recall@10 0.988, for
+# 38 s of graph building at 100k (bench/results/vector_kinds_ivf_vs_flat.md; IVF needed 154 s
+# of training). So codes are searched exactly up to SQ8_EXACT_MAX, through HNSW up to GRAPH_MAX.
+# Above GRAPH_MAX, IVF over 8-bit codes (~290 MiB per million vectors, where HNSW's links add
+# 256 bytes a vector): nprobe 64 gave recall@10 0.964-0.979 at 100k and 0.985 at 1M, nprobe 128
+# 0.988 and 0.989 (faiss_real.md) at 1.8 ms p50 at 1M, so 128. A filter probes cells in
+# proportion (recall@10 0.994 with 2% allowed).
 FLOAT_MAX = 20_000
-FLAT_MAX = 200_000
+SQ8_EXACT_MAX = 50_000
+GRAPH_MAX = 200_000
 IVF_NPROBE = 128
 # IVF training: k-means on a sample of IVF_TRAIN_PER_LIST vectors a cell for
 # IVF_TRAIN_ITERATIONS rounds (FAISS's default for an IVF index). Its cost grows with both, and it
@@ -45,7 +51,9 @@ def choose_kind(count: int) -> str:
     """The index type for a corpus of `count` passages."""
     if count <= FLOAT_MAX:
         return "flat"
-    return "flat_sq8" if count <= FLAT_MAX else "ivf_sq8"
+    if count <= SQ8_EXACT_MAX:
+        return "flat_sq8"
+    return "hnsw_sq8" if count <= GRAPH_MAX else "ivf_sq8"
 
 
 def ivf_lists(count: int) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from coverage_search.engine.local.vectors import (
-    FLAT_MAX,
+    GRAPH_MAX,
     HNSW_EF_CONSTRUCTION,
     HNSW_EF_SEARCH,
     HNSW_M,
@@ -45,8 +45,9 @@ def index_prefix(index_dir: Path) -> str:
 
 
 def vector_kind(passages: int, *, lite: bool) -> str:
-    """Exact search as the local engine up to FLAT_MAX passages, then HNSW (not in Milvus Lite)."""
-    return "flat" if lite or passages <= FLAT_MAX else "hnsw"
+    """Exact search up to GRAPH_MAX passages (where the local engine leaves HNSW for IVF), then
+    HNSW (not in Milvus Lite)."""
+    return "flat" if lite or passages <= GRAPH_MAX else "hnsw"
 
 
 def make_schema(pymilvus: Any, *, dimension: int, stemming: bool) -> Any:
