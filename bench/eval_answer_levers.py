@@ -1,0 +1,328 @@
+"""Sentence features tried on top of the answer's combiner, each fitted on the tune halves.
+
+Every variant adds one or more columns to the product's own feature rows (the product's pool,
+query/answer.answer_pool), refits the logistic combiner on the tune halves of the seed article
+and TIME 1963 dev sets (bench/fit_answer.py), and counts, per half and on the fresh check sets:
+passage first (hits re-ranked by their best sentence) and quoted (2-4 sentences chosen as the
+answer does). A variant is kept only if it wins on tune and does not lose on confirm.
+
+- lede: the sentence opens its document (TIME's ledes carry the headline and every topic word);
+- topicality: cosine with the mean of the pool's sentence vectors, and the question with that
+  direction projected out (a sentence about the topic, not about what is asked);
+- declarative: the question without its wh-word and auxiliary ("Dario Amodei leave OpenAI");
+- strong reason: for why questions, an explicit causal marker (because, due to, was that, ...);
+- titled: the sentence embedded after its title and heading;
+- token alignment: BERTScore-style recall / F1 of the question's content word pieces against
+  the sentence's, from the same MiniLM's token vectors;
+- pronoun pairs: a sentence opening on a pronoun also as a candidate joined with the one before;
+- regularisation: the fit's C (1.0 is the product's);
+- MMR: the 2-4 sentences chosen by score minus lambda times the cosine with those already
+  chosen (the product only skips near-repeats, cosine over 0.9).
+
+    python bench/eval_answer_levers.py [--work /tmp/coverage-fit-answer]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import fit_answer as fa  # noqa: E402
+from machine import machine, save  # noqa: E402
+
+from coverage_search.passages.chunking import ChunkSettings  # noqa: E402
+from coverage_search.query import answer, evidence  # noqa: E402
+
+Extra = Callable[[str, Sequence[evidence.Candidate], np.ndarray, Any, Sequence[Any]], np.ndarray]
+DATA = HERE / "data"
+SETS = (
+    ("seed", "qa_seed.jsonl"),
+    ("time", "qa_time.jsonl"),
+    ("seed", "qa_seed_fresh.jsonl"),
+    ("time", "qa_time_fresh.jsonl"),
+)
+HALVES = ("tune", "confirm", "fresh")
+
+# What the patched feature function sees: the question as the product scores it.
+_STATE: dict[str, Any] = {"question": "", "extra": ()}
+_features, _combine, _candidates, _rows = (
+    answer.features,
+    answer.combine,
+    answer.candidates,
+    fa.rows,
+)
+
+
+def _with_extra(*args: Any) -> np.ndarray:
+    rows = _features(*args)
+    _, _, _, cands, vectors, pool, _ = args
+    cols = [
+        f(_STATE["question"], cands, vectors, _STATE["embedder"], pool) for f in _STATE["extra"]
+    ]
+    return np.hstack([rows, *[np.reshape(c, (-1, 1)) for c in cols]]) if cols else rows
+
+
+def _rows_with_question(index: Any, question: str, found: list) -> Any:
+    _STATE["question"], _STATE["embedder"] = question, index.embedder
+    return _rows(index, question, found)
+
+
+answer.features = _with_extra  # type: ignore[assignment]
+answer.combine = lambda rows: _combine(np.asarray(rows)[:, : len(evidence.WEIGHTS)])  # type: ignore[assignment]
+fa.rows = _rows_with_question  # type: ignore[assignment]
+
+
+def lede(q: str, cands: Sequence[Any], v: np.ndarray, e: Any, pool: Sequence[Any]) -> np.ndarray:
+    return np.array([float(pool[c.hit_index].start == 0 and c.ordinal == 0) for c in cands])
+
+
+def _centroid(v: np.ndarray) -> np.ndarray:
+    c = v.mean(axis=0)
+    return c / max(float(np.linalg.norm(c)), 1e-6)
+
+
+def topical(q: str, cands: Sequence[Any], v: np.ndarray, e: Any, pool: Sequence[Any]) -> np.ndarray:
+    return v @ _centroid(v)
+
+
+def residual(
+    q: str, cands: Sequence[Any], v: np.ndarray, e: Any, pool: Sequence[Any]
+) -> np.ndarray:
+    c, qv = _centroid(v), e.encode_query(q)
+    r = qv - float(qv @ c) * c
+    return v @ (r / max(float(np.linalg.norm(r)), 1e-6))
+
+
+_AUX = r"(?:do|does|did|is|are|was|were|has|have|had|can|could|should|would|will)"
+_WH = re.compile(
+    r"^\s*(?:why|how|when|where|who|whom|whose|what|which)\b[^?]*?\s" + _AUX + r"\s+", re.I
+)
+
+
+def declarative(
+    q: str, cands: Sequence[Any], v: np.ndarray, e: Any, pool: Sequence[Any]
+) -> np.ndarray:
+    text = q.strip().rstrip("?")
+    m = _WH.match(text)
+    return v @ e.encode_query(text[m.end() :] if m else text)
+
+
+_STRONG = re.compile(
+    r"\b(?:because|due to|owing to|so that|in order to|reasons?|for fear|was that|is that|"
+    r"believed|argued)\b",
+    re.I,
+)
+
+
+def strong_reason(
+    q: str, cands: Sequence[Any], v: np.ndarray, e: Any, pool: Sequence[Any]
+) -> np.ndarray:
+    if evidence.question_kind(q) != "why":
+        return np.zeros(len(cands))
+    return np.array([float(bool(_STRONG.search(c.sentence))) for c in cands])
+
+
+def titled(q: str, cands: Sequence[Any], v: np.ndarray, e: Any, pool: Sequence[Any]) -> np.ndarray:
+    hit = [pool[c.hit_index] for c in cands]
+    texts = [
+        f"{h.title or ''}. {h.heading or ''}. {c.sentence}" for h, c in zip(hit, cands, strict=True)
+    ]
+    return answer.sentence_vectors(e, texts) @ e.encode_query(q)
+
+
+_STOP_WORDS = (
+    "a an the of to in on at for by with from and or but is are was were be been do does did "
+    "has have had what which who whom whose why how when where that this these those it its "
+    "as into about than so such can could should would will may might not no their his her "
+    "they he she"
+)
+_STOP = frozenset(_STOP_WORDS.split())
+
+
+def _tokens(e: Any, text: str) -> np.ndarray:
+    enc = e.model  # the ONNX encoder: its last hidden state, one text per run
+    got = enc._tokenizer.encode(text, add_special_tokens=True)
+    ids = np.array([got.ids], dtype=np.int64)
+    feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": 0 * ids}
+    hidden = enc._session.run(None, {k: feeds[k] for k in enc._wanted})[0][0]
+    keep = [
+        i
+        for i, t in enumerate(got.tokens)
+        if t not in ("[CLS]", "[SEP]") and re.search(r"\w", t) and t.lstrip("#") not in _STOP
+    ] or [0]
+    h = hidden[keep]
+    return h / np.clip(np.linalg.norm(h, axis=1, keepdims=True), 1e-9, None)
+
+
+def _alignment(q: str, cands: Sequence[Any], e: Any) -> tuple[np.ndarray, np.ndarray]:
+    qt = _tokens(e, q)
+    rec, f1 = [], []
+    for c in cands:
+        sim = qt @ _tokens(e, c.sentence).T
+        r, p = float(sim.max(axis=1).mean()), float(sim.max(axis=0).mean())
+        rec.append(r)
+        f1.append(2 * r * p / max(r + p, 1e-9))
+    return np.array(rec), np.array(f1)
+
+
+def token_recall(
+    q: str, cands: Sequence[Any], v: np.ndarray, e: Any, pool: Sequence[Any]
+) -> np.ndarray:
+    return _alignment(q, cands, e)[0]
+
+
+def token_f1(
+    q: str, cands: Sequence[Any], v: np.ndarray, e: Any, pool: Sequence[Any]
+) -> np.ndarray:
+    return _alignment(q, cands, e)[1]
+
+
+def gap(f: Extra) -> Extra:
+    def column(*args: Any) -> np.ndarray:
+        x = f(*args)
+        return x - x.max() if len(x) else x
+
+    return column
+
+
+_PRONOUN = re.compile(r"^(?:It|This|That|These|Those|Such|He|She|They|Its|Their|His|Her)\b")
+
+
+def with_pronoun_pairs(hits: Sequence[Any]) -> list[evidence.Candidate]:
+    base = _candidates(hits)
+    out: list[evidence.Candidate] = []
+    for j, c in enumerate(base):
+        out.append(c)
+        prev = base[j - 1] if j else None
+        if prev is not None and prev.hit_index == c.hit_index and _PRONOUN.match(c.sentence):
+            text = hits[c.hit_index].text[prev.start : c.start + len(c.sentence)]
+            out.append(evidence.Candidate(c.hit_index, prev.start, text, prev.ordinal))
+    return out
+
+
+VARIANTS: tuple[tuple[str, tuple[Extra, ...]], ...] = (
+    ("product features (refit)", ()),
+    ("+ lede", (lede,)),
+    ("+ lede, topicality", (lede, topical)),
+    ("+ topicality", (topical,)),
+    ("+ question minus topic (cosine, gap)", (residual, gap(residual))),
+    ("+ declarative question (cosine, gap)", (declarative, gap(declarative))),
+    ("+ strong reason (why)", (strong_reason,)),
+    ("+ titled sentence (cosine, gap)", (titled, gap(titled))),
+    ("+ token recall (value, gap)", (token_recall, gap(token_recall))),
+    ("+ token F1 (value, gap)", (token_f1, gap(token_f1))),
+)
+
+
+def mmr(lam: float) -> Callable[[np.ndarray, np.ndarray, float, float], list[int]]:
+    """fit_answer.choose with a redundancy penalty of `lam` log-odds per unit of cosine."""
+
+    def choose(scores: np.ndarray, vectors: np.ndarray, floor: float, margin: float) -> list[int]:
+        left = [int(j) for j in np.argsort(-scores)]
+        best, picked = float(scores[left[0]]), []
+        while left and len(picked) < 4:
+
+            def value(j: int) -> float:
+                seen = float(np.max(vectors[picked] @ vectors[j])) if picked else 0.0
+                return float(scores[j]) - lam * max(seen, 0.0)
+
+            j = max(left, key=value)
+            left.remove(j)
+            if len(picked) >= 2 and scores[j] < best - margin:
+                continue
+            if picked and float(np.max(vectors[picked] @ vectors[j])) > answer.NEAR_REPEAT:
+                continue
+            picked.append(j)
+        return picked
+
+    return choose
+
+
+def fitter(c: float) -> Callable[[list[fa.Group]], tuple[np.ndarray, float]]:
+    def fit(groups: list[fa.Group]) -> tuple[np.ndarray, float]:
+        from sklearn.linear_model import LogisticRegression
+
+        x = np.vstack([g.x for g in groups])
+        y = np.concatenate([g.y for g in groups]).astype(int)
+        model = LogisticRegression(C=c, max_iter=4000, class_weight="balanced").fit(x, y)
+        return model.coef_[0], float(model.intercept_[0])
+
+    return fit
+
+
+def run(indexes: dict[str, Path], extra: tuple[Extra, ...], c: float = 1.0) -> dict[str, Any]:
+    _STATE["extra"] = extra
+    groups = [g for name, file in SETS for g in fa.collect(name, indexes[name], DATA / file, 0)]
+    w, b = fitter(c)([g for g in groups if g.split == "tune"])
+    out: dict[str, Any] = {"weights": [round(float(x), 4) for x in w], "bias": round(b, 4)}
+    for name in indexes:
+        for half in HALVES:
+            part = [g for g in groups if g.dataset == name and g.split == half]
+            m = fa.measure(part, lambda g: g.x @ w + b, answer.PADDING_MARGIN, True)
+            n = m["n"]
+            out[f"{name}/{half}"] = {
+                "n": n,
+                "first": round(m["first"] * n),
+                "quoted": round(m["quoted"] * n),
+            }
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--work", type=Path, default=Path("/tmp/coverage-fit-answer"))
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    chunking = ChunkSettings()
+    indexes = {
+        "seed": fa.seed_index(args.work, chunking),
+        "time": fa.time_index(args.work, chunking),
+    }
+    facts = machine()
+    results: dict[str, Any] = {}
+    for label, extra in VARIANTS:
+        results[label] = run(indexes, extra)
+        print(label, results[label], flush=True)
+    answer.candidates = with_pronoun_pairs  # type: ignore[assignment]
+    results["+ pronoun pairs as candidates"] = run(indexes, ())
+    answer.candidates = _candidates  # type: ignore[assignment]
+    for c in (0.1, 0.3, 3.0):
+        results[f"fit C={c}"] = run(indexes, (), c)
+    product_choose = fa.choose
+    for lam in (1.0, 2.0, 5.0):
+        fa.choose = mmr(lam)
+        results[f"MMR lambda {lam:g}"] = run(indexes, ())
+    fa.choose = product_choose
+    head = "| variant | " + " | ".join(f"{n} {h}" for n in indexes for h in HALVES) + " |"
+    lines = [
+        "# Sentence features tried on the answer's combiner (passage first / quoted)",
+        "",
+        f"Machine: {facts['nproc']} cores, {facts['cpu']}, load {facts['load_1min_at_start']} "
+        f"at start ({facts['date']}). Refitted on the tune halves each time; fresh sets: 15 "
+        "questions each, never used to choose. bench/eval_answer_levers.py.",
+        "",
+        head,
+        "|---" * (1 + len(indexes) * len(HALVES)) + "|",
+    ]
+    for label, r in results.items():
+        cells = [
+            f"{r[f'{n}/{h}']['first']} / {r[f'{n}/{h}']['quoted']}" for n in indexes for h in HALVES
+        ]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    ns = {f"{n} {h}": results[VARIANTS[0][0]][f"{n}/{h}"]["n"] for n in indexes for h in HALVES}
+    lines += ["", "Questions: " + ", ".join(f"{k} {v}" for k, v in ns.items()) + "."]
+    print("\n".join(lines))
+    save("answer_levers", {"machine": facts, "results": results}, "\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
