@@ -107,3 +107,22 @@ def test_a_build_records_its_8bit_kind_and_searches_with_filters(
         assert {h.outlet for h in only} == {"Crypto Briefing"}
     finally:
         opened.close()
+
+
+@pytest.mark.parametrize("order", ["ascending", "shuffled"])
+def test_hnsw_codes_decoded_in_bulk_score_as_the_stored_vectors(order: str) -> None:
+    vectors = _unit(3000, seed=4)
+    ids = np.arange(5, 9005, 3, dtype=np.int64)
+    if order == "shuffled":  # ids out of order: the bulk path must not mismatch them
+        perm = np.random.default_rng(1).permutation(len(ids))
+        ids, vectors = ids[perm], vectors[perm]
+    index = VectorIndex.create(ids, vectors, kind="hnsw_sq8")
+    allowed = np.sort(np.random.default_rng(2).choice(ids, 300, replace=False))
+    found = index.search(vectors[0], 20, allowed=allowed)
+    rows = {int(i): n for n, i in enumerate(ids)}
+    truth = sorted(allowed, key=lambda i: -float(vectors[rows[int(i)]] @ vectors[0]))[:20]
+    assert [pid for pid, _ in found][:10] == [int(i) for i in truth[:10]]
+    for pid, score in found:
+        assert score == pytest.approx(float(vectors[rows[pid]] @ vectors[0]), abs=2e-3)
+    unknown = np.array([int(allowed[0]), 4], dtype=np.int64)  # 4 is no id: skipped
+    assert [pid for pid, _ in index.search(vectors[0], 5, allowed=unknown)] == [int(allowed[0])]

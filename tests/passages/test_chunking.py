@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import time
 from collections.abc import Sequence
 
 import pytest
@@ -361,7 +360,7 @@ def test_the_limit_holds_even_when_token_counts_do_not_add_up(tok: Embedder) -> 
 
 @pytest.mark.eval
 @pytest.mark.skipif(not SCIFACT.is_file(), reason="needs ../shared/eval/scifact")
-def test_scifact_abstracts_chunk_quickly_and_fit(tok: Embedder) -> None:
+def test_scifact_abstracts_chunk_to_fit_the_model_window(tok: Embedder) -> None:
     rows = [json.loads(line) for line in SCIFACT.read_text(encoding="utf-8").splitlines()]
     docs = [
         Document(
@@ -374,11 +373,8 @@ def test_scifact_abstracts_chunk_quickly_and_fit(tok: Embedder) -> None:
         )
         for r in rows
     ]
-    began = time.perf_counter()
-    passages = chunk_documents(docs, tok, ChunkSettings())
-    seconds = time.perf_counter() - began
+    passages = chunk_documents(docs, tok, ChunkSettings())  # its speed: bench/phases.py
     assert len(passages) > len(docs)
-    assert seconds < 30  # about 4 s on an idle 2-core machine; generous for a busy one
     counts = tok.count_tokens([p.embed_text for p in passages])
     assert max(counts) + tok.special_tokens <= tok.max_seq_length
 
