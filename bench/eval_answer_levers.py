@@ -15,6 +15,8 @@ answer does). A variant is kept only if it wins on tune and does not lose on con
 - token alignment: BERTScore-style recall / F1 of the question's content word pieces against
   the sentence's, from the same MiniLM's token vectors;
 - pronoun pairs: a sentence opening on a pronoun also as a candidate joined with the one before;
+- lemmas: irregular verbs and plurals reduced to their lemma in the keyword features (left →
+  leave, men → man);
 - regularisation: the fit's C (1.0 is the product's);
 - MMR: the 2-4 sentences chosen by score minus lambda times the cosine with those already
   chosen (the product only skips near-repeats, cosine over 0.9).
@@ -247,6 +249,32 @@ def mmr(lam: float) -> Callable[[np.ndarray, np.ndarray, float, float], list[int
     return choose
 
 
+_IRREGULAR = (
+    "arise arose arisen; be was were been; bear bore borne born; beat beaten; become became; "
+    "begin began begun; bring brought; build built; buy bought; catch caught; choose chose chosen; "
+    "come came; deal dealt; do did done; draw drew drawn; drive drove driven; eat ate eaten; "
+    "fall fell fallen; feel felt; fight fought; find found; flee fled; fly flew flown; "
+    "forget forgot forgotten; get got gotten; give gave given; go went gone; grow grew grown; "
+    "hang hung; have had has; hear heard; hide hid hidden; hold held; keep kept; know knew known; "
+    "lay laid; lead led; leave left; lend lent; lose lost; make made; mean meant; meet met; "
+    "pay paid; ride rode ridden; rise rose risen; run ran; say said; see saw seen; seek sought; "
+    "sell sold; send sent; shake shook shaken; shoot shot; show shown; sing sang sung; sink sank "
+    "sunk; sit sat; speak spoke spoken; spend spent; stand stood; steal stole stolen; strike "
+    "struck; swear swore sworn; take took taken; teach taught; tell told; think thought; throw "
+    "threw thrown; understand understood; wear wore worn; win won; withdraw withdrew withdrawn; "
+    "write wrote written; child children; man men; woman women; person people; foot feet"
+)
+_LEMMA = {w: g.split()[0] for g in _IRREGULAR.split(";") for w in g.split()[1:]}
+
+
+def lemma_stem(word: str) -> str:
+    folded = word.casefold()
+    return _product_stem(_LEMMA.get(folded, folded))
+
+
+_product_stem = evidence._stem
+
+
 def fitter(c: float) -> Callable[[list[fa.Group]], tuple[np.ndarray, float]]:
     def fit(groups: list[fa.Group]) -> tuple[np.ndarray, float]:
         from sklearn.linear_model import LogisticRegression
@@ -264,6 +292,10 @@ def run(indexes: dict[str, Path], extra: tuple[Extra, ...], c: float = 1.0) -> d
     groups = [g for name, file in SETS for g in fa.collect(name, indexes[name], DATA / file, 0)]
     w, b = fitter(c)([g for g in groups if g.split == "tune"])
     out: dict[str, Any] = {"weights": [round(float(x), 4) for x in w], "bias": round(b, 4)}
+    for name in indexes:
+        for half in HALVES:
+            part = [g for g in groups if g.dataset == name and g.split == half]
+            out[f"{name}/{half}/in pool"] = sum(bool(g.hit_right.any()) for g in part)
     for name in indexes:
         for half in HALVES:
             part = [g for g in groups if g.dataset == name and g.split == half]
@@ -295,6 +327,9 @@ def main() -> None:
     answer.candidates = with_pronoun_pairs  # type: ignore[assignment]
     results["+ pronoun pairs as candidates"] = run(indexes, ())
     answer.candidates = _candidates  # type: ignore[assignment]
+    evidence._stem = lemma_stem  # type: ignore[assignment]
+    results["+ irregular lemmas in the keyword features"] = run(indexes, ())
+    evidence._stem = _product_stem  # type: ignore[assignment]
     for c in (0.1, 0.3, 3.0):
         results[f"fit C={c}"] = run(indexes, (), c)
     product_choose = fa.choose
@@ -318,8 +353,15 @@ def main() -> None:
             f"{r[f'{n}/{h}']['first']} / {r[f'{n}/{h}']['quoted']}" for n in indexes for h in HALVES
         ]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    ns = {f"{n} {h}": results[VARIANTS[0][0]][f"{n}/{h}"]["n"] for n in indexes for h in HALVES}
+    base = results[VARIANTS[0][0]]
+    ns = {f"{n} {h}": base[f"{n}/{h}"]["n"] for n in indexes for h in HALVES}
+    pooled = {f"{n} {h}": base[f"{n}/{h}/in pool"] for n in indexes for h in HALVES}
     lines += ["", "Questions: " + ", ".join(f"{k} {v}" for k, v in ns.items()) + "."]
+    lines += [
+        "With the answering passage in the pool the answer reads: "
+        + ", ".join(f"{k} {v}" for k, v in pooled.items())
+        + " (questions whose pool had no candidate sentence at all are not counted above)."
+    ]
     print("\n".join(lines))
     save("answer_levers", {"machine": facts, "results": results}, "\n".join(lines) + "\n")
 
