@@ -11,10 +11,11 @@ import numpy as np
 # MiniLM vectors). 8-bit codes (a byte a dimension, each dimension's range trained on the
 # vectors) keep recall@10 0.996 at 100k in a quarter of the memory and search three times faster
 # (bench/results/vector_kinds.md); under FLOAT_MAX float vectors cost little and stay exact.
-# Exact search over the codes still grows with the corpus: 20 ms p50 at 50k and 57 ms at 100k
-# (k=100, load 6-7) where HNSW over the same codes took 2.0 and 1.6 ms at recall@10 0.988, for
-# 38 s of graph building at 100k (bench/results/vector_kinds_ivf_vs_flat.md; IVF needed 154 s
-# of training). So codes are searched exactly up to SQ8_EXACT_MAX, through HNSW up to GRAPH_MAX.
+# Exact search over the codes still grows with the corpus: 2.1 ms p50 at 50k and 6.1 ms at 100k
+# (k=100, load 3-4) where HNSW over the same codes took 0.9 and 1.0 ms at recall@10 0.988, for
+# 24 s of graph building at 100k, and 1.1 ms under a filter allowing 2% (IVF needed 45 s of
+# training; bench/results/vector_kinds_ivf_vs_flat.md). So codes are searched exactly up to
+# SQ8_EXACT_MAX, through HNSW up to GRAPH_MAX.
 # Above GRAPH_MAX, IVF over 8-bit codes (~290 MiB per million vectors, where HNSW's links add
 # 256 bytes a vector): nprobe 64 gave recall@10 0.964-0.979 at 100k and 0.985 at 1M, nprobe 128
 # 0.988 and 0.989 (faiss_real.md) at 1.8 ms p50 at 1M, so 128. A filter probes cells in
