@@ -187,8 +187,8 @@ class VectorIndex:
     def _scan(self, query: np.ndarray, k: int, allowed: np.ndarray) -> list[tuple[int, float]]:
         """Exact scores of a few allowed vectors, decoded from the index by id."""
         ids = np.ascontiguousarray(allowed, dtype=np.int64)
-        # einsum, not BLAS: OpenBLAS's threads spin-wait on a busy 2-core machine too (2,000
-        # vectors: 7.6 ms through matmul at load 3.6, 0.3 ms here).
+        # einsum, not BLAS: OpenBLAS's two threads spin-wait on each other on a busy 2-core
+        # machine, as OpenMP's do (a 2,000-row product took several ms through matmul).
         scores = np.einsum("ij,j->i", self._decode(ids), query)
         top = np.argsort(-scores, kind="stable")[:k]
         return [(int(ids[i]), float(scores[i])) for i in top]
@@ -197,7 +197,9 @@ class VectorIndex:
         """The vectors of `ids` (RuntimeError for an id the index lacks).
 
         HNSW over 8-bit codes keeps its codes in one array in id order: they are decoded in
-        bulk (2,000 vectors in about 1 ms, where one reconstruct call each took 3.8 ms)."""
+        bulk. With 2% of 100k allowed a filtered search took 14.6 ms p50 through one reconstruct
+        call a vector and takes 1.1 ms so (bench_vector_kinds.py, the two runs of
+        results/vector_kinds_ivf_vs_flat.md in git history)."""
         if self.kind != "hnsw_sq8":
             return np.asarray(self._index.reconstruct_batch(ids))
         faiss = _faiss()
