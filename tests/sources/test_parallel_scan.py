@@ -1,0 +1,69 @@
+"""Reading on every core gives the items of reading in one process: same, in the same order."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from conftest import SEED_ARTICLE, SMALL_CORPUS, write_doc
+from coverage_search.build import cache as buildcache
+from coverage_search.records import Document, Skipped
+from coverage_search.sources import parallel
+from coverage_search.sources.scan import scan_corpus
+from pdfutil import write_minimal_pdf
+
+
+def mixed_corpus(folder: Path) -> Path:
+    """Every format, in sub-folders, with files that cannot be read among them."""
+    for name, (body, meta) in SMALL_CORPUS.items():
+        write_doc(folder / "news", name, body, **meta)
+    shutil.copy(SEED_ARTICLE, folder / SEED_ARTICLE.name)
+    (folder / "notes.txt").write_text("A short note\n\nAnthropic raised money.\n", encoding="utf-8")
+    (folder / "page.html").write_text(
+        "<html><head><title>Page</title></head><body><article><h1>Page</h1>"
+        + "<p>OpenAI and Anthropic compete on safety research and on models. </p>" * 20
+        + "</article></body></html>",
+        encoding="utf-8",
+    )
+    write_minimal_pdf(folder / "report.pdf", ["First page about Claude.", "Second page."])
+    (folder / "report.pdf.yml").write_text("outlet: Reports\n", encoding="utf-8")
+    (folder / "empty.md").write_text("", encoding="utf-8")
+    (folder / "binary.txt").write_bytes(b"\x00\xff\xfe" * 50)
+    (folder / "slides.docx").write_bytes(b"PK")
+    for i in range(40):  # enough files for several batches per worker
+        write_doc(folder / "many", f"doc{i:03d}.md", f"## Part\n\nStory number {i}. " * 5)
+    return folder
+
+
+def test_workers_give_the_same_items_in_the_same_order(tmp_path: Path, monkeypatch) -> None:
+    corpus = mixed_corpus(tmp_path / "corpus")
+    serial = list(scan_corpus(corpus, workers=1))
+    assert {type(i) for i in serial} == {Document, Skipped}
+    monkeypatch.setattr(parallel.Pool, "__init__", _small_batches(parallel.Pool.__init__))
+    seen: list[Document | Skipped] = []
+    spread = list(scan_corpus(corpus, workers=2, on_item=seen.append))
+    assert spread == serial
+    assert seen == serial
+
+
+def test_workers_fill_and_read_the_build_cache_alike(tmp_path: Path) -> None:
+    corpus = mixed_corpus(tmp_path / "corpus")
+    serial = list(scan_corpus(corpus, workers=1))
+    cache = buildcache.BuildCache(tmp_path / "index" / buildcache.FILE)
+    assert list(scan_corpus(corpus, workers=2, cache=cache)) == serial  # parsed in workers
+    cache.close()
+    cache = buildcache.BuildCache(tmp_path / "index" / buildcache.FILE)
+    assert list(scan_corpus(corpus, workers=1, cache=cache)) == serial  # all from the cache
+    cache.close()
+
+
+def test_a_few_files_are_read_without_a_pool() -> None:
+    assert parallel.pool_for(parallel.MIN_ITEMS - 1).workers == 1
+    assert parallel.pool_for(10, workers=2).workers == 2
+
+
+def _small_batches(init):  # type: ignore[no-untyped-def]
+    def patched(self, workers, *, batch=64, window=512):  # type: ignore[no-untyped-def]
+        init(self, workers, batch=3, window=10)
+
+    return patched
