@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 
 from coverage_search import __version__
+from coverage_search.build import workers
+from coverage_search.embed.embedder import Embedder
 from coverage_search.engine.local.sql import batched, damaged, remove_database
 from coverage_search.errors import SourceError
 from coverage_search.passages import chunking, dedup
@@ -250,7 +252,7 @@ class BuildCache:
             if sketch is not None:
                 found[key] = sketch
         todo = {k: d.text for k, d in zip(keys, docs, strict=True) if k not in found}
-        made = dedup.sketch_texts(todo.values())
+        made = workers.sketch_texts(list(todo.values()))  # on every core for many texts
         found.update(zip(todo, made, strict=True))
         self.put("sketches", ((k, _sketch_to_bytes(s)) for k, s in zip(todo, made, strict=True)))
         self.flush()
@@ -285,12 +287,10 @@ class BuildCache:
         ]
         todo = [i for i, found in enumerate(per_doc) if found is None]
         if todo:
-            fresh = chunking.chunk_documents([docs[i] for i in todo], embedder, settings)
-            by_doc: dict[str, list[Passage]] = {}
-            for p in fresh:
-                by_doc.setdefault(p.doc_id, []).append(p)
-            for i in todo:
-                made = by_doc.get(docs[i].doc_id, [])
+            # Cut on every core when the tokenizer is the embedder's own (then it can be copied).
+            copy = workers.tokenizer_copy(embedder) if isinstance(embedder, Embedder) else None
+            fresh = workers.chunk_documents([docs[i] for i in todo], embedder, settings, copy=copy)
+            for i, made in zip(todo, fresh, strict=True):
                 per_doc[i] = made
                 raw = _passages_to_bytes(made)
                 if raw is not None:

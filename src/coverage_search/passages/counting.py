@@ -46,7 +46,11 @@ class WordPieceCounter:
         self.tokenizer = tokenizer  # what chunking's `_additive` looks at
         self._special = embedder.special_tokens
         lowercase = bool(config["normalizer"].get("lowercase"))
-        self._pieces = _Pieces(tokenizer.model, lowercase)
+        known = _PIECES.get(id(tokenizer))
+        if known is None or known[0] is not tokenizer:
+            _PIECES.clear()  # one tokenizer at a time in practice; never a growing table
+            known = _PIECES[id(tokenizer)] = (tokenizer, _Pieces(tokenizer.model, lowercase))
+        self._pieces = known[1]  # shared by every counter of this tokenizer
         # An added token ("[SEP]") is matched in the raw text before normalizing: a text holding
         # the first character of one (either case) is left to the tokenizer.
         firsts = {t["content"][:1] for t in config.get("added_tokens") or [] if t.get("content")}
@@ -87,13 +91,14 @@ class WordPieceCounter:
         return out
 
 
+_PIECES: dict[int, tuple[Any, _Pieces]] = {}
 _COUNTERS: dict[int, tuple[Any, WordPieceCounter]] = {}
 
 
 def fast_counter(embedder: TokenCounter) -> TokenCounter:
     """`embedder` with WordPieceCounter's counts when its tokenizer is BERT WordPiece, else itself.
 
-    One counter (and its memo of words) per tokenizer, kept for the next build.
+    One counter per embedder and one memo of words per tokenizer, kept for the next build.
     """
     tok: Any = getattr(embedder, "tokenizer", None)
     if tok is None or not callable(getattr(tok, "to_str", None)):

@@ -1,0 +1,102 @@
+"""Dedup sketches and passages of many documents on every core: same results, same order."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from coverage_search.passages import chunking, dedup
+from coverage_search.passages.chunking import ChunkSettings, TokenCounter
+from coverage_search.records import Document, Passage
+from coverage_search.sources.parallel import pool_for
+
+_DOCS_PER_TASK = 256  # documents a worker cuts per task: the tokenizer travels with each task
+
+
+def _always(_: object) -> bool:
+    return True
+
+
+def _sketch(text: str) -> dedup.Sketch:
+    return dedup.sketch_texts([text])[0]
+
+
+def sketch_texts(texts: Sequence[str], *, workers: int | None = None) -> list[dedup.Sketch]:
+    """`dedup.sketch_texts`, spread over the cores for a large corpus."""
+    with pool_for(len(texts), workers) as pool:
+        if pool.workers <= 1:
+            return dedup.sketch_texts(texts)
+        return [s for _, s in pool.map_in_order(_sketch, texts, _always) if s is not None]
+
+
+@dataclass(frozen=True)
+class TokenizerCopy:
+    """What chunking needs of an embedder, picklable: its tokenizer (as JSON) and its window.
+
+    Counts and spans are the tokenizer's own, so a worker cuts what the embedder would.
+    """
+
+    config: str
+    max_seq_length: int
+    special_tokens: int
+
+    @property
+    def tokenizer(self) -> Any:
+        return _tokenizer(self.config)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        encs = self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        return [len(e.ids) for e in encs]
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        enc = self.tokenizer.encode(text, add_special_tokens=False)
+        return [(int(a), int(b)) for a, b in enc.offsets]
+
+
+@functools.lru_cache(maxsize=2)
+def _tokenizer(config: str) -> Any:
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_str(config)
+    tok.no_truncation()
+    tok.no_padding()
+    return tok
+
+
+def _cut(task: tuple[TokenizerCopy, ChunkSettings, list[Document]]) -> list[list[Passage]]:
+    counter, settings, docs = task
+    made = chunking.chunk_documents(docs, counter, settings)
+    by_doc: dict[str, list[Passage]] = {}
+    for p in made:
+        by_doc.setdefault(p.doc_id, []).append(p)
+    return [by_doc.get(d.doc_id, []) for d in docs]
+
+
+def chunk_documents(
+    docs: Sequence[Document],
+    embedder: TokenCounter,
+    settings: ChunkSettings,
+    *,
+    copy: TokenizerCopy | None,
+    workers: int | None = None,
+) -> list[list[Passage]]:
+    """The passages of each document, cut on every core when the tokenizer can be copied."""
+    tasks = [list(docs[i : i + _DOCS_PER_TASK]) for i in range(0, len(docs), _DOCS_PER_TASK)]
+    with pool_for(len(docs) if copy is not None else 0, workers) as pool:
+        if pool.workers <= 1 or copy is None:
+            return _cut((embedder, settings, list(docs)))  # type: ignore[arg-type]
+        pool.batch, pool.window = 1, 4 * pool.workers  # a task is already a batch
+        cut = [r for _, r in pool.map_in_order(_cut, [(copy, settings, t) for t in tasks], _always)]
+    return [per_doc for result in cut if result is not None for per_doc in result]
+
+
+def tokenizer_copy(embedder: TokenCounter) -> TokenizerCopy | None:
+    """A picklable copy of the embedder's tokenizer, or None when it has no `tokenizers` one."""
+    tok: Any = getattr(embedder, "tokenizer", None)
+    if not callable(getattr(tok, "to_str", None)):
+        return None
+    return TokenizerCopy(str(tok.to_str()), embedder.max_seq_length, embedder.special_tokens)
