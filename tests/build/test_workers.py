@@ -14,7 +14,13 @@ from coverage_search.embed.embedder import Embedder, get_embedder
 from coverage_search.passages import chunking, dedup
 from coverage_search.passages.chunking import ChunkSettings
 from coverage_search.records import Document
+from coverage_search.sources import parallel
 from coverage_search.sources.scan import read_document
+
+
+@pytest.fixture(autouse=True)
+def few_suffice(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 1)  # workers even for these few documents
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from conftest import SEED_ARTICLE, SMALL_CORPUS, write_doc
 from coverage_search.build import cache as buildcache
 from coverage_search.records import Document, Skipped
@@ -35,18 +37,32 @@ def mixed_corpus(folder: Path) -> Path:
     return folder
 
 
-def test_workers_give_the_same_items_in_the_same_order(tmp_path: Path, monkeypatch) -> None:
+@pytest.fixture()
+def spread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers for any number of files, in small batches and windows (several of each)."""
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 1)
+    original = parallel.Pool.map_in_order
+
+    def small(self, fn, items, wanted, *, count, batch=64, window=512):  # type: ignore[no-untyped-def]
+        return original(self, fn, items, wanted, count=count, batch=3, window=10)
+
+    monkeypatch.setattr(parallel.Pool, "map_in_order", small)
+
+
+def test_workers_give_the_same_items_in_the_same_order(tmp_path: Path, spread: None) -> None:
     corpus = mixed_corpus(tmp_path / "corpus")
     serial = list(scan_corpus(corpus, workers=1))
     assert {type(i) for i in serial} == {Document, Skipped}
-    monkeypatch.setattr(parallel.Pool, "__init__", _small_batches(parallel.Pool.__init__))
     seen: list[Document | Skipped] = []
-    spread = list(scan_corpus(corpus, workers=2, on_item=seen.append))
-    assert spread == serial
+    before = parallel.task_cpu_seconds()
+    with parallel.Pool(2) as pool:
+        assert list(scan_corpus(corpus, pool=pool, on_item=seen.append)) == serial
+        assert pool._pool is not None  # the files were parsed in workers
     assert seen == serial
+    assert parallel.task_cpu_seconds() > before
 
 
-def test_workers_fill_and_read_the_build_cache_alike(tmp_path: Path) -> None:
+def test_workers_fill_and_read_the_build_cache_alike(tmp_path: Path, spread: None) -> None:
     corpus = mixed_corpus(tmp_path / "corpus")
     serial = list(scan_corpus(corpus, workers=1))
     cache = buildcache.BuildCache(tmp_path / "index" / buildcache.FILE)
@@ -57,13 +73,10 @@ def test_workers_fill_and_read_the_build_cache_alike(tmp_path: Path) -> None:
     cache.close()
 
 
-def test_a_few_files_are_read_without_a_pool() -> None:
-    assert parallel.pool_for(parallel.MIN_ITEMS - 1).workers == 1
-    assert parallel.pool_for(10, workers=2).workers == 2
-
-
-def _small_batches(init):  # type: ignore[no-untyped-def]
-    def patched(self, workers, *, batch=64, window=512):  # type: ignore[no-untyped-def]
-        init(self, workers, batch=3, window=10)
-
-    return patched
+def test_a_few_files_or_one_core_need_no_workers(tmp_path: Path) -> None:
+    corpus = mixed_corpus(tmp_path / "corpus")
+    with parallel.Pool(2) as pool:
+        assert not pool.parallel(parallel.MIN_ITEMS - 1) and pool.parallel(parallel.MIN_ITEMS)
+        list(scan_corpus(corpus, pool=pool))
+        assert pool._pool is None  # never started for 50 files
+    assert not parallel.Pool(1).parallel(10**6)

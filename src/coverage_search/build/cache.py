@@ -32,6 +32,7 @@ from coverage_search.errors import SourceError
 from coverage_search.passages import chunking, dedup
 from coverage_search.passages.chunking import ChunkSettings, TokenCounter
 from coverage_search.records import Document, Passage, RelatedLink
+from coverage_search.sources.parallel import Pool
 
 FILE = "buildcache.sqlite"
 KINDS = ("documents", "sketches", "passages")
@@ -243,7 +244,7 @@ class BuildCache:
 
     # -- dedup sketches --------------------------------------------------------------------
 
-    def sketches(self, docs: Sequence[Document]) -> list[dedup.Sketch]:
+    def sketches(self, docs: Sequence[Document], *, pool: Pool | None = None) -> list[dedup.Sketch]:
         """`dedup.sketch_texts` of every document, computed only for texts not seen before."""
         keys = [_key(code_version(), "sketch", d.text) for d in docs]
         found: dict[str, dedup.Sketch] = {}
@@ -252,7 +253,7 @@ class BuildCache:
             if sketch is not None:
                 found[key] = sketch
         todo = {k: d.text for k, d in zip(keys, docs, strict=True) if k not in found}
-        made = workers.sketch_texts(list(todo.values()))  # on every core for many texts
+        made = workers.sketch_texts(list(todo.values()), pool=pool)  # on every core
         found.update(zip(todo, made, strict=True))
         self.put("sketches", ((k, _sketch_to_bytes(s)) for k, s in zip(todo, made, strict=True)))
         self.flush()
@@ -261,7 +262,12 @@ class BuildCache:
     # -- passages --------------------------------------------------------------------------
 
     def passages(
-        self, docs: Sequence[Document], embedder: TokenCounter, settings: ChunkSettings
+        self,
+        docs: Sequence[Document],
+        embedder: TokenCounter,
+        settings: ChunkSettings,
+        *,
+        pool: Pool | None = None,
     ) -> list[Passage]:
         """`chunking.chunk_documents`, cutting only documents not cut before with these settings."""
         tokenizer = tokenizer_id(embedder)
@@ -289,7 +295,9 @@ class BuildCache:
         if todo:
             # Cut on every core when the tokenizer is the embedder's own (then it can be copied).
             copy = workers.tokenizer_copy(embedder) if isinstance(embedder, Embedder) else None
-            fresh = workers.chunk_documents([docs[i] for i in todo], embedder, settings, copy=copy)
+            fresh = workers.chunk_documents(
+                [docs[i] for i in todo], embedder, settings, copy=copy, pool=pool
+            )
             for i, made in zip(todo, fresh, strict=True):
                 per_doc[i] = made
                 raw = _passages_to_bytes(made)

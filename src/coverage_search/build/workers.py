@@ -10,7 +10,7 @@ from typing import Any
 from coverage_search.passages import chunking, dedup
 from coverage_search.passages.chunking import ChunkSettings, TokenCounter
 from coverage_search.records import Document, Passage
-from coverage_search.sources.parallel import pool_for
+from coverage_search.sources.parallel import Pool, using
 
 _DOCS_PER_TASK = 256  # documents a worker cuts per task: the tokenizer travels with each task
 
@@ -23,12 +23,15 @@ def _sketch(text: str) -> dedup.Sketch:
     return dedup.sketch_texts([text])[0]
 
 
-def sketch_texts(texts: Sequence[str], *, workers: int | None = None) -> list[dedup.Sketch]:
-    """`dedup.sketch_texts`, spread over the cores for a large corpus."""
-    with pool_for(len(texts), workers) as pool:
-        if pool.workers <= 1:
+def sketch_texts(
+    texts: Sequence[str], *, pool: Pool | None = None, workers: int | None = None
+) -> list[dedup.Sketch]:
+    """`dedup.sketch_texts`, spread over the cores (`pool`'s, or its own) for a large corpus."""
+    with using(pool, workers) as spread:
+        if not spread.parallel(len(texts)):
             return dedup.sketch_texts(texts)
-        return [s for _, s in pool.map_in_order(_sketch, texts, _always) if s is not None]
+        made = spread.map_in_order(_sketch, texts, _always, count=len(texts))
+        return [s for _, s in made if s is not None]
 
 
 @dataclass(frozen=True)
@@ -82,16 +85,20 @@ def chunk_documents(
     settings: ChunkSettings,
     *,
     copy: TokenizerCopy | None,
+    pool: Pool | None = None,
     workers: int | None = None,
 ) -> list[list[Passage]]:
     """The passages of each document, cut on every core when the tokenizer can be copied."""
-    tasks = [list(docs[i : i + _DOCS_PER_TASK]) for i in range(0, len(docs), _DOCS_PER_TASK)]
-    with pool_for(len(docs) if copy is not None else 0, workers) as pool:
-        if pool.workers <= 1 or copy is None:
+    with using(pool, workers) as spread:
+        if copy is None or not spread.parallel(len(docs)):
             return _cut((embedder, settings, list(docs)))  # type: ignore[arg-type]
-        pool.batch, pool.window = 1, 4 * pool.workers  # a task is already a batch
-        cut = [r for _, r in pool.map_in_order(_cut, [(copy, settings, t) for t in tasks], _always)]
-    return [per_doc for result in cut if result is not None for per_doc in result]
+        step = _DOCS_PER_TASK
+        tasks = [(copy, settings, list(docs[i : i + step])) for i in range(0, len(docs), step)]
+        # A task is already a batch of documents: one a task, a few tasks in flight.
+        made = spread.map_in_order(
+            _cut, tasks, _always, count=len(docs), batch=1, window=2 * spread.workers
+        )
+        return [per_doc for _, result in made if result is not None for per_doc in result]
 
 
 def tokenizer_copy(embedder: TokenCounter) -> TokenizerCopy | None:

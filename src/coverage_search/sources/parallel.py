@@ -7,6 +7,7 @@ import contextlib
 import multiprocessing
 import os
 import sys
+import time
 import types
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -16,9 +17,10 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 
-# Below this many items a pool costs more than it saves: its processes start a fresh Python
-# and import the readers (~0.5 s) before the first item.
-MIN_ITEMS = 256
+# Below this many items a pool costs more than it saves: each worker starts a fresh Python and
+# imports the package (~0.6 CPU s) before its first item.
+MIN_ITEMS = 1000
+_TASK_CPU = [0.0]  # CPU seconds workers spent on this process's tasks (their startup excluded)
 
 
 def cores() -> int:
@@ -29,11 +31,9 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def _context() -> Any:
-    # Never "fork": the parent may hold threads (the app, the tokenizer's, ONNX Runtime's),
-    # and a forked copy of a lock held by one of them deadlocks the child. "spawn", not
-    # "forkserver": workers are then this process's children, so their CPU time is counted.
-    return multiprocessing.get_context("spawn")
+def task_cpu_seconds() -> float:
+    """CPU seconds the workers of this process's pools spent on finished tasks."""
+    return _TASK_CPU[0]
 
 
 @contextlib.contextmanager
@@ -52,26 +52,28 @@ def _main_hidden() -> Iterator[None]:
             sys.modules["__main__"] = main
 
 
-def _run_batch(fn: Callable[[T], R], batch: Sequence[T]) -> list[R]:
-    return [fn(item) for item in batch]
+def _run_batch(fn: Callable[[T], R], batch: Sequence[T]) -> tuple[list[R], float]:
+    began = time.process_time()
+    return [fn(item) for item in batch], time.process_time() - began
 
 
 class Pool:
-    """A process pool started on first use, or nothing at all for one core or a few items.
+    """Worker processes started on first use (never for one core), shared by several stages.
 
-    `map_in_order(fn, items, wanted)` yields (item, fn(item) or None) in the order of `items`,
-    `fn` applied only to the items `wanted` accepts, in batches of `batch` per task so pickling
-    is amortised, with two windows in flight (this process prepares the next window while the
-    workers run the current one). `fn` must be a module-level function. If the pool cannot
-    start or breaks (a worker killed), the rest runs in this process: same results.
+    `map_in_order` yields (item, fn(item) or None) in the order of `items`, `fn` applied only
+    to the items `wanted` accepts, `batch` items a task so pickling is amortised, two windows of
+    `window` items in flight (this process prepares the next while the workers run the
+    current one). Fewer than MIN_ITEMS items (`count`) run here. `fn` must be a module-level
+    function. If the pool cannot start or breaks (a worker killed), the rest runs in this
+    process: the same results. Workers are "spawn"ed, never forked: the parent may hold threads
+    (the app's, the tokenizer's, ONNX Runtime's), and a forked copy of a lock one of them holds
+    deadlocks the child; spawned workers are also this process's children, so their CPU counts.
     """
 
-    def __init__(self, workers: int, *, batch: int = 64, window: int = 512) -> None:
-        self.workers = workers
-        self.batch = batch
-        self.window = window
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = cores() if workers is None else workers
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
-        self._broken = workers <= 1
+        self._broken = self.workers <= 1
 
     def __enter__(self) -> Pool:
         return self
@@ -80,15 +82,55 @@ class Pool:
         self.close()
 
     def close(self) -> None:
+        """Stop the workers (waiting for them, so their CPU time is counted)."""
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+    def parallel(self, count: int) -> bool:
+        """Whether `count` items would go to workers."""
+        return not self._broken and count >= MIN_ITEMS
+
+    def map_in_order(
+        self,
+        fn: Callable[[T], R],
+        items: Iterable[T],
+        wanted: Callable[[T], bool],
+        *,
+        count: int,
+        batch: int = 64,
+        window: int = 512,
+    ) -> Iterator[tuple[T, R | None]]:
+        if not self.parallel(count):  # no pool, no batching, nothing held back
+            for item in items:
+                yield item, fn(item) if wanted(item) else None
+            return
+        flight: deque[tuple[list[T], list[tuple[list[T], Any]]]] = deque()
+        todo: list[T] = []
+        for item in items:
+            todo.append(item)
+            if len(todo) >= window:
+                flight.append((todo, self._send(fn, todo, wanted, batch)))
+                todo = []
+                if len(flight) > 1:
+                    yield from self._receive(fn, *flight.popleft(), wanted)
+        if todo:
+            flight.append((todo, self._send(fn, todo, wanted, batch)))
+        while flight:
+            yield from self._receive(fn, *flight.popleft(), wanted)
+
+    def _send(
+        self, fn: Callable[[T], R], todo: list[T], wanted: Callable[[T], bool], batch: int
+    ) -> list[tuple[list[T], Any]]:
+        picked = [item for item in todo if wanted(item)]
+        batches = [picked[i : i + batch] for i in range(0, len(picked), batch)]
+        return [(b, self._submit(fn, b)) for b in batches]
 
     def _submit(self, fn: Callable[[T], R], batch: list[T]) -> Any:
         if not self._broken and self._pool is None:
             try:
                 self._pool = concurrent.futures.ProcessPoolExecutor(
-                    self.workers, mp_context=_context()
+                    self.workers, mp_context=multiprocessing.get_context("spawn")
                 )
             except (OSError, ValueError, NotImplementedError):
                 self._broken = True
@@ -109,53 +151,30 @@ class Pool:
     def _results(self, fn: Callable[[T], R], batch: list[T], future: Any) -> list[R]:
         if future is not None:
             try:
-                results: list[R] = future.result()
-                return results
+                results, cpu = future.result()
+                _TASK_CPU[0] += cpu
+                return list(results)
             except BrokenProcessPool:
                 self._give_up()
-        return _run_batch(fn, batch)
-
-    def map_in_order(
-        self, fn: Callable[[T], R], items: Iterable[T], wanted: Callable[[T], bool]
-    ) -> Iterator[tuple[T, R | None]]:
-        if self._broken:  # one core: no pool, no batching, nothing held back
-            for item in items:
-                yield item, fn(item) if wanted(item) else None
-            return
-        flight: deque[tuple[list[T], list[tuple[list[T], Any]]]] = deque()
-        window: list[T] = []
-        for item in items:
-            window.append(item)
-            if len(window) >= self.window:
-                flight.append((window, self._send(fn, window, wanted)))
-                window = []
-                if len(flight) > 1:
-                    yield from self._receive(fn, *flight.popleft(), wanted)
-        if window:
-            flight.append((window, self._send(fn, window, wanted)))
-        while flight:
-            yield from self._receive(fn, *flight.popleft(), wanted)
-
-    def _send(
-        self, fn: Callable[[T], R], window: list[T], wanted: Callable[[T], bool]
-    ) -> list[tuple[list[T], Any]]:
-        todo = [item for item in window if wanted(item)]
-        batches = [todo[i : i + self.batch] for i in range(0, len(todo), self.batch)]
-        return [(b, self._submit(fn, b)) for b in batches]
+        return [fn(item) for item in batch]
 
     def _receive(
         self,
         fn: Callable[[T], R],
-        window: list[T],
+        todo: list[T],
         sent: list[tuple[list[T], Any]],
         wanted: Callable[[T], bool],
     ) -> Iterator[tuple[T, R | None]]:
         done = iter([r for batch, future in sent for r in self._results(fn, batch, future)])
-        for item in window:
+        for item in todo:
             yield item, next(done) if wanted(item) else None
 
 
-def pool_for(items: int, workers: int | None = None) -> Pool:
-    """A Pool of `workers` (default: every core), or a serial one for fewer than MIN_ITEMS."""
-    n = cores() if workers is None else workers
-    return Pool(n if workers is not None or items >= MIN_ITEMS else 1)
+@contextlib.contextmanager
+def using(pool: Pool | None, workers: int | None = None) -> Iterator[Pool]:
+    """`pool` as it is (its owner closes it), or a Pool of `workers` for this block only."""
+    if pool is not None:
+        yield pool
+        return
+    with Pool(workers) as own:
+        yield own

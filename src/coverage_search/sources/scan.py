@@ -16,7 +16,7 @@ from coverage_search.errors import CorpusError, SourceError
 from coverage_search.sources.files import is_file_inside, link_problem, read_inside
 from coverage_search.sources.markdown import RenderedText, clean_text, markdown_to_text
 from coverage_search.sources.metadata import clip, metadata_from_mapping
-from coverage_search.sources.parallel import pool_for
+from coverage_search.sources.parallel import Pool, using
 from coverage_search.sources.reading import (
     CONTROLS,
     Parts,
@@ -74,12 +74,13 @@ def scan_corpus(
     on_item: Callable[[Document | Skipped], None] | None = None,
     cache: BuildCache | None = None,
     workers: int | None = None,
+    pool: Pool | None = None,
 ) -> Iterator[Document | Skipped]:
     """Read every file under `corpus_dir`, sorted: a Document, or Skipped with the reason.
 
     With a build cache, files whose bytes were read before are not parsed again. Files are
-    parsed on `workers` processes (default: every core, for a corpus of a few hundred files or
-    more); the items are the same, in the same order, whatever the number.
+    parsed on `pool`'s workers, or `workers` processes of its own (default: every core), for a
+    corpus of a thousand files or more; the items are the same, in the same order, either way.
     """
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.is_dir():  # checked now, not at the first next()
@@ -92,7 +93,7 @@ def scan_corpus(
             f"No corpus folder at {corpus_dir}. "
             "Create it and put .md, .txt, .html or .pdf files in it."
         )
-    return _scan(corpus_dir, on_item, cache, workers)
+    return _scan(corpus_dir, on_item, cache, workers, pool)
 
 
 def _scan(
@@ -100,14 +101,15 @@ def _scan(
     on_item: Callable[[Document | Skipped], None] | None,
     cache: BuildCache | None,
     workers: int | None,
+    shared: Pool | None,
 ) -> Iterator[Document | Skipped]:
     from coverage_search.records import Skipped
 
     files = _corpus_files(corpus_dir)
     # Files are read here (bytes, hash, cache) and parsed on every core; order is the files'.
-    with pool_for(len(files), workers) as pool:
+    with using(shared, workers) as pool:
         entries = _entries(corpus_dir, files, cache)
-        for entry, parsed in pool.map_in_order(_parse_job, entries, _is_job):
+        for entry, parsed in pool.map_in_order(_parse_job, entries, _is_job, count=len(files)):
             item: Document | Skipped
             if isinstance(entry, _Job):
                 try:
