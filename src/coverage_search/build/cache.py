@@ -18,7 +18,7 @@ import platform
 import sqlite3
 import zlib
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -237,7 +237,7 @@ class BuildCache:
 
     def keep_document(self, doc_id: str, how: Sequence[str], doc: Document | SourceError) -> None:
         """Remember what reading gave: the document, or why it could not be read."""
-        data = {"error": doc.reason} if isinstance(doc, SourceError) else asdict(doc)
+        data = {"error": doc.reason} if isinstance(doc, SourceError) else _document_dict(doc)
         key = _key(code_version(), "document", doc_id, *how)
         raw = json.dumps(data, ensure_ascii=False).encode("utf-8", "surrogatepass")
         self.put("documents", [(key, zlib.compress(raw, _ZLIB_LEVEL))])
@@ -305,6 +305,17 @@ class BuildCache:
                     self.put("passages", [(keys[i], raw)])
             self.flush()
         return [p for found in per_doc for p in found or ()]
+
+
+_DOCUMENT_FIELDS = tuple(f.name for f in fields(Document))
+_LINK_FIELDS = tuple(f.name for f in fields(RelatedLink))
+
+
+def _document_dict(doc: Document) -> dict[str, Any]:
+    """`dataclasses.asdict(doc)` without its deep copies (a fifth of the time, same JSON)."""
+    data = {name: getattr(doc, name) for name in _DOCUMENT_FIELDS}
+    data["related"] = [{n: getattr(r, n) for n in _LINK_FIELDS} for r in doc.related]
+    return data
 
 
 def _connect(path: Path) -> sqlite3.Connection:
