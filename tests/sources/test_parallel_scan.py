@@ -80,3 +80,15 @@ def test_a_few_files_or_one_core_need_no_workers(tmp_path: Path) -> None:
         list(scan_corpus(corpus, pool=pool))
         assert pool._pool is None  # never started for 50 files
     assert not parallel.Pool(1).parallel(10**6)
+
+
+def test_a_rebuild_with_a_few_changed_files_starts_no_workers(tmp_path: Path, spread: None) -> None:
+    corpus = mixed_corpus(tmp_path / "corpus")
+    cache = buildcache.BuildCache(tmp_path / "index" / buildcache.FILE)
+    list(scan_corpus(corpus, workers=1, cache=cache))
+    (corpus / "notes.txt").write_text("A short note\n\nAnthropic raised more.\n", encoding="utf-8")
+    with parallel.Pool(2) as pool:
+        again = list(scan_corpus(corpus, pool=pool, cache=cache))
+        assert pool._pool is None  # one file to parse: parsed here
+    cache.close()
+    assert again == list(scan_corpus(corpus, workers=1))

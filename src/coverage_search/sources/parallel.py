@@ -123,6 +123,8 @@ class Pool:
         self, fn: Callable[[T], R], todo: list[T], wanted: Callable[[T], bool], batch: int
     ) -> list[tuple[list[T], Any]]:
         picked = [item for item in todo if wanted(item)]
+        if self._pool is None and len(picked) < batch:
+            return [(picked, None)]  # a few changed files of a rebuild start no workers
         batches = [picked[i : i + batch] for i in range(0, len(picked), batch)]
         return [(b, self._submit(fn, b)) for b in batches]
 
