@@ -18,18 +18,21 @@ import platform
 import sqlite3
 import zlib
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from coverage_search import __version__
+from coverage_search.build import workers
+from coverage_search.embed.embedder import Embedder
 from coverage_search.engine.local.sql import batched, damaged, remove_database
 from coverage_search.errors import SourceError
 from coverage_search.passages import chunking, dedup
 from coverage_search.passages.chunking import ChunkSettings, TokenCounter
 from coverage_search.records import Document, Passage, RelatedLink
+from coverage_search.sources.parallel import Pool
 
 FILE = "buildcache.sqlite"
 KINDS = ("documents", "sketches", "passages")
@@ -234,14 +237,14 @@ class BuildCache:
 
     def keep_document(self, doc_id: str, how: Sequence[str], doc: Document | SourceError) -> None:
         """Remember what reading gave: the document, or why it could not be read."""
-        data = {"error": doc.reason} if isinstance(doc, SourceError) else asdict(doc)
+        data = {"error": doc.reason} if isinstance(doc, SourceError) else _document_dict(doc)
         key = _key(code_version(), "document", doc_id, *how)
         raw = json.dumps(data, ensure_ascii=False).encode("utf-8", "surrogatepass")
         self.put("documents", [(key, zlib.compress(raw, _ZLIB_LEVEL))])
 
     # -- dedup sketches --------------------------------------------------------------------
 
-    def sketches(self, docs: Sequence[Document]) -> list[dedup.Sketch]:
+    def sketches(self, docs: Sequence[Document], *, pool: Pool | None = None) -> list[dedup.Sketch]:
         """`dedup.sketch_texts` of every document, computed only for texts not seen before."""
         keys = [_key(code_version(), "sketch", d.text) for d in docs]
         found: dict[str, dedup.Sketch] = {}
@@ -250,7 +253,7 @@ class BuildCache:
             if sketch is not None:
                 found[key] = sketch
         todo = {k: d.text for k, d in zip(keys, docs, strict=True) if k not in found}
-        made = dedup.sketch_texts(todo.values())
+        made = workers.sketch_texts(list(todo.values()), pool=pool)  # on every core
         found.update(zip(todo, made, strict=True))
         self.put("sketches", ((k, _sketch_to_bytes(s)) for k, s in zip(todo, made, strict=True)))
         self.flush()
@@ -259,7 +262,12 @@ class BuildCache:
     # -- passages --------------------------------------------------------------------------
 
     def passages(
-        self, docs: Sequence[Document], embedder: TokenCounter, settings: ChunkSettings
+        self,
+        docs: Sequence[Document],
+        embedder: TokenCounter,
+        settings: ChunkSettings,
+        *,
+        pool: Pool | None = None,
     ) -> list[Passage]:
         """`chunking.chunk_documents`, cutting only documents not cut before with these settings."""
         tokenizer = tokenizer_id(embedder)
@@ -285,18 +293,29 @@ class BuildCache:
         ]
         todo = [i for i, found in enumerate(per_doc) if found is None]
         if todo:
-            fresh = chunking.chunk_documents([docs[i] for i in todo], embedder, settings)
-            by_doc: dict[str, list[Passage]] = {}
-            for p in fresh:
-                by_doc.setdefault(p.doc_id, []).append(p)
-            for i in todo:
-                made = by_doc.get(docs[i].doc_id, [])
+            # Cut on every core when the tokenizer is the embedder's own (then it can be copied).
+            copy = workers.tokenizer_copy(embedder) if isinstance(embedder, Embedder) else None
+            fresh = workers.chunk_documents(
+                [docs[i] for i in todo], embedder, settings, copy=copy, pool=pool
+            )
+            for i, made in zip(todo, fresh, strict=True):
                 per_doc[i] = made
                 raw = _passages_to_bytes(made)
                 if raw is not None:
                     self.put("passages", [(keys[i], raw)])
             self.flush()
         return [p for found in per_doc for p in found or ()]
+
+
+_DOCUMENT_FIELDS = tuple(f.name for f in fields(Document))
+_LINK_FIELDS = tuple(f.name for f in fields(RelatedLink))
+
+
+def _document_dict(doc: Document) -> dict[str, Any]:
+    """`dataclasses.asdict(doc)` without its deep copies (a fifth of the time, same JSON)."""
+    data = {name: getattr(doc, name) for name in _DOCUMENT_FIELDS}
+    data["related"] = [{n: getattr(r, n) for n in _LINK_FIELDS} for r in doc.related]
+    return data
 
 
 def _connect(path: Path) -> sqlite3.Connection:

@@ -24,6 +24,7 @@ from coverage_search.engine.factory import DEFAULT_ENGINE, check_engine, engine_
 from coverage_search.passages.chunking import ChunkSettings
 from coverage_search.passages.dedup import DEDUP_VERSION, group_stories
 from coverage_search.records import BuildReport, Document, Passage, Skipped
+from coverage_search.sources.parallel import Pool
 from coverage_search.sources.scan import scan_corpus
 
 ProgressFn = Callable[[str, int, int], None]
@@ -144,8 +145,9 @@ def build_index(
     with layout.build_lock(index_dir, wait=wait_for_lock, on_wait=waiting):
         layout.cleanup(index_dir)  # leftovers of a killed build go first
         reuse = buildcache.BuildCache(index_dir / buildcache.FILE)  # what unchanged files gave
+        pool = Pool()  # reading, sketches and chunking on every core; started on first use
         try:
-            items = list(scan_corpus(corpus_dir, cache=reuse))
+            items = list(scan_corpus(corpus_dir, cache=reuse, pool=pool))
             docs = [d for d in items if isinstance(d, Document)]
             skipped = tuple(s for s in items if isinstance(s, Skipped))
             settings = {
@@ -177,7 +179,7 @@ def build_index(
                     changed=False,
                 )
 
-            sketches = reuse.sketches(docs)
+            sketches = reuse.sketches(docs, pool=pool)
             stories = group_stories(docs, sketches=sketches)
             # An exact copy of an earlier document is stored, never indexed twice: its passages are
             # those of the first copy (`indexed_as`), so filters on the copy still find them.
@@ -186,7 +188,8 @@ def build_index(
             indexed = [twin == i for i, twin in enumerate(indexed_as)]
             bar.start("Chunking", len(docs))
             to_chunk = [d for d, keep in zip(docs, indexed, strict=True) if keep]
-            flat = reuse.passages(to_chunk, embedder, chunking)
+            flat = reuse.passages(to_chunk, embedder, chunking, pool=pool)
+            pool.close()  # its workers' memory is not the embedding's
             bar.advance(len(docs))
             bar.close()
             by_doc: dict[str, list[Passage]] = {}
@@ -248,6 +251,8 @@ def build_index(
         except BaseException:
             reuse.close(sweep=False)  # a build that stopped early judges no entry unused
             raise
+        finally:
+            pool.close()
     return BuildReport(
         documents=len(docs),
         passages=len(ordered),

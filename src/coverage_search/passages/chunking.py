@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from coverage_search.passages.counting import fast_counter
 from coverage_search.passages.packing import (
     MAX_PASSAGE_CHARS,
     TokenCounter,
@@ -189,6 +190,7 @@ def chunk_documents(
     docs: Sequence[Document], embedder: TokenCounter, settings: ChunkSettings = DEFAULT_SETTINGS
 ) -> list[Passage]:
     """Passages of many documents (tokenizer calls batched across them), in document order."""
+    embedder = fast_counter(embedder)  # the same counts, most of them without a full encode
     passages: list[Passage] = []
     batch: list[Document] = []
     size = 0

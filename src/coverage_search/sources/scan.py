@@ -7,6 +7,7 @@ import logging
 import os
 import re
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -15,6 +16,7 @@ from coverage_search.errors import CorpusError, SourceError
 from coverage_search.sources.files import is_file_inside, link_problem, read_inside
 from coverage_search.sources.markdown import RenderedText, clean_text, markdown_to_text
 from coverage_search.sources.metadata import clip, metadata_from_mapping
+from coverage_search.sources.parallel import Pool, using
 from coverage_search.sources.reading import (
     CONTROLS,
     Parts,
@@ -39,6 +41,7 @@ class BuildCache(Protocol):
     ) -> None: ...
 
     def flush(self) -> None: ...
+
 
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(
     {".md", ".markdown", ".txt", ".html", ".htm", ".pdf"}
@@ -70,10 +73,14 @@ def scan_corpus(
     *,
     on_item: Callable[[Document | Skipped], None] | None = None,
     cache: BuildCache | None = None,
+    workers: int | None = None,
+    pool: Pool | None = None,
 ) -> Iterator[Document | Skipped]:
     """Read every file under `corpus_dir`, sorted: a Document, or Skipped with the reason.
 
-    With a build cache, files whose bytes were read before are not parsed again.
+    With a build cache, files whose bytes were read before are not parsed again. Files are
+    parsed on `pool`'s workers, or `workers` processes of its own (default: every core), for a
+    corpus of a thousand files or more; the items are the same, in the same order, either way.
     """
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.is_dir():  # checked now, not at the first next()
@@ -86,44 +93,65 @@ def scan_corpus(
             f"No corpus folder at {corpus_dir}. "
             "Create it and put .md, .txt, .html or .pdf files in it."
         )
-    return _scan(corpus_dir, on_item, cache)
+    return _scan(corpus_dir, on_item, cache, workers, pool)
 
 
 def _scan(
     corpus_dir: Path,
     on_item: Callable[[Document | Skipped], None] | None,
     cache: BuildCache | None,
+    workers: int | None,
+    shared: Pool | None,
 ) -> Iterator[Document | Skipped]:
     from coverage_search.records import Skipped
 
+    files = _corpus_files(corpus_dir)
+    # Files are read here (bytes, hash, cache) and parsed on every core; order is the files'.
+    with using(shared, workers) as pool:
+        entries = _entries(corpus_dir, files, cache)
+        for entry, parsed in pool.map_in_order(_parse_job, entries, _is_job, count=len(files)):
+            item: Document | Skipped
+            if isinstance(entry, _Job):
+                try:
+                    item = _finish(entry, parsed, cache)
+                except SourceError as exc:
+                    item = Skipped(_shown(entry.doc_id), exc.reason, error=True)
+            else:
+                item = entry
+            if on_item is not None:
+                on_item(item)
+            yield item
+    if cache is not None:
+        cache.flush()
+
+
+def _entries(
+    corpus_dir: Path, files: Sequence[Path], cache: BuildCache | None
+) -> Iterator[Document | Skipped | _Job]:
+    """What each file gives before parsing: Skipped, a cached Document, or bytes to parse."""
+    from coverage_search.records import Skipped
+
     root = corpus_dir.resolve()
-    for path in _corpus_files(corpus_dir):
-        item: Document | Skipped
+    for path in files:
         rel = path.relative_to(corpus_dir).as_posix()
         link = link_problem(path, root)
         if not _is_text(rel):
             # A doc id is the file's path as text, so a name that is not UTF-8 cannot be one.
-            item = Skipped(_shown(rel), "the file name is not valid UTF-8: rename it", True)
+            yield Skipped(_shown(rel), "the file name is not valid UTF-8: rename it", True)
         elif link is not None:
-            item = Skipped(_shown(rel), *link)
+            yield Skipped(_shown(rel), *link)
         elif _is_sidecar(path):
-            if is_file_inside(path.with_name(path.name.rsplit(".", 1)[0]), root):
-                continue  # read together with its PDF
-            item = Skipped(
-                _shown(rel), "metadata sidecar with no PDF of the same name next to it", False
-            )
+            if not is_file_inside(path.with_name(path.name.rsplit(".", 1)[0]), root):
+                yield Skipped(
+                    _shown(rel), "metadata sidecar with no PDF of the same name next to it", False
+                )  # else read together with its PDF
         elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            item = Skipped(_shown(rel), _unsupported(path.suffix.lower()), error=False)
+            yield Skipped(_shown(rel), _unsupported(path.suffix.lower()), error=False)
         else:
             try:
-                item = read_document(path, corpus_dir, cache=cache)
+                yield _load(path, corpus_dir, cache)
             except SourceError as exc:
-                item = Skipped(_shown(rel), exc.reason, error=True)
-        if on_item is not None:
-            on_item(item)
-        yield item
-    if cache is not None:
-        cache.flush()
+                yield Skipped(_shown(rel), exc.reason, error=True)
 
 
 def _is_text(name: str) -> bool:
@@ -171,12 +199,47 @@ def corpus_document_id(path: Path, corpus_dir: Path) -> str | None:
     return rel.as_posix() if target.is_symlink() or target.is_file() else None
 
 
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """A file's bytes and what the cache knows them by, to be parsed here or in a worker."""
+
+    doc_id: str
+    fmt: str
+    raw: bytes
+    digest: str
+    sidecar: Path | None
+    sidecar_raw: bytes
+    path: Path
+    how: tuple[str, ...] | None  # the cache key's parts (None without a cache)
+
+
+def _is_job(entry: Document | Skipped | _Job) -> bool:
+    return isinstance(entry, _Job)
+
+
 def read_document(path: Path, corpus_dir: Path, *, cache: BuildCache | None = None) -> Document:
     """Read one corpus file into a Document; raises SourceError(path, reason) when it cannot.
 
     A build cache answers for bytes it has seen (and learns the ones it has not).
     """
-    path, corpus_dir = Path(path), Path(corpus_dir)
+    from coverage_search.records import Document
+
+    loaded = _load(Path(path), Path(corpus_dir), cache)
+    if isinstance(loaded, Document):
+        return loaded
+    try:
+        doc = _parse(loaded)
+    except SourceError as exc:
+        if cache is not None and loaded.how is not None and exc.__cause__ is None:
+            cache.keep_document(loaded.doc_id, loaded.how, exc)  # a verdict on the bytes
+        raise
+    if cache is not None and loaded.how is not None:
+        cache.keep_document(loaded.doc_id, loaded.how, doc)
+    return doc
+
+
+def _load(path: Path, corpus_dir: Path, cache: BuildCache | None) -> Document | _Job:
+    """The file's bytes to parse, or the Document the cache holds for them."""
     doc_id = _doc_id(path, corpus_dir)
     fmt = _FORMATS.get(path.suffix.lower())
     try:
@@ -190,43 +253,60 @@ def read_document(path: Path, corpus_dir: Path, *, cache: BuildCache | None = No
         digest.update(sidecar_raw)
     except Unreadable as exc:
         raise SourceError(doc_id, str(exc)) from None
-    if cache is None:
-        return _parse(doc_id, fmt, raw, digest.hexdigest(), sidecar, sidecar_raw, path)
-    # Everything the reading depends on besides the bytes and the code (see buildcache.py):
-    # HTML dates later than today are discarded, so an HTML page is read again each day.
-    how = [fmt, digest.hexdigest(), sidecar.name if sidecar else ""]
-    if fmt == "html":
-        how.append(datetime.now().astimezone().strftime("%Y-%m-%d"))
-    known = cache.document(doc_id, how)
-    if known is not None:
-        return known
+    how: tuple[str, ...] | None = None
+    if cache is not None:
+        # Everything the reading depends on besides the bytes and the code (see buildcache.py):
+        # HTML dates later than today are discarded, so an HTML page is read again each day.
+        how = (fmt, digest.hexdigest(), sidecar.name if sidecar else "")
+        if fmt == "html":
+            how += (datetime.now().astimezone().strftime("%Y-%m-%d"),)
+        known = cache.document(doc_id, how)
+        if known is not None:
+            return known
+    return _Job(doc_id, fmt, raw, digest.hexdigest(), sidecar, sidecar_raw, path, how)
+
+
+def _parse_job(job: Document | Skipped | _Job) -> Document | tuple[str, bool]:
+    """In a worker: the Document, or (why it cannot be read, whether a parser crashed)."""
+    assert isinstance(job, _Job)
     try:
-        doc = _parse(doc_id, fmt, raw, digest.hexdigest(), sidecar, sidecar_raw, path)
+        return _parse(job)
     except SourceError as exc:
-        if exc.__cause__ is None:  # a verdict on the bytes ("no text"), not a parser crash
-            cache.keep_document(doc_id, how, exc)
-        raise
-    cache.keep_document(doc_id, how, doc)
-    return doc
+        return exc.reason, exc.__cause__ is not None
 
 
-def _parse(
-    doc_id: str,
-    fmt: str,
-    raw: bytes,
-    digest: str,
-    sidecar: Path | None,
-    sidecar_raw: bytes,
-    path: Path,
+def _finish(
+    job: _Job, parsed: Document | tuple[str, bool] | None, cache: BuildCache | None
 ) -> Document:
+    """A worker's result as read_document gives it: the Document, or its SourceError raised."""
+    from coverage_search.records import Document
+
+    if parsed is None:  # not sent to a worker (cannot happen for a job): parse here
+        parsed = _parse_job(job)
+    if isinstance(parsed, Document):
+        if cache is not None and job.how is not None:
+            cache.keep_document(job.doc_id, job.how, parsed)
+        return parsed
+    reason, crashed = parsed
+    error = SourceError(job.doc_id, reason)
+    if cache is not None and job.how is not None and not crashed:
+        cache.keep_document(job.doc_id, job.how, error)
+    raise error
+
+
+def _parse(job: _Job) -> Document:
     """The Document in a file's bytes; raises SourceError(doc_id, reason) when there is none."""
     from coverage_search.records import Document
+
+    doc_id, fmt, raw, sidecar, path = job.doc_id, job.fmt, job.raw, job.sidecar, job.path
 
     try:
         if fmt == "pdf":
             from coverage_search.sources.pdf import read_pdf
 
-            parts = read_pdf(raw, sidecar=sidecar_raw, sidecar_name=sidecar.name if sidecar else "")
+            parts = read_pdf(
+                raw, sidecar=job.sidecar_raw, sidecar_name=sidecar.name if sidecar else ""
+            )
         elif fmt == "html":
             from coverage_search.sources.html import read_html
 
@@ -253,7 +333,7 @@ def _parse(
         title=clip(meta.title or parts.title or _pretty_stem(path)),
         text=parts.rendered.text,
         format=fmt,
-        content_hash=digest,
+        content_hash=job.digest,
         url=meta.url,
         outlet=meta.outlet,
         published=meta.published,
