@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
@@ -80,12 +81,23 @@ def markdown_to_text(source: str) -> RenderedText:
     return assemble(markdown_blocks(source))
 
 
+_PARSERS = threading.local()
+
+
+def _parser() -> Any:
+    """This thread's Markdown parser, made once: making one took 0.18 ms against 0.81 ms to
+    parse 3 KB of the seed article, a fifth of the work for a short file."""
+    parser = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        from markdown_it import MarkdownIt
+
+        parser = _PARSERS.parser = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+    return parser
+
+
 def markdown_blocks(source: str) -> list[Block]:
     """The visual blocks of a Markdown document, in order."""
-    from markdown_it import MarkdownIt
-
-    parser = MarkdownIt("commonmark").enable(["table", "strikethrough"])
-    tokens = parser.parse(unicodedata.normalize("NFC", source))
+    tokens = _parser().parse(unicodedata.normalize("NFC", source))
     blocks: list[Block] = []
     groups = 0  # depth of lists and tables: their blocks sit on consecutive lines
     group_start = False
