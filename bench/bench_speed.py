@@ -11,7 +11,10 @@ rebuilt; also a rebuild with nothing changed.
 
 latency (the scale table): synthetic corpora of N passages (N/5 Markdown documents of 5
 sections, one passage each, words drawn at SciFact's frequencies, 20 outlets, dates 2020-2026);
-random unit vectors seeded straight into the embedding cache under the current `vectors_key`;
+MiniLM vectors of the eval passages with jittered copies (bench_faiss.synthetic "real", as
+bench_vector_kinds.py uses; run bench/eval_fusion.py once first) seeded straight into the
+embedding cache under the current `vectors_key` (random vectors, which HNSW and IVF index
+far more slowly than real ones, until 2026-12-01);
 then the real `CoverageIndex.build`, with embedding made to fail, each stage timed (phases.py).
 A fresh process opens the index and asks SciFact claims warm in each mode and in hybrid under
 one outlet and one year: p50/p95, resident memory, and disk per million passages (the live
@@ -216,7 +219,7 @@ def vectors_key(embedder: Any) -> str:
 
 
 def seed_vectors(work: Path) -> int:
-    """Random unit vectors in the embedding cache for every passage the build will cut.
+    """Real-like unit vectors in the embedding cache for every passage the build will cut.
 
     The passages are cut exactly as the build cuts them (same scan, same chunker, same settings);
     vectors go in with one transaction per 100,000. A marker remembers a complete seeding for
@@ -232,7 +235,7 @@ def seed_vectors(work: Path) -> int:
     embedder = get_embedder()
     key = vectors_key(embedder)
     chunking = ChunkSettings().to_dict()
-    done = {"key": key, "chunking": chunking}
+    done = {"key": key, "chunking": chunking, "vectors": "real, jittered"}
     marker = work / "seeded.json"
     cache_file = work / "index" / "embeddings.sqlite"
     hashes_file = work / "passage-hashes.txt"  # of a finished seeding, for a new cache key
@@ -255,13 +258,22 @@ def seed_vectors(work: Path) -> int:
         count = len(passages)
         del passages
         print(f"  scan {scanned - started:.0f} s, chunk {chunked - scanned:.0f} s", flush=True)
+    import bench_faiss
+
     rng = np.random.default_rng(count)
+    if not len(bench_faiss.REAL[0]):
+        bench_faiss.REAL = bench_faiss.real_vectors(1)
     cache = EmbeddingCache(cache_file)
     try:
         for lo in range(0, len(hashes), 100_000):
             part = hashes[lo : lo + 100_000]
-            vectors = rng.standard_normal((len(part), embedder.dimension), dtype=np.float32)
-            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            vectors = bench_faiss.synthetic(len(part), "real", rng)
+            if lo:  # each real vector once, as is, in the first part only; jittered after
+                seeds = bench_faiss.REAL[0]
+                m = min(len(part), len(seeds))
+                jitter = rng.standard_normal((m, seeds.shape[1]), dtype=np.float32) / 20.0
+                vectors[:m] = seeds[rng.integers(0, len(seeds), m)] + jitter
+                vectors[:m] /= np.linalg.norm(vectors[:m], axis=1, keepdims=True)
             cache.put(key, list(zip(part, vectors, strict=True)))
     finally:
         cache.close()
@@ -605,7 +617,8 @@ def latency_markdown(result: dict[str, Any], machine_line: str) -> str:
         f"# Scale: 10k to 1M passages through the real build and search (k=5, defaults)\n\n"
         f"{machine_line}"
         f"Synthetic passages (SciFact's words at their frequencies, 20 outlets, dates 2020-2026; "
-        f"random unit vectors seeded into the embedding cache), built by the real build with "
+        f"MiniLM vectors of the eval passages with jittered copies seeded into the embedding "
+        f"cache), built by the real build with "
         f"embedding disabled and a cold build cache; {result['queries']} SciFact claims, each "
         f"asked once per mode in turn, query embedding ({', '.join(backends)}) included. "
         f"hybrid+filter: one outlet and one year (1/140 of the documents). RSS is the growth of "

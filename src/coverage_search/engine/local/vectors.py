@@ -25,10 +25,12 @@ SQ8_EXACT_MAX = 50_000
 GRAPH_MAX = 200_000
 IVF_NPROBE = 128
 # IVF training: k-means on a sample of IVF_TRAIN_PER_LIST vectors a cell for
-# IVF_TRAIN_ITERATIONS rounds (FAISS's default for an IVF index). Its cost grows with both, and it
-# is most of the vector time of a 1M build; bench/bench_ivf_training.py measures other settings.
-IVF_TRAIN_PER_LIST = 64
-IVF_TRAIN_ITERATIONS = 10
+# IVF_TRAIN_ITERATIONS rounds. At 1M (4,000 cells) FAISS's default, 64 vectors and 10 rounds,
+# trained and added in 217 s at recall@10 0.990; 32 and 5 in 142 s at 0.996; 16 and 10 in 127 s
+# at 0.986 (bench/bench_ivf_training.py, results/ivf_training.md, load 0.5-2). IVF was a third of
+# a 1M build's wall time, so 32 and 5.
+IVF_TRAIN_PER_LIST = 32
+IVF_TRAIN_ITERATIONS = 5
 # HNSW: builds from before the 8-bit kinds. efSearch 128 reached only 0.949 recall@10 at 1M, 256
 # reaches 0.983 (p50 0.8 ms), so 256.
 HNSW_M = 32
@@ -98,6 +100,7 @@ class VectorIndex:
             )
             index.nprobe = min(IVF_NPROBE, lists)
             index.cp.niter = IVF_TRAIN_ITERATIONS
+            index.cp.min_points_per_centroid = IVF_TRAIN_PER_LIST  # FAISS warns below 39
             if len(ids):
                 picks = IVF_TRAIN_PER_LIST * lists
                 sample = np.random.default_rng(0).permutation(len(ids))[:picks]
