@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from coverage_search.embed.embedder import count_pieces, piece_spans
 from coverage_search.passages import chunking, dedup
 from coverage_search.passages.chunking import ChunkSettings, TokenCounter
 from coverage_search.records import Document, Passage
@@ -50,14 +51,10 @@ class TokenizerCopy:
         return _tokenizer(self.config)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        if not texts:
-            return []
-        encs = self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
-        return [len(e.ids) for e in encs]
+        return count_pieces(self.tokenizer, texts)
 
     def token_spans(self, text: str) -> list[tuple[int, int]]:
-        enc = self.tokenizer.encode(text, add_special_tokens=False)
-        return [(int(a), int(b)) for a, b in enc.offsets]
+        return piece_spans(self.tokenizer, text)
 
 
 @functools.lru_cache(maxsize=2)

@@ -170,15 +170,11 @@ class Embedder:
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Word pieces in each text, without special tokens."""
-        if not texts:
-            return []
-        encs = self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
-        return [len(e.ids) for e in encs]
+        return count_pieces(self.tokenizer, texts)
 
     def token_spans(self, text: str) -> list[tuple[int, int]]:
         """Character (start, end) of every word piece in `text`."""
-        enc = self.tokenizer.encode(text, add_special_tokens=False)
-        return [(int(a), int(b)) for a, b in enc.offsets]
+        return piece_spans(self.tokenizer, text)
 
     # -- model ---------------------------------------------------------------------------
 
@@ -240,6 +236,20 @@ class Embedder:
         """The vector of one query, memoized (the app asks the same question often)."""
         vector: np.ndarray = _cached_query(self, text).copy()
         return vector
+
+
+def count_pieces(tokenizer: Any, texts: Sequence[str]) -> list[int]:
+    """Word pieces in each text by a `tokenizers` tokenizer, without special tokens."""
+    if not texts:
+        return []
+    encs = tokenizer.encode_batch(list(texts), add_special_tokens=False)
+    return [len(e.ids) for e in encs]
+
+
+def piece_spans(tokenizer: Any, text: str) -> list[tuple[int, int]]:
+    """Character (start, end) of every word piece of `text`."""
+    enc = tokenizer.encode(text, add_special_tokens=False)
+    return [(int(a), int(b)) for a, b in enc.offsets]
 
 
 # A query or an answer's few sentences run on one thread: torch's worker threads spin-wait for
