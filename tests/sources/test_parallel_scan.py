@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import shutil
 from pathlib import Path
 
@@ -43,8 +44,8 @@ def spread(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parallel, "MIN_ITEMS", 1)
     original = parallel.Pool.map_in_order
 
-    def small(self, fn, items, wanted, *, count, batch=64, window=512):  # type: ignore[no-untyped-def]
-        return original(self, fn, items, wanted, count=count, batch=3, window=10)
+    def small(self, fn, items, wanted, *, count, batch=64, window=512, size=None):  # type: ignore[no-untyped-def]
+        return original(self, fn, items, wanted, count=count, batch=3, window=10, size=size)
 
     monkeypatch.setattr(parallel.Pool, "map_in_order", small)
 
@@ -92,3 +93,30 @@ def test_a_rebuild_with_a_few_changed_files_starts_no_workers(tmp_path: Path, sp
         assert pool._pool is None  # one file to parse: parsed here
     cache.close()
     assert again == list(scan_corpus(corpus, workers=1))
+
+
+def test_a_window_closes_at_its_byte_budget(
+    tmp_path: Path, spread: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A budget smaller than one file: every file is a window of its own, same items, same order.
+    monkeypatch.setattr(parallel, "WINDOW_BYTES", 1)
+    corpus = mixed_corpus(tmp_path / "corpus")
+    serial = list(scan_corpus(corpus, workers=1))
+    with parallel.Pool(2) as pool:
+        assert list(scan_corpus(corpus, pool=pool)) == serial
+
+
+def test_a_pool_that_cannot_start_a_worker_runs_here(
+    tmp_path: Path, spread: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_process(*_: object, **__: object) -> None:
+        raise BlockingIOError(11, "Resource temporarily unavailable")  # a pids limit reached
+
+    monkeypatch.setattr(
+        concurrent.futures.ProcessPoolExecutor, "_spawn_process", no_process, raising=False
+    )
+    corpus = mixed_corpus(tmp_path / "corpus")
+    serial = list(scan_corpus(corpus, workers=1))
+    with parallel.Pool(2) as pool:
+        assert list(scan_corpus(corpus, pool=pool)) == serial
+        assert pool._broken and pool._pool is None

@@ -7,11 +7,13 @@ import contextlib
 import multiprocessing
 import os
 import sys
+import threading
 import time
 import types
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -20,20 +22,36 @@ R = TypeVar("R")
 # Below this many items a pool costs more than it saves: each worker starts a fresh Python and
 # imports the package (~0.6 CPU s) before its first item.
 MIN_ITEMS = 1000
+# Workers at most, whatever the core count: each is a Python with the parsers and the tokenizer
+# loaded and a batch in hand, and a container on a many-core host may see every core.
+MAX_WORKERS = 8
+# Items in flight are also bounded by their bytes (a window closes at WINDOW_BYTES): a window of
+# 512 PDFs of up to 50 MB each would otherwise sit in memory at once.
+WINDOW_BYTES = 64 * 2**20
 _TASK_CPU = [0.0]  # CPU seconds workers spent on this process's tasks (their startup excluded)
 
 
 def cores() -> int:
-    """The cores this process may run on."""
+    """The cores this process may run on: its CPU affinity, within a cgroup's CPU quota."""
     try:
-        return len(os.sched_getaffinity(0))
+        count = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
-        return os.cpu_count() or 1
+        count = os.cpu_count() or 1
+    try:  # cgroup v2: "<quota> <period>" or "max <period>"
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text(encoding="ascii").split()[:2]
+        if quota != "max":
+            count = min(count, max(1, -(-int(quota) // int(period))))
+    except (OSError, ValueError):
+        pass
+    return count
 
 
 def task_cpu_seconds() -> float:
     """CPU seconds the workers of this process's pools spent on finished tasks."""
     return _TASK_CPU[0]
+
+
+_MAIN_SWAP = threading.Lock()  # two builds in one process (two app sessions) swap in turn
 
 
 @contextlib.contextmanager
@@ -43,13 +61,26 @@ def _main_hidden() -> Iterator[None]:
     They run only this package's functions; re-running a caller's script without a
     `__name__ == "__main__"` guard in every worker (multiprocessing's default) would be wrong.
     """
-    main = sys.modules.get("__main__")
-    sys.modules["__main__"] = types.ModuleType("__main__")
-    try:
-        yield
-    finally:
-        if main is not None:
-            sys.modules["__main__"] = main
+    with _MAIN_SWAP:
+        main = sys.modules.get("__main__")
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            if main is not None:
+                sys.modules["__main__"] = main
+
+
+def _watch_parent(parent: int) -> None:
+    """A worker's initializer: exit when the build's process is gone (killed, out of memory),
+    so no worker outlives it holding the caller's output pipe open."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="coverage-search-parent-watch").start()
 
 
 def _run_batch(fn: Callable[[T], R], batch: Sequence[T]) -> tuple[list[R], float]:
@@ -71,7 +102,7 @@ class Pool:
     """
 
     def __init__(self, workers: int | None = None) -> None:
-        self.workers = cores() if workers is None else workers
+        self.workers = min(cores(), MAX_WORKERS) if workers is None else workers
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
         self._broken = self.workers <= 1
 
@@ -100,6 +131,7 @@ class Pool:
         count: int,
         batch: int = 64,
         window: int = 512,
+        size: Callable[[T], int] | None = None,
     ) -> Iterator[tuple[T, R | None]]:
         if not self.parallel(count):  # no pool, no batching, nothing held back
             for item in items:
@@ -107,11 +139,13 @@ class Pool:
             return
         flight: deque[tuple[list[T], list[tuple[list[T], Any]]]] = deque()
         todo: list[T] = []
+        held = 0  # bytes of `todo`, when items have a size
         for item in items:
             todo.append(item)
-            if len(todo) >= window:
+            held += size(item) if size is not None else 0
+            if len(todo) >= window or held >= WINDOW_BYTES:
                 flight.append((todo, self._send(fn, todo, wanted, batch)))
-                todo = []
+                todo, held = [], 0
                 if len(flight) > 1:
                     yield from self._receive(fn, *flight.popleft(), wanted)
         if todo:
@@ -132,7 +166,10 @@ class Pool:
         if not self._broken and self._pool is None:
             try:
                 self._pool = concurrent.futures.ProcessPoolExecutor(
-                    self.workers, mp_context=multiprocessing.get_context("spawn")
+                    self.workers,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_watch_parent,
+                    initargs=(os.getpid(),),
                 )
             except (OSError, ValueError, NotImplementedError):
                 self._broken = True
@@ -140,7 +177,7 @@ class Pool:
             try:
                 with _main_hidden():  # workers start on submit
                     return self._pool.submit(_run_batch, fn, batch)
-            except (BrokenProcessPool, RuntimeError):
+            except (BrokenProcessPool, RuntimeError, OSError):  # OSError: no process to fork
                 self._give_up()
         return None
 

@@ -27,7 +27,6 @@ from coverage_search.sources.reading import (
 )
 
 if TYPE_CHECKING:
-    from coverage_search.errors import SourceError
     from coverage_search.records import Document, Skipped
 
 
@@ -109,7 +108,8 @@ def _scan(
     # Files are read here (bytes, hash, cache) and parsed on every core; order is the files'.
     with using(shared, workers) as pool:
         entries = _entries(corpus_dir, files, cache)
-        for entry, parsed in pool.map_in_order(_parse_job, entries, _is_job, count=len(files)):
+        jobs = pool.map_in_order(_parse_job, entries, _is_job, count=len(files), size=_size)
+        for entry, parsed in jobs:
             item: Document | Skipped
             if isinstance(entry, _Job):
                 try:
@@ -197,6 +197,10 @@ def corpus_document_id(path: Path, corpus_dir: Path) -> str | None:
         return None
     target = Path(corpus_dir) / rel
     return rel.as_posix() if target.is_symlink() or target.is_file() else None
+
+
+def _size(entry: object) -> int:  # the bytes a file to parse holds until it is parsed
+    return len(entry.raw) + len(entry.sidecar_raw) if isinstance(entry, _Job) else 0
 
 
 @dataclass(frozen=True, slots=True)
