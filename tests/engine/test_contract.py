@@ -147,6 +147,17 @@ def test_same_facts_and_term_counts(built: dict[str, CoverageIndex]) -> None:
     assert built["milvus"].engine.term_docs(terms) == built["local"].engine.term_docs(terms)
 
 
+def test_owners_name_each_passages_document_and_story(index: CoverageIndex) -> None:
+    hits = index.search("tokenized shares void", mode="hybrid", k=5, group_stories=False)
+    ids = [h.passage_id for h in hits]
+    owners = index.engine.owners([*ids, ids[0], -1])  # repeats and unknown ids are harmless
+    assert sorted(owners) == sorted(set(ids))
+    rows = index.engine.passages(ids)
+    for pid in ids:
+        assert owners[pid] == (rows[pid].doc_id, rows[pid].story_id)
+    assert index.engine.owners([]) == {}
+
+
 def test_search_is_safe_from_many_threads(index: CoverageIndex) -> None:
     from concurrent.futures import ThreadPoolExecutor
 

@@ -93,6 +93,11 @@ class Engine(ABC):
         """How many passages hold each term (as the engine analyzes it), and the passage count."""
 
     @abstractmethod
+    def owners(self, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+        """(doc id, story id) of each passage, keyed by passage id: what choosing hits needs
+        of every candidate, before the full rows of the chosen few are read."""
+
+    @abstractmethod
     def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:
         """Passage rows with their documents, keyed by passage id."""
 

@@ -23,6 +23,9 @@ class StoreBacked(Engine):
     def term_docs(self, terms: Sequence[str]) -> tuple[list[int], int]:
         return self._store.term_docs(terms)
 
+    def owners(self, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+        return self._store.owners(ids)
+
     def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:
         return self._store.passages(ids)
 

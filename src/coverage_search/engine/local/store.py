@@ -95,6 +95,20 @@ class Store:
             out.setdefault(str(own), str(copy))
         return out
 
+    def owners(self, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+        """(doc id, story id) of each passage, keyed by passage id."""
+        id_list = list(dict.fromkeys(ids))
+        out: dict[int, tuple[str, str]] = {}
+        for chunk in batched(id_list):
+            rows = self._all(
+                "SELECT p.id, d.doc_id, d.story_id FROM passages p"
+                " JOIN documents d ON d.id = p.document"
+                f" WHERE p.id IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+            out.update((r[0], (r[1], r[2])) for r in rows)
+        return out
+
     def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:
         """Passage rows with their documents, keyed by passage id."""
         id_list = list(dict.fromkeys(ids))
