@@ -33,8 +33,11 @@ CREATE TABLE documents (
     indexed_as INTEGER NOT NULL,  -- the document whose passages stand for this one (exact copies)
     text TEXT NOT NULL
 );
-CREATE INDEX documents_outlet ON documents(outlet_key);
-CREATE INDEX documents_published ON documents(published);
+-- The filter columns and indexed_as in both: a filter then never reads a document's row (its text
+-- makes rows ~4 KB). At 1M passages one outlet and one year took 37 ms through outlet_key
+-- alone and takes 8 ms (+5 MB).
+CREATE INDEX documents_outlet ON documents(outlet_key, published, indexed_as, language);
+CREATE INDEX documents_published ON documents(published, outlet_key, indexed_as, language);
 CREATE INDEX documents_story ON documents(story_id);
 CREATE INDEX documents_indexed_as ON documents(indexed_as);
 -- A passage's text is its span of its document's text, read with substr(): not stored twice.
