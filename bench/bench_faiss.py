@@ -30,20 +30,26 @@ def real_vectors(queries: int = 1000) -> tuple[np.ndarray, np.ndarray]:
 
     from machine import REPO, SHARED_EVAL, WORK
 
+    sys.path.insert(0, str(REPO / "src"))
+    from coverage_search.build.embedding_cache import from_blob
+
     rows: list[np.ndarray] = []
     for cache in sorted(WORK.glob("*/index/embeddings.sqlite")):
         if cache.parts[-3].startswith("synthetic-"):  # bench_speed.py's random vectors
             continue
         with sqlite3.connect(f"file:{cache}?mode=ro", uri=True) as conn:
             tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
-            if "vectors" in tables:  # float16 rows (the cache since format 2)
-                sql, dtype = "SELECT vector FROM vectors", np.float16
+            if "vectors" in tables:  # 8-bit or float16 rows (the cache since format 2)
+                rows += [
+                    v
+                    for (b,) in conn.execute("SELECT vector FROM vectors")
+                    if (v := from_blob(b, DIM)) is not None
+                ]
             else:
-                sql, dtype = "SELECT vector FROM embeddings", np.float32
-            rows += [np.frombuffer(b, dtype=dtype).astype(np.float32) for (b,) in conn.execute(sql)]
+                sql = "SELECT vector FROM embeddings"
+                rows += [np.frombuffer(b, dtype=np.float32) for (b,) in conn.execute(sql)]
     if not rows:
         sys.exit("No cached vectors: run bench/eval_fusion.py first (it embeds the eval corpora).")
-    sys.path.insert(0, str(REPO / "src"))
     from coverage_search.embed.embedder import get_embedder
     from coverage_search.evaluation import load_beir_folder
 

@@ -228,6 +228,7 @@ def seed_vectors(work: Path) -> int:
     """
     from coverage_search.build.embedding_cache import EmbeddingCache
     from coverage_search.embed.embedder import get_embedder, text_hash
+    from coverage_search.engine.local.sql import remove_database
     from coverage_search.passages.chunking import ChunkSettings, chunk_documents
     from coverage_search.records import Document
     from coverage_search.sources.scan import scan_corpus
@@ -235,7 +236,8 @@ def seed_vectors(work: Path) -> int:
     embedder = get_embedder()
     key = vectors_key(embedder)
     chunking = ChunkSettings().to_dict()
-    done = {"key": key, "chunking": chunking, "vectors": "real, jittered"}
+    rows = "8-bit and a scale"  # the cache's row format: another one is seeded afresh
+    done = {"key": key, "chunking": chunking, "vectors": "real, jittered", "rows": rows}
     marker = work / "seeded.json"
     cache_file = work / "index" / "embeddings.sqlite"
     hashes_file = work / "passage-hashes.txt"  # of a finished seeding, for a new cache key
@@ -263,6 +265,9 @@ def seed_vectors(work: Path) -> int:
     rng = np.random.default_rng(count)
     if not len(bench_faiss.REAL[0]):
         bench_faiss.REAL = bench_faiss.real_vectors(1)
+    # The cache holds only seeded vectors: started afresh, so its size is that of this format
+    # (vectors rewritten in place keep the pages of the rows before).
+    remove_database(cache_file)
     cache = EmbeddingCache(cache_file)
     try:
         for lo in range(0, len(hashes), 100_000):

@@ -1,4 +1,4 @@
-"""The embedding cache: float16 passage vectors keyed by (model, text hash), beside the builds."""
+"""The embedding cache: 8-bit passage vectors keyed by (model, text hash), beside the builds."""
 
 from __future__ import annotations
 
@@ -11,19 +11,58 @@ import numpy as np
 
 from coverage_search.engine.local.sql import batched, damaged, remove_database
 
-# 16 KiB pages hold 21 rows of a 768-byte vector up to 2M rows (4 KiB pages hold 5: 819 bytes a
-# vector); with the key table, 799 bytes a vector at 100k (bench/results/cache.md).
+# A vector is a float32 scale and one signed byte a dimension (its largest component is ±127):
+# 388 bytes for MiniLM where float16 took 768. On real MiniLM vectors the cosine to a query moves
+# by 0.0004 on average, at most 0.002; hybrid nDCG@10 went 0.7388 → 0.7391 on SciFact and
+# 0.8237 → 0.8231 on TIME (bench/eval_cache_codes.py, results/cache_codes.md). With the key
+# table, 419 bytes a vector at 100k (bench/results/cache.md; float16 rows took 799).
 PAGE_SIZE = 16384
 OLD_TABLES = ("embeddings",)  # float32 rows of the first format: the file is started afresh
+_SCALE = np.dtype("<f4")
 
 
 def as_cached(vectors: np.ndarray) -> np.ndarray:
-    """Vectors as the cache returns them (float16, widened back to float32, not re-normalized).
+    """Vectors as the cache returns them (8-bit with a scale, widened to float32, not
+    re-normalized).
 
     Fresh vectors go through this too, so a passage's vector is the same whether it was embedded
-    now or read from the cache, and a rebuild from the cache gives the same index.
+    now or read from the cache, and a rebuild from the cache gives the same index. It is
+    idempotent: a cached vector encodes to the same bytes again.
     """
-    return np.asarray(vectors, dtype=np.float32).astype(np.float16).astype(np.float32)
+    scales, codes = _encode(np.asarray(vectors, dtype=np.float32))
+    return _decode(scales, codes)
+
+
+def _encode(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-vector scales (float32) and int8 codes of float32 vectors (one or a matrix)."""
+    rows = np.atleast_2d(vectors)
+    scales = (np.abs(rows).max(axis=1) / np.float32(127)).astype(np.float32)
+    scales[scales == 0] = 1.0  # a zero vector stays zero
+    codes = np.rint(rows / scales[:, None]).clip(-127, 127).astype(np.int8)
+    return scales.reshape(vectors.shape[:-1]), codes.reshape(vectors.shape)
+
+
+def _decode(scales: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    return codes.astype(np.float32) * np.asarray(scales, dtype=np.float32)[..., None]
+
+
+def to_blobs(vectors: Sequence[np.ndarray]) -> list[bytes]:
+    """Each vector's row: its scale, then its codes."""
+    if not len(vectors):
+        return []
+    scales, codes = _encode(np.stack([np.asarray(v, dtype=np.float32) for v in vectors]))
+    return [s.tobytes() + c.tobytes() for s, c in zip(scales.astype(_SCALE), codes, strict=True)]
+
+
+def from_blob(blob: bytes, dim: int) -> np.ndarray | None:
+    """A row back as float32 (None when it is not a `dim`-vector). float16 rows, the format
+    before, are read too, and come back as a fresh vector of theirs would (`as_cached`)."""
+    if len(blob) == dim + _SCALE.itemsize:
+        scale = np.frombuffer(blob[: _SCALE.itemsize], dtype=_SCALE)
+        return _decode(scale[0], np.frombuffer(blob, dtype=np.int8, offset=_SCALE.itemsize))
+    if len(blob) == 2 * dim:  # (the same length as the new rows only at 4 dimensions)
+        return as_cached(np.frombuffer(blob, dtype=np.float16).astype(np.float32))
+    return None
 
 
 def vector_key(model: str, text_hash: str) -> int:
@@ -35,7 +74,7 @@ def vector_key(model: str, text_hash: str) -> int:
 class EmbeddingCache:
     """Vectors keyed by (model id, embedded-text hash); beside the builds, it outlives them.
 
-    Vector rows are appended in id order, so their pages fill up (780 bytes a vector on disk);
+    Vector rows are appended in id order, so their pages fill up (16 KiB pages hold 41);
     a small key table maps the 64-bit key of (model, hash) to the row (19 bytes a vector). Keyed
     by the hash, the vector rows would arrive in random order and leave pages a third empty.
     A damaged file, or one of the old float32 format, is set aside and started afresh (its
@@ -97,10 +136,9 @@ class EmbeddingCache:
                     chunk,
                 )
                 for key, blob in rows:
-                    if len(blob) == 2 * dim:
-                        found[hash_of[key]] = np.frombuffer(blob, dtype=np.float16).astype(
-                            np.float32
-                        )
+                    vector = from_blob(blob, dim)
+                    if vector is not None:
+                        found[hash_of[key]] = vector
         except sqlite3.DatabaseError as exc:
             if not damaged(exc):
                 raise
@@ -112,8 +150,10 @@ class EmbeddingCache:
     def put(
         self, model: str, items: Iterator[tuple[str, np.ndarray]] | Sequence[tuple[str, np.ndarray]]
     ) -> None:
-        """Store vectors (as float16) in one transaction; a known key gets the new vector."""
-        blobs = {vector_key(model, h): np.asarray(v, dtype=np.float16).tobytes() for h, v in items}
+        """Store vectors (8-bit, `to_blobs`) in one transaction; a known key gets the new vector."""
+        pairs = list(items)
+        encoded = to_blobs([v for _, v in pairs])
+        blobs = {vector_key(model, h): b for (h, _), b in zip(pairs, encoded, strict=True)}
         try:
             with self._conn:
                 known = self._ids(list(blobs))
