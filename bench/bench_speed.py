@@ -40,7 +40,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from machine import REPO, RESULTS, SHARED_EVAL, WORK, load1, print_machine, rss_mib, save, table
+from machine import (
+    REPO,
+    RESULTS,
+    SHARED_EVAL,
+    WORK,
+    PeakMemory,
+    load1,
+    print_machine,
+    rss_mib,
+    save,
+    table,
+)
 
 sys.path.insert(0, str(REPO / "src"))
 
@@ -314,7 +325,7 @@ def prepare_synthetic(size: int, *, rebuild: bool = False) -> dict[str, Any]:
     if rebuild:  # the build cache too: every size is measured from the files up
         (work / "index" / "buildcache.sqlite").unlink(missing_ok=True)
     start = time.perf_counter()
-    with build_phases() as (spent, cpu):
+    with PeakMemory() as memory, build_phases() as (spent, cpu):
         report = CoverageIndex.build(work / "corpus", work / "index", progress=True, force=rebuild)
     seconds = time.perf_counter() - start
     if report.changed:
@@ -337,6 +348,8 @@ def prepare_synthetic(size: int, *, rebuild: bool = False) -> dict[str, Any]:
         "build_load": [load, load1()] if report.changed else None,
         "build_phases_s": {k: round(v, 1) for k, v in spent.items()} if report.changed else None,
         "build_phases_cpu_s": {k: round(v, 1) for k, v in cpu.items()} if report.changed else None,
+        # the build's process and its workers, sampled every 0.5 s (seeding is not in it)
+        "build_peak_rss_mib": round(memory.peak_mib) if report.changed else None,
         "embedded": report.embedded,
         "cache_mb_on_disk": (work / "index" / "embeddings.sqlite").stat().st_size / 1e6,
         "backend": manifest.get("backend", "torch"),
@@ -538,7 +551,9 @@ def latency_markdown(result: dict[str, Any], machine_line: str) -> str:
     def secs(r: dict[str, Any]) -> str:
         v = r.get("build_s_without_embedding")
         load = r.get("build_load") or ["?"]
-        return "-" if v is None else f"{v:.0f} (load {load[0]})"
+        peak = r.get("build_peak_rss_mib")
+        at_peak = "" if peak is None else f", peak RSS {peak:,} MiB"
+        return "-" if v is None else f"{v:.0f} (load {load[0]}{at_peak})"
 
     runs = (*MODES, FILTERED)
     body = table(
@@ -549,7 +564,7 @@ def latency_markdown(result: dict[str, Any], machine_line: str) -> str:
             "query embedding p50 ms",
             "RSS MiB (per 1M)",
             "disk MB per 1M: build + embedding cache + build cache",
-            "build s, no embedding (load)",
+            "build s, no embedding (load, peak RSS with workers)",
             "query load",
         ],
         [

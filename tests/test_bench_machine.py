@@ -44,3 +44,18 @@ def test_a_machine_without_a_load_average_says_minus_one(monkeypatch: pytest.Mon
     machine = load_machine(monkeypatch, 0.0)
     monkeypatch.setattr(os, "getloadavg", no_load)
     assert machine.load1() == -1.0
+
+
+def test_peak_memory_counts_the_child_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+    import sys
+
+    machine = load_machine(monkeypatch, 1.0)
+    hog = (
+        "x = bytearray(200 * 2**20); x[::4096] = b'x' * len(x[::4096]); import time; time.sleep(1)"
+    )
+    with machine.PeakMemory(every=0.1) as alone:
+        pass
+    with machine.PeakMemory(every=0.1) as memory:
+        subprocess.run([sys.executable, "-c", hog], check=True)
+    assert memory.peak_mib >= alone.peak_mib + 190  # the child's 200 MiB, seen from here
