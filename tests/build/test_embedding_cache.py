@@ -120,3 +120,28 @@ def test_fresh_vectors_equal_cached_ones_exactly(tmp_path: Path, embedder: Any) 
     assert (embedded, again) == (2, 0)
     assert fresh.dtype == np.float32 and np.array_equal(fresh, cached)
     assert np.array_equal(fresh, as_cached(embedder.encode(texts)))
+
+
+def test_a_sweep_drops_unused_vectors_only_past_twice_the_used_ones(tmp_path: Path) -> None:
+    from coverage_search.build import embedding_cache
+
+    vectors = _unit(40, seed=9)
+    cache = EmbeddingCache(tmp_path / "embeddings.sqlite")
+    cache.put(MODEL, [(f"h{i}", vectors[i]) for i in range(40)])
+    slack = embedding_cache.SWEEP_SLACK
+    try:
+        embedding_cache.SWEEP_SLACK = 0
+        used = [f"h{i}" for i in range(10)]
+        assert cache.sweep(MODEL, [*used, "h10", "h11", "h12", "h13"]) == 0  # 26 ≤ 2 × 14
+        assert cache.sweep(MODEL, []) == 0  # an empty build never empties the cache
+        assert cache.sweep("other-model", used) == 40  # no vector of this model is in use
+        cache.put(MODEL, [(f"h{i}", vectors[i]) for i in range(40)])
+        assert cache.sweep(MODEL, used) == 30  # 30 unused > 2 × 10
+    finally:
+        embedding_cache.SWEEP_SLACK = slack
+    found = cache.get(MODEL, [f"h{i}" for i in range(40)], 384)
+    assert sorted(found) == sorted(used)
+    assert np.array_equal(found["h3"], as_cached(vectors[3]))
+    cache.put(MODEL, [("new", vectors[39])])  # the freed rows' ids do not clash
+    assert np.array_equal(cache.get(MODEL, ["new"], 384)["new"], as_cached(vectors[39]))
+    cache.close()

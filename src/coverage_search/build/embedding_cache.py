@@ -18,6 +18,11 @@ from coverage_search.engine.local.sql import batched, damaged, remove_database
 # table, 419 bytes a vector at 100k (bench/results/cache.md; float16 rows took 799).
 PAGE_SIZE = 16384
 OLD_TABLES = ("embeddings",)  # float32 rows of the first format: the file is started afresh
+# Vectors the build does not use (edited passages, removed documents, other models' or chunk
+# settings') are dropped once they number more than twice the ones in use, plus SWEEP_SLACK:
+# switching to another model or setting and back re-embeds nothing, while edits to a growing
+# corpus no longer grow the cache without end. SQLite reuses the freed pages for new vectors.
+SWEEP_SLACK = 1000
 _SCALE = np.dtype("<f4")
 
 
@@ -176,6 +181,36 @@ class EmbeddingCache:
                 raise
             self._conn.close()
             self._conn = self._reset()
+
+    def sweep(self, model: str, hashes: Sequence[str]) -> int:
+        """Drop every vector but those of `hashes` under `model` (the build's passages) once
+        the others number more than twice those plus SWEEP_SLACK; how many were dropped."""
+        used = set(hashes)
+        if not used:  # an empty corpus (or a wrong folder) never empties the cache
+            return 0
+        try:
+            (count,) = self._conn.execute("SELECT count(*) FROM vector_keys").fetchone()
+            if count <= 3 * len(used) + SWEEP_SLACK:
+                return 0  # (the keys are hashed only for a sweep: 1M take a second)
+            keep = [vector_key(model, h) for h in used]
+            with self._conn:
+                self._conn.execute("CREATE TEMP TABLE IF NOT EXISTS keep (key INTEGER PRIMARY KEY)")
+                self._conn.execute("DELETE FROM keep")
+                self._conn.executemany("INSERT INTO keep VALUES (?)", ((k,) for k in keep))
+                dropped = self._conn.execute(
+                    "DELETE FROM vector_keys WHERE key NOT IN (SELECT key FROM keep)"
+                ).rowcount
+                self._conn.execute(
+                    "DELETE FROM vectors WHERE id NOT IN (SELECT id FROM vector_keys)"
+                )
+                self._conn.execute("DELETE FROM keep")
+            return int(dropped)
+        except sqlite3.DatabaseError as exc:
+            if not damaged(exc):
+                raise
+            self._conn.close()
+            self._conn = self._reset()
+            return 0
 
     def _ids(self, keys: Sequence[int]) -> dict[int, int]:
         """The vector row of each key already stored."""

@@ -104,6 +104,7 @@ def _embed(
         known.update(zip(batch, vectors, strict=True))
         progress.advance(len(batch))
     progress.close()
+    cache.sweep(embedder.vectors_key, hashes)  # what no passage of this build uses, past a slack
     matrix = np.zeros((len(passages), dim), dtype=np.float32)
     for row, h in enumerate(hashes):
         matrix[row] = known[h]
