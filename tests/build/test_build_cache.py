@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from conftest import SEED_ARTICLE, SMALL_CORPUS, write_doc
+from conftest import SEED_ARTICLE, SMALL_CORPUS, stored_documents, write_doc
 from coverage_search import CoverageIndex
 from coverage_search.build import cache as buildcache
 from coverage_search.build import layout
@@ -125,6 +125,9 @@ def test_cached_stages_return_what_the_slow_path_computes(tmp_path: Path, embedd
     corpus = _corpus(tmp_path / "corpus")
     cache = buildcache.BuildCache(tmp_path / buildcache.FILE)
     first = list(scan_corpus(corpus, cache=cache))
+    cache.close()
+    live = stored_documents(first, tmp_path / "build-1")  # the texts, as the live build has them
+    cache = buildcache.BuildCache(tmp_path / buildcache.FILE, live=live)
     again = list(scan_corpus(corpus, cache=cache))
     assert first == again == list(scan_corpus(corpus))
     assert any(getattr(s, "reason", "").startswith("no text") for s in again)  # empty.md
