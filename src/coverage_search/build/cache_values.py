@@ -77,12 +77,13 @@ def document_from_bytes(raw: bytes) -> DocumentEntry | str | None:
 
 
 def sketch_to_bytes(sketch: dedup.Sketch) -> bytes:
+    """Normalized hash, whether a signature follows, the signature, the packed shingles."""
     signature = b"" if sketch.signature is None else sketch.signature.astype("<u4").tobytes()
     return (
         bytes.fromhex(sketch.normalized)
         + (b"\1" if signature else b"\0")
         + signature
-        + sketch.shingles.astype("<u4").tobytes()
+        + _pack_sorted(sketch.shingles)
     )
 
 
@@ -90,11 +91,45 @@ def sketch_from_bytes(raw: bytes) -> dedup.Sketch | None:
     if len(raw) < 33 or raw[32] not in (0, 1):
         return None
     head = 33 + (_SIGNATURE_BYTES if raw[32] else 0)
-    if len(raw) < head or (len(raw) - head) % 4:
+    shingles = _unpack_sorted(raw[head:])
+    if len(raw) < head or shingles is None:
         return None
     signature = np.frombuffer(raw[33:head], dtype="<u4").astype(np.uint64) if raw[32] else None
-    shingles = np.frombuffer(raw[head:], dtype="<u4").astype(np.uint32)
     return dedup.Sketch(raw[:32].hex(), shingles, signature)
+
+
+def _pack_sorted(values: np.ndarray) -> bytes:
+    """Sorted distinct uint32 values in ~25.6 bits each for a news article's ~450 shingles.
+
+    Elias-Fano with 24 low bits: the count (uint32), each value's low 3 bytes, then its top
+    byte in unary (bit `top + i` set for the i-th value, n + 256 bits). Byte-aligned low parts
+    decode in a few numpy operations (~10 µs an article).
+    """
+    n = len(values)
+    v = values.astype(np.uint32)
+    low = np.stack([(v >> 16) & 0xFF, (v >> 8) & 0xFF, v & 0xFF], axis=1).astype(np.uint8)
+    top = np.zeros(n + 256, dtype=np.uint8)
+    top[(v >> 24).astype(np.int64) + np.arange(n)] = 1
+    return n.to_bytes(4, "little") + low.tobytes() + np.packbits(top).tobytes()
+
+
+def _unpack_sorted(raw: bytes) -> np.ndarray | None:
+    """What `_pack_sorted` packed, or None for bytes it cannot have made."""
+    n = int.from_bytes(raw[:4], "little")
+    if len(raw) < 4 or len(raw) != 4 + 3 * n + (n + 256 + 7) // 8:
+        return None
+    data = np.frombuffer(raw, dtype=np.uint8, offset=4)
+    ones = np.flatnonzero(np.unpackbits(data[3 * n :]))
+    top = ones - np.arange(n)
+    if len(ones) != n or (n and top[-1] > 255):
+        return None
+    word = np.empty((n, 4), dtype=np.uint8)  # each value's four bytes, big-endian
+    word[:, 0] = top
+    word[:, 1:] = data[: 3 * n].reshape(n, 3)
+    values: np.ndarray = word.view(">u4").reshape(n).astype(np.uint32)
+    if not (values[1:] > values[:-1]).all():
+        return None  # not sorted and distinct
+    return values
 
 
 def passages_to_bytes(passages: Sequence[Passage]) -> bytes | None:
