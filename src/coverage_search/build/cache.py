@@ -5,6 +5,8 @@ them. Each key hashes everything its value was made from: the input, the setting
 tokenizer, and the code (this package's source, Python's and the parsing libraries' versions),
 so an entry is exactly what the slow path would compute, or it is never found. Values carry a
 checksum. A damaged file is set aside and started afresh: the cache is only ever a shortcut.
+A document's entry holds no text: the live build gives it back, used only if the whole document
+hashes as it did when read (cache_values.py); anything else is a miss and the file is read.
 """
 
 from __future__ import annotations
@@ -218,8 +220,8 @@ class BuildCache:
     def documents(
         self, wanted: Sequence[tuple[str, Sequence[str]]]
     ) -> list[Document | SourceError | None]:
-        """For each (doc_id, how): the document read earlier the same way, the SourceError
-        reading raised then, or None. One query here and one to the live build for them all.
+        """For each (doc_id, how): the document read earlier the same way, else None; or the
+        SourceError reading raised then. One query here and one to the live build for them all.
 
         `how` is everything reading depended on besides the code: format, bytes' hash, ...
         """
