@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from coverage_search.engine.base import DocumentSource
 
 REPO = Path(__file__).resolve().parents[1]
 SEED_ARTICLE = REPO / "corpus" / "windowsforum-amodei-openai-exit.md"
@@ -168,3 +172,28 @@ def write_coverage_corpus(folder: Path) -> Path:
     for name, (body, meta) in {**SMALL_CORPUS, **COVERAGE_EXTRA}.items():
         write_doc(folder, name, body, **meta)
     return folder
+
+
+def stored_documents(items: Sequence[object], folder: Path) -> DocumentSource:
+    """The Documents among `items` as a live build holds them: a real build database, opened."""
+    import numpy as np
+
+    from coverage_search.engine.base import BuildContent
+    from coverage_search.engine.factory import open_documents
+    from coverage_search.engine.local.engine import DATABASE
+    from coverage_search.engine.local.writer import write_content
+    from coverage_search.records import Document
+
+    docs = [d for d in items if isinstance(d, Document)]
+    folder.mkdir(parents=True, exist_ok=True)
+    content = BuildContent(
+        documents=docs,
+        passages=[[] for _ in docs],
+        vectors=np.zeros((0, 384), dtype=np.float32),
+        story_ids={},
+        indexed_as=list(range(len(docs))),
+        stemming=True,
+        fingerprint="",
+    )
+    write_content(folder / DATABASE, content, keyword_index=False, term_counts=False)
+    return open_documents(folder, {"engine": "local"})

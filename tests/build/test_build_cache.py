@@ -8,12 +8,13 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
-from conftest import SEED_ARTICLE, SMALL_CORPUS, write_doc
+from conftest import SEED_ARTICLE, SMALL_CORPUS, stored_documents, write_doc
 from coverage_search import CoverageIndex
 from coverage_search.build import cache as buildcache
-from coverage_search.build import layout
+from coverage_search.build import cache_values, layout
 from coverage_search.engine.local.engine import DATABASE
 from coverage_search.passages import chunking
 from coverage_search.passages.chunking import ChunkSettings
@@ -125,6 +126,9 @@ def test_cached_stages_return_what_the_slow_path_computes(tmp_path: Path, embedd
     corpus = _corpus(tmp_path / "corpus")
     cache = buildcache.BuildCache(tmp_path / buildcache.FILE)
     first = list(scan_corpus(corpus, cache=cache))
+    cache.close()
+    live = stored_documents(first, tmp_path / "build-1")  # the texts, as the live build has them
+    cache = buildcache.BuildCache(tmp_path / buildcache.FILE, live=live)
     again = list(scan_corpus(corpus, cache=cache))
     assert first == again == list(scan_corpus(corpus))
     assert any(getattr(s, "reason", "").startswith("no text") for s in again)  # empty.md
@@ -303,3 +307,22 @@ def test_signatures_are_those_of_datasketch_minhash() -> None:
         reference = MinHash(num_perm=NUM_PERM, seed=1, hashfunc=int, scheme="affine32")
         reference.update_batch(found.shingles.tolist())
         assert found.signature.tolist() == reference.hashvalues.tolist()
+
+
+def test_a_cached_sketch_is_the_sketch_bit_for_bit() -> None:
+    for made in sketch_texts([*_variants(), "", "one", "same words " * 3000]):
+        back = cache_values.sketch_from_bytes(cache_values.sketch_to_bytes(made))
+        assert back is not None and back.normalized == made.normalized
+        assert back.shingles.dtype == made.shingles.dtype
+        assert back.shingles.tolist() == made.shingles.tolist()
+        assert (back.signature is None) == (made.signature is None)
+        if made.signature is not None and back.signature is not None:
+            assert back.signature.dtype == made.signature.dtype
+            assert back.signature.tolist() == made.signature.tolist()
+    for values in ([], [0], [2**32 - 1], [0, 2**32 - 1], range(7, 2**32, 2**20)):
+        packed = cache_values._pack_sorted(np.array(values, dtype=np.uint32))
+        assert cache_values._unpack_sorted(packed).tolist() == list(values)  # type: ignore[union-attr]
+    packed = bytearray(cache_values._pack_sorted(np.array([5, 9], dtype=np.uint32)))
+    packed[4:10] = packed[7:10] + packed[4:7]  # 9 before 5: not sorted
+    assert cache_values._unpack_sorted(bytes(packed)) is None
+    assert cache_values._unpack_sorted(bytes(packed[:-1])) is None

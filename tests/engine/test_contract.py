@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,8 @@ from coverage_search.cli import main
 from coverage_search.engine.base import EngineWriter
 from coverage_search.engine.local.engine import LocalWriter
 from coverage_search.engine.milvus import MilvusWriter
+from coverage_search.records import Document
+from coverage_search.sources import scan
 
 HOSTILE_OUTLET = 'Quote "Daily" \\ News'
 # Beyond SMALL_CORPUS: an exact copy of the tokens story from another outlet, date and
@@ -279,6 +282,23 @@ def test_a_failed_build_leaves_the_previous_one_answering(
     if engine == "milvus":
         client = after.engine._ready()  # type: ignore[attr-defined]
         assert client.list_collections() == [after.engine.collection]  # type: ignore[attr-defined]
+
+
+def test_an_unchanged_rebuild_takes_every_document_back_from_the_engine(
+    fresh: Callable[[], CoverageIndex], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
+    read = [d for d in scan.scan_corpus(corpus) if isinstance(d, Document)]
+    stored = fresh().engine.documents_by_id([*(d.doc_id for d in read), "missing.md"])
+    assert len(stored) == len(read)
+    # Field for field what the reader made, but the headings (the build cache keeps those).
+    assert [replace(stored[d.doc_id], headings=d.headings) for d in read] == read
+    assert all(fresh().engine.document(d.doc_id) == stored[d.doc_id] for d in read)
+    parsed: list[str] = []
+    real = scan._parse
+    monkeypatch.setattr(scan, "_parse", lambda job: parsed.append(job.doc_id) or real(job))
+    CoverageIndex.build(corpus, index_dir, progress=False, force=True)
+    assert parsed == []  # the build cache took every text back from the live build
 
 
 # -- damage -----------------------------------------------------------------------------------

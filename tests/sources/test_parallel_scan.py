@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SEED_ARTICLE, SMALL_CORPUS, write_doc
+from conftest import SEED_ARTICLE, SMALL_CORPUS, stored_documents, write_doc
 from coverage_search.build import cache as buildcache
 from coverage_search.records import Document, Skipped
 from coverage_search.sources import parallel
@@ -69,8 +69,11 @@ def test_workers_fill_and_read_the_build_cache_alike(tmp_path: Path, spread: Non
     cache = buildcache.BuildCache(tmp_path / "index" / buildcache.FILE)
     assert list(scan_corpus(corpus, workers=2, cache=cache)) == serial  # parsed in workers
     cache.close()
-    cache = buildcache.BuildCache(tmp_path / "index" / buildcache.FILE)
-    assert list(scan_corpus(corpus, workers=1, cache=cache)) == serial  # all from the cache
+    live = stored_documents(serial, tmp_path / "index" / "build-1")  # the texts, as a build
+    cache = buildcache.BuildCache(tmp_path / "index" / buildcache.FILE, live=live)
+    with parallel.Pool(2) as pool:
+        assert list(scan_corpus(corpus, pool=pool, cache=cache)) == serial  # all from the cache
+        assert pool._pool is None  # nothing left to parse
     cache.close()
 
 
@@ -86,7 +89,10 @@ def test_a_few_files_or_one_core_need_no_workers(tmp_path: Path) -> None:
 def test_a_rebuild_with_a_few_changed_files_starts_no_workers(tmp_path: Path, spread: None) -> None:
     corpus = mixed_corpus(tmp_path / "corpus")
     cache = buildcache.BuildCache(tmp_path / "index" / buildcache.FILE)
-    list(scan_corpus(corpus, workers=1, cache=cache))
+    read = list(scan_corpus(corpus, workers=1, cache=cache))
+    cache.close()
+    live = stored_documents(read, tmp_path / "index" / "build-1")
+    cache = buildcache.BuildCache(tmp_path / "index" / buildcache.FILE, live=live)
     (corpus / "notes.txt").write_text("A short note\n\nAnthropic raised more.\n", encoding="utf-8")
     with parallel.Pool(2) as pool:
         again = list(scan_corpus(corpus, pool=pool, cache=cache))

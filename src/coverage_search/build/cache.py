@@ -5,6 +5,8 @@ them. Each key hashes everything its value was made from: the input, the setting
 tokenizer, and the code (this package's source, Python's and the parsing libraries' versions),
 so an entry is exactly what the slow path would compute, or it is never found. Values carry a
 checksum. A damaged file is set aside and started afresh: the cache is only ever a shortcut.
+A document's entry holds no text: the live build gives it back, used only if the whole document
+hashes as it did when read (cache_values.py); anything else is a miss and the file is read.
 """
 
 from __future__ import annotations
@@ -18,20 +20,20 @@ import platform
 import sqlite3
 import zlib
 from collections.abc import Iterable, Sequence
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from coverage_search import __version__
+from coverage_search.build import cache_values as values
 from coverage_search.build import workers
+from coverage_search.build.cache_values import DocumentEntry
 from coverage_search.embed.embedder import Embedder
+from coverage_search.engine.base import DocumentSource
 from coverage_search.engine.local.sql import batched, damaged, remove_database
 from coverage_search.errors import SourceError
 from coverage_search.passages import chunking, dedup
 from coverage_search.passages.chunking import ChunkSettings, TokenCounter
-from coverage_search.records import Document, Passage, RelatedLink
+from coverage_search.records import Document, Passage
 from coverage_search.sources.parallel import Pool
 
 FILE = "buildcache.sqlite"
@@ -51,8 +53,6 @@ _LIBRARIES = (
 )
 _FLUSH_ITEMS = 256  # entries per commit: a killed build keeps all but its last batch
 _PRUNE_SLACK = 1000  # unused entries tolerated beyond the in-use count before a sweep
-_SIGNATURE_BYTES = dedup.NUM_PERM * 4  # MinHash values are 32-bit (kept in uint64 arrays)
-_ZLIB_LEVEL = 1  # documents and passages are stored compressed: a third of the bytes, ~20 µs each
 
 
 @functools.cache
@@ -103,8 +103,12 @@ def tokenizer_id(embedder: TokenCounter) -> str | None:
 class BuildCache:
     """One index folder's build cache; used by one build at a time (the build lock)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, live: DocumentSource | None = None) -> None:
+        """`live`: the live build's documents; the cache closes it. Without one no document
+        entry is of use (they hold no text), but what reading could not read still is.
+        """
         self.path = path
+        self._live = live
         self._conn: sqlite3.Connection | None = None
         self._broken = False
         self._pending: dict[str, list[tuple[str, bytes]]] = {k: [] for k in KINDS}
@@ -206,41 +210,53 @@ class BuildCache:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+        if self._live is not None:
+            self._live.close()
+            self._live = None
         self._used.clear()
 
     # -- documents -------------------------------------------------------------------------
 
-    def document(self, doc_id: str, how: Sequence[str]) -> Document | None:
-        """The document read earlier the same way; raises the SourceError reading raised then.
+    def documents(
+        self, wanted: Sequence[tuple[str, Sequence[str]]]
+    ) -> list[Document | SourceError | None]:
+        """For each (doc_id, how): the document read earlier the same way, else None; or the
+        SourceError reading raised then. One query here and one to the live build for them all.
 
         `how` is everything reading depended on besides the code: format, bytes' hash, ...
         """
-        key = _key(code_version(), "document", doc_id, *how)
-        value = self.get("documents", [key]).get(key)
-        if value is None:
-            return None
+        keys = [_key(code_version(), "document", doc_id, *how) for doc_id, how in wanted]
+        stored = self.get("documents", keys)
+        entries = [values.document_from_bytes(stored[k]) if k in stored else None for k in keys]
+        live = self._live_documents(
+            [d for (d, _), e in zip(wanted, entries, strict=True) if isinstance(e, DocumentEntry)]
+        )
+        out: list[Document | SourceError | None] = []
+        for (doc_id, _), entry in zip(wanted, entries, strict=True):
+            if isinstance(entry, str):
+                out.append(SourceError(doc_id, entry))
+            else:
+                out.append(entry.restore(live.get(doc_id)) if entry is not None else None)
+        return out
+
+    def _live_documents(self, doc_ids: Sequence[str]) -> dict[str, Document]:
+        """The live build's copies of these documents (each still checked against its hash)."""
+        if self._live is None or not doc_ids:
+            return {}
         try:
-            data = json.loads(zlib.decompress(value).decode("utf-8", "surrogatepass"))
-            if "error" in data:
-                raise SourceError(doc_id, str(data["error"]))
-            doc = Document(
-                **{
-                    **data,
-                    "related": tuple(RelatedLink(**r) for r in data["related"]),
-                    "page_starts": tuple(int(p) for p in data["page_starts"]),
-                    "headings": tuple((int(o), int(n), str(t)) for o, n, t in data["headings"]),
-                }
-            )
-        except (ValueError, KeyError, TypeError, zlib.error):
-            return None
-        return doc if doc.doc_id == doc_id else None
+            return self._live.documents_by_id(doc_ids)
+        except Exception:  # an unreadable live build: every document is read from its file
+            self._live.close()
+            self._live = None
+            return {}
 
     def keep_document(self, doc_id: str, how: Sequence[str], doc: Document | SourceError) -> None:
         """Remember what reading gave: the document, or why it could not be read."""
-        data = {"error": doc.reason} if isinstance(doc, SourceError) else _document_dict(doc)
         key = _key(code_version(), "document", doc_id, *how)
-        raw = json.dumps(data, ensure_ascii=False).encode("utf-8", "surrogatepass")
-        self.put("documents", [(key, zlib.compress(raw, _ZLIB_LEVEL))])
+        self.put(
+            "documents",
+            [(key, values.document_to_bytes(doc.reason if isinstance(doc, SourceError) else doc))],
+        )
 
     # -- dedup sketches --------------------------------------------------------------------
 
@@ -249,13 +265,15 @@ class BuildCache:
         keys = [_key(code_version(), "sketch", d.text) for d in docs]
         found: dict[str, dedup.Sketch] = {}
         for key, value in self.get("sketches", keys).items():
-            sketch = _sketch_from_bytes(value)
+            sketch = values.sketch_from_bytes(value)
             if sketch is not None:
                 found[key] = sketch
         todo = {k: d.text for k, d in zip(keys, docs, strict=True) if k not in found}
         made = workers.sketch_texts(list(todo.values()), pool=pool)  # on every core
         found.update(zip(todo, made, strict=True))
-        self.put("sketches", ((k, _sketch_to_bytes(s)) for k, s in zip(todo, made, strict=True)))
+        self.put(
+            "sketches", ((k, values.sketch_to_bytes(s)) for k, s in zip(todo, made, strict=True))
+        )
         self.flush()
         return [found[k] for k in keys]
 
@@ -288,7 +306,7 @@ class BuildCache:
         ]
         stored = self.get("passages", keys)
         per_doc: list[list[Passage] | None] = [
-            _passages_from_bytes(stored[k], d) if k in stored else None
+            values.passages_from_bytes(stored[k], d) if k in stored else None
             for k, d in zip(keys, docs, strict=True)
         ]
         todo = [i for i, found in enumerate(per_doc) if found is None]
@@ -300,22 +318,11 @@ class BuildCache:
             )
             for i, made in zip(todo, fresh, strict=True):
                 per_doc[i] = made
-                raw = _passages_to_bytes(made)
+                raw = values.passages_to_bytes(made)
                 if raw is not None:
                     self.put("passages", [(keys[i], raw)])
             self.flush()
         return [p for found in per_doc for p in found or ()]
-
-
-_DOCUMENT_FIELDS = tuple(f.name for f in fields(Document))
-_LINK_FIELDS = tuple(f.name for f in fields(RelatedLink))
-
-
-def _document_dict(doc: Document) -> dict[str, Any]:
-    """`dataclasses.asdict(doc)` without its deep copies (a fifth of the time, same JSON)."""
-    data = {name: getattr(doc, name) for name in _DOCUMENT_FIELDS}
-    data["related"] = [{n: getattr(r, n) for n in _LINK_FIELDS} for r in doc.related]
-    return data
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -336,61 +343,3 @@ def _connect(path: Path) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
-
-
-def _sketch_to_bytes(sketch: dedup.Sketch) -> bytes:
-    signature = b"" if sketch.signature is None else sketch.signature.astype("<u4").tobytes()
-    return (
-        bytes.fromhex(sketch.normalized)
-        + (b"\1" if signature else b"\0")
-        + signature
-        + sketch.shingles.astype("<u4").tobytes()
-    )
-
-
-def _sketch_from_bytes(raw: bytes) -> dedup.Sketch | None:
-    if len(raw) < 33 or raw[32] not in (0, 1):
-        return None
-    head = 33 + (_SIGNATURE_BYTES if raw[32] else 0)
-    if len(raw) < head or (len(raw) - head) % 4:
-        return None
-    signature = np.frombuffer(raw[33:head], dtype="<u4").astype(np.uint64) if raw[32] else None
-    shingles = np.frombuffer(raw[head:], dtype="<u4").astype(np.uint32)
-    return dedup.Sketch(raw[:32].hex(), shingles, signature)
-
-
-def _passages_to_bytes(passages: Sequence[Passage]) -> bytes | None:
-    rows = []
-    for p in passages:
-        if not p.embed_text.endswith(p.text):
-            return None  # not the shape this cache stores: cut again next time
-        prefix = p.embed_text[: len(p.embed_text) - len(p.text)]
-        rows.append([p.ordinal, p.start, p.end, p.heading, p.page, prefix])
-    raw = json.dumps(rows, ensure_ascii=False).encode("utf-8", "surrogatepass")
-    return zlib.compress(raw, _ZLIB_LEVEL)
-
-
-def _passages_from_bytes(raw: bytes, doc: Document) -> list[Passage] | None:
-    try:
-        out = []
-        for ordinal, start, end, heading, page, prefix in json.loads(
-            zlib.decompress(raw).decode("utf-8", "surrogatepass")
-        ):
-            if not 0 <= start <= end <= len(doc.text):
-                return None
-            text = doc.text[start:end]
-            out.append(
-                Passage(
-                    doc_id=doc.doc_id,
-                    ordinal=int(ordinal),
-                    text=text,
-                    start=int(start),
-                    end=int(end),
-                    heading=heading,
-                    page=page,
-                    embed_text=prefix + text,
-                )
-            )
-        return out
-    except (ValueError, TypeError, zlib.error):
-        return None

@@ -19,8 +19,14 @@ from coverage_search.build import cache as buildcache
 from coverage_search.build import layout
 from coverage_search.build.embedding_cache import EmbeddingCache, as_cached
 from coverage_search.embed.embedder import Embedder, get_embedder, resolve_model, text_hash
-from coverage_search.engine.base import BuildContent
-from coverage_search.engine.factory import DEFAULT_ENGINE, check_engine, engine_writer, open_engine
+from coverage_search.engine.base import BuildContent, DocumentSource
+from coverage_search.engine.factory import (
+    DEFAULT_ENGINE,
+    check_engine,
+    engine_writer,
+    open_documents,
+    open_engine,
+)
 from coverage_search.passages.chunking import ChunkSettings
 from coverage_search.passages.dedup import DEDUP_VERSION, group_stories
 from coverage_search.records import BuildReport, Document, Passage, Skipped
@@ -145,7 +151,8 @@ def build_index(
 
     with layout.build_lock(index_dir, wait=wait_for_lock, on_wait=waiting):
         layout.cleanup(index_dir)  # leftovers of a killed build go first
-        reuse = buildcache.BuildCache(index_dir / buildcache.FILE)  # what unchanged files gave
+        # What unchanged files gave; their text is taken back from the live build.
+        reuse = buildcache.BuildCache(index_dir / buildcache.FILE, live=_live_documents(index_dir))
         pool = Pool()  # reading, sketches and chunking on every core; started on first use
         try:
             items = list(scan_corpus(corpus_dir, cache=reuse, pool=pool))
@@ -309,4 +316,12 @@ def _previous(index_dir: Path) -> tuple[dict[str, Any], list[tuple[str, str, str
         finally:
             engine.close()
     except Exception:  # an unreadable old build is simply replaced
+        return None
+
+
+def _live_documents(index_dir: Path) -> DocumentSource | None:
+    """The live build's documents, or None when there is no readable live build."""
+    try:
+        return open_documents(*layout.require_live(index_dir))
+    except Exception:  # the cache then reads every document from its file
         return None

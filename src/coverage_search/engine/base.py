@@ -106,6 +106,10 @@ class Engine(ABC):
         """A stored document with its text and metadata, or None."""
 
     @abstractmethod
+    def documents_by_id(self, doc_ids: Sequence[str]) -> dict[str, Document]:
+        """`document` of many: those stored, keyed by doc id."""
+
+    @abstractmethod
     def matching_copies(self, doc_ids: Sequence[str], filters: SearchFilters) -> dict[str, str]:
         """For indexed documents that fail the filters, the exact copy of each that passes."""
 
@@ -123,6 +127,21 @@ class Engine(ABC):
 
     def close(self) -> None:  # noqa: B027 - most engines hold nothing to close
         """Release what the engine holds open."""
+
+
+class DocumentSource(ABC):
+    """A build's stored documents alone, opened without its search indexes.
+
+    The build cache takes unchanged documents back from the live build through it, so a
+    build does not load the live build's vectors (gigabytes at a million passages) to scan.
+    """
+
+    @abstractmethod
+    def documents_by_id(self, doc_ids: Sequence[str]) -> dict[str, Document]:
+        """Stored documents (text and metadata, as `Engine.document` gives them) by doc id."""
+
+    def close(self) -> None:  # noqa: B027
+        """Release what the source holds open."""
 
 
 class EngineWriter(ABC):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from coverage_search.engine.base import Engine, EngineWriter
+from coverage_search.engine.base import DocumentSource, Engine, EngineWriter
 from coverage_search.errors import EngineError
 
 ENGINES = ("local", "milvus")
@@ -29,6 +29,21 @@ def open_engine(build_dir: Path, manifest: dict[str, Any]) -> Engine:
     from coverage_search.engine.local.engine import LocalEngine
 
     return LocalEngine(build_dir, manifest)
+
+
+def open_documents(build_dir: Path, manifest: dict[str, Any]) -> DocumentSource:
+    """A build's stored documents alone: no search index is loaded, no checksum checked.
+
+    For readers that verify every document they take (the build cache hashes each one).
+    """
+    if check_engine(str(manifest.get("engine") or DEFAULT_ENGINE)) == "milvus":
+        from coverage_search.engine.milvus.engine import DOCUMENTS, Documents
+
+        return Documents(build_dir / DOCUMENTS)
+    from coverage_search.engine.local.engine import DATABASE
+    from coverage_search.engine.local.store import Store
+
+    return Store(build_dir / DATABASE)
 
 
 def engine_writer(name: str, build_dir: Path, *, uri: str | None = None) -> EngineWriter:

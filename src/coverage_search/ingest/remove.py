@@ -13,7 +13,7 @@ from coverage_search.sources.urls import has_web_scheme
 
 def remove_documents(refs: Sequence[str], *, corpus_dir: str | Path) -> RemoveReport:
     """Delete corpus files named by doc id, path or URL; unknown ones are reported, not fatal."""
-    from coverage_search.sources.scan import sidecars
+    from coverage_search.sources.files import sidecars
 
     corpus = Path(corpus_dir)
     removed: list[str] = []

@@ -103,3 +103,25 @@ def _size(n: int) -> str:
     if n >= 1024 * 1024:
         return f"{n / (1024 * 1024):.1f} MiB"
     return f"{n / 1024:.1f} KiB" if n >= 1024 else f"{n} bytes"
+
+
+SIDECAR_SUFFIXES = (".yml", ".yaml")  # `report.pdf.yml` holds the metadata of `report.pdf`
+
+
+def is_sidecar(path: Path) -> bool:
+    name = path.name.lower()
+    return any(name.endswith(".pdf" + s) for s in SIDECAR_SUFFIXES)
+
+
+def sidecars(pdf: Path) -> list[Path]:
+    """The files beside a PDF named like its sidecar (`report.pdf.yml`), in any letter case."""
+    wanted = {(pdf.name + s).casefold() for s in SIDECAR_SUFFIXES}
+    try:
+        return sorted(p for p in pdf.parent.iterdir() if p.name.casefold() in wanted)
+    except OSError:
+        return []
+
+
+def sidecar_path(pdf: Path, corpus_dir: Path) -> Path | None:
+    """The PDF's sidecar; one that links out of the corpus is no sidecar (the scan says so)."""
+    return next((p for p in sidecars(pdf) if is_file_inside(p, corpus_dir)), None)

@@ -83,6 +83,22 @@ def _watch_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True, name="coverage-search-parent-watch").start()
 
 
+def windows(
+    items: Iterable[T], *, count: int, size: Callable[[T], int] | None = None
+) -> Iterator[list[T]]:
+    """Consecutive lists of at most `count` items, a list closed early at WINDOW_BYTES of `size`."""
+    todo: list[T] = []
+    held = 0
+    for item in items:
+        todo.append(item)
+        held += size(item) if size is not None else 0
+        if len(todo) >= count or held >= WINDOW_BYTES:
+            yield todo
+            todo, held = [], 0
+    if todo:
+        yield todo
+
+
 def _run_batch(fn: Callable[[T], R], batch: Sequence[T]) -> tuple[list[R], float]:
     began = time.process_time()
     return [fn(item) for item in batch], time.process_time() - began
@@ -138,18 +154,10 @@ class Pool:
                 yield item, fn(item) if wanted(item) else None
             return
         flight: deque[tuple[list[T], list[tuple[list[T], Any]]]] = deque()
-        todo: list[T] = []
-        held = 0  # bytes of `todo`, when items have a size
-        for item in items:
-            todo.append(item)
-            held += size(item) if size is not None else 0
-            if len(todo) >= window or held >= WINDOW_BYTES:
-                flight.append((todo, self._send(fn, todo, wanted, batch)))
-                todo, held = [], 0
-                if len(flight) > 1:
-                    yield from self._receive(fn, *flight.popleft(), wanted)
-        if todo:
+        for todo in windows(items, count=window, size=size):
             flight.append((todo, self._send(fn, todo, wanted, batch)))
+            if len(flight) > 1:
+                yield from self._receive(fn, *flight.popleft(), wanted)
         while flight:
             yield from self._receive(fn, *flight.popleft(), wanted)
 

@@ -13,10 +13,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from coverage_search.errors import CorpusError, SourceError
-from coverage_search.sources.files import is_file_inside, link_problem, read_inside
+from coverage_search.sources.files import (
+    is_file_inside,
+    is_sidecar,
+    link_problem,
+    read_inside,
+    sidecar_path,
+)
 from coverage_search.sources.markdown import RenderedText, clean_text, markdown_to_text
 from coverage_search.sources.metadata import clip, metadata_from_mapping
-from coverage_search.sources.parallel import Pool, using
+from coverage_search.sources.parallel import Pool, using, windows
 from coverage_search.sources.reading import (
     CONTROLS,
     Parts,
@@ -33,7 +39,9 @@ if TYPE_CHECKING:
 class BuildCache(Protocol):
     """What reading needs of the build's cache (build/cache.py): documents by their bytes."""
 
-    def document(self, doc_id: str, how: Sequence[str]) -> Document | None: ...
+    def documents(
+        self, wanted: Sequence[tuple[str, Sequence[str]]]
+    ) -> list[Document | SourceError | None]: ...
 
     def keep_document(
         self, doc_id: str, how: Sequence[str], doc: Document | SourceError
@@ -49,7 +57,6 @@ SUPPORTED_SUFFIXES: frozenset[str] = frozenset(
 MAX_TEXT_BYTES: int = 10 * 1024 * 1024  # .md, .txt, .html
 MAX_PDF_BYTES: int = 50 * 1024 * 1024  # PDFs carry fonts and images besides their text
 MAX_TEXT_CHARS: int = 10_000_000  # the text a document may hold, whatever its format
-SIDECAR_SUFFIXES = (".yml", ".yaml")  # `report.pdf.yml` holds the metadata of `report.pdf`
 
 _FORMATS = {
     ".md": "markdown",
@@ -60,6 +67,7 @@ _FORMATS = {
     ".pdf": "pdf",
 }
 _TITLE_LINE_MAX = 150  # a longer first line of a .txt file is a paragraph, not a title
+_LOOKUP_FILES = 512  # files asked of the build cache at once (one query for them all)
 
 # pypdf and trafilatura log every malformed object they recover from; a build reports
 # unreadable files itself, and their chatter would bury that report.
@@ -108,6 +116,8 @@ def _scan(
     # Files are read here (bytes, hash, cache) and parsed on every core; order is the files'.
     with using(shared, workers) as pool:
         entries = _entries(corpus_dir, files, cache)
+        if cache is not None:
+            entries = _known(entries, cache)
         jobs = pool.map_in_order(_parse_job, entries, _is_job, count=len(files), size=_size)
         for entry, parsed in jobs:
             item: Document | Skipped
@@ -140,7 +150,7 @@ def _entries(
             yield Skipped(_shown(rel), "the file name is not valid UTF-8: rename it", True)
         elif link is not None:
             yield Skipped(_shown(rel), *link)
-        elif _is_sidecar(path):
+        elif is_sidecar(path):
             if not is_file_inside(path.with_name(path.name.rsplit(".", 1)[0]), root):
                 yield Skipped(
                     _shown(rel), "metadata sidecar with no PDF of the same name next to it", False
@@ -149,9 +159,26 @@ def _entries(
             yield Skipped(_shown(rel), _unsupported(path.suffix.lower()), error=False)
         else:
             try:
-                yield _load(path, corpus_dir, cache)
+                yield _load(path, corpus_dir, cache is not None)
             except SourceError as exc:
                 yield Skipped(_shown(rel), exc.reason, error=True)
+
+
+def _known(
+    entries: Iterator[Document | Skipped | _Job], cache: BuildCache
+) -> Iterator[Document | Skipped | _Job]:
+    """The entries, each file the cache knows by its bytes answered from it (asked in windows)."""
+    from coverage_search.records import Skipped
+
+    for window in windows(entries, count=_LOOKUP_FILES, size=_size):
+        jobs = [(i, e) for i, e in enumerate(window) if isinstance(e, _Job) and e.how is not None]
+        known = cache.documents([(job.doc_id, job.how or ()) for _, job in jobs])
+        for (i, job), found in zip(jobs, known, strict=True):
+            if isinstance(found, SourceError):
+                window[i] = Skipped(_shown(job.doc_id), found.reason, error=True)
+            elif found is not None:
+                window[i] = found
+        yield from window
 
 
 def _is_text(name: str) -> bool:
@@ -193,7 +220,7 @@ def corpus_document_id(path: Path, corpus_dir: Path) -> str | None:
         rel = folder.relative_to(Path(corpus_dir).resolve(strict=True)) / path.name
     except (OSError, RuntimeError, ValueError):  # missing, a link loop, or outside the corpus
         return None
-    if any(part.startswith(".") for part in rel.parts) or _is_sidecar(rel):
+    if any(part.startswith(".") for part in rel.parts) or is_sidecar(rel):
         return None
     target = Path(corpus_dir) / rel
     return rel.as_posix() if target.is_symlink() or target.is_file() else None
@@ -226,24 +253,18 @@ def read_document(path: Path, corpus_dir: Path, *, cache: BuildCache | None = No
 
     A build cache answers for bytes it has seen (and learns the ones it has not).
     """
-    from coverage_search.records import Document
-
-    loaded = _load(Path(path), Path(corpus_dir), cache)
-    if isinstance(loaded, Document):
-        return loaded
-    try:
-        doc = _parse(loaded)
-    except SourceError as exc:
-        if cache is not None and loaded.how is not None and exc.__cause__ is None:
-            cache.keep_document(loaded.doc_id, loaded.how, exc)  # a verdict on the bytes
-        raise
+    loaded = _load(Path(path), Path(corpus_dir), cache is not None)
     if cache is not None and loaded.how is not None:
-        cache.keep_document(loaded.doc_id, loaded.how, doc)
-    return doc
+        (known,) = cache.documents([(loaded.doc_id, loaded.how)])
+        if isinstance(known, SourceError):
+            raise known
+        if known is not None:
+            return known
+    return _finish(loaded, None, cache)
 
 
-def _load(path: Path, corpus_dir: Path, cache: BuildCache | None) -> Document | _Job:
-    """The file's bytes to parse, or the Document the cache holds for them."""
+def _load(path: Path, corpus_dir: Path, cached: bool) -> _Job:
+    """The file's bytes to parse, and what a cache (if `cached`) knows them by."""
     doc_id = _doc_id(path, corpus_dir)
     fmt = _FORMATS.get(path.suffix.lower())
     try:
@@ -251,22 +272,19 @@ def _load(path: Path, corpus_dir: Path, cache: BuildCache | None) -> Document | 
             raise Unreadable(_unsupported(path.suffix.lower()))
         raw = read_inside(path, corpus_dir, MAX_PDF_BYTES if fmt == "pdf" else MAX_TEXT_BYTES)
         digest = hashlib.sha256(raw)
-        sidecar = _sidecar_path(path, corpus_dir) if fmt == "pdf" else None
+        sidecar = sidecar_path(path, corpus_dir) if fmt == "pdf" else None
         sidecar_raw = read_inside(sidecar, corpus_dir, MAX_TEXT_BYTES) if sidecar else b""
         # The sidecar's bytes count too, so editing only the metadata marks the PDF changed.
         digest.update(sidecar_raw)
     except Unreadable as exc:
         raise SourceError(doc_id, str(exc)) from None
     how: tuple[str, ...] | None = None
-    if cache is not None:
+    if cached:
         # Everything the reading depends on besides the bytes and the code (see buildcache.py):
         # HTML dates later than today are discarded, so an HTML page is read again each day.
         how = (fmt, digest.hexdigest(), sidecar.name if sidecar else "")
         if fmt == "html":
             how += (datetime.now().astimezone().strftime("%Y-%m-%d"),)
-        known = cache.document(doc_id, how)
-        if known is not None:
-            return known
     return _Job(doc_id, fmt, raw, digest.hexdigest(), sidecar, sidecar_raw, path, how)
 
 
@@ -373,25 +391,6 @@ def _doc_id(path: Path, corpus_dir: Path) -> str:
 def _unsupported(suffix: str) -> str:
     shown = suffix or "no extension"
     return f"not a supported format ({shown}); supported: .md, .markdown, .txt, .html, .htm, .pdf"
-
-
-def _is_sidecar(path: Path) -> bool:
-    name = path.name.lower()
-    return any(name.endswith(".pdf" + s) for s in SIDECAR_SUFFIXES)
-
-
-def sidecars(pdf: Path) -> list[Path]:
-    """The files beside a PDF named like its sidecar (`report.pdf.yml`), in any letter case."""
-    wanted = {(pdf.name + s).casefold() for s in SIDECAR_SUFFIXES}
-    try:
-        return sorted(p for p in pdf.parent.iterdir() if p.name.casefold() in wanted)
-    except OSError:
-        return []
-
-
-def _sidecar_path(pdf: Path, corpus_dir: Path) -> Path | None:
-    """The PDF's sidecar; one that links out of the corpus is no sidecar (the scan says so)."""
-    return next((p for p in sidecars(pdf) if is_file_inside(p, corpus_dir)), None)
 
 
 def _pretty_stem(path: Path) -> str:

@@ -32,6 +32,9 @@ class StoreBacked(Engine):
     def document(self, doc_id: str) -> Document | None:
         return self._store.document(doc_id)
 
+    def documents_by_id(self, doc_ids: Sequence[str]) -> dict[str, Document]:
+        return self._store.documents_by_id(doc_ids)
+
     def matching_copies(self, doc_ids: Sequence[str], filters: SearchFilters) -> dict[str, str]:
         return self._store.matching_copies(doc_ids, filters)
 

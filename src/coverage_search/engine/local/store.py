@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from coverage_search.engine.base import PassageRow
+from coverage_search.engine.base import DocumentSource, PassageRow
 from coverage_search.engine.local.sql import (
     batched,
     connect,
@@ -22,8 +22,13 @@ from coverage_search.engine.local.sql import (
 from coverage_search.engine.local.terms import TermCounter
 from coverage_search.records import Document, SearchFilters, StoryCopy
 
+_DOCUMENT_COLUMNS = (
+    "doc_id, path, title, text, format, content_hash, url, outlet, published, author, language,"
+    " related, page_starts"
+)
 
-class Store:
+
+class Store(DocumentSource):
     """Read access to one finished build's database (one connection per thread)."""
 
     def __init__(self, path: Path) -> None:
@@ -163,28 +168,33 @@ class Store:
 
     def document(self, doc_id: str) -> Document | None:
         """All stored facts of one document, or None."""
-        with self._lock:
-            cur = self._conn.execute("SELECT * FROM documents WHERE doc_id = ?", (doc_id,))
-            row = cur.fetchone()
-            names = [c[0] for c in cur.description]
-        if row is None:
-            return None
-        data = dict(zip(names, row, strict=True))
-        return Document(
-            doc_id=str(data["doc_id"]),
-            path=str(data["path"]),
-            title=str(data["title"]),
-            text=str(data["text"]),
-            format=str(data["format"]),
-            content_hash=str(data["content_hash"]),
-            url=data["url"],
-            outlet=data["outlet"],
-            published=data["published"],
-            author=data["author"],
-            language=data["language"],
-            related=related_from_json(str(data["related"])),
-            page_starts=tuple(json.loads(str(data["page_starts"]))),
-        )
+        return self.documents_by_id([doc_id]).get(doc_id)
+
+    def documents_by_id(self, doc_ids: Sequence[str]) -> dict[str, Document]:
+        """All stored facts of the documents stored under these ids, by doc id."""
+        out: dict[str, Document] = {}
+        for chunk in batched(list(dict.fromkeys(doc_ids))):
+            sql = (
+                f"SELECT {_DOCUMENT_COLUMNS} FROM documents"
+                f" WHERE doc_id IN ({', '.join('?' * len(chunk))})"
+            )
+            for r in self._all(sql, chunk):
+                out[str(r[0])] = Document(
+                    doc_id=str(r[0]),
+                    path=str(r[1]),
+                    title=str(r[2]),
+                    text=str(r[3]),
+                    format=str(r[4]),
+                    content_hash=str(r[5]),
+                    url=r[6],
+                    outlet=r[7],
+                    published=r[8],
+                    author=r[9],
+                    language=r[10],
+                    related=related_from_json(str(r[11])),
+                    page_starts=tuple(json.loads(str(r[12]))),
+                )  # headings are not stored: nothing reads them back
+        return out
 
     def documents(self) -> list[tuple[str, str, str]]:
         """(doc_id, content_hash, story_id) of every document."""
