@@ -59,6 +59,15 @@ def to_blobs(vectors: Sequence[np.ndarray]) -> list[bytes]:
     return [s.tobytes() + c.tobytes() for s, c in zip(scales.astype(_SCALE), codes, strict=True)]
 
 
+def _from_blobs(blobs: Sequence[bytes], dim: int) -> np.ndarray:
+    """Rows of the 8-bit format (each `dim` + 4 bytes long) decoded at once, as `from_blob`."""
+    if not blobs:
+        return np.zeros((0, dim), dtype=np.float32)
+    raw = np.frombuffer(b"".join(blobs), dtype=np.uint8).reshape(len(blobs), dim + _SCALE.itemsize)
+    scales = np.ascontiguousarray(raw[:, : _SCALE.itemsize]).view(_SCALE).ravel()
+    return _decode(scales, raw[:, _SCALE.itemsize :].view(np.int8))
+
+
 def from_blob(blob: bytes, dim: int) -> np.ndarray | None:
     """A row back as float32 (None when it is not a `dim`-vector). float16 rows, the format
     before, are read too, and come back as a fresh vector of theirs would (`as_cached`)."""
@@ -140,10 +149,17 @@ class EmbeddingCache:
                     f" WHERE k.key IN ({', '.join('?' * len(chunk))})",
                     chunk,
                 )
+                coded: list[tuple[int, bytes]] = []
                 for key, blob in rows:
-                    vector = from_blob(blob, dim)
-                    if vector is not None:
+                    if len(blob) == dim + _SCALE.itemsize:
+                        coded.append((key, blob))
+                    elif (vector := from_blob(blob, dim)) is not None:  # a float16 row
                         found[hash_of[key]] = vector
+                # Decoded together: one row at a time took 25 s of a 1M build.
+                for (key, _), vector in zip(
+                    coded, _from_blobs([b for _, b in coded], dim), strict=True
+                ):
+                    found[hash_of[key]] = vector
         except sqlite3.DatabaseError as exc:
             if not damaged(exc):
                 raise
