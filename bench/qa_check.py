@@ -1,6 +1,7 @@
 """Check the hand-made question-answering dev sets in bench/data/.
 
-For qa_seed.jsonl and qa_time.jsonl it verifies that every answer_span occurs exactly in its
+For qa_seed.jsonl and qa_time.jsonl, and the training sets qa_seed_train.jsonl and
+qa_time_train.jsonl (split "train"), it verifies that every answer_span occurs exactly in its
 document's text (the seed article's text after its YAML front matter; a TIME 1963 article's
 "text"), that it lies inside one sentence and holds no Markdown syntax, and it reports per file
 and split: question count, kinds, and the content-word overlap between each question and its
@@ -28,7 +29,7 @@ SEED_ID = "windowsforum-amodei-openai-exit.md"
 TIME_CORPUS = ROOT.parent / "shared" / "eval" / "time1963" / "corpus.jsonl"
 
 KINDS = {"who", "what", "when", "where", "why", "how", "number"}
-SPLITS = {"tune", "confirm"}
+SPLITS = {"tune", "confirm", "train"}
 MARKDOWN_CHARS = set("*_[]#`")
 _STOPWORD_TEXT = """
 a an the and or but nor of to in on at by for with from as into onto about over under up down
@@ -170,11 +171,13 @@ def check_offtopic(rows: list[dict[str, str]], docs: dict[str, str]) -> int:
 
 
 def main() -> int:
-    """Check all three files; return the process exit code."""
+    """Check the dev, training and off-topic files; return the process exit code."""
     seed = {SEED_ID: seed_text()}
     time = time_texts()
     errors = check_answerable("qa_seed", load(DATA / "qa_seed.jsonl"), seed)
     errors += check_answerable("qa_time", load(DATA / "qa_time.jsonl"), time)
+    errors += check_answerable("qa_seed_train", load(DATA / "qa_seed_train.jsonl"), seed)
+    errors += check_answerable("qa_time_train", load(DATA / "qa_time_train.jsonl"), time)
     errors += check_offtopic(load(DATA / "qa_offtopic.jsonl"), {**seed, **time})
     print("OK: every span found" if not errors else f"FAILED: {errors} error(s)")
     return 1 if errors else 0
