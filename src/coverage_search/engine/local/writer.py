@@ -34,8 +34,8 @@ CREATE TABLE documents (
     text TEXT NOT NULL
 );
 -- The filter columns and indexed_as in both: a filter then never reads a document's row (its text
--- makes rows ~4 KB). At 1M passages one outlet and one year took 37 ms through outlet_key
--- alone and takes 8 ms (+5 MB).
+-- makes rows ~4 KB); +5 MB per million passages. At 1M the hybrid search with one outlet and
+-- one year went 88.4 → 53.3 ms p50 (bench/bench_speed.py, results/scale.md).
 CREATE INDEX documents_outlet ON documents(outlet_key, published, indexed_as, language);
 CREATE INDEX documents_published ON documents(published, outlet_key, indexed_as, language);
 CREATE INDEX documents_story ON documents(story_id);

@@ -1,0 +1,73 @@
+"""Search p50 per mode for the code of two source folders, in alternation, at one synthetic size.
+
+    .venv/bin/python bench/bench_search_ab.py OLD_SRC NEW_SRC [--size 1000000] [--rounds 3]
+
+For an A/B of a search change on this shared machine: each round runs one fresh process per
+source folder (`git worktree add /tmp/old <commit>` gives the old one's `src`), over the index
+bench_speed.py built for that size, 200 SciFact claims a mode, query embedding included (its
+cache emptied before every search). The two sides take turns, so the load lands on both alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from machine import SHARED_EVAL, WORK
+
+MODES = ("semantic", "hybrid", "keyword")
+
+
+def measure(src: str, size: int) -> None:
+    """In a child: the p50s of the code in `src`, printed as one line."""
+    sys.path.insert(0, src)
+    from coverage_search.api import CoverageIndex
+    from coverage_search.embed.embedder import _cached_query
+    from coverage_search.evaluation import load_beir_folder
+
+    texts = list(load_beir_folder(SHARED_EVAL / "scifact").queries.values())
+    random.Random(3).shuffle(texts)
+    index = CoverageIndex.open(WORK / f"synthetic-{size}" / "index")
+    for q in texts[:20]:
+        for m in MODES:
+            index.search(q, mode=m)
+    times: dict[str, list[float]] = {m: [] for m in MODES}
+    start = os.getloadavg()[0]
+    for q in texts[20:220]:
+        for m in MODES:
+            _cached_query.cache_clear()
+            t = time.perf_counter()
+            index.search(q, mode=m)
+            times[m].append((time.perf_counter() - t) * 1000)
+    p50 = {m: round(statistics.median(v), 2) for m, v in times.items()}
+    print(f"{src}: {p50} load {start:.2f}-{os.getloadavg()[0]:.2f}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("sources", nargs=2, help="two src folders: the old code, then the new")
+    parser.add_argument("--size", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        measure(args.child, args.size)
+        return
+    folder = WORK / f"synthetic-{args.size}" / "index"
+    if not (folder / "CURRENT").is_file():
+        sys.exit(f"No index at {folder}: run bench/bench_speed.py latency --sizes {args.size}.")
+    for _ in range(args.rounds):
+        for src in args.sources:
+            me = str(Path(__file__).resolve())
+            cmd = [sys.executable, me, *args.sources, "--size", str(args.size), "--child", src]
+            subprocess.run(cmd, check=True)
+
+
+if __name__ == "__main__":
+    main()
