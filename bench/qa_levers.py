@@ -28,7 +28,12 @@ from coverage_search.evaluation import load_beir_folder, write_corpus  # noqa: E
 from coverage_search.evaluation.qa import QAScores, ask_all, load_qa  # noqa: E402
 from coverage_search.passages.chunking import ChunkSettings  # noqa: E402
 
-DATA = {"seed": HERE / "data" / "qa_seed.jsonl", "time": HERE / "data" / "qa_time.jsonl"}
+# The dev sets (tune and confirm halves) and the harder training sets (split "train").
+DATA = {
+    name: (HERE / "data" / f"qa_{name}.jsonl", HERE / "data" / f"qa_{name}_train.jsonl")
+    for name in ("seed", "time")
+}
+HALVES = ("tune", "confirm", "train")
 
 
 def corpora(work: Path) -> dict[str, Path]:
@@ -46,7 +51,7 @@ def run(
     name: str, index_dir: Path, settings: SearchSettings, options: dict[str, Any]
 ) -> dict[str, dict[str, float]]:
     index = CoverageIndex.open(index_dir, settings=settings)
-    questions = load_qa(DATA[name])
+    questions = [q for path in DATA[name] for q in load_qa(path)]
     outcomes, _, _ = ask_all(
         index,
         questions,
@@ -57,7 +62,7 @@ def run(
     )
     index.close()
     out = {}
-    for half in ("tune", "confirm"):
+    for half in HALVES:
         s = QAScores.of([o for o in outcomes if o.split == half])
         out[half] = {
             "n": s.questions,
@@ -129,7 +134,7 @@ def main() -> None:
                     f"| {label} | {name} | {half} | {m['n']} | {m['first']} | {m['top3']} | "
                     f"{m['doc_first']} | {m['quoted']} | {m['refused']} |"
                 )
-            print(lines[-2], lines[-1], sep="\n", flush=True)
+            print(*lines[-len(got) :], sep="\n", flush=True)
     out = HERE / "results" / f"qa_levers_{args.group}"
     out.with_suffix(".md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     out.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
