@@ -41,7 +41,6 @@ sys.path.insert(0, str(HERE))
 import fit_answer as fa  # noqa: E402
 from machine import machine, save  # noqa: E402
 
-from coverage_search.passages.chunking import ChunkSettings  # noqa: E402
 from coverage_search.query import answer, evidence  # noqa: E402
 
 Extra = Callable[[str, Sequence[evidence.Candidate], np.ndarray, Any, Sequence[Any]], np.ndarray]
@@ -299,13 +298,7 @@ def run(indexes: dict[str, Path], extra: tuple[Extra, ...], c: float = 1.0) -> d
     for name in indexes:
         for half in HALVES:
             part = [g for g in groups if g.dataset == name and g.split == half]
-            m = fa.measure(part, lambda g: g.x @ w + b, answer.PADDING_MARGIN, True)
-            n = m["n"]
-            out[f"{name}/{half}"] = {
-                "n": n,
-                "first": round(m["first"] * n),
-                "quoted": round(m["quoted"] * n),
-            }
+            out[f"{name}/{half}"] = fa.counts(part, lambda g: g.x @ w + b)
     return out
 
 
@@ -313,12 +306,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--work", type=Path, default=Path("/tmp/coverage-fit-answer"))
     args = parser.parse_args()
-    args.work.mkdir(parents=True, exist_ok=True)
-    chunking = ChunkSettings()
-    indexes = {
-        "seed": fa.seed_index(args.work, chunking),
-        "time": fa.time_index(args.work, chunking),
-    }
+    indexes = fa.dev_indexes(args.work)
     facts = machine()
     results: dict[str, Any] = {}
     for label, extra in VARIANTS:

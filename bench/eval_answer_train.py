@@ -38,7 +38,6 @@ sys.path.insert(0, str(HERE))
 import fit_answer as fa  # noqa: E402
 from machine import machine, save  # noqa: E402
 
-from coverage_search.passages.chunking import ChunkSettings  # noqa: E402
 from coverage_search.query import answer, evidence  # noqa: E402
 
 DATA = HERE / "data"
@@ -113,12 +112,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--work", type=Path, default=Path("/tmp/coverage-fit-answer"))
     args = parser.parse_args()
-    args.work.mkdir(parents=True, exist_ok=True)
-    chunking = ChunkSettings()
-    indexes = {
-        "seed": fa.seed_index(args.work, chunking),
-        "time": fa.time_index(args.work, chunking),
-    }
+    indexes = fa.dev_indexes(args.work)
     facts = machine()
     groups = [g for name, file in SETS for g in fa.collect(name, indexes[name], DATA / file, 0)]
     results: dict[str, Any] = {}
@@ -128,13 +122,7 @@ def main() -> None:
         for name in indexes:
             for half in HALVES:
                 part = [g for g in groups if g.dataset == name and g.split == half]
-                m = fa.measure(part, lambda g, w=w, b=b: g.x @ w + b, answer.PADDING_MARGIN, True)
-                n = m["n"]
-                row[f"{name}/{half}"] = {
-                    "n": n,
-                    "first": round(m["first"] * n),
-                    "quoted": round(m["quoted"] * n),
-                }
+                row[f"{name}/{half}"] = fa.counts(part, lambda g, w=w, b=b: g.x @ w + b)
         results[label] = row
         print(label, row, flush=True)
     head = "| fitted on | " + " | ".join(f"{n} {h}" for n in indexes for h in HALVES) + " |"

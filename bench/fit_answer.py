@@ -72,6 +72,13 @@ def time_index(work: Path, chunking: ChunkSettings) -> Path:
     return index
 
 
+def dev_indexes(work: Path, chunking: ChunkSettings | None = None) -> dict[str, Path]:
+    """The seed article's and TIME 1963's indexes the answer benches read (built when absent)."""
+    work.mkdir(parents=True, exist_ok=True)
+    chunking = chunking or ChunkSettings()
+    return {"seed": seed_index(work, chunking), "time": time_index(work, chunking)}
+
+
 PER_DOCUMENT = answer.ANSWER_PER_DOCUMENT  # --per-document sets it
 
 
@@ -195,6 +202,13 @@ def measure(
         top3 += bool(ranks and ranks[0] <= 3)
     n = max(len(groups), 1)
     return {"n": len(groups), "quoted": quoted / n, "first": first / n, "top3": top3 / n}
+
+
+def counts(groups: list[Group], score) -> dict[str, int]:
+    """Questions, passage first and quoted under `score`, as the product answers (rerank on)."""
+    m = measure(groups, score, answer.PADDING_MARGIN, True)
+    n = m["n"]
+    return {"n": n, "first": round(m["first"] * n), "quoted": round(m["quoted"] * n)}
 
 
 def baseline(g: Group) -> np.ndarray:
