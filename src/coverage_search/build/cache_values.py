@@ -120,8 +120,10 @@ def _unpack_sorted(raw: bytes) -> np.ndarray | None:
         return None
     data = np.frombuffer(raw, dtype=np.uint8, offset=4)
     ones = np.flatnonzero(np.unpackbits(data[3 * n :]))
+    if len(ones) != n:  # before the subtraction: the shapes would not match
+        return None
     top = ones - np.arange(n)
-    if len(ones) != n or (n and top[-1] > 255):
+    if n and (top[-1] > 255 or (np.diff(top) < 0).any()):
         return None
     word = np.empty((n, 4), dtype=np.uint8)  # each value's four bytes, big-endian
     word[:, 0] = top
