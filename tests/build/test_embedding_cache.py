@@ -9,7 +9,9 @@ from typing import Any
 import numpy as np
 
 from coverage_search.build.embedding_cache import EmbeddingCache, as_cached
+from coverage_search.build.embedding_cache import from_blob as embedding_cache_from_blob
 from coverage_search.build.run import _embed, _Progress
+from coverage_search.embed.embedder import text_hash
 from coverage_search.records import Passage
 
 MODEL = "all-MiniLM-L6-v2"
@@ -64,6 +66,26 @@ def test_float16_rows_of_the_format_before_are_read_as_a_fresh_vector_would_be(
     assert np.array_equal(found["a"], as_cached(old.astype(np.float32)))
 
 
+def test_a_row_with_a_damaged_scale_is_a_miss(tmp_path: Path) -> None:
+    vectors = _unit(5, seed=11)
+    cache = EmbeddingCache(tmp_path / "embeddings.sqlite")
+    cache.put(MODEL, [(f"h{i}", vectors[i]) for i in range(5)])
+    cache.close()
+    bad = [np.nan, np.inf, -0.01, 0.0, 1e30]  # each a float32 scale no unit vector has
+    with sqlite3.connect(tmp_path / "embeddings.sqlite") as conn:
+        for row, scale in enumerate(bad[:4], start=1):
+            (blob,) = conn.execute("SELECT vector FROM vectors WHERE id = ?", (row,)).fetchone()
+            damaged = np.float32(scale).tobytes() + blob[4:]
+            conn.execute("UPDATE vectors SET vector = ? WHERE id = ?", (damaged, row))
+    conn.close()
+    cache = EmbeddingCache(tmp_path / "embeddings.sqlite")
+    found = cache.get(MODEL, [f"h{i}" for i in range(5)], 384)
+    cache.close()
+    assert sorted(found) == ["h4"]  # the four damaged rows will be embedded again
+    assert np.array_equal(found["h4"], as_cached(vectors[4]))
+    assert embedding_cache_from_blob(np.float32(1e30).tobytes() + bytes(384), 384) is None
+
+
 def test_a_vector_takes_under_450_bytes_on_disk(tmp_path: Path) -> None:
     path = tmp_path / "embeddings.sqlite"
     vectors = _unit(7000)
@@ -114,34 +136,65 @@ def test_fresh_vectors_equal_cached_ones_exactly(tmp_path: Path, embedder: Any) 
     ]
     cache = EmbeddingCache(tmp_path / "embeddings.sqlite")
     quiet = _Progress(False, None)
-    fresh, embedded = _embed(passages, embedder, cache, quiet)
-    cached, again = _embed(passages, embedder, cache, quiet)
+    fresh, embedded, hashes = _embed(passages, embedder, cache, quiet)
+    cached, again, _ = _embed(passages, embedder, cache, quiet)
     cache.close()
     assert (embedded, again) == (2, 0)
+    assert hashes == [text_hash(t) for t in texts]  # what a sweep keeps
     assert fresh.dtype == np.float32 and np.array_equal(fresh, cached)
     assert np.array_equal(fresh, as_cached(embedder.encode(texts)))
 
 
-def test_a_sweep_drops_unused_vectors_only_past_twice_the_used_ones(tmp_path: Path) -> None:
+def test_a_sweep_drops_the_oldest_unused_vectors_past_twice_the_used_ones(tmp_path: Path) -> None:
     from coverage_search.build import embedding_cache
 
     vectors = _unit(40, seed=9)
     cache = EmbeddingCache(tmp_path / "embeddings.sqlite")
-    cache.put(MODEL, [(f"h{i}", vectors[i]) for i in range(40)])
+    for i in range(40):  # one at a time: h0 is the oldest
+        cache.put(MODEL, [(f"h{i}", vectors[i])])
     slack = embedding_cache.SWEEP_SLACK
     try:
         embedding_cache.SWEEP_SLACK = 0
-        used = [f"h{i}" for i in range(10)]
-        assert cache.sweep(MODEL, [*used, "h10", "h11", "h12", "h13"]) == 0  # 26 ≤ 2 × 14
-        assert cache.sweep(MODEL, []) == 0  # an empty build never empties the cache
-        assert cache.sweep("other-model", used) == 40  # no vector of this model is in use
-        cache.put(MODEL, [(f"h{i}", vectors[i]) for i in range(40)])
-        assert cache.sweep(MODEL, used) == 30  # 30 unused > 2 × 10
+        assert cache.sweep(MODEL, [f"h{i}" for i in range(14)]) == 0  # 26 unused ≤ 2 × 14
+        assert cache.sweep(MODEL, []) == 0  # an empty build never sweeps
+        used = [f"h{i}" for i in range(30, 40)]
+        assert cache.sweep(MODEL, used, keep_at_least=100) == 0  # the build before was larger
+        assert cache.sweep(MODEL, used) == 10  # 30 unused, 20 allowed: the 10 oldest go
+        assert sorted(cache.get(MODEL, [f"h{i}" for i in range(40)], 384)) == sorted(
+            f"h{i}" for i in range(10, 40)
+        )
+        assert cache.sweep("other-model", ["x"]) == 28  # none of its vectors: 2 are allowed
     finally:
         embedding_cache.SWEEP_SLACK = slack
     found = cache.get(MODEL, [f"h{i}" for i in range(40)], 384)
-    assert sorted(found) == sorted(used)
-    assert np.array_equal(found["h3"], as_cached(vectors[3]))
-    cache.put(MODEL, [("new", vectors[39])])  # the freed rows' ids do not clash
-    assert np.array_equal(cache.get(MODEL, ["new"], 384)["new"], as_cached(vectors[39]))
+    assert sorted(found) == ["h38", "h39"]  # the newest
+    assert np.array_equal(found["h39"], as_cached(vectors[39]))
+    cache.put(MODEL, [("new", vectors[3])])  # the freed rows' ids do not clash
+    assert np.array_equal(cache.get(MODEL, ["new"], 384)["new"], as_cached(vectors[3]))
+    assert np.array_equal(cache.get(MODEL, ["h38"], 384)["h38"], as_cached(vectors[38]))
     cache.close()
+
+
+def test_a_build_of_a_small_folder_keeps_the_vectors_of_the_build_before(
+    tmp_path: Path, embedder: Any, monkeypatch: Any
+) -> None:
+    from coverage_search import CoverageIndex
+    from coverage_search.build import embedding_cache
+
+    monkeypatch.setattr(embedding_cache, "SWEEP_SLACK", 0)
+    big, small, index = tmp_path / "big", tmp_path / "small", tmp_path / "index"
+    for folder, count in ((big, 12), (small, 1)):
+        folder.mkdir()
+        for i in range(count):
+            text = f"Story {i} of {folder.name}: the chip maker shipped {i} new parts this week."
+            (folder / f"s{i}.md").write_text(f"# Story {i}\n\n{text}\n", encoding="utf-8")
+    assert CoverageIndex.build(big, index, progress=False).embedded == 12
+    assert CoverageIndex.build(small, index, progress=False).embedded == 1  # 12 unused are kept
+    assert CoverageIndex.build(big, index, progress=False).embedded == 0
+    assert CoverageIndex.build(small, index, progress=False).embedded == 0
+    assert CoverageIndex.build(small, index, force=True, progress=False).embedded == 0
+    # Now the build before held one passage too: the old vectors past 2 x 1 go, oldest first.
+    cache = EmbeddingCache(index / "embeddings.sqlite")
+    (count,) = cache._conn.execute("SELECT count(*) FROM vector_keys").fetchone()
+    cache.close()
+    assert count == 3

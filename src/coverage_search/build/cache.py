@@ -239,6 +239,12 @@ class BuildCache:
                 out.append(entry.restore(live.get(doc_id)) if entry is not None else None)
         return out
 
+    def release_live(self) -> None:
+        """Close the live build's documents once reading is done (no later lookup needs them)."""
+        if self._live is not None:
+            self._live.close()
+            self._live = None
+
     def _live_documents(self, doc_ids: Sequence[str]) -> dict[str, Document]:
         """The live build's copies of these documents (each still checked against its hash)."""
         if self._live is None or not doc_ids:

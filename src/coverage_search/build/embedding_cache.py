@@ -12,16 +12,17 @@ import numpy as np
 from coverage_search.engine.local.sql import batched, damaged, remove_database
 
 # A vector is a float32 scale and one signed byte a dimension (its largest component is ±127):
-# 388 bytes for MiniLM where float16 took 768. On real MiniLM vectors the cosine to a query moves
-# by 0.0004 on average, at most 0.002; hybrid nDCG@10 went 0.7388 → 0.7391 on SciFact and
-# 0.8237 → 0.8231 on TIME (bench/eval_cache_codes.py, results/cache_codes.md). With the key
-# table, 419 bytes a vector at 100k (bench/results/cache.md; float16 rows took 799).
+# 388 bytes for MiniLM where float16 took 768; the cosine of two rounded unit vectors is off by
+# at most 0.0033 (bench/bench_cache.py). Hybrid nDCG@10 went 0.7388 → 0.7391 on SciFact and
+# 0.8237 → 0.8231 on TIME against float16 rows (bench/eval_cache_codes.py). With the key table,
+# 419 bytes a vector at 100k (bench/results/cache.md; float16 rows took 799).
 PAGE_SIZE = 16384
 OLD_TABLES = ("embeddings",)  # float32 rows of the first format: the file is started afresh
-# Vectors the build does not use (edited passages, removed documents, other models' or chunk
-# settings') are dropped once they number more than twice the ones in use, plus SWEEP_SLACK:
-# switching to another model or setting and back re-embeds nothing, while edits to a growing
-# corpus no longer grow the cache without end. SQLite reuses the freed pages for new vectors.
+# Vectors the live build does not use (edited passages, removed documents, other models' or
+# chunk settings') are kept up to twice as many as it uses, or as the build before it used if
+# that was more, plus SWEEP_SLACK; past that the oldest go. Switching to another model or
+# setting and back re-embeds nothing, one build of a wrong, small folder drops nothing, and
+# edits to a growing corpus no longer grow the cache without end. Freed pages are reused.
 SWEEP_SLACK = 1000
 _SCALE = np.dtype("<f4")
 
@@ -59,13 +60,23 @@ def to_blobs(vectors: Sequence[np.ndarray]) -> list[bytes]:
     return [s.tobytes() + c.tobytes() for s, c in zip(scales.astype(_SCALE), codes, strict=True)]
 
 
-def _from_blobs(blobs: Sequence[bytes], dim: int) -> np.ndarray:
-    """Rows of the 8-bit format (each `dim` + 4 bytes long) decoded at once, as `from_blob`."""
+def _from_blobs(blobs: Sequence[bytes], dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of the 8-bit format (each `dim` + 4 bytes long) decoded at once, as `from_blob`,
+    and which of them are sound (`_sound`)."""
     if not blobs:
-        return np.zeros((0, dim), dtype=np.float32)
+        return np.zeros((0, dim), dtype=np.float32), np.zeros(0, dtype=bool)
     raw = np.frombuffer(b"".join(blobs), dtype=np.uint8).reshape(len(blobs), dim + _SCALE.itemsize)
     scales = np.ascontiguousarray(raw[:, : _SCALE.itemsize]).view(_SCALE).ravel()
-    return _decode(scales, raw[:, _SCALE.itemsize :].view(np.int8))
+    with np.errstate(all="ignore"):  # a damaged scale decodes to junk, left out by `sound`
+        vectors = _decode(scales, raw[:, _SCALE.itemsize :].view(np.int8))
+    return vectors, _sound(scales)
+
+
+def _sound(scales: np.ndarray) -> np.ndarray:
+    """Which scales a unit vector can have (its largest component / 127, or 1 for zero): a
+    damaged one (NaN, huge) would make a vector that tops every search."""
+    sound: np.ndarray = np.isfinite(scales) & (scales > 0) & (scales <= 1)
+    return sound
 
 
 def from_blob(blob: bytes, dim: int) -> np.ndarray | None:
@@ -73,6 +84,8 @@ def from_blob(blob: bytes, dim: int) -> np.ndarray | None:
     before, are read too, and come back as a fresh vector of theirs would (`as_cached`)."""
     if len(blob) == dim + _SCALE.itemsize:
         scale = np.frombuffer(blob[: _SCALE.itemsize], dtype=_SCALE)
+        if not _sound(scale).all():
+            return None
         return _decode(scale[0], np.frombuffer(blob, dtype=np.int8, offset=_SCALE.itemsize))
     if len(blob) == 2 * dim:  # (the same length as the new rows only at 4 dimensions)
         return as_cached(np.frombuffer(blob, dtype=np.float16).astype(np.float32))
@@ -156,10 +169,10 @@ class EmbeddingCache:
                     elif (vector := from_blob(blob, dim)) is not None:  # a float16 row
                         found[hash_of[key]] = vector
                 # Decoded together: one row at a time took 25 s of a 1M build.
-                for (key, _), vector in zip(
-                    coded, _from_blobs([b for _, b in coded], dim), strict=True
-                ):
-                    found[hash_of[key]] = vector
+                vectors, sound = _from_blobs([b for _, b in coded], dim)
+                for (key, _), vector, ok in zip(coded, vectors, sound, strict=True):
+                    if ok:  # a damaged scale is a miss: the passage is embedded again
+                        found[hash_of[key]] = vector
         except sqlite3.DatabaseError as exc:
             if not damaged(exc):
                 raise
@@ -198,27 +211,37 @@ class EmbeddingCache:
             self._conn.close()
             self._conn = self._reset()
 
-    def sweep(self, model: str, hashes: Sequence[str]) -> int:
-        """Drop every vector but those of `hashes` under `model` (the build's passages) once
-        the others number more than twice those plus SWEEP_SLACK; how many were dropped."""
+    def sweep(self, model: str, hashes: Sequence[str], *, keep_at_least: int = 0) -> int:
+        """Drop the oldest vectors other than those of `hashes` under `model` (the live build's
+        passages) beyond 2 × max(their count, `keep_at_least`) + SWEEP_SLACK; how many went."""
         used = set(hashes)
-        if not used:  # an empty corpus (or a wrong folder) never empties the cache
+        if not used:  # an empty corpus (or a wrong folder) never sweeps
             return 0
+        allowed = 2 * max(len(used), keep_at_least) + SWEEP_SLACK
         try:
             (count,) = self._conn.execute("SELECT count(*) FROM vector_keys").fetchone()
-            if count <= 3 * len(used) + SWEEP_SLACK:
+            if count <= len(used) + allowed:
                 return 0  # (the keys are hashed only for a sweep: 1M take a second)
-            keep = [vector_key(model, h) for h in used]
             with self._conn:
                 self._conn.execute("CREATE TEMP TABLE IF NOT EXISTS keep (key INTEGER PRIMARY KEY)")
                 self._conn.execute("DELETE FROM keep")
-                self._conn.executemany("INSERT INTO keep VALUES (?)", ((k,) for k in keep))
-                dropped = self._conn.execute(
-                    "DELETE FROM vector_keys WHERE key NOT IN (SELECT key FROM keep)"
-                ).rowcount
-                self._conn.execute(
-                    "DELETE FROM vectors WHERE id NOT IN (SELECT id FROM vector_keys)"
+                self._conn.executemany(
+                    "INSERT OR IGNORE INTO keep VALUES (?)", ((vector_key(model, h),) for h in used)
                 )
+                (present,) = self._conn.execute(
+                    "SELECT count(*) FROM vector_keys WHERE key IN (SELECT key FROM keep)"
+                ).fetchone()
+                excess = count - present - allowed
+                dropped = 0
+                if excess > 0:  # ids grow with each insert: the lowest are the oldest
+                    dropped = self._conn.execute(
+                        "DELETE FROM vector_keys WHERE key IN (SELECT key FROM vector_keys"
+                        " WHERE key NOT IN (SELECT key FROM keep) ORDER BY id LIMIT ?)",
+                        (excess,),
+                    ).rowcount
+                    self._conn.execute(
+                        "DELETE FROM vectors WHERE id NOT IN (SELECT id FROM vector_keys)"
+                    )
                 self._conn.execute("DELETE FROM keep")
             return int(dropped)
         except sqlite3.DatabaseError as exc:

@@ -91,8 +91,9 @@ class _Progress:
 
 def _embed(
     passages: Sequence[Passage], embedder: Embedder, cache: EmbeddingCache, progress: _Progress
-) -> tuple[np.ndarray, int]:
-    """Vectors for every passage (from the cache where possible) and how many were embedded now."""
+) -> tuple[np.ndarray, int, list[str]]:
+    """Vectors for every passage (from the cache where possible), how many were embedded now,
+    and the hashes of the embedded texts (what the cache keys them by)."""
     hashes = [text_hash(p.embed_text or p.text) for p in passages]
     dim = embedder.dimension
     known = cache.get(embedder.vectors_key, hashes, dim) if passages else {}
@@ -110,11 +111,10 @@ def _embed(
         known.update(zip(batch, vectors, strict=True))
         progress.advance(len(batch))
     progress.close()
-    cache.sweep(embedder.vectors_key, hashes)  # what no passage of this build uses, past a slack
     matrix = np.zeros((len(passages), dim), dtype=np.float32)
     for row, h in enumerate(hashes):
         matrix[row] = known[h]
-    return matrix, len(missing)
+    return matrix, len(missing), hashes
 
 
 def build_index(
@@ -156,6 +156,7 @@ def build_index(
         pool = Pool()  # reading, sketches and chunking on every core; started on first use
         try:
             items = list(scan_corpus(corpus_dir, cache=reuse, pool=pool))
+            reuse.release_live()  # not held open while the new build is written and switched
             docs = [d for d in items if isinstance(d, Document)]
             skipped = tuple(s for s in items if isinstance(s, Skipped))
             settings = {
@@ -219,7 +220,7 @@ def build_index(
             try:
                 cache = EmbeddingCache(index_dir / layout.CACHE)
                 try:
-                    vectors, embedded = _embed(ordered, embedder, cache, bar)
+                    vectors, embedded, hashes = _embed(ordered, embedder, cache, bar)
                 finally:
                     cache.close()
                 manifest = {
@@ -255,6 +256,13 @@ def build_index(
                 raise
             layout.cleanup(index_dir)
             writer.publish(layout.kept_builds(index_dir))
+            # Only once the new build is live: a build that fails keeps every vector.
+            before = int(previous[0]["counts"]["passages"]) if previous else 0
+            cache = EmbeddingCache(index_dir / layout.CACHE)
+            try:
+                cache.sweep(embedder.vectors_key, hashes, keep_at_least=before)
+            finally:
+                cache.close()
             reuse.close()
         except BaseException:
             reuse.close(sweep=False)  # a build that stopped early judges no entry unused
