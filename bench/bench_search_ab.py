@@ -2,10 +2,11 @@
 
     .venv/bin/python bench/bench_search_ab.py OLD_SRC NEW_SRC [--size 1000000] [--rounds 3]
 
-For an A/B of a search change on this shared machine: each round runs one fresh process per
-source folder (`git worktree add /tmp/old <commit>` gives the old one's `src`), over the index
-bench_speed.py built for that size, 200 SciFact claims a mode, query embedding included (its
-cache emptied before every search). The two sides take turns, so the load lands on both alike.
+Modes: semantic, hybrid, keyword, and hybrid with one outlet and one year. For an A/B of a
+search change on this shared machine: each round runs one fresh process per source folder
+(`git worktree add /tmp/old <commit>` gives the old one's `src`), over the index bench_speed.py
+built for that size, 200 SciFact claims a mode, query embedding included (its cache emptied
+before every search). The two sides take turns, so the load lands on both alike.
 """
 
 from __future__ import annotations
@@ -21,7 +22,13 @@ from pathlib import Path
 
 from machine import SHARED_EVAL, WORK
 
-MODES = ("semantic", "hybrid", "keyword")
+MODES = ("semantic", "hybrid", "keyword", "hybrid+filter")
+# bench_speed.py's filter: one outlet and one year (1/140 of the documents).
+FILTER = {"outlets": ["Outlet 3"], "since": "2024-01-01", "until": "2024-12-31"}
+
+
+def _options(mode: str) -> dict[str, object]:
+    return {"mode": "hybrid", **FILTER} if mode == "hybrid+filter" else {"mode": mode}
 
 
 def measure(src: str, size: int) -> None:
@@ -36,14 +43,14 @@ def measure(src: str, size: int) -> None:
     index = CoverageIndex.open(WORK / f"synthetic-{size}" / "index")
     for q in texts[:20]:
         for m in MODES:
-            index.search(q, mode=m)
+            index.search(q, **_options(m))  # type: ignore[arg-type]
     times: dict[str, list[float]] = {m: [] for m in MODES}
     start = os.getloadavg()[0]
     for q in texts[20:220]:
         for m in MODES:
             _cached_query.cache_clear()
             t = time.perf_counter()
-            index.search(q, mode=m)
+            index.search(q, **_options(m))  # type: ignore[arg-type]
             times[m].append((time.perf_counter() - t) * 1000)
     p50 = {m: round(statistics.median(v), 2) for m, v in times.items()}
     print(f"{src}: {p50} load {start:.2f}-{os.getloadavg()[0]:.2f}", flush=True)
