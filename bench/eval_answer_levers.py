@@ -325,7 +325,6 @@ def main() -> None:
         fa.choose = mmr(lam)
         results[f"MMR lambda {lam:g}"] = run(indexes, ())
     fa.choose = product_choose
-    head = "| variant | " + " | ".join(f"{n} {h}" for n in indexes for h in HALVES) + " |"
     lines = [
         "# Sentence features tried on the answer's combiner (passage first / quoted)",
         "",
@@ -333,14 +332,8 @@ def main() -> None:
         f"at start ({facts['date']}). Refitted on the tune halves each time; fresh sets: 15 "
         "questions each, never used to choose. bench/eval_answer_levers.py.",
         "",
-        head,
-        "|---" * (1 + len(indexes) * len(HALVES)) + "|",
+        *fa.counts_table("variant", results, list(indexes), HALVES),
     ]
-    for label, r in results.items():
-        cells = [
-            f"{r[f'{n}/{h}']['first']} / {r[f'{n}/{h}']['quoted']}" for n in indexes for h in HALVES
-        ]
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
     base = results[VARIANTS[0][0]]
     ns = {f"{n} {h}": base[f"{n}/{h}"]["n"] for n in indexes for h in HALVES}
     pooled = {f"{n} {h}": base[f"{n}/{h}/in pool"] for n in indexes for h in HALVES}

@@ -125,7 +125,6 @@ def main() -> None:
                 row[f"{name}/{half}"] = fa.counts(part, lambda g, w=w, b=b: g.x @ w + b)
         results[label] = row
         print(label, row, flush=True)
-    head = "| fitted on | " + " | ".join(f"{n} {h}" for n in indexes for h in HALVES) + " |"
     first = results[FITS[0][0]]
     lines = [
         "# The answer's combiner fitted on more questions (passage first / quoted)",
@@ -135,14 +134,8 @@ def main() -> None:
         + ", ".join(f"{n} {h} {first[f'{n}/{h}']['n']}" for n in indexes for h in HALVES)
         + ". A cell is in sample where the fit used that half.",
         "",
-        head,
-        "|---" * (1 + len(indexes) * len(HALVES)) + "|",
+        *fa.counts_table("fitted on", results, list(indexes), HALVES),
     ]
-    for label, r in results.items():
-        cells = [
-            f"{r[f'{n}/{h}']['first']} / {r[f'{n}/{h}']['quoted']}" for n in indexes for h in HALVES
-        ]
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
     lines.append("")
     for label, r in results.items():
         lines.append(f"- {label}: weights {r['weights']}, bias {r['bias']}")

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -209,6 +210,22 @@ def counts(groups: list[Group], score) -> dict[str, int]:
     m = measure(groups, score, answer.PADDING_MARGIN, True)
     n = m["n"]
     return {"n": n, "first": round(m["first"] * n), "quoted": round(m["quoted"] * n)}
+
+
+def counts_table(
+    first: str, results: dict, names: Sequence[str], halves: Sequence[str]
+) -> list[str]:
+    """Markdown rows of `results` (label → {"<name>/<half>": counts}) as passage first / quoted."""
+    lines = [
+        f"| {first} | " + " | ".join(f"{n} {h}" for n in names for h in halves) + " |",
+        "|---" * (1 + len(names) * len(halves)) + "|",
+    ]
+    for label, r in results.items():
+        cells = [
+            f"{r[f'{n}/{h}']['first']} / {r[f'{n}/{h}']['quoted']}" for n in names for h in halves
+        ]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def baseline(g: Group) -> np.ndarray:
