@@ -198,3 +198,22 @@ def test_a_build_of_a_small_folder_keeps_the_vectors_of_the_build_before(
     (count,) = cache._conn.execute("SELECT count(*) FROM vector_keys").fetchone()
     cache.close()
     assert count == 3
+
+
+def test_a_sweep_that_fails_never_fails_the_live_build(
+    tmp_path: Path, embedder: Any, monkeypatch: Any
+) -> None:
+    from coverage_search import CoverageIndex
+
+    def busy(*_: Any, **__: Any) -> int:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(EmbeddingCache, "sweep", busy)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.md").write_text("# Chips\n\nThe chip maker shipped new parts this week.\n")
+    report = CoverageIndex.build(corpus, tmp_path / "index", progress=False)
+    assert report.embedded == 1
+    index = CoverageIndex.open(tmp_path / "index")
+    assert index.search("chip maker", k=1)[0].doc_id == "a.md"
+    index.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -257,12 +258,7 @@ def build_index(
             layout.cleanup(index_dir)
             writer.publish(layout.kept_builds(index_dir))
             # Only once the new build is live: a build that fails keeps every vector.
-            before = int(previous[0]["counts"]["passages"]) if previous else 0
-            cache = EmbeddingCache(index_dir / layout.CACHE)
-            try:
-                cache.sweep(embedder.vectors_key, hashes, keep_at_least=before)
-            finally:
-                cache.close()
+            _sweep_vectors(index_dir, embedder, hashes, previous)
             reuse.close()
         except BaseException:
             reuse.close(sweep=False)  # a build that stopped early judges no entry unused
@@ -333,3 +329,24 @@ def _live_documents(index_dir: Path) -> DocumentSource | None:
         return open_documents(*layout.require_live(index_dir))
     except Exception:  # the cache then reads every document from its file
         return None
+
+
+def _sweep_vectors(
+    index_dir: Path,
+    embedder: Embedder,
+    hashes: Sequence[str],
+    previous: tuple[dict[str, Any], list[tuple[str, str, str]]] | None,
+) -> None:
+    """The embedding cache's sweep after a switch; a failure to sweep never fails the build,
+    which is live already (the cache is only ever a shortcut)."""
+    before = int(previous[0].get("counts", {}).get("passages", 0)) if previous else 0
+    try:
+        cache = EmbeddingCache(index_dir / layout.CACHE)
+    except sqlite3.Error:
+        return
+    try:
+        cache.sweep(embedder.vectors_key, hashes, keep_at_least=before)
+    except sqlite3.Error:  # busy or read-only: the next build sweeps
+        pass
+    finally:
+        cache.close()
