@@ -262,3 +262,18 @@ class EmbeddingCache:
                 )
             )
         return found
+
+
+def sweep_cache(path: Path, model: str, hashes: Sequence[str], *, keep_at_least: int = 0) -> int:
+    """`EmbeddingCache.sweep` after a build's switch. It never raises: the build is live
+    already, and a busy or read-only cache is swept by the next build (how many went)."""
+    try:
+        cache = EmbeddingCache(path)
+    except sqlite3.Error:
+        return 0
+    try:
+        return cache.sweep(model, hashes, keep_at_least=keep_at_least)
+    except sqlite3.Error:
+        return 0
+    finally:
+        cache.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import sqlite3
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -18,7 +17,7 @@ import numpy as np
 from coverage_search import __version__
 from coverage_search.build import cache as buildcache
 from coverage_search.build import layout
-from coverage_search.build.embedding_cache import EmbeddingCache, as_cached
+from coverage_search.build.embedding_cache import EmbeddingCache, as_cached, sweep_cache
 from coverage_search.embed.embedder import Embedder, get_embedder, resolve_model, text_hash
 from coverage_search.engine.base import BuildContent, DocumentSource
 from coverage_search.engine.factory import (
@@ -258,7 +257,10 @@ def build_index(
             layout.cleanup(index_dir)
             writer.publish(layout.kept_builds(index_dir))
             # Only once the new build is live: a build that fails keeps every vector.
-            _sweep_vectors(index_dir, embedder, hashes, previous)
+            before = int(previous[0].get("counts", {}).get("passages", 0)) if previous else 0
+            sweep_cache(
+                index_dir / layout.CACHE, embedder.vectors_key, hashes, keep_at_least=before
+            )
             reuse.close()
         except BaseException:
             reuse.close(sweep=False)  # a build that stopped early judges no entry unused
@@ -329,24 +331,3 @@ def _live_documents(index_dir: Path) -> DocumentSource | None:
         return open_documents(*layout.require_live(index_dir))
     except Exception:  # the cache then reads every document from its file
         return None
-
-
-def _sweep_vectors(
-    index_dir: Path,
-    embedder: Embedder,
-    hashes: Sequence[str],
-    previous: tuple[dict[str, Any], list[tuple[str, str, str]]] | None,
-) -> None:
-    """The embedding cache's sweep after a switch; a failure to sweep never fails the build,
-    which is live already (the cache is only ever a shortcut)."""
-    before = int(previous[0].get("counts", {}).get("passages", 0)) if previous else 0
-    try:
-        cache = EmbeddingCache(index_dir / layout.CACHE)
-    except sqlite3.Error:
-        return
-    try:
-        cache.sweep(embedder.vectors_key, hashes, keep_at_least=before)
-    except sqlite3.Error:  # busy or read-only: the next build sweeps
-        pass
-    finally:
-        cache.close()
