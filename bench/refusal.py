@@ -36,7 +36,9 @@ MARGINS = (0.05, 0.08, 0.10, 0.12, 0.15)
 
 
 def cosine(index: CoverageIndex, question: str) -> float:
-    hits = index.search(question, k=ANSWER_POOL, per_document=ANSWER_PER_DOCUMENT)
+    hits = index.search(
+        question, k=ANSWER_POOL, per_document=ANSWER_PER_DOCUMENT, document_prior=0.0
+    )
     return best_cosine(question, hits, index.embedder)
 
 

@@ -29,14 +29,7 @@ from coverage_search.query.filters import make_filters, valid_text
 from coverage_search.query.order import RECENCY_POOL, check_order, newest_first, with_recency
 from coverage_search.query.search import MAX_K, Searcher, check_search, clean_query, named_query
 from coverage_search.query.settings import SearchSettings
-from coverage_search.records import (
-    AddReport,
-    BuildReport,
-    Document,
-    IndexStats,
-    RemoveReport,
-    SearchHit,
-)
+from coverage_search.records import IndexStats
 
 if TYPE_CHECKING:
     from coverage_search.build.run import ProgressFn
@@ -44,7 +37,14 @@ if TYPE_CHECKING:
     from coverage_search.engine.base import Engine
     from coverage_search.ingest.fetch import Fetcher
     from coverage_search.passages.chunking import ChunkSettings
-    from coverage_search.records import Answer
+    from coverage_search.records import (
+        AddReport,
+        Answer,
+        BuildReport,
+        Document,
+        RemoveReport,
+        SearchHit,
+    )
 
 
 class CoverageIndex:
@@ -241,7 +241,9 @@ class CoverageIndex:
                 from coverage_search.query.refusal import probe_floor
 
                 self._floor = probe_floor(
-                    lambda q: self.search(q, k=ANSWER_POOL, per_document=ANSWER_PER_DOCUMENT),
+                    lambda q: self.search(
+                        q, k=ANSWER_POOL, per_document=ANSWER_PER_DOCUMENT, document_prior=0.0
+                    ),
                     self.embedder,
                 )
             return self._floor
@@ -265,24 +267,26 @@ class CoverageIndex:
         sort: str = "relevance",
         recency: float = 0.0,
         aliases: bool = True,
+        document_prior: float | None = None,
     ) -> list[SearchHit]:
         """The k best passages for `query`: filtered before the cut, `per_document` per document.
 
         `sort="date"` lists those k newest first (undated last); `recency` (0 to 1) re-scores
         a deeper pool toward the newest coverage before the cut. `aliases=False` searches the
         words as typed: "the ChatGPT maker" is not searched as OpenAI (query/aliases.py).
+        `document_prior` (0 to 1) overrides SearchSettings.document_prior.
         """
         text = clean_query(query)
         check_order(sort, recency)
-        check_search(mode, k, per_document, alpha)
+        check_search(mode, k, per_document, alpha, document_prior)
         filters = make_filters(outlets, since, until, language)
-        settings = self.settings
-        if fusion is not None or alpha is not None:
-            settings = dataclasses.replace(
-                settings,
-                fusion=fusion or settings.fusion,
-                alpha=settings.alpha if alpha is None else alpha,
-            )
+        base = self.settings
+        settings = dataclasses.replace(
+            base,
+            fusion=fusion or base.fusion,
+            alpha=base.alpha if alpha is None else alpha,
+            document_prior=base.document_prior if document_prior is None else document_prior,
+        )
         hits = self._searcher.search(
             text,
             filters,
@@ -351,19 +355,14 @@ class CoverageIndex:
         hits = self.search(
             question, k=max(k, ANSWER_POOL), mode=mode, outlets=outlets, since=since,
             until=until, language=language, recency=recency, per_document=PER_DOC,
-            aliases=aliases,
+            aliases=aliases, document_prior=0.0,  # sentences weigh the passages (settings.py)
         )  # fmt: skip
-        filters = make_filters(outlets, since, until, language)
+        weights = question_weights(self.engine, named_query(question, aliases=aliases))
         return answer_from_hits(
-            question,
-            hits,
-            self.embedder,
-            keyword_weights=question_weights(self.engine, named_query(question, aliases=aliases)),
-            filters=filters,
+            question, hits, self.embedder, keyword_weights=weights, show=k, aliases=aliases,
+            filters=make_filters(outlets, since, until, language),
             refuse_below=self.refusal_floor() if hits else 0.0,
-            show=k,
-            aliases=aliases,
-        )
+        )  # fmt: skip
 
     # -- documents and facts ----------------------------------------------------------------
 

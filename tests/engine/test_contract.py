@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conftest import SMALL_CORPUS, write_doc
@@ -20,7 +21,8 @@ from coverage_search.cli import main
 from coverage_search.engine.base import EngineWriter
 from coverage_search.engine.local.engine import LocalWriter
 from coverage_search.engine.milvus import MilvusWriter
-from coverage_search.records import Document
+from coverage_search.errors import QueryError
+from coverage_search.records import Document, SearchFilters
 from coverage_search.sources import scan
 
 HOSTILE_OUTLET = 'Quote "Daily" \\ News'
@@ -159,6 +161,42 @@ def test_owners_name_each_passages_document_and_story(index: CoverageIndex) -> N
     for pid in ids:
         assert owners[pid] == (rows[pid].doc_id, rows[pid].story_id)
     assert index.engine.owners([]) == {}
+
+
+def test_centroids_are_each_documents_mean_passage_vector(index: CoverageIndex) -> None:
+    vector = index.embedder.encode_query("Why did Dario Amodei leave OpenAI?")
+    every = index.engine.dense(vector, SearchFilters(), limit=1000)  # all passages, exact cosine
+    owners = index.engine.owners(pid for pid, _ in every)
+    cosines: dict[str, list[float]] = {}
+    for pid, score in every:
+        cosines.setdefault(owners[pid][0], []).append(score)
+    docs = [*cosines, "wire-copy.md", "nowhere.md"]
+    got = index.engine.centroids(docs, len(vector))
+    assert sorted(got) == sorted(cosines)  # an exact copy and an unknown id have none
+    for doc, values in cosines.items():
+        assert abs(float(got[doc] @ vector) - float(np.mean(values))) < 0.03, doc
+
+
+def test_the_document_prior_adds_each_documents_mean_cosine(index: CoverageIndex) -> None:
+    query = "Why did Dario Amodei leave OpenAI?"
+    options = {"k": 50, "per_document": 0, "group_stories": False}
+    plain = {h.passage_id: h.score for h in index.search(query, document_prior=0.0, **options)}
+    hits = index.search(query, document_prior=0.5, **options)
+    vector = index.embedder.encode_query(query)
+    centroids = index.engine.centroids([h.doc_id for h in hits], len(vector))
+    assert {h.passage_id for h in hits} == set(plain)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    for hit in hits:
+        prior = 0.5 * float(centroids[hit.doc_id] @ vector)
+        assert hit.score == pytest.approx(plain[hit.passage_id] + prior, abs=1e-4)
+    semantic = [(h.passage_id, h.score) for h in index.search(query, mode="semantic", **options)]
+    assert semantic == [  # cosines are not fused scores: the prior stays out of them
+        (h.passage_id, h.score)
+        for h in index.search(query, mode="semantic", document_prior=1.0, **options)
+    ]
+    for bad in (-0.1, 1.5, float("nan"), True, "0.5"):
+        with pytest.raises(QueryError, match="document_prior"):
+            index.search(query, document_prior=bad)  # type: ignore[arg-type]
 
 
 def test_search_is_safe_from_many_threads(index: CoverageIndex) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -50,3 +53,22 @@ def test_a_passage_that_is_not_its_span_is_refused(tmp_path: Path) -> None:
     wrong = Passage("a.md", 0, "Not in the document", 0, 19)
     with pytest.raises(ValueError, match="not its span"):
         write_content(tmp_path / "db.sqlite", content([wrong]), keyword_index=False)
+
+
+def test_centroids_are_stored_per_document_and_an_older_build_has_none(tmp_path: Path) -> None:
+    second = TEXT.index("A second")
+    passages = [span(0, 0, second - 2), span(1, second, len(TEXT) - 1)]
+    vectors = np.array([[0.6, 0.8, 0.0, 0.0], [0.0, 0.6, 0.8, 0.0]], dtype=np.float32)
+    path = tmp_path / "db.sqlite"
+    write_content(path, replace(content(passages), vectors=vectors), keyword_index=False)
+    store = Store(path)
+    got = store.centroids(["a.md", "a.md", "missing.md", "'; DROP TABLE documents; --"], 4)
+    assert list(got) == ["a.md"]
+    assert np.allclose(got["a.md"], vectors.mean(axis=0), atol=0.06)  # 4-bit codes
+    store.close()
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("DROP TABLE centroids")  # a build from before centroids
+    store = Store(path)
+    assert store.centroids(["a.md"], 4) == {}
+    assert list(store.passages([1, 2])) == [1, 2]  # the rest reads as before
+    store.close()

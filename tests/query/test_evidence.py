@@ -25,7 +25,8 @@ def test_topic_words_are_dropped_from_the_focus_question(
     seed_index: CoverageIndex,  # noqa: F811
 ) -> None:
     question = "How did OpenAI announce that Amodei was leaving?"
-    hits = seed_index.search(question, k=5, per_document=ANSWER_PER_DOCUMENT)
+    # The hits the answer reads: no per-document cap and no document prior (api.answer).
+    hits = seed_index.search(question, k=5, per_document=ANSWER_PER_DOCUMENT, document_prior=0.0)
     weights = question_weights(seed_index.engine, question)
     topic = topic_stems(weights, hits)
     focus = focus_question(question, topic)
@@ -54,7 +55,7 @@ def test_features_of_a_real_answer_have_one_value_per_feature(
     seed_index: CoverageIndex,  # noqa: F811
 ) -> None:
     question = "Which hazardous areas does the responsible-use rulebook specifically mention?"
-    hits = seed_index.search(question, k=5, per_document=ANSWER_PER_DOCUMENT)
+    hits = seed_index.search(question, k=5, per_document=ANSWER_PER_DOCUMENT, document_prior=0.0)
     scored, _ = score_sentences(
         question, hits, seed_index.embedder, question_weights(seed_index.engine, question)
     )

@@ -31,7 +31,9 @@ def test_index_bar_comes_from_its_own_probes_and_is_computed_once(
     by_hand = [
         best_cosine(
             p,
-            seed_index.search(p, k=ANSWER_POOL, per_document=ANSWER_PER_DOCUMENT),
+            seed_index.search(
+                p, k=ANSWER_POOL, per_document=ANSWER_PER_DOCUMENT, document_prior=0.0
+            ),
             seed_index.embedder,
         )
         for p in PROBES
@@ -45,7 +47,7 @@ def test_best_sentence_under_the_bar_refuses_but_keeps_the_passages(
     seed_index: CoverageIndex,  # noqa: F811
 ) -> None:
     question = "When did OpenAI announce that Amodei was leaving?"
-    hits = seed_index.search(question, k=5, per_document=ANSWER_PER_DOCUMENT)
+    hits = seed_index.search(question, k=5, per_document=ANSWER_PER_DOCUMENT, document_prior=0.0)
     weights = question_weights(seed_index.engine, question)
     best = best_cosine(question, hits, seed_index.embedder)
 

@@ -19,7 +19,7 @@ from coverage_search.build import cache as buildcache
 from coverage_search.build import layout
 from coverage_search.build.embedding_cache import EmbeddingCache, as_cached, sweep_cache
 from coverage_search.embed.embedder import Embedder, get_embedder, resolve_model, text_hash
-from coverage_search.engine.base import BuildContent, DocumentSource
+from coverage_search.engine.base import CONTENT_VERSION, BuildContent, DocumentSource
 from coverage_search.engine.factory import (
     DEFAULT_ENGINE,
     check_engine,
@@ -166,6 +166,7 @@ def build_index(
                 "chunking": chunking.to_dict(),
                 "stemming": stemming,
                 "dedup": DEDUP_VERSION,
+                "content": CONTENT_VERSION,
                 "engine": engine,
                 "engine_uri": engine_uri,
             }

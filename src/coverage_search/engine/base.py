@@ -18,6 +18,9 @@ import numpy as np
 from coverage_search.records import Document, Passage, RelatedLink, SearchFilters, StoryCopy
 
 Ranked = list[tuple[int, float]]  # (passage id, score), best first; higher is better
+# Bump when what a build stores changes, so the next build writes it although no file changed
+# (2: document centroids). Older builds still open: what they lack is left out of search.
+CONTENT_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +99,11 @@ class Engine(ABC):
     def owners(self, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
         """(doc id, story id) of each passage, keyed by passage id: what choosing hits needs
         of every candidate, before the full rows of the chosen few are read."""
+
+    @abstractmethod
+    def centroids(self, doc_ids: Sequence[str], dim: int) -> dict[str, np.ndarray]:
+        """The mean of each document's passage vectors (`dim` floats), for the documents that
+        have one: search's document prior. Empty when the build stores none."""
 
     @abstractmethod
     def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:

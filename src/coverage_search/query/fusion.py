@@ -1,9 +1,12 @@
-"""Fusion of the dense and keyword lists (convex on min-max scores, or RRF), and ranks."""
+"""Fusion of the dense and keyword lists (convex on min-max scores, or RRF), the document
+prior, and ranks."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from coverage_search.errors import QueryError
 from coverage_search.records import RetrieverHit
@@ -52,3 +55,21 @@ def retriever_ranks(ranked: Sequence[tuple[int, float]]) -> dict[int, RetrieverH
     return {
         pid: RetrieverHit(rank=i, score=score) for i, (pid, score) in enumerate(ranked, start=1)
     }
+
+
+def with_document_prior(
+    ranked: Sequence[tuple[int, float]],
+    document_of: Mapping[int, str],
+    centroids: Mapping[str, np.ndarray],
+    vector: np.ndarray,
+    weight: float,
+) -> list[tuple[int, float]]:
+    """`ranked` with `weight` × the mean cosine of each passage's whole document added.
+
+    A question about an article matches many of its passages a little, a stray passage of
+    another story matches it once: the document's centroid says which. Passages of a document
+    without a centroid get nothing added; ties keep the fused order.
+    """
+    prior = {doc: float(c @ vector) for doc, c in centroids.items()}
+    scored = [(pid, s + weight * prior.get(document_of.get(pid, ""), 0.0)) for pid, s in ranked]
+    return sorted(scored, key=lambda item: -item[1])

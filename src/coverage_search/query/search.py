@@ -5,12 +5,14 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from coverage_search.engine.base import Engine, PassageRow, Ranked
 from coverage_search.errors import QueryError
 from coverage_search.query.aliases import expand_aliases
 from coverage_search.query.diversity import diversify
 from coverage_search.query.filters import valid_text
-from coverage_search.query.fusion import fuse, retriever_ranks
+from coverage_search.query.fusion import fuse, retriever_ranks, with_document_prior
 from coverage_search.query.links import passage_link
 from coverage_search.query.settings import SearchSettings
 from coverage_search.query.terms import keyword_search
@@ -25,7 +27,9 @@ MAX_K = 10_000  # passages one search returns at most (and the most per document
 MAX_POOL = 200_000  # candidates asked of each retriever at most
 
 
-def check_search(mode: str, k: int, per_document: int, alpha: float | None) -> None:
+def check_search(
+    mode: str, k: int, per_document: int, alpha: float | None, prior: float | None = None
+) -> None:
     """Raise QueryError naming the first search argument out of range."""
     if mode not in MODES:
         raise QueryError(f"Unknown mode {mode!r}: use one of {', '.join(MODES)}.")
@@ -37,6 +41,10 @@ def check_search(mode: str, k: int, per_document: int, alpha: float | None) -> N
         raise QueryError(f"per_document must be a whole number from 0 (no limit) to {MAX_K:,}.")
     if alpha is not None and not (isinstance(alpha, (int, float)) and 0.0 <= alpha <= 1.0):
         raise QueryError("alpha must be a number from 0 (keyword only) to 1 (semantic only).")
+    if prior is not None and not (
+        isinstance(prior, (int, float)) and not isinstance(prior, bool) and 0.0 <= prior <= 1.0
+    ):
+        raise QueryError("document_prior must be a number from 0 (none) to 1.")
 
 
 def clean_query(query: str) -> str:
@@ -96,8 +104,9 @@ class Searcher:
         pool = min(pool, MAX_POOL)
         semantic: Ranked = []
         keyword: Ranked = []
-        if mode in ("hybrid", "semantic"):
-            semantic = self.engine.dense(self.embedder.encode_query(text), filters, limit=pool)
+        vector = self.embedder.encode_query(text) if mode in ("hybrid", "semantic") else None
+        if vector is not None:
+            semantic = self.engine.dense(vector, filters, limit=pool)
         if mode in ("hybrid", "keyword"):
             keyword = keyword_search(
                 text, settings, mode=mode, k=k, engine=self.engine, filters=filters, limit=pool
@@ -106,6 +115,8 @@ class Searcher:
         # Only the few chosen passages are read in full: at 1M passages reading all `pool`
         # candidates' rows took a third of a semantic search.
         owners = self.engine.owners(pid for pid, _ in ranked)
+        if mode == "hybrid" and settings.fusion == "convex" and settings.document_prior:
+            ranked = self._with_prior(ranked, owners, vector, settings.document_prior)
         copies = (
             self.engine.matching_copies([d for d, _ in owners.values()], filters)
             if filters.active
@@ -119,6 +130,19 @@ class Searcher:
             rows = self._show_copies(rows, copies)
         chosen = [(pid, score) for pid, score in chosen if pid in rows]
         return self._hits(chosen, rows, retriever_ranks(semantic), retriever_ranks(keyword))
+
+    def _with_prior(
+        self,
+        ranked: Ranked,
+        owners: dict[int, tuple[str, str]],
+        vector: np.ndarray | None,
+        weight: float,
+    ) -> Ranked:
+        if vector is None or not ranked:
+            return ranked
+        document_of = {pid: doc for pid, (doc, _) in owners.items()}
+        centroids = self.engine.centroids(list(dict.fromkeys(document_of.values())), len(vector))
+        return with_document_prior(ranked, document_of, centroids, vector, weight)
 
     def _show_copies(
         self, rows: dict[int, PassageRow], copies: dict[str, str]

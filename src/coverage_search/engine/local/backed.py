@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import numpy as np
+
 from coverage_search.engine.base import Engine, EngineFacts, PassageRow
 from coverage_search.engine.local.store import Store
 from coverage_search.records import Document, SearchFilters, StoryCopy
@@ -25,6 +27,9 @@ class StoreBacked(Engine):
 
     def owners(self, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
         return self._store.owners(ids)
+
+    def centroids(self, doc_ids: Sequence[str], dim: int) -> dict[str, np.ndarray]:
+        return self._store.centroids(doc_ids, dim)
 
     def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:
         return self._store.passages(ids)

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from coverage_search.engine.base import DocumentSource, PassageRow
+from coverage_search.engine.local import centroids
 from coverage_search.engine.local.sql import (
     batched,
     connect,
@@ -112,6 +113,27 @@ class Store(DocumentSource):
                 chunk,
             )
             out.update((r[0], (r[1], r[2])) for r in rows)
+        return out
+
+    def centroids(self, doc_ids: Sequence[str], dim: int) -> dict[str, np.ndarray]:
+        """Each document's mean passage vector, for those that have one (a build from before
+        centroids has none: search then ranks without the document prior)."""
+        ids = list(dict.fromkeys(doc_ids))
+        out: dict[str, np.ndarray] = {}
+        for chunk in batched(ids):
+            try:
+                rows = self._all(
+                    "SELECT d.doc_id, c.vector FROM documents d JOIN centroids c"
+                    f" ON c.document = d.id WHERE d.doc_id IN ({', '.join('?' * len(chunk))})",
+                    chunk,
+                )
+            except sqlite3.OperationalError:  # no centroids table: an older build
+                return {}
+            for (doc, _), vector in zip(
+                rows, centroids.decode([r[1] for r in rows], dim), strict=True
+            ):
+                if vector is not None:
+                    out[str(doc)] = vector
         return out
 
     def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:

@@ -8,7 +8,10 @@ from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
 
+import numpy as np
+
 from coverage_search.engine.base import BuildContent
+from coverage_search.engine.local import centroids
 from coverage_search.engine.local.sql import connect, outlet_key, related_json
 from coverage_search.records import Document, Passage
 
@@ -51,6 +54,11 @@ CREATE TABLE passages (
     page INTEGER
 );
 CREATE INDEX passages_document ON passages(document);
+-- The mean of each document's passage vectors, 4-bit (centroids.py): search's document prior.
+CREATE TABLE centroids (
+    document INTEGER PRIMARY KEY REFERENCES documents(id),
+    vector BLOB NOT NULL
+);
 """
 
 # Contentless: the text already lives in `passages`, FTS5 only needs its term statistics.
@@ -76,6 +84,7 @@ def _write_tables(
     meta: dict[str, str],
     keyword_index: bool = True,
     term_counts: bool = True,
+    vectors: np.ndarray | None = None,
 ) -> list[int]:
     """Write a whole new database; returns passage ids in the order of the flattened passages.
 
@@ -139,10 +148,18 @@ def _write_tables(
                 " VALUES (?, ?, ?, ?)",
                 fts,
             )
+        if vectors is not None and len(vectors):
+            _write_centroids(conn, vectors, [len(p) for p in passages])
         if with_fts:
             conn.execute(f"INSERT INTO {schema}.passages_fts(passages_fts) VALUES ('optimize')")
             _write_term_df(conn, schema)
     return ids
+
+
+def _write_centroids(conn: sqlite3.Connection, vectors: np.ndarray, counts: Sequence[int]) -> None:
+    rows = [i for i, n in enumerate(counts, start=1) if n]
+    blobs = centroids.encode(centroids.document_means(vectors, counts))
+    conn.executemany("INSERT INTO centroids VALUES (?, ?)", zip(rows, blobs, strict=True))
 
 
 def _write_term_df(conn: sqlite3.Connection, schema: str) -> None:
@@ -177,4 +194,5 @@ def write_content(
         meta={"fingerprint": content.fingerprint},
         keyword_index=keyword_index,
         term_counts=term_counts,
+        vectors=content.vectors,
     )
