@@ -42,21 +42,23 @@ def encode(means: np.ndarray) -> list[bytes]:
 
 def decode(blobs: Sequence[bytes], dim: int) -> list[np.ndarray | None]:
     """Blobs back as float32 `dim`-vectors; None for one that is damaged (wrong length, bad
-    scale or a code never written), which then carries no prior."""
+    scale or a code never written), which then carries no prior. Decoded all at once: one
+    blob at a time took 5 ms for the 200 documents of a search."""
     width = _SCALE.itemsize + (dim + 1) // 2
-    out: list[np.ndarray | None] = []
-    for blob in blobs:
-        if not isinstance(blob, bytes) or len(blob) != width:
-            out.append(None)
-            continue
-        scale = float(np.frombuffer(blob[: _SCALE.itemsize], dtype=_SCALE)[0])
-        packed = np.frombuffer(blob, dtype=np.uint8, offset=_SCALE.itemsize)
-        codes = np.empty(2 * len(packed), dtype=np.uint8)
-        codes[0::2], codes[1::2] = packed >> 4, packed & 0x0F
-        # A centroid's components are at most 1: a larger or non-finite scale is damage.
-        if not (np.isfinite(scale) and 0 < scale <= 1) or not codes.all():
-            out.append(None)
-            continue
-        values = (codes[:dim].astype(np.float32) - 8) * np.float32(scale)
-        out.append(values)
+    sized = [i for i, b in enumerate(blobs) if isinstance(b, bytes) and len(b) == width]
+    out: list[np.ndarray | None] = [None] * len(blobs)
+    if not sized:
+        return out
+    raw = np.frombuffer(b"".join(blobs[i] for i in sized), dtype=np.uint8).reshape(-1, width)
+    scales = np.ascontiguousarray(raw[:, : _SCALE.itemsize]).view(_SCALE).ravel()
+    packed = raw[:, _SCALE.itemsize :]
+    codes = np.empty((len(sized), 2 * packed.shape[1]), dtype=np.uint8)
+    codes[:, 0::2], codes[:, 1::2] = packed >> 4, packed & 0x0F
+    # A centroid's components are at most 1: a larger or non-finite scale is damage.
+    with np.errstate(invalid="ignore"):
+        sound = np.isfinite(scales) & (scales > 0) & (scales <= 1) & codes.all(axis=1)
+    values = (codes[:, :dim].astype(np.float32) - 8) * np.where(sound, scales, 0)[:, None]
+    for row, i in enumerate(sized):
+        if sound[row]:
+            out[i] = values[row]
     return out
