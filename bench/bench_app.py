@@ -24,6 +24,7 @@ from machine import REPO, print_machine, save, table
 from coverage_search import CoverageIndex, NoIndexError
 from coverage_search.query.aliases import expand_aliases
 from coverage_search.query.answer import (
+    ANSWER_DOCUMENT_PRIOR,
     ANSWER_PER_DOCUMENT,
     ANSWER_POOL,
     answer_from_hits,
@@ -92,7 +93,10 @@ def main() -> None:
             c0, t0 = time.process_time(), time.perf_counter()
             # As CoverageIndex.answer does: the answer's pool is searched deeper than the 5 shown.
             hits = index.search(
-                question, k=ANSWER_POOL, per_document=ANSWER_PER_DOCUMENT, document_prior=0.0
+                question,
+                k=ANSWER_POOL,
+                per_document=ANSWER_PER_DOCUMENT,
+                document_prior=ANSWER_DOCUMENT_PRIOR,
             )
             weights = question_weights(index.engine, expand_aliases(question))
             t1 = time.perf_counter()

@@ -87,10 +87,15 @@ def pool(index: CoverageIndex, question: str, hits: int) -> list:
     """The answer's pool of hits: the top `hits`, or with 0 the product's own (answer_pool)."""
     if hits == 0:
         found = index.search(
-            question, k=answer.ANSWER_POOL, per_document=PER_DOCUMENT, document_prior=0.0
+            question,
+            k=answer.ANSWER_POOL,
+            per_document=PER_DOCUMENT,
+            document_prior=answer.ANSWER_DOCUMENT_PRIOR,
         )
         return list(answer.answer_pool(found))
-    return index.search(question, k=hits, per_document=PER_DOCUMENT, document_prior=0.0)
+    return index.search(
+        question, k=hits, per_document=PER_DOCUMENT, document_prior=answer.ANSWER_DOCUMENT_PRIOR
+    )
 
 
 def rows(index: CoverageIndex, question: str, found: list) -> tuple[list, np.ndarray, np.ndarray]:

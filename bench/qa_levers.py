@@ -5,7 +5,10 @@ and runs every dev question through CoverageIndex.answer, scored by coverage_sea
 `eval --qa` judge: answer passage first / in the top 3, right document first, answer quotes the
 span, refusals. Usage:
 
-    python bench/qa_levers.py [--group search|chunking|answer] [--work DIR]
+    python bench/qa_levers.py [--group search|chunking|prior] [--work DIR]
+
+Group "prior" gives the answer's own search the document prior (query/answer.py's
+ANSWER_DOCUMENT_PRIOR, 0 in the product) at the weights search measured.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ from coverage_search import CoverageIndex, SearchSettings  # noqa: E402
 from coverage_search.evaluation import load_beir_folder, write_corpus  # noqa: E402
 from coverage_search.evaluation.qa import QAScores, ask_all, load_qa  # noqa: E402
 from coverage_search.passages.chunking import ChunkSettings  # noqa: E402
+from coverage_search.query import answer  # noqa: E402
+
+PRODUCT_PRIOR = answer.ANSWER_DOCUMENT_PRIOR
 
 # The dev sets (tune and confirm halves) and the harder training sets (split "train").
 DATA = {
@@ -51,6 +57,8 @@ def run(
     name: str, index_dir: Path, settings: SearchSettings, options: dict[str, Any]
 ) -> dict[str, dict[str, float]]:
     index = CoverageIndex.open(index_dir, settings=settings)
+    options = dict(options)
+    answer.ANSWER_DOCUMENT_PRIOR = float(options.pop("answer_prior", PRODUCT_PRIOR))
     questions = [q for path in DATA[name] for q in load_qa(path)]
     outcomes, _, _ = ask_all(
         index,
@@ -61,6 +69,7 @@ def run(
         **options,
     )
     index.close()
+    answer.ANSWER_DOCUMENT_PRIOR = PRODUCT_PRIOR
     out = {}
     for half in HALVES:
         s = QAScores.of([o for o in outcomes if o.split == half])
@@ -87,6 +96,10 @@ def variants(group: str) -> list[Variant]:
         out.append(("semantic only", base_chunks, base, {"mode": "semantic"}))
         out.append(("rrf", base_chunks, dataclasses.replace(base, fusion="rrf"), {}))
         return out
+    if group == "prior":
+        return [("answer prior 0 (the product)", base_chunks, base, {})] + [
+            (f"answer prior {w}", base_chunks, base, {"answer_prior": w}) for w in (0.25, 0.35)
+        ]
     if group == "chunking":
         return [
             ("paragraphs, 160", base_chunks, base, {}),
@@ -106,7 +119,7 @@ def variants(group: str) -> list[Variant]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--group", default="search", choices=("search", "chunking"))
+    parser.add_argument("--group", default="search", choices=("search", "chunking", "prior"))
     parser.add_argument("--work", type=Path, default=Path("/tmp/coverage-qa-levers"))
     parser.add_argument("--sets", nargs="+", default=["seed", "time"])
     args = parser.parse_args()

@@ -27,7 +27,12 @@ from qa_levers import DATA, build, corpora  # noqa: E402
 
 from coverage_search import CoverageIndex  # noqa: E402
 from coverage_search.passages.chunking import ChunkSettings  # noqa: E402
-from coverage_search.query.answer import ANSWER_PER_DOCUMENT, ANSWER_POOL, best_cosine  # noqa: E402
+from coverage_search.query.answer import (  # noqa: E402
+    ANSWER_DOCUMENT_PRIOR,
+    ANSWER_PER_DOCUMENT,
+    ANSWER_POOL,
+    best_cosine,
+)
 from coverage_search.query.evidence import MIN_COSINE  # noqa: E402
 from coverage_search.query.refusal import NULL_MARGIN, PROBES  # noqa: E402
 
@@ -37,7 +42,10 @@ MARGINS = (0.05, 0.08, 0.10, 0.12, 0.15)
 
 def cosine(index: CoverageIndex, question: str) -> float:
     hits = index.search(
-        question, k=ANSWER_POOL, per_document=ANSWER_PER_DOCUMENT, document_prior=0.0
+        question,
+        k=ANSWER_POOL,
+        per_document=ANSWER_PER_DOCUMENT,
+        document_prior=ANSWER_DOCUMENT_PRIOR,
     )
     return best_cosine(question, hits, index.embedder)
 

@@ -237,15 +237,16 @@ class CoverageIndex:
         """
         with self._floor_lock:
             if self._floor is None:
-                from coverage_search.query.answer import ANSWER_PER_DOCUMENT, ANSWER_POOL
+                from coverage_search.query import answer
                 from coverage_search.query.refusal import probe_floor
 
                 self._floor = probe_floor(
                     lambda q: self.search(
-                        q, k=ANSWER_POOL, per_document=ANSWER_PER_DOCUMENT, document_prior=0.0
+                        q, k=answer.ANSWER_POOL, per_document=answer.ANSWER_PER_DOCUMENT,
+                        document_prior=answer.ANSWER_DOCUMENT_PRIOR,
                     ),
                     self.embedder,
-                )
+                )  # fmt: skip
             return self._floor
 
     # -- search ---------------------------------------------------------------------------
@@ -274,11 +275,10 @@ class CoverageIndex:
         `sort="date"` lists those k newest first (undated last); `recency` (0 to 1) re-scores
         a deeper pool toward the newest coverage before the cut. `aliases=False` searches the
         words as typed: "the ChatGPT maker" is not searched as OpenAI (query/aliases.py).
-        `document_prior` (0 to 1) overrides SearchSettings.document_prior.
+        `document_prior` (0 to 1) overrides SearchSettings.document_prior (convex hybrid only).
         """
         text = clean_query(query)
         check_order(sort, recency)
-        check_search(mode, k, per_document, alpha, document_prior)
         filters = make_filters(outlets, since, until, language)
         base = self.settings
         settings = dataclasses.replace(
@@ -287,6 +287,7 @@ class CoverageIndex:
             alpha=base.alpha if alpha is None else alpha,
             document_prior=base.document_prior if document_prior is None else document_prior,
         )
+        check_search(mode, k, per_document, alpha, settings.document_prior)
         hits = self._searcher.search(
             text,
             filters,
@@ -346,19 +347,18 @@ class CoverageIndex:
 
         `aliases` as in `search`.
         """
-        from coverage_search.query.answer import ANSWER_PER_DOCUMENT as PER_DOC
-        from coverage_search.query.answer import ANSWER_POOL, answer_from_hits
+        from coverage_search.query import answer as a
         from coverage_search.query.evidence import question_weights
 
         question = clean_query(question)
-        check_search(mode, k, PER_DOC, None)  # k as asked, before the deeper pool
+        check_search(mode, k, a.ANSWER_PER_DOCUMENT, None)  # k as asked, before the deeper pool
         hits = self.search(
-            question, k=max(k, ANSWER_POOL), mode=mode, outlets=outlets, since=since,
-            until=until, language=language, recency=recency, per_document=PER_DOC,
-            aliases=aliases, document_prior=0.0,  # sentences weigh the passages (settings.py)
+            question, k=max(k, a.ANSWER_POOL), mode=mode, outlets=outlets, since=since,
+            until=until, language=language, recency=recency, aliases=aliases,
+            per_document=a.ANSWER_PER_DOCUMENT, document_prior=a.ANSWER_DOCUMENT_PRIOR,
         )  # fmt: skip
         weights = question_weights(self.engine, named_query(question, aliases=aliases))
-        return answer_from_hits(
+        return a.answer_from_hits(
             question, hits, self.embedder, keyword_weights=weights, show=k, aliases=aliases,
             filters=make_filters(outlets, since, until, language),
             refuse_below=self.refusal_floor() if hits else 0.0,

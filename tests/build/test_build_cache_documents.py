@@ -175,3 +175,20 @@ def test_a_build_that_failed_before_its_switch_leaves_misses_not_wrong_documents
     hits = CoverageIndex.open(index).search("fresh pasta", k=1, mode="keyword")
     assert hits[0].doc_id == "cooking.md" and "fresh pasta" in hits[0].text
     assert _tables(index) == _tables(_fresh(corpus, index))
+
+
+def test_a_new_content_version_rebuilds_an_unchanged_corpus(
+    tmp_path: Path, embedder: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a build stores changed (CONTENT_VERSION: centroids came in version 2): the next
+    build writes it although no file changed, and embeds nothing again."""
+    from coverage_search.build import run
+
+    corpus = _corpus(tmp_path / "corpus")
+    index = tmp_path / "index"
+    _build(corpus, index)
+    assert not CoverageIndex.build(corpus, index, progress=False).changed
+    monkeypatch.setattr(run, "CONTENT_VERSION", run.CONTENT_VERSION + 1)
+    again = CoverageIndex.build(corpus, index, progress=False)
+    assert again.changed and again.embedded == 0
+    assert not CoverageIndex.build(corpus, index, progress=False).changed

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from coverage_search.engine.local.centroids import decode, document_means, encode
+from coverage_search.engine.local.centroids import cosines, decode, document_means, encode
 
 
 def unit_rows(n: int, dim: int, seed: int = 0) -> np.ndarray:
@@ -19,29 +20,37 @@ def test_means_follow_the_passage_counts_and_skip_documents_without_passages() -
     for got, (a, b) in zip(means, [(0, 3), (3, 8), (8, 10)], strict=True):
         assert np.allclose(got, vectors[a:b].mean(axis=0), atol=1e-6)
     assert document_means(vectors[:0], [0, 0]).shape == (0, 384)
+    for wrong in ([1, 1], [11], [12, -2]):  # counts that do not add up to the vectors
+        with pytest.raises(ValueError):
+            document_means(vectors, wrong)
 
 
 def test_codes_keep_dot_products_within_a_few_hundredths() -> None:
-    vectors = unit_rows(400, 384, seed=1)
-    means = document_means(vectors, [4] * 100)
+    means = document_means(unit_rows(400, 384, seed=1), [4] * 100)
     blobs = encode(means)
     assert {len(b) for b in blobs} == {4 + 192}  # float32 scale + two codes a byte
-    decoded = decode(blobs, 384)
+    values, sound = decode(blobs, 384)
+    assert sound.all()
     queries = unit_rows(20, 384, seed=2)
-    for mean, back in zip(means, decoded, strict=True):
-        assert back is not None
-        assert np.abs(queries @ mean - queries @ back).max() < 0.03
-    odd = encode(means[:2, :5])  # an odd dimension is padded, then cut back
-    assert all(v is not None and v.shape == (5,) for v in decode(odd, 5))
-    zero = decode(encode(np.zeros((1, 384), dtype=np.float32)), 384)[0]
-    assert zero is not None and not zero.any()
+    assert np.abs(means @ queries.T - values @ queries.T).max() < 0.03
+    for query in queries[:3]:
+        got = cosines(blobs, query)
+        assert np.allclose(np.array(got, dtype=np.float32), means @ query, atol=0.03)
+    odd, odd_sound = decode(encode(means[:2, :5]), 5)  # an odd dimension is padded, then cut
+    assert odd.shape == (2, 5) and odd_sound.all()
+    zero, zero_sound = decode(encode(np.zeros((1, 384), dtype=np.float32)), 384)
+    assert zero_sound.all() and not zero.any()
 
 
-def test_damaged_blobs_decode_to_none() -> None:
+def test_damaged_blobs_carry_no_prior() -> None:
     good = encode(document_means(unit_rows(2, 384), [2]))[0]
     nan_scale = np.array([np.nan], dtype="<f4").tobytes() + good[4:]
-    huge_scale = np.array([1e9], dtype="<f4").tobytes() + good[4:]
+    big_scale = np.array([0.9], dtype="<f4").tobytes() + good[4:]  # more than 1/7: not a mean
     unwritten_code = good[:4] + b"\x00" + good[5:]
-    for blob in (b"", good[:-1], good + b"x", nan_scale, huge_scale, unwritten_code, "text"):
-        assert decode([blob], 384) == [None]  # type: ignore[list-item]
-    assert decode([good], 384)[0] is not None
+    damaged = [b"", good[:-1], good + b"x", nan_scale, big_scale, unwritten_code, "text"]
+    query = unit_rows(1, 384, seed=3)[0]
+    assert cosines([*damaged, good], query)[:-1] == [None] * len(damaged)  # type: ignore[list-item]
+    assert cosines([good], query)[0] is not None
+    values, sound = decode(damaged, 384)  # type: ignore[arg-type]
+    assert not sound.any() and not values.any()
+    assert cosines([], query) == []

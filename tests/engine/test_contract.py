@@ -163,18 +163,19 @@ def test_owners_name_each_passages_document_and_story(index: CoverageIndex) -> N
     assert index.engine.owners([]) == {}
 
 
-def test_centroids_are_each_documents_mean_passage_vector(index: CoverageIndex) -> None:
+def test_mean_cosines_are_each_documents_mean_passage_cosine(index: CoverageIndex) -> None:
     vector = index.embedder.encode_query("Why did Dario Amodei leave OpenAI?")
     every = index.engine.dense(vector, SearchFilters(), limit=1000)  # all passages, exact cosine
     owners = index.engine.owners(pid for pid, _ in every)
     cosines: dict[str, list[float]] = {}
     for pid, score in every:
         cosines.setdefault(owners[pid][0], []).append(score)
-    docs = [*cosines, "wire-copy.md", "nowhere.md"]
-    got = index.engine.centroids(docs, len(vector))
-    assert sorted(got) == sorted(cosines)  # an exact copy and an unknown id have none
+    docs = [*cosines, "wire-copy.md", "nowhere.md", "'; DROP TABLE documents; --"]
+    got = index.engine.mean_cosines(docs, vector)
+    assert sorted(got) == sorted(cosines)  # an exact copy and unknown ids have none
     for doc, values in cosines.items():
-        assert abs(float(got[doc] @ vector) - float(np.mean(values))) < 0.03, doc
+        assert abs(got[doc] - float(np.mean(values))) < 0.03, doc  # 4-bit centroids
+    assert index.engine.mean_cosines([], vector) == {}
 
 
 def test_the_document_prior_adds_each_documents_mean_cosine(index: CoverageIndex) -> None:
@@ -182,21 +183,35 @@ def test_the_document_prior_adds_each_documents_mean_cosine(index: CoverageIndex
     options = {"k": 50, "per_document": 0, "group_stories": False}
     plain = {h.passage_id: h.score for h in index.search(query, document_prior=0.0, **options)}
     hits = index.search(query, document_prior=0.5, **options)
-    vector = index.embedder.encode_query(query)
-    centroids = index.engine.centroids([h.doc_id for h in hits], len(vector))
+    means = index.engine.mean_cosines([h.doc_id for h in hits], index.embedder.encode_query(query))
     assert {h.passage_id for h in hits} == set(plain)
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     for hit in hits:
-        prior = 0.5 * float(centroids[hit.doc_id] @ vector)
-        assert hit.score == pytest.approx(plain[hit.passage_id] + prior, abs=1e-4)
-    semantic = [(h.passage_id, h.score) for h in index.search(query, mode="semantic", **options)]
-    assert semantic == [  # cosines are not fused scores: the prior stays out of them
-        (h.passage_id, h.score)
-        for h in index.search(query, mode="semantic", document_prior=1.0, **options)
-    ]
+        assert hit.score == pytest.approx(plain[hit.passage_id] + 0.5 * means[hit.doc_id], abs=1e-4)
+    # Cosines, BM25 scores and reciprocal ranks are not min-max fused scores: no prior there.
+    for mode, fusion in (("semantic", None), ("keyword", None), ("hybrid", "rrf")):
+        scored = [
+            [(h.passage_id, h.score) for h in index.search(
+                query, mode=mode, fusion=fusion, document_prior=prior, **options
+            )]
+            for prior in (0.0, 1.0)
+        ]  # fmt: skip
+        assert scored[0] == scored[1], (mode, fusion)
     for bad in (-0.1, 1.5, float("nan"), True, "0.5"):
         with pytest.raises(QueryError, match="document_prior"):
             index.search(query, document_prior=bad)  # type: ignore[arg-type]
+
+
+def test_a_filter_that_only_an_exact_copy_passes_keeps_its_originals_prior(
+    index: CoverageIndex,
+) -> None:
+    query = "tokenized pre-IPO shares void"
+    vector = index.embedder.encode_query(query)
+    hits = index.search(query, outlets=["Wire Desk"], k=3, document_prior=0.5)
+    assert hits and {h.doc_id for h in hits} == {"wire-copy.md"}
+    plain = index.search(query, outlets=["Wire Desk"], k=3, document_prior=0.0)
+    original = index.engine.mean_cosines(["anthropic-tokens.md"], vector)["anthropic-tokens.md"]
+    assert hits[0].score == pytest.approx(plain[0].score + 0.5 * original, abs=1e-4)
 
 
 def test_search_is_safe_from_many_threads(index: CoverageIndex) -> None:

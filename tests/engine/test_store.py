@@ -62,13 +62,14 @@ def test_centroids_are_stored_per_document_and_an_older_build_has_none(tmp_path:
     path = tmp_path / "db.sqlite"
     write_content(path, replace(content(passages), vectors=vectors), keyword_index=False)
     store = Store(path)
-    got = store.centroids(["a.md", "a.md", "missing.md", "'; DROP TABLE documents; --"], 4)
+    query = np.array([0.0, 1.0, 0.0, 0.0], dtype=np.float32)
+    got = store.mean_cosines(["a.md", "a.md", "missing.md", "'; DROP TABLE documents; --"], query)
     assert list(got) == ["a.md"]
-    assert np.allclose(got["a.md"], vectors.mean(axis=0), atol=0.06)  # 4-bit codes
+    assert got["a.md"] == pytest.approx(0.7, abs=0.06)  # (0.8 + 0.6) / 2, from 4-bit codes
     store.close()
     with closing(sqlite3.connect(path)) as conn, conn:
         conn.execute("DROP TABLE centroids")  # a build from before centroids
     store = Store(path)
-    assert store.centroids(["a.md"], 4) == {}
+    assert store.mean_cosines(["a.md"], query) == {}
     assert list(store.passages([1, 2])) == [1, 2]  # the rest reads as before
     store.close()

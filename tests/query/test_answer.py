@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 import pytest
@@ -12,6 +13,7 @@ from conftest import SEED_ARTICLE, SMALL_CORPUS, write_doc
 from coverage_search import CoverageIndex
 from coverage_search.passages.chunking import split_sentences
 from coverage_search.query.answer import (
+    ANSWER_DOCUMENT_PRIOR,
     ANSWER_HITS,
     ANSWER_POOL,
     NOT_FOUND,
@@ -19,6 +21,7 @@ from coverage_search.query.answer import (
     answer_pool,
     no_results_message,
 )
+from coverage_search.query.settings import SearchSettings
 from coverage_search.records import SearchFilters, SearchHit
 
 
@@ -269,3 +272,28 @@ def test_a_sentence_opening_on_a_pronoun_is_quoted_with_the_one_it_refers_to(
     ]
     # A sentence that names its subject stands alone.
     assert _with_antecedents([antecedent], scored, [hit]) == [antecedent]
+
+
+def test_answers_and_their_refusal_bar_search_without_the_document_prior(
+    seed_index: CoverageIndex,
+) -> None:
+    """The combiner's weights were fitted on hits ranked without the prior (ANSWER_DOCUMENT_PRIOR),
+    whatever the index's own search setting."""
+    index = CoverageIndex.open(seed_index.index_dir, settings=SearchSettings(document_prior=1.0))
+    seen: list[float] = []
+    real = index._searcher.search
+
+    def recording(*args: Any, **kwargs: Any) -> list[SearchHit]:
+        seen.append(kwargs["settings"].document_prior)
+        return real(*args, **kwargs)
+
+    index._searcher.search = recording  # type: ignore[method-assign]
+    try:
+        index.search("Why did Dario Amodei leave OpenAI?")
+        assert seen == [1.0]
+        seen.clear()
+        assert index.answer("Why did Dario Amodei leave OpenAI?").found
+        assert len(seen) > 1  # the refusal bar's probes, then the question
+        assert set(seen) == {ANSWER_DOCUMENT_PRIOR} == {0.0}
+    finally:
+        index.close()

@@ -5,7 +5,11 @@ from __future__ import annotations
 import pytest
 
 from coverage_search import CoverageIndex
-from coverage_search.query.answer import ANSWER_PER_DOCUMENT, score_sentences
+from coverage_search.query.answer import (
+    ANSWER_DOCUMENT_PRIOR,
+    ANSWER_PER_DOCUMENT,
+    score_sentences,
+)
 from coverage_search.query.evidence import (
     FEATURES,
     WEIGHTS,
@@ -26,7 +30,9 @@ def test_topic_words_are_dropped_from_the_focus_question(
 ) -> None:
     question = "How did OpenAI announce that Amodei was leaving?"
     # The hits the answer reads: no per-document cap and no document prior (api.answer).
-    hits = seed_index.search(question, k=5, per_document=ANSWER_PER_DOCUMENT, document_prior=0.0)
+    hits = seed_index.search(
+        question, k=5, per_document=ANSWER_PER_DOCUMENT, document_prior=ANSWER_DOCUMENT_PRIOR
+    )
     weights = question_weights(seed_index.engine, question)
     topic = topic_stems(weights, hits)
     focus = focus_question(question, topic)
@@ -55,7 +61,9 @@ def test_features_of_a_real_answer_have_one_value_per_feature(
     seed_index: CoverageIndex,  # noqa: F811
 ) -> None:
     question = "Which hazardous areas does the responsible-use rulebook specifically mention?"
-    hits = seed_index.search(question, k=5, per_document=ANSWER_PER_DOCUMENT, document_prior=0.0)
+    hits = seed_index.search(
+        question, k=5, per_document=ANSWER_PER_DOCUMENT, document_prior=ANSWER_DOCUMENT_PRIOR
+    )
     scored, _ = score_sentences(
         question, hits, seed_index.embedder, question_weights(seed_index.engine, question)
     )

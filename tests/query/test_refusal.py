@@ -8,6 +8,7 @@ import pytest
 
 from coverage_search import CoverageIndex
 from coverage_search.query.answer import (
+    ANSWER_DOCUMENT_PRIOR,
     ANSWER_PER_DOCUMENT,
     ANSWER_POOL,
     NOT_FOUND,
@@ -32,7 +33,10 @@ def test_index_bar_comes_from_its_own_probes_and_is_computed_once(
         best_cosine(
             p,
             seed_index.search(
-                p, k=ANSWER_POOL, per_document=ANSWER_PER_DOCUMENT, document_prior=0.0
+                p,
+                k=ANSWER_POOL,
+                per_document=ANSWER_PER_DOCUMENT,
+                document_prior=ANSWER_DOCUMENT_PRIOR,
             ),
             seed_index.embedder,
         )
@@ -47,7 +51,9 @@ def test_best_sentence_under_the_bar_refuses_but_keeps_the_passages(
     seed_index: CoverageIndex,  # noqa: F811
 ) -> None:
     question = "When did OpenAI announce that Amodei was leaving?"
-    hits = seed_index.search(question, k=5, per_document=ANSWER_PER_DOCUMENT, document_prior=0.0)
+    hits = seed_index.search(
+        question, k=5, per_document=ANSWER_PER_DOCUMENT, document_prior=ANSWER_DOCUMENT_PRIOR
+    )
     weights = question_weights(seed_index.engine, question)
     best = best_cosine(question, hits, seed_index.embedder)
 

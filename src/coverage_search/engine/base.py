@@ -101,9 +101,10 @@ class Engine(ABC):
         of every candidate, before the full rows of the chosen few are read."""
 
     @abstractmethod
-    def centroids(self, doc_ids: Sequence[str], dim: int) -> dict[str, np.ndarray]:
-        """The mean of each document's passage vectors (`dim` floats), for the documents that
-        have one: search's document prior. Empty when the build stores none."""
+    def mean_cosines(self, doc_ids: Sequence[str], vector: np.ndarray) -> dict[str, float]:
+        """The mean cosine of each document's passages with unit `vector` (its centroid's dot
+        product): search's document prior. Only documents that hold passages have one (an exact
+        copy's are its original's, as `owners` says); empty for a build that stores none."""
 
     @abstractmethod
     def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:

@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from coverage_search.errors import QueryError
 from coverage_search.records import RetrieverHit
 
@@ -60,16 +58,16 @@ def retriever_ranks(ranked: Sequence[tuple[int, float]]) -> dict[int, RetrieverH
 def with_document_prior(
     ranked: Sequence[tuple[int, float]],
     document_of: Mapping[int, str],
-    centroids: Mapping[str, np.ndarray],
-    vector: np.ndarray,
+    mean_cosines: Mapping[str, float],
     weight: float,
 ) -> list[tuple[int, float]]:
     """`ranked` with `weight` × the mean cosine of each passage's whole document added.
 
     A question about an article matches many of its passages a little, a stray passage of
-    another story matches it once: the document's centroid says which. Passages of a document
-    without a centroid get nothing added; ties keep the fused order.
+    another story matches it once: the document's mean says which. Passages of a document
+    without one get nothing added; ties keep the fused order.
     """
-    prior = {doc: float(c @ vector) for doc, c in centroids.items()}
-    scored = [(pid, s + weight * prior.get(document_of.get(pid, ""), 0.0)) for pid, s in ranked]
+    scored = [
+        (pid, s + weight * mean_cosines.get(document_of.get(pid, ""), 0.0)) for pid, s in ranked
+    ]
     return sorted(scored, key=lambda item: -item[1])

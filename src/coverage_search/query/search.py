@@ -141,8 +141,8 @@ class Searcher:
         if vector is None or not ranked:
             return ranked
         document_of = {pid: doc for pid, (doc, _) in owners.items()}
-        centroids = self.engine.centroids(list(dict.fromkeys(document_of.values())), len(vector))
-        return with_document_prior(ranked, document_of, centroids, vector, weight)
+        prior = self.engine.mean_cosines(list(dict.fromkeys(document_of.values())), vector)
+        return with_document_prior(ranked, document_of, prior, weight)
 
     def _show_copies(
         self, rows: dict[int, PassageRow], copies: dict[str, str]

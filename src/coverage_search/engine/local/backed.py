@@ -28,8 +28,8 @@ class StoreBacked(Engine):
     def owners(self, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
         return self._store.owners(ids)
 
-    def centroids(self, doc_ids: Sequence[str], dim: int) -> dict[str, np.ndarray]:
-        return self._store.centroids(doc_ids, dim)
+    def mean_cosines(self, doc_ids: Sequence[str], vector: np.ndarray) -> dict[str, float]:
+        return self._store.mean_cosines(doc_ids, vector)
 
     def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:
         return self._store.passages(ids)

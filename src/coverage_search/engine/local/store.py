@@ -39,6 +39,7 @@ class Store(DocumentSource):
         self._lock = threading.Lock()
         self._terms: TermCounter | None = None
         self._has_copies: bool | None = None
+        self._has_centroids: bool | None = None
         self._all("SELECT count(*) FROM sqlite_master")  # damage shows now, not mid-search
 
     def close(self) -> None:
@@ -115,26 +116,26 @@ class Store(DocumentSource):
             out.update((r[0], (r[1], r[2])) for r in rows)
         return out
 
-    def centroids(self, doc_ids: Sequence[str], dim: int) -> dict[str, np.ndarray]:
-        """Each document's mean passage vector, for those that have one (a build from before
-        centroids has none: search then ranks without the document prior)."""
-        ids = list(dict.fromkeys(doc_ids))
-        out: dict[str, np.ndarray] = {}
-        for chunk in batched(ids):
-            try:
-                rows = self._all(
-                    "SELECT d.doc_id, c.vector FROM documents d JOIN centroids c"
-                    f" ON c.document = d.id WHERE d.doc_id IN ({', '.join('?' * len(chunk))})",
-                    chunk,
-                )
-            except sqlite3.OperationalError:  # no centroids table: an older build
-                return {}
-            for (doc, _), vector in zip(
-                rows, centroids.decode([r[1] for r in rows], dim), strict=True
-            ):
-                if vector is not None:
-                    out[str(doc)] = vector
-        return out
+    def mean_cosines(self, doc_ids: Sequence[str], vector: np.ndarray) -> dict[str, float]:
+        """Each document's mean passage cosine with unit `vector`, from its stored centroid."""
+        if self._has_centroids is None:  # a build from before centroids: search without them
+            self._has_centroids = bool(
+                self._all("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'centroids'")
+            )
+        if not self._has_centroids:
+            return {}
+        docs: list[str] = []
+        blobs: list[bytes] = []
+        for chunk in batched(list(dict.fromkeys(doc_ids))):
+            rows = self._all(
+                "SELECT d.doc_id, c.vector FROM documents d JOIN centroids c ON c.document = d.id"
+                f" WHERE d.doc_id IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+            docs.extend(str(r[0]) for r in rows)
+            blobs.extend(r[1] for r in rows)
+        found = zip(docs, centroids.cosines(blobs, vector), strict=True)
+        return {doc: cos for doc, cos in found if cos is not None}
 
     def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:
         """Passage rows with their documents, keyed by passage id."""
