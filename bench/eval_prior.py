@@ -1,6 +1,6 @@
 """The document prior: hybrid nDCG@10 on both halves of SciFact and TIME, at several weights.
 
-    .venv/bin/python bench/eval_prior.py [--datasets scifact time1963] [--weights 0 0.1 0.25 0.35 0.5]
+    .venv/bin/python bench/eval_prior.py [--datasets scifact time1963] [--weights 0 0.25 0.35]
 
 Each collection is built with the real `CoverageIndex.build` (evalkit; the build stores every
 document's centroid) and ranked as the product ranks documents (evalkit.rankings: top 10 from

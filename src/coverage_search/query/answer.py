@@ -55,8 +55,8 @@ ANSWER_POOL = 10
 # right passage in the first 5: 37 of 44 capped, 42 uncapped; bench/results/fit_answer.md).
 ANSWER_PER_DOCUMENT = 0
 # The answer's search leaves the document prior out (SearchSettings.document_prior): its
-# sentences weigh the passages themselves, and with the prior at 0.25 it quoted one TIME tune
-# question fewer (30 → 29; bench/qa_levers.py --group prior, results/qa_levers_prior.md).
+# sentences weigh the passages themselves, and with the prior at 0.25 or 0.35 it quoted one
+# TIME tune question fewer (30 → 29; bench/qa_levers.py --group prior, qa_levers_prior.md).
 ANSWER_DOCUMENT_PRIOR = 0.0
 # Sentence vectors kept in memory (384 floats each: 10,000 ≈ 15 MB). The same passages come
 # back for related questions, and embedding their sentences is most of an answer's time.
