@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from bench_onnx_levers import embed, sample_texts, session
+from bench_onnx_levers import command, embed, sample_texts, session
 from machine import REPO, print_machine, save, table
 from smoothquant import calibration_ids, quantize, smooth
 
@@ -113,19 +113,9 @@ def ort_run(s: Any, batch: Batch) -> np.ndarray:
     return np.asarray(s.run(None, feeds(batch))[0])
 
 
-def static_file(fp32: Path, target: Path, *, symmetric: bool, skip: tuple[str, ...] = ()) -> Path:
-    """QDQ static int8 of the weight MatMuls, activations calibrated on the seed article.
-
-    MatMuls whose name has one of `skip` stay float.
-    """
-    import onnx
-    from onnxruntime.quantization import (
-        CalibrationDataReader,
-        QuantFormat,
-        QuantType,
-        quantize_static,
-    )
-
+def static_file(fp32: Path, target: Path, *, symmetric: bool) -> Path:
+    """QDQ static int8 of the weight MatMuls (smoothquant.quantize, without the smoothing),
+    activations calibrated on the seed article."""
     from coverage_search.embed.embedder import get_embedder
     from coverage_search.embed.onnx import _quiet
     from coverage_search.passages.chunking import ChunkSettings, chunk_documents
@@ -144,40 +134,8 @@ def static_file(fp32: Path, target: Path, *, symmetric: bool, skip: tuple[str, .
         p.embed_text or p.text for p in chunk_documents([doc], get_embedder(), ChunkSettings())
     ]
     encoded = [e.ids for e in get_embedder().tokenizer.encode_batch(texts)]
-
-    class Reader(CalibrationDataReader):  # type: ignore[misc]
-        def __init__(self) -> None:
-            self.items = iter(encoded)
-
-        def get_next(self) -> dict[str, np.ndarray] | None:
-            ids = next(self.items, None)
-            return None if ids is None else feeds(pack([ids], [0]))
-
-    model = onnx.load(str(fp32))
-    weights = {i.name for i in model.graph.initializer}
-    nodes = [
-        n.name
-        for n in model.graph.node
-        if n.op_type in ("MatMul", "Gemm")
-        and any(x in weights for x in n.input)
-        and not any(k in n.name for k in skip)
-    ]
     with _quiet():
-        quantize_static(
-            str(fp32),
-            str(target),
-            Reader(),
-            quant_format=QuantFormat.QDQ,
-            per_channel=True,
-            activation_type=QuantType.QInt8 if symmetric else QuantType.QUInt8,
-            weight_type=QuantType.QInt8,
-            nodes_to_quantize=nodes,
-            extra_options={
-                "ActivationSymmetric": symmetric,
-                "OpTypesToExcludeOutputQuantization": ["MatMul", "Gemm"],
-            },
-        )
-    return target
+        return quantize(fp32, target, encoded, symmetric=symmetric)
 
 
 def torch_variant(location: Path, budget: int) -> Any:
@@ -353,10 +311,7 @@ def main() -> None:
         f"{args.rounds} interleaved rounds; ratio = median over rounds of (variant / current "
         f"lanes in the same round). Cosine is to the fp32 export, one text per run. Batch drift: "
         f"40 texts, batched run against one text per run. Command: "
-        f"`bench/bench_encoder_batching.py --dataset {args.dataset} --passages {args.passages} "
-        f"--rounds {args.rounds}"
-        + (f" --only '{args.only}'" if args.only else "")
-        + "`.\n\n"
+        + command("bench_encoder_batching.py", args)
         + table(
             [
                 "variant",

@@ -31,6 +31,15 @@ from machine import REPO, SHARED_EVAL, print_machine, save, table
 sys.path.insert(0, str(REPO / "src"))
 
 
+def command(script: str, args: argparse.Namespace) -> str:
+    """The command line that made a results file, for its header."""
+    only = f" --only '{args.only}'" if args.only else ""
+    return (
+        f"`bench/{script} --dataset {args.dataset} --passages {args.passages} "
+        f"--rounds {args.rounds}{only}`.\n\n"
+    )
+
+
 def sample_texts(dataset: str, count: int) -> list[str]:
     """Embedded texts of `count` random passages of the dataset, cut by the real chunker."""
     from coverage_search.embed.embedder import get_embedder
@@ -215,10 +224,7 @@ def main() -> None:
         f"cores, {info['cpu']}, {info['ram_gib']} GiB RAM, shared. {len(encoded)} "
         f"{args.dataset} passages (real chunker, title context), mean {pieces:.0f} word pieces; "
         f"{args.rounds} interleaved rounds. Cosine is to the fp32 export. Command: "
-        f"`bench/bench_onnx_levers.py --dataset {args.dataset} --passages {args.passages} "
-        f"--rounds {args.rounds}"
-        + (f" --only '{args.only}'" if args.only else "")
-        + "`.\n\n"
+        + command("bench_onnx_levers.py", args)
         + table(
             [
                 "variant",
