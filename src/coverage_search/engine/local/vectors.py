@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from coverage_search.engine.local import ivf
+
 # Exact search takes 15 ms at 100k passages and 100 ms at 1M (bench/results/faiss_real.md, real
 # MiniLM vectors). 8-bit codes (a byte a dimension, each dimension's range trained on the
 # vectors) keep recall@10 0.996 at 100k in a quarter of the memory and search three times faster
@@ -27,8 +29,10 @@ IVF_NPROBE = 128
 # IVF training: k-means on a sample of IVF_TRAIN_PER_LIST vectors a cell for
 # IVF_TRAIN_ITERATIONS rounds. At 1M (4,000 cells) FAISS's default, 64 vectors and 10 rounds,
 # trained and added in 217 s at recall@10 0.990; 32 and 5 in 142 s at 0.996; 16 and 10 in 127 s
-# at 0.986 (bench/bench_ivf_training.py, results/ivf_training.md, load 0.5-2). IVF was a third of
-# a 1M build's wall time, so 32 and 5.
+# at 0.986 (bench/bench_ivf_training.py, results/ivf_training.md of commit 9e72859, load 0.5-2).
+# IVF was a third of a 1M build's wall time, so 32 and 5. Trained and filled through numpy's
+# matrix product (ivf.py), the same 32 and 5 take 41 s against FAISS's 156 s, recall@10 0.987
+# against 0.991 (results/ivf_training.md, one run, load 0.3-1.9).
 IVF_TRAIN_PER_LIST = 32
 IVF_TRAIN_ITERATIONS = 5
 # HNSW: builds from before the 8-bit kinds. efSearch 128 reached only 0.949 recall@10 at 1M, 256
@@ -99,13 +103,10 @@ class VectorIndex:
                 faiss.IndexFlatIP(dim), dim, lists, faiss.ScalarQuantizer.QT_8bit, ip
             )
             index.nprobe = min(IVF_NPROBE, lists)
-            index.cp.niter = IVF_TRAIN_ITERATIONS
-            index.cp.min_points_per_centroid = IVF_TRAIN_PER_LIST  # FAISS warns below 39
             if len(ids):
                 picks = IVF_TRAIN_PER_LIST * lists
                 sample = np.random.default_rng(0).permutation(len(ids))[:picks]
-                index.train(data[np.sort(sample)])
-                index.add_with_ids(data, ids.astype(np.int64))
+                ivf.fill(index, data, ids, data[np.sort(sample)], IVF_TRAIN_ITERATIONS)
             return cls(index, kind)
         else:
             raise ValueError(f"unknown vector index kind {kind!r}")
