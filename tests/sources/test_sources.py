@@ -251,11 +251,40 @@ def test_unclosed_front_matter(tmp_path: Path) -> None:
     assert "no closing --- line" in reason(tmp_path, "bad.md", "---\ntitle: x\n\nBody.\n")
 
 
-def test_pathological_front_matter(tmp_path: Path) -> None:
-    nested = "---\nx: " + "[" * 1500 + "\n---\nBody.\n"
+@pytest.mark.parametrize(
+    "front",
+    [
+        "x: " + "[" * 1500,
+        # libyaml recurses in C and crashed the process on these: they must not reach it.
+        "x: " + "[" * 30_000 + "]" * 30_000,
+        "x:\n" + "- " * 30_000 + "y",
+        "x:\n" + "? " * 30_000 + "y",
+    ],
+    ids=["unclosed", "closed-brackets", "block-sequences", "complex-keys"],
+)
+def test_pathological_front_matter(tmp_path: Path, front: str) -> None:
+    nested = f"---\n{front}\n---\nBody.\n"
     assert reason(tmp_path, "deep.md", nested) == (
         "front matter is nested too deeply: fix it or remove it"
     )
+
+
+def test_front_matter_reads_alike_through_both_yaml_parsers() -> None:
+    from coverage_search.sources import reading
+
+    front = (
+        "title: 'OpenAI: a \\u00e9 story'\npublished: 2026-03-01\ntags: [ai, 'x, y']\n"
+        "count: 12\nok: yes\nrelated:\n  - url: https://example.com/a\n    title: A - B\n"
+        "note: |\n  two\n  lines\n"
+    )
+    assert reading._shallow(front)
+    fast = reading.yaml_mapping(front, "front matter", first_line=2)
+    slow_loader = reading._metadata_loader(False)
+    import yaml
+
+    slow = {str(k).lower(): v for k, v in yaml.load(front, Loader=slow_loader).items()}
+    assert fast == slow
+    assert fast["published"] == "2026-03-01" and fast["tags"] == ["ai", "x, y"]
 
 
 def test_impossible_date_is_dropped_and_the_document_kept(tmp_path: Path) -> None:
