@@ -2,8 +2,8 @@
 
 FAISS's own k-means and cell assignment (IndexFlatIP.search for each vector's nearest centroid)
 ran about a quarter as fast on this machine's two cores as numpy's OpenBLAS does the same
-products: at a million passages, training and filling 4,000 cells took 156 s through FAISS and
-41 s here (bench/bench_ivf_training.py, results/ivf_training.md). So the centroids and every
+products: at a million passages, training and filling 4,000 cells took 117 s through FAISS and
+36 s here (bench/bench_ivf_training.py, results/ivf_training.md). So the centroids and every
 vector's cell are found here, and FAISS is handed both.
 """
 

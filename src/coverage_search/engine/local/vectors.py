@@ -31,8 +31,8 @@ IVF_NPROBE = 128
 # trained and added in 217 s at recall@10 0.990; 32 and 5 in 142 s at 0.996; 16 and 10 in 127 s
 # at 0.986 (bench/bench_ivf_training.py, results/ivf_training.md of commit 9e72859, load 0.5-2).
 # IVF was a third of a 1M build's wall time, so 32 and 5. Trained and filled through numpy's
-# matrix product (ivf.py), the same 32 and 5 take 41 s against FAISS's 156 s, recall@10 0.987
-# against 0.991 (results/ivf_training.md, one run, load 0.3-1.9).
+# matrix product (ivf.py), the same 32 and 5 take 36 s against FAISS's 117 s, recall@10 0.987
+# against 0.991 (results/ivf_training.md, one run, load 0.4-2.1; 32 and 10: 50 s at 0.988).
 IVF_TRAIN_PER_LIST = 32
 IVF_TRAIN_ITERATIONS = 5
 # HNSW: builds from before the 8-bit kinds. efSearch 128 reached only 0.949 recall@10 at 1M, 256
