@@ -89,4 +89,9 @@ def filter_sql(filters: SearchFilters, alias: str = "d") -> tuple[str, list[obje
 def passing_documents(filters: SearchFilters) -> tuple[str, list[object]]:
     """A WHERE fragment on `p` (passages): it stands for a document (or exact copy) that passes."""
     where, params = filter_sql(filters)
-    return f"p.document IN (SELECT d.indexed_as FROM documents d WHERE {where})", params
+    return passing(where), params
+
+
+def passing(where: str) -> str:
+    """passing_documents's fragment for a filter_sql fragment `where` on `d`."""
+    return f"p.document IN (SELECT d.indexed_as FROM documents d WHERE {where})"

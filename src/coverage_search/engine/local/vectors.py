@@ -44,6 +44,7 @@ HNSW_EF_SEARCH = 256
 # of 100k allowed, and widening it 50-fold 0.99 at 237 ms. Up to HNSW_SCAN_MAX allowed vectors
 # are decoded by id and scored exactly instead; above, efSearch grows with the filter, capped.
 HNSW_SCAN_MAX = 20_000
+BITMAP_SPREAD = 1024  # ids up to this many times their count: a filter's bitmap
 HNSW_EF_FILTERED_MAX = 1024
 KINDS = ("flat", "hnsw", "flat_sq8", "hnsw_sq8", "ivf_sq8")
 
@@ -167,8 +168,9 @@ class VectorIndex:
                 return self._scan(q[0], k, allowed)
             except RuntimeError:  # an id the index lacks: the selector below skips it
                 pass
+        bitmap = None  # held here: the selector keeps only a pointer to it
         if allowed is not None:
-            selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+            bitmap, selector = _selector(faiss, np.ascontiguousarray(allowed, dtype=np.int64))
             if hnsw:
                 # A selective filter starves HNSW's beam: widen it with the filter, up to a cap.
                 wide = int(np.ceil(HNSW_EF_SEARCH * self.size / len(allowed)))
@@ -186,6 +188,7 @@ class VectorIndex:
         elif hnsw and k > HNSW_EF_SEARCH:
             params = faiss.SearchParametersHNSW(efSearch=2 * k)
         scores, labels = self._index.search(q, k, params=params)
+        del bitmap
         return [(int(i), float(s)) for i, s in zip(labels[0], scores[0], strict=True) if i >= 0]
 
     def _scan(self, query: np.ndarray, k: int, allowed: np.ndarray) -> list[tuple[int, float]]:
@@ -220,3 +223,20 @@ class VectorIndex:
         if len(ids) and (int(pos.max()) >= len(labels) or not np.array_equal(labels[pos], ids)):
             raise RuntimeError("an allowed id is not in the index")
         return np.asarray(storage.sa_decode(np.ascontiguousarray(codes[pos])))
+
+
+def _selector(faiss: Any, allowed: np.ndarray) -> tuple[np.ndarray | None, Any]:
+    """FAISS's filter for `allowed` ids: a bitmap when the ids are dense enough, else a set.
+
+    A bitmap answers each vector IVF scans with one bit where the set hashes its id, and a
+    filter allowing many passages makes IVF scan most cells (with store.allowed_passages:
+    README's Speed, bench/bench_search_ab.py). Passage ids are 1..n, so the bitmap is n/8
+    bytes; ids far sparser than that keep the set.
+    """
+    top = int(allowed.max()) if len(allowed) else -1
+    if len(allowed) == 0 or int(allowed.min()) < 0 or top >= BITMAP_SPREAD * len(allowed):
+        return None, faiss.IDSelectorBatch(allowed)
+    bits = np.zeros(top + 1, dtype=bool)
+    bits[allowed] = True
+    bitmap = np.packbits(bits, bitorder="little")  # id i is bit i % 8 of byte i // 8
+    return bitmap, faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap))
