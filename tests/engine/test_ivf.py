@@ -55,3 +55,13 @@ def test_fill_builds_an_index_that_finds_every_row_with_its_id() -> None:
     scores, labels = index.search(data[[0, 1234, 2999]], 1)
     assert labels[:, 0].tolist() == [100, 1334, 3099]
     assert np.allclose(scores[:, 0], 1.0, atol=2e-2)
+
+
+def test_fill_refuses_vectors_that_are_not_finite() -> None:
+    data = _unit(500, seed=7)
+    data[3, 0] = np.nan
+    index = faiss.IndexIVFScalarQuantizer(
+        faiss.IndexFlatIP(64), 64, 4, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
+    )
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        ivf.fill(index, data, np.arange(500, dtype=np.int64), data[:200].copy(), rounds=2)

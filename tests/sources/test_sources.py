@@ -270,8 +270,13 @@ def test_pathological_front_matter(tmp_path: Path, front: str) -> None:
 
 
 def test_front_matter_reads_alike_through_both_yaml_parsers() -> None:
+    import yaml
+
     from coverage_search.sources import reading
 
+    if not yaml.__with_libyaml__:
+        pytest.skip("this PyYAML has no libyaml: one parser only")
+    assert issubclass(reading._metadata_loader(True), yaml.CSafeLoader)
     front = (
         "title: 'OpenAI: a \\u00e9 story'\npublished: 2026-03-01\ntags: [ai, 'x, y']\n"
         "count: 12\nok: yes\nrelated:\n  - url: https://example.com/a\n    title: A - B\n"
@@ -280,11 +285,42 @@ def test_front_matter_reads_alike_through_both_yaml_parsers() -> None:
     assert reading._shallow(front)
     fast = reading.yaml_mapping(front, "front matter", first_line=2)
     slow_loader = reading._metadata_loader(False)
-    import yaml
-
     slow = {str(k).lower(): v for k, v in yaml.load(front, Loader=slow_loader).items()}
     assert fast == slow
     assert fast["published"] == "2026-03-01" and fast["tags"] == ["ai", "x, y"]
+
+
+@pytest.mark.parametrize(
+    "front",
+    [
+        # Deep (PyYAML's parser) with a "&": a scan of its events took minutes; must not run.
+        "x: " + "[" * 65_000 + "\n# &",
+        "x: " + "[" * 20_000 + "]" * 20_000 + "\ny: a & b",
+    ],
+    ids=["unclosed", "closed"],
+)
+def test_deep_front_matter_with_an_ampersand_is_refused_as_deep(tmp_path: Path, front: str) -> None:
+    assert reason(tmp_path, "deep.md", f"---\n{front}\n---\nBody.\n") == (
+        "front matter is nested too deeply: fix it or remove it"
+    )
+
+
+def test_what_libyaml_refuses_is_read_as_pyyaml_reads_it(tmp_path: Path) -> None:
+    # An emoji escaped as UTF-16 halves: libyaml refuses it, PyYAML reads it; the halves are
+    # joined, and a half alone becomes U+FFFD, since neither the tokenizer nor SQLite take it.
+    doc = read(tmp_path, "e.md", '---\ntitle: "\\ud83d\\ude00 news \\ud800"\n---\nBody.\n')
+    assert doc.title == "\U0001f600 news \ufffd"
+    mid_bom = read(tmp_path, "b.md", "---\ntitle: a\n\ufeffauthor: b\n---\nBody.\n")
+    assert mid_bom.title == "a"
+
+
+def test_integers_too_long_to_print_do_not_stop_a_build(tmp_path: Path) -> None:
+    huge = "0x" + "f" * 5000
+    doc = read(tmp_path, "a.md", f"---\ntitle: Kept\nauthor: {huge}\n---\nBody.\n")
+    assert (doc.title, doc.author) == ("Kept", None)
+    assert reason(tmp_path, "k.md", f"---\n? {huge}\n: v\n---\nBody.\n") == (
+        "front matter has a key that is not text: fix it or remove it"
+    )
 
 
 def test_impossible_date_is_dropped_and_the_document_kept(tmp_path: Path) -> None:

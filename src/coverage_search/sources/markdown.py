@@ -17,6 +17,7 @@ Heading = tuple[int, int, str]  # (offset in text, level, heading text)
 
 _BLANK_RUNS = re.compile(r"\n{3,}")
 _SPACE_RUNS = re.compile(r"[ \t\u00a0]+")
+_SURROGATES = re.compile("[\ud800-\udfff]")
 _HTML_SKIP = re.compile(r"<!--.*?-->|<(script|style)\b.*?</\1\s*>", re.DOTALL | re.IGNORECASE)
 _HTML_BREAK_TAG = re.compile(
     r"</?(?:address|article|aside|blockquote|br|dd|div|dl|dt|figcaption|figure|footer|h[1-6]|header"
@@ -44,9 +45,21 @@ class RenderedText:
     headings: tuple[Heading, ...]
 
 
+def whole_characters(text: str) -> str:
+    """`text` with UTF-16 surrogate halves joined into their character, a half alone as U+FFFD.
+
+    YAML and JSON escape an emoji as two halves ("\\ud83d\\ude00"), and a PDF's text map can
+    hold a half alone: neither is a character, and the tokenizer and SQLite refuse them.
+    """
+    if not _SURROGATES.search(text):
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
 def clean_text(text: str, *, verbatim: bool = False) -> str:
     """NFC, LF line ends, no trailing spaces, no runs of blank lines, no outer blank lines."""
-    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = whole_characters(text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = unicodedata.normalize("NFC", text)
     lines = [line.rstrip() for line in text.split("\n")]
     if not verbatim:
         lines = [_SPACE_RUNS.sub(" ", line).strip() for line in lines]

@@ -11,6 +11,7 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 from coverage_search.records import RelatedLink
+from coverage_search.sources.markdown import whole_characters
 
 _DATE_FORMATS = ("%Y/%m/%d", "%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%B %d %Y",
                  "%b %d %Y", "%b. %d, %Y", "%d.%m.%Y")  # fmt: skip
@@ -158,7 +159,11 @@ def _scalar(value: object, limit: int) -> str | None:
         return None
     if isinstance(value, datetime | date):
         return value.isoformat()
-    text = str(value)
+    try:
+        text = str(value)
+    except ValueError:  # an integer of more digits than Python prints (`0xfff…` in YAML)
+        return None
+    text = whole_characters(text)
     # Cut before splitting too: a huge value must not cost its whole length twice over.
     text = " ".join(text[: limit * 4].split())
     return _cut(text, limit) or None

@@ -101,16 +101,8 @@ def yaml_mapping(source: str, label: str, *, first_line: int) -> dict[str, Any]:
 
     if len(source) > MAX_YAML_CHARS:
         raise Unreadable(f"{label} is over 64 KiB: shorten it (it holds metadata, not the article)")
-    loader = _metadata_loader(_shallow(source))
     try:
-        # Anchors and aliases are refused before anything is built from them; neither can
-        # appear without a "&" or "*", so most front matter skips this pass.
-        if ("&" in source or "*" in source) and any(
-            isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None)
-            for event in yaml.parse(source, Loader=loader)
-        ):
-            raise _AliasRefused
-        data = yaml.load(source, Loader=loader)
+        data = _load(source)
     except _AliasRefused:
         raise Unreadable(
             f"{label} uses YAML aliases, which are not allowed: write the values out"
@@ -128,7 +120,38 @@ def yaml_mapping(source: str, label: str, *, first_line: int) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise Unreadable(f"{label} is not a list of `key: value` lines: fix it or remove it")
-    return {str(k).strip().lower(): v for k, v in data.items()}
+    try:
+        return {str(k).strip().lower(): v for k, v in data.items()}
+    except ValueError:  # a key no string can hold (an integer of over 4,300 digits)
+        raise Unreadable(f"{label} has a key that is not text: fix it or remove it") from None
+
+
+def _load(source: str) -> Any:
+    """The YAML of `source` through libyaml when it is shallow, else through PyYAML's parser.
+
+    Text libyaml refuses goes through PyYAML's parser too, whose verdict stands: it reads some
+    that libyaml does not (an emoji written as escaped surrogate halves, a BOM mid-text), and
+    the reading of a file must not depend on which parser its nesting picked.
+    """
+    import yaml
+
+    if _shallow(source):
+        loader = _metadata_loader(True)
+        try:
+            # libyaml's composer cannot be overridden: its events say whether anchors or
+            # aliases are used, and neither can appear without a "&" or "*".
+            if ("&" in source or "*" in source) and any(
+                isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None)
+                for event in yaml.parse(source, Loader=loader)
+            ):
+                raise _AliasRefused
+            return yaml.load(source, Loader=loader)
+        except yaml.YAMLError:
+            pass
+    # Refuses anchors and aliases while composing (compose_node): a scan of its events first
+    # took minutes on 64 KiB of nested brackets, where composing stops at Python's recursion
+    # limit.
+    return yaml.load(source, Loader=_metadata_loader(False))
 
 
 class _AliasRefused(Exception):
@@ -159,7 +182,11 @@ def _metadata_loader(fast: bool) -> type:
     base = getattr(yaml, "CSafeLoader", yaml.SafeLoader) if fast else yaml.SafeLoader
 
     class MetadataLoader(base):  # type: ignore[misc, valid-type]
-        pass
+        def compose_node(self, parent: Any, index: Any) -> Any:  # PyYAML's parser only
+            event = self.peek_event()
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise _AliasRefused
+            return super().compose_node(parent, index)
 
     # `published: 2026-02-30` would raise ValueError while loading; as text, normalize_date
     # drops just that date and the document is kept.

@@ -55,6 +55,9 @@ def fill(index: Any, data: np.ndarray, ids: np.ndarray, sample: np.ndarray, roun
     """Train an empty IndexIVFScalarQuantizer on `sample` and add every row of `data`."""
     import faiss
 
+    if not (np.isfinite(data).all() and np.isfinite(sample).all()):
+        # FAISS refused these itself; argmax would put them all in one cell, found by nothing.
+        raise ValueError("passage vectors hold NaN or infinite values")
     centroids = kmeans(sample, int(index.nlist), rounds)
     index.quantizer.add(centroids)
     # The 8-bit ranges are trained on the sample's residuals to their cells, as FAISS does.

@@ -116,6 +116,7 @@ class Store(DocumentSource):
         if self._runs is None:
             rows = self._all(
                 "SELECT document, min(id), max(id), count(*) FROM passages GROUP BY document"
+                " ORDER BY document"
             )
             table = np.array(rows, dtype=np.int64).reshape(-1, 4)
             consecutive = bool(np.all(table[:, 2] - table[:, 1] + 1 == table[:, 3]))
