@@ -21,7 +21,7 @@ from typing import Any
 import bench_faiss
 import numpy as np
 from bench_vector_kinds import exact
-from machine import REPO, load1, print_machine, save, table
+from machine import REPO, heading, load1, print_machine, save, table
 
 
 def main() -> None:
@@ -76,33 +76,30 @@ def main() -> None:
         )
         print(rows[-1], flush=True)
         del index
-    md = (
-        f"# IVF training at {args.size:,} vectors (ivf_sq8, {vectors.ivf_lists(args.size)} cells, "
-        f"nprobe {vectors.IVF_NPROBE})\n\nMachine: {info['nproc']} cores, {info['cpu']}, load "
-        f"{info['load_1min_at_start']} at start ({info['date']}), shared.\n\n"
-        + (__doc__ or "").split("\n\n")[2].replace("\n", " ")
-        + "\n\n"
-        + table(
+    title = (
+        f"IVF training at {args.size:,} vectors (ivf_sq8, {vectors.ivf_lists(args.size)} cells, "
+        f"nprobe {vectors.IVF_NPROBE})"
+    )
+    md = heading(title, info, f"{info['load_1min_at_start']} at start", __doc__) + table(
+        [
+            "k-means and assignment",
+            "vectors a cell",
+            "k-means rounds",
+            "train + add s (load)",
+            "recall@10",
+            "p50 ms",
+        ],
+        [
             [
-                "k-means and assignment",
-                "vectors a cell",
-                "k-means rounds",
-                "train + add s (load)",
-                "recall@10",
-                "p50 ms",
-            ],
-            [
-                [
-                    r.get("trainer", "faiss"),
-                    r["per_list"],
-                    r["rounds"],
-                    f"{r['train_and_add_s']:.0f} ({r['load'][0]}-{r['load'][1]})",
-                    f"{r['recall_at_10']:.3f}",
-                    f"{r['p50_ms']:.2f}",
-                ]
-                for r in rows
-            ],
-        )
+                r.get("trainer", "faiss"),
+                r["per_list"],
+                r["rounds"],
+                f"{r['train_and_add_s']:.0f} ({r['load'][0]}-{r['load'][1]})",
+                f"{r['recall_at_10']:.3f}",
+                f"{r['p50_ms']:.2f}",
+            ]
+            for r in rows
+        ],
     )
     save("ivf_training", {"size": args.size, "rows": rows}, md)
 

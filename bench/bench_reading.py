@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from machine import REPO, WORK, load1, print_machine, save, table
+from machine import REPO, WORK, heading, load1, print_machine, save, table
 
 
 def main() -> None:
@@ -67,24 +67,21 @@ def main() -> None:
     ]
     for row in rows:
         print(row)
-    md = (
-        f"# Reading Markdown: libyaml against PyYAML's own parser ({len(files):,} files, "
-        f"{args.rounds} rounds)\n\nMachine: {info['nproc']} cores, {info['cpu']}, load "
-        f"{min(loads)}-{max(loads)} ({info['date']}), shared.\n\n"
-        + (__doc__ or "").split("\n\n")[2].replace("\n", " ")
-        + "\n\n"
-        + table(
-            ["YAML parser", "ms a file (median of rounds)", "rounds", "front matter's share"],
+    title = (
+        f"Reading Markdown: libyaml against PyYAML's own parser ({len(files):,} files, "
+        f"{args.rounds} rounds)"
+    )
+    md = heading(title, info, f"{min(loads)}-{max(loads)}", __doc__) + table(
+        ["YAML parser", "ms a file (median of rounds)", "rounds", "front matter's share"],
+        [
             [
-                [
-                    r["parser"],
-                    f"{r['ms_per_file_median']:.3f}",
-                    " ".join(f"{t:.3f}" for t in r["ms_per_file_rounds"]),
-                    f"{r['front_matter_share']:.0%}",
-                ]
-                for r in rows
-            ],
-        )
+                r["parser"],
+                f"{r['ms_per_file_median']:.3f}",
+                " ".join(f"{t:.3f}" for t in r["ms_per_file_rounds"]),
+                f"{r['front_matter_share']:.0%}",
+            ]
+            for r in rows
+        ],
     )
     save("reading", {"files": len(files), "rounds": args.rounds, "rows": rows}, md)
 

@@ -139,6 +139,16 @@ def save(name: str, data: dict[str, Any], markdown: str | None = None) -> None:
     print(f"wrote {RESULTS / name}.json" + (" and .md" if markdown else ""), flush=True)
 
 
+def heading(title: str, info: dict[str, Any], load: str, doc: str | None) -> str:
+    """A results file's title, machine line (`load` as the run gives it) and the paragraph of
+    the script's docstring that says what was measured (its third)."""
+    about = (doc or "").split("\n\n")[2].replace("\n", " ")
+    return (
+        f"# {title}\n\nMachine: {info['nproc']} cores, {info['cpu']}, load {load} "
+        f"({info['date']}), shared.\n\n{about}\n\n"
+    )
+
+
 def table(headers: list[str], rows: list[list[Any]]) -> str:
     """A Markdown table."""
 
