@@ -1,7 +1,7 @@
 """IVF cells trained and filled through numpy's matrix product.
 
 FAISS's own k-means and cell assignment (IndexFlatIP.search for each vector's nearest centroid)
-ran about a quarter as fast on this machine's two cores as numpy's OpenBLAS does the same
+ran about a third as fast on this machine's two cores as numpy's OpenBLAS does the same
 products: at a million passages, training and filling 4,000 cells took 117 s through FAISS and
 36 s here (bench/bench_ivf_training.py, results/ivf_training.md). So the centroids and every
 vector's cell are found here, and FAISS is handed both.
