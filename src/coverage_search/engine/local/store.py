@@ -69,11 +69,7 @@ class Store(DocumentSource):
 
     def copied_documents(self, filters: SearchFilters) -> list[int]:
         """Rows of indexed documents that have an exact copy (not themselves) passing `filters`."""
-        if self._has_copies is None:
-            self._has_copies = bool(
-                self._all("SELECT 1 FROM documents WHERE indexed_as != id LIMIT 1")
-            )
-        if not self._has_copies:
+        if not self._any_copies():
             return []
         where, params = filter_sql(filters)
         rows = self._all(
@@ -125,11 +121,17 @@ class Store(DocumentSource):
 
     def matching_copies(self, doc_ids: Sequence[str], filters: SearchFilters) -> dict[str, str]:
         """For indexed documents that fail the filters, the exact copy of each that passes them."""
+        if not self._any_copies():
+            return {}
         where, params = filter_sql(filters)
         own, own_params = filter_sql(filters, alias="o")
         ids = list(dict.fromkeys(doc_ids))
+        # CROSS JOIN keeps SQLite's order, the few hits' documents first: with JOIN it started
+        # from every document passing the filter (32 ms for one outlet of a million passages,
+        # 0.7 ms so).
         rows = self._all(
-            "SELECT o.doc_id, d.doc_id FROM documents o JOIN documents d ON d.indexed_as = o.id"
+            "SELECT o.doc_id, d.doc_id FROM documents o CROSS JOIN documents d"
+            " ON d.indexed_as = o.id"
             f" WHERE o.doc_id IN ({', '.join('?' * len(ids))}) AND d.id != o.id AND {where}"
             f" AND NOT coalesce(({own}), 0) ORDER BY d.id",
             [*ids, *params, *own_params],
@@ -138,6 +140,14 @@ class Store(DocumentSource):
         for own, copy in rows:
             out.setdefault(str(own), str(copy))
         return out
+
+    def _any_copies(self) -> bool:
+        """Whether any document is an exact copy of another (read once)."""
+        if self._has_copies is None:
+            self._has_copies = bool(
+                self._all("SELECT 1 FROM documents WHERE indexed_as != id LIMIT 1")
+            )
+        return self._has_copies
 
     def owners(self, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
         """(doc id, story id) of each passage, keyed by passage id."""
