@@ -63,12 +63,17 @@ UNDATED = "Undated"
 _SPECIAL = set("\\`*_{}[]()<>#+-.!|~&\"'$:=^@")
 _BLANK_LINE = re.compile(r"\s*\n\s*\n\s*")
 _SPACE = re.compile(r"\s+")
+# Streamlit's Markdown (remark-gfm) turns bare "www.", "http(s)://" and e-mail addresses in
+# plain text into links after every escape is decoded, so escaping cannot stop it. An invisible
+# WORD JOINER inside each pattern does; links the app means to make go through `link_md`.
+_AUTOLINK = re.compile(r"(?i)(?<=www)(?=\.)|(?<=https)(?=:)|(?<=http)(?=:)|(?<=[\w.+-])(?=@[\w-])")
+_JOINER = "\u2060"
 
 
 def text_md(text: str) -> str:
     """Document text as Markdown that renders as exactly that text (paragraph breaks kept)."""
     text = _BLANK_LINE.sub("\x00", text.replace("\x00", " "))
-    text = _SPACE.sub(" ", text)
+    text = _AUTOLINK.sub(_JOINER, _SPACE.sub(" ", text))
     out = "".join(f"&#{ord(c)};" if c in _SPECIAL else c for c in text)
     return out.replace("\x00", "\n\n")
 
@@ -617,11 +622,11 @@ def main() -> None:
         st.warning(notice)
     try:
         index = open_index(str(INDEX_DIR), live_build())
+        stats = index.stats()
     except CoverageSearchError as exc:
         no_index(exc)
         st.stop()
 
-    stats = index.stats()
     options = search_options(settings_box, stats)
     index_facts(facts_box, stats)
     question = question_box()

@@ -60,7 +60,9 @@ def server(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[str]:
     (corpus / SEED_ARTICLE.name).write_bytes(SEED_ARTICLE.read_bytes())
     write_doc(corpus, "evil.txt",
               "<script>alert('x')</script> Tokenized shares of Anthropic were sold on a "
-              "<img src=x onerror=alert(2)> shady exchange, a scam site said.\n",
+              "<img src=x onerror=alert(2)> shady exchange, a scam site said. Write to "
+              "press@attacker.example, see www.attacker.example/phish or "
+              "http://127.0.0.1:1/beacon.png for the exchange's terms.\n",
               title="<script>alert(1)</script> Token scam", url="javascript:alert(1)",
               outlet="Evil Outlet", published="2026-06-01")
     with streamlit_app(root, corpus) as url:
@@ -147,6 +149,11 @@ def test_asking_in_a_real_browser(server: str) -> None:
             page.screenshot(path=str(ARTIFACTS / "browser-hostile.png"))
             hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
             assert not [h for h in hrefs if h.lower().startswith("javascript:")]
+            # Addresses in a document's text stay text: no mailto: or link made from them.
+            shown = page.locator("main").inner_text().replace("\u2060", "")  # the word joiners
+            assert "press@attacker.example" in shown
+            assert not [h for h in hrefs if not h.startswith(("http://127.0.0.1", "https://"))]
+            assert not [h for h in hrefs if "attacker" in h or "127.0.0.1:1/" in h]
             assert page.locator("main img[src='x']").count() == 0
             assert dialogs == []
         finally:

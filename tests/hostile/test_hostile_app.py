@@ -10,6 +10,7 @@ the server sees in that case, and requires the message to state the limit. The o
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -78,3 +79,30 @@ def test_a_25_mb_upload_is_refused_with_the_limit(
     assert any(LIMIT.search(m) for m in shown), f"no size limit stated: {shown}"
     assert not any("Choose a file first" in m for m in shown)
     assert sorted(p.name for p in built["corpus"].iterdir()) == before
+
+
+def test_a_build_damaged_under_the_running_app_is_one_line_and_recovers(
+    built: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from streamlit.testing.v1 import AppTest
+
+    index = tmp_path / "index"
+    shutil.copytree(built["index"], index)
+    monkeypatch.chdir(REPO)
+    monkeypatch.setenv("COVERAGE_SEARCH_CORPUS", str(built["corpus"]))
+    monkeypatch.setenv("COVERAGE_SEARCH_INDEX", str(index))
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    live = index / (index / "CURRENT").read_text(encoding="utf-8").strip()
+    (live / "keywords").rename(live / "keywords.away")  # the open index searches from memory
+    at.run()
+    assert not at.exception, at.exception
+    shown = [html.unescape(m) for m in _messages(at)]  # the Markdown source, entities escaped
+    assert any("damaged (keywords/" in m and "coverage-search build" in m for m in shown), shown
+    (live / "keywords.away").rename(live / "keywords")
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error

@@ -9,6 +9,7 @@ import numpy as np
 
 from coverage_search.engine.base import Engine, EngineFacts, PassageRow
 from coverage_search.engine.local.store import Store
+from coverage_search.errors import IndexCorruptError
 from coverage_search.records import Document, SearchFilters, StoryCopy
 
 
@@ -52,7 +53,12 @@ class StoreBacked(Engine):
     def _facts(self, *, location: str, extra_bytes: int = 0) -> EngineFacts:
         """The store's counts, with the build folder's size plus `extra_bytes`."""
         facts = self._store.facts()
-        size = sum(p.stat().st_size for p in self.build_dir.iterdir() if p.is_file())
+        try:
+            size = sum(p.stat().st_size for p in self.build_dir.iterdir() if p.is_file())
+        except OSError:  # the folder went away under an open index
+            raise IndexCorruptError.damaged(
+                self.build_dir.parent, "its files cannot be read"
+            ) from None
         return EngineFacts(
             documents=int(facts["documents"]),
             passages=int(facts["passages"]),

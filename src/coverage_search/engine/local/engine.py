@@ -93,7 +93,12 @@ class LocalEngine(StoreBacked):
         return self._vectors.search(vector, limit, allowed=allowed)
 
     def facts(self) -> EngineFacts:
-        keywords = sum(p.stat().st_size for p in (self.build_dir / KEYWORDS).iterdir())
+        try:
+            keywords = sum(p.stat().st_size for p in (self.build_dir / KEYWORDS).iterdir())
+        except OSError:  # removed or unreadable under an open index (it searches from memory)
+            raise IndexCorruptError.damaged(
+                self.build_dir.parent, f"{KEYWORDS}/ cannot be read"
+            ) from None
         return self._facts(location=str(self.build_dir), extra_bytes=keywords)
 
     def close(self) -> None:

@@ -159,7 +159,13 @@ class MilvusEngine(StoreBacked):
 
     def facts(self) -> EngineFacts:
         # A Milvus Lite file also holds the previous build's collection: counted whole.
-        extra = Path(self.uri).stat().st_size if is_lite(self.uri) else 0
+        try:
+            extra = Path(self.uri).stat().st_size if is_lite(self.uri) else 0
+        except OSError:
+            state = "missing" if not Path(self.uri).exists() else "unreadable"
+            raise IndexCorruptError(
+                f"The {where(self.uri)} is {state}. Run: coverage-search build"
+            ) from None
         location = f"{display(self.uri)}, collection {self.collection}"
         return self._facts(location=location, extra_bytes=extra)
 
