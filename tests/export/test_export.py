@@ -186,3 +186,16 @@ def test_ask_format_records_how_it_searched(
     assert "\n*Searched as: Why did Dario Amodei leave OpenAI?*\n" in capsys.readouterr().out
     assert main(["ask", NAMED, "--index", index, "--format", "ris"]) == 0
     assert "N1  - Searched as: Why did Dario Amodei leave OpenAI?" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,x", "file:///etc/passwd"])
+def test_only_web_addresses_reach_the_csv_and_ris(answer: Answer, url: str) -> None:
+    hits = [dataclasses.replace(answer.hits[0], url=url), *answer.hits[1:]]
+    hostile = dataclasses.replace(answer, hits=hits)
+    rows = list(csv.DictReader(io.StringIO(export_answer(hostile, "csv"))))
+    assert rows[1]["url"] == ""
+    assert url not in export_answer(hostile, "ris")
+    web = "https://example.com/story"
+    kept = dataclasses.replace(answer, hits=[dataclasses.replace(answer.hits[0], url=web), *hits[1:]])
+    assert list(csv.DictReader(io.StringIO(export_answer(kept, "csv"))))[1]["url"] == web
+    assert f"UR  - {web}" in export_answer(kept, "ris")

@@ -7,6 +7,7 @@ import re
 from coverage_search.export.searched import searched_differently
 from coverage_search.query.coverage import day_of
 from coverage_search.records import Answer, SearchHit
+from coverage_search.sources.urls import is_web_url
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
 MAX_FIELD = 2000  # characters per value: a reference manager needs no whole article
@@ -32,7 +33,7 @@ def _entry(hit: SearchHit, quotes: list[str], searched: str) -> list[str]:
     if day is not None:
         tag("PY", str(day.year))
         tag("DA", day.strftime("%Y/%m/%d"))
-    tag("UR", hit.url)
+    tag("UR", hit.url if is_web_url(hit.url) else None)  # a javascript: URL is no address
     tag("LA", hit.language)
     for quote in quotes:
         tag("N1", quote)

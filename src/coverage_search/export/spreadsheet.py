@@ -7,6 +7,7 @@ import io
 
 from coverage_search.export.searched import searched_differently
 from coverage_search.records import Answer
+from coverage_search.sources.urls import is_web_url
 
 COLUMNS = (
     "kind", "number", "title", "outlet", "published", "author", "url", "link", "doc_id",
@@ -42,7 +43,8 @@ def answer_csv(answer: Answer) -> str:
     for number, hit in enumerate(answer.hits, start=1):
         cited = " ".join(c.sentence for c in answer.sentences if c.number == number)
         row = (
-            "passage", number, hit.title, hit.outlet, hit.published, hit.author, hit.url,
+            "passage", number, hit.title, hit.outlet, hit.published, hit.author,
+            hit.url if is_web_url(hit.url) else "",  # only an address a reader can open
             hit.link, hit.doc_id, hit.page or "", round(hit.score, 4), hit.text, cited, "",
         )  # fmt: skip
         writer.writerow([safe_cell(v) for v in row])
