@@ -196,6 +196,7 @@ def test_only_web_addresses_reach_the_csv_and_ris(answer: Answer, url: str) -> N
     assert rows[1]["url"] == ""
     assert url not in export_answer(hostile, "ris")
     web = "https://example.com/story"
-    kept = dataclasses.replace(answer, hits=[dataclasses.replace(answer.hits[0], url=web), *hits[1:]])
+    first = dataclasses.replace(answer.hits[0], url=web)
+    kept = dataclasses.replace(answer, hits=[first, *hits[1:]])
     assert list(csv.DictReader(io.StringIO(export_answer(kept, "csv"))))[1]["url"] == web
     assert f"UR  - {web}" in export_answer(kept, "ris")
