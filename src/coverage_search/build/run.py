@@ -27,6 +27,7 @@ from coverage_search.engine.factory import (
     open_documents,
     open_engine,
 )
+from coverage_search.errors import CorpusError
 from coverage_search.passages.chunking import ChunkSettings
 from coverage_search.passages.dedup import DEDUP_VERSION, group_stories
 from coverage_search.records import BuildReport, Document, Passage, Skipped
@@ -117,6 +118,20 @@ def _embed(
     return matrix, len(missing), hashes
 
 
+def _separate(corpus_dir: Path, index_dir: Path) -> None:
+    """Refuse an index folder that is the corpus folder, or inside it, or holds it.
+
+    The same folder for both replaced the live index with an index of its own files; an index
+    inside the corpus would be read as coverage, a corpus inside the index swept as leftovers.
+    """
+    corpus, index = corpus_dir.absolute().resolve(), index_dir.absolute().resolve()
+    if corpus == index or corpus in index.parents or index in corpus.parents:
+        raise CorpusError(
+            f"The index folder ({index_dir}) and the corpus folder ({corpus_dir}) must be "
+            "apart: give --index a folder outside the corpus (default: index)."
+        )
+
+
 def build_index(
     corpus_dir: Path,
     index_dir: Path,
@@ -138,6 +153,7 @@ def build_index(
     live build uses, else the local one. While another build runs, fail at once, or wait up to
     `wait_for_lock` seconds for it (saying so on stderr).
     """
+    _separate(corpus_dir, index_dir)
     began = time.perf_counter()
     chunking = chunking or ChunkSettings()
     bar = _Progress(progress, on_progress)

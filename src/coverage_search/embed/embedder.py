@@ -98,7 +98,8 @@ class Embedder:
         self.backend = resolve_backend(backend, self.location)
         self._model: Any = None
         self._tokenizer: Any = None
-        self._lock = threading.Lock()
+        # Reentrant: loading the tokenizer of a folder without tokenizer.json loads the model.
+        self._lock = threading.RLock()
         self._max_seq_length: int | None = None
         self._dimension: int | None = None
         self._read_local_config()

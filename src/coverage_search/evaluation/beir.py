@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ from coverage_search.errors import EvalDataError
 # CommonMark lets a backslash escape any ASCII punctuation, so escaped text renders verbatim.
 _MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
+EVAL_MARK = ".coverage-search-eval"
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +143,33 @@ def markdown_escape(text: str) -> str:
     return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
 
 
+def claim_folder(folder: Path, ours: Callable[[Path], bool] = lambda _: False) -> None:
+    """Make `folder` one that evaluation may rewrite, or refuse it (EvalDataError).
+
+    A folder an earlier evaluation wrote carries EVAL_MARK; a new or empty one is marked now,
+    as is one whose every entry is `ours` (written before the mark existed). Anything else (a
+    user's notes, their live index) is never rewritten or swept.
+    """
+    mark = folder / EVAL_MARK
+    if mark.is_file():
+        return
+    if folder.exists():
+        try:
+            strangers = [p.name for p in folder.iterdir() if not ours(p)]
+        except OSError as exc:
+            raise EvalDataError(f"Cannot use {folder} ({exc.strerror}).") from None
+        if strangers:
+            raise EvalDataError(
+                f"{folder} holds files evaluation did not write (e.g. {strangers[0]}): give "
+                "--keep-index a new folder (its corpus goes beside it, in DIR-corpus)."
+            )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        mark.write_text("Written by coverage-search eval, which may rewrite this folder.\n")
+    except OSError as exc:
+        raise EvalDataError(f"Cannot write {folder} ({exc.strerror}).") from None
+
+
 def write_corpus(data: BeirData, folder: Path | str) -> dict[str, str]:
     """Write each document as `<id>.md` with its title in front matter; returns file name → BEIR id.
 
@@ -151,15 +179,19 @@ def write_corpus(data: BeirData, folder: Path | str) -> dict[str, str]:
     import yaml
 
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     names: dict[str, str] = {}
-    for doc_id, (title, text) in data.corpus.items():
+    for doc_id in data.corpus:
         stem = _UNSAFE_NAME.sub("_", doc_id)[:100] or "doc"
+        if stem.startswith("."):  # a hidden file is no document to the scanner
+            stem = "_" + stem
         name, n = f"{stem}.md", 1
         while name in names:
             n += 1
             name = f"{stem}-{n}.md"
         names[name] = doc_id
+    claim_folder(folder, lambda path: path.name in names)
+    for name, doc_id in names.items():
+        title, text = data.corpus[doc_id]
         front = (
             yaml.safe_dump({"title": title}, allow_unicode=True, width=1_000_000)
             if title.strip()

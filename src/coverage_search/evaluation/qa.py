@@ -17,7 +17,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from coverage_search.errors import EvalDataError
-from coverage_search.evaluation.beir import BeirData, load_corpus, read_jsonl, write_corpus
+from coverage_search.evaluation.beir import (
+    BeirData,
+    claim_folder,
+    load_corpus,
+    read_jsonl,
+    write_corpus,
+)
 from coverage_search.evaluation.metrics import percentile
 
 if TYPE_CHECKING:
@@ -347,6 +353,7 @@ def evaluate_qa(
     with tempfile.TemporaryDirectory(prefix="coverage-qa-") as scratch:
         target = Path(keep_index) if keep_index else Path(scratch) / "index"
         folder = target.parent / f"{target.name}-corpus"
+        claim_folder(target)  # never a user's own index
         names = write_corpus(BeirData(Path(corpus).stem, docs, {}, {}), folder)
         CoverageIndex.build(
             folder, target, model=model, progress=progress, **dict(build_options or {})

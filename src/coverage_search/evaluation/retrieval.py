@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from coverage_search.errors import EvalDataError
-from coverage_search.evaluation.beir import BeirData, write_corpus
+from coverage_search.evaluation.beir import BeirData, claim_folder, write_corpus
 from coverage_search.evaluation.metrics import percentile, score_rankings
 
 if TYPE_CHECKING:
@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 MODES = ("keyword", "semantic", "hybrid")
 DEPTH = 100  # documents ranked per query: enough for Recall@100
 TOP = 10  # what nDCG@10, Recall@10 and MRR@10 look at
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +152,7 @@ def evaluate(
     with tempfile.TemporaryDirectory(prefix="coverage-eval-") as scratch:
         corpus = Path(corpus_dir) if corpus_dir else Path(scratch) / "corpus"
         target = Path(index_dir) if index_dir else Path(scratch) / "index"
+        claim_folder(target)  # never a user's own index
         names = write_corpus(data, corpus)
         start = time.perf_counter()
         CoverageIndex.build(

@@ -1,0 +1,107 @@
+"""Folders given the wrong way round: never a hang, never a lost file, never a swapped index.
+
+Found by a hostile pass: a model folder without tokenizer.json deadlocked the build on its own
+lock; `eval --keep-index K` swept the *.md files of a K-corpus folder the user had made; the
+same folder given as corpus and index replaced the live index; BEIR ids starting with "." were
+written as hidden files the scanner skips.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hostile_support import assert_one_line_error, cli, make_corpus, run_module
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("folders")
+    corpus = make_corpus(root / "corpus")
+    code, _out, err = cli("build", "--corpus", corpus, "--index", root / "index", "--quiet")
+    assert code == 0, err
+    return {"root": root, "corpus": corpus, "index": root / "index"}
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_a_model_folder_without_a_tokenizer_is_one_line_not_a_hang(tmp_path: Path) -> None:
+    empty = tmp_path / "model"
+    empty.mkdir()
+    corpus = make_corpus(tmp_path / "corpus")
+    done = run_module(
+        ["build", "--corpus", corpus, "--index", tmp_path / "index", "--model", empty, "--quiet"],
+        timeout=180,  # the deadlock never returned
+    )
+    text = assert_one_line_error(done.returncode, done.stderr.decode())
+    assert "Cannot load embedding model" in text
+
+
+@pytest.mark.parametrize("layout", ["same", "index inside corpus", "corpus inside index"])
+def test_corpus_and_index_must_be_apart(built: dict[str, Path], layout: str) -> None:
+    before = _snapshot(built["index"])
+    corpus, index = {
+        "same": (built["index"], built["index"]),
+        "index inside corpus": (built["corpus"], built["corpus"] / "index"),
+        "corpus inside index": (built["index"] / "notes", built["index"]),
+    }[layout]
+    code, _out, err = cli("build", "--corpus", corpus, "--index", index, "--quiet")
+    assert "must be apart" in assert_one_line_error(code, err)
+    assert _snapshot(built["index"]) == before
+    assert not (built["corpus"] / "index").exists()
+
+
+def _qa_files(root: Path) -> tuple[Path, Path]:
+    corpus = root / "c.jsonl"
+    rows = [
+        {"_id": "a", "title": "Tokens", "text": "Anthropic said the tokens would be void."},
+        {"_id": ".", "title": "Dot", "text": "A document whose id is one dot."},
+        {"_id": "..", "title": "Dots", "text": "A document whose id is two dots."},
+        {"_id": "../../tmp/evil", "title": "Path", "text": "A document whose id is a path."},
+    ]
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    qa = root / "qa.jsonl"
+    qa.write_text(
+        json.dumps({"question": "What would the tokens be?", "answer_span": "would be void"})
+        + "\n",
+        encoding="utf-8",
+    )
+    return corpus, qa
+
+
+def test_keep_index_never_sweeps_a_folder_eval_did_not_write(tmp_path: Path) -> None:
+    corpus, qa = _qa_files(tmp_path)
+    mine = tmp_path / "K-corpus"
+    mine.mkdir()
+    (mine / "notes.md").write_text("# my notes\n", encoding="utf-8")
+    code, _out, err = cli(
+        "eval", "--qa", qa, "--corpus", corpus, "--keep-index", tmp_path / "K", "--quiet"
+    )
+    assert "did not write" in assert_one_line_error(code, err, codes=(1, 2))
+    assert (mine / "notes.md").read_text(encoding="utf-8") == "# my notes\n"
+
+
+def test_keep_index_never_takes_over_a_live_index(built: dict[str, Path], tmp_path: Path) -> None:
+    corpus, qa = _qa_files(tmp_path)
+    before = _snapshot(built["index"])
+    code, _out, err = cli(
+        "eval", "--qa", qa, "--corpus", corpus, "--keep-index", built["index"], "--quiet"
+    )
+    assert "did not write" in assert_one_line_error(code, err, codes=(1, 2))
+    assert _snapshot(built["index"]) == before
+
+
+def test_eval_keeps_documents_whose_ids_look_like_paths(tmp_path: Path) -> None:
+    corpus, qa = _qa_files(tmp_path)
+    keep = tmp_path / "K"
+    argv = ("eval", "--qa", qa, "--corpus", corpus, "--keep-index", keep, "--json", "--quiet")
+    code, out, err = cli(*argv)
+    assert code == 0, err
+    assert json.loads(out)["documents"] == 4  # none written as a hidden file and skipped
+    assert not (tmp_path.parent / "tmp").exists()
+    code, out, err = cli(*argv)  # a folder an earlier eval wrote is reused
+    assert code == 0, err
+    assert json.loads(out)["documents"] == 4
