@@ -50,15 +50,23 @@ class StoreBacked(Engine):
     def documents(self) -> list[tuple[str, str, str]]:
         return self._store.documents()
 
+    def unreadable(self, problem: str) -> IndexCorruptError:
+        """The error for build files gone under an open index: replaced by newer builds (the
+        usual case: two builds since it was opened), else damaged."""
+        if not self.build_dir.is_dir():
+            return IndexCorruptError(
+                f"The build of {self.build_dir.parent} this index opened was replaced by newer "
+                "builds since: open the index again."
+            )
+        return IndexCorruptError.damaged(self.build_dir.parent, problem)
+
     def _facts(self, *, location: str, extra_bytes: int = 0) -> EngineFacts:
         """The store's counts, with the build folder's size plus `extra_bytes`."""
         facts = self._store.facts()
         try:
             size = sum(p.stat().st_size for p in self.build_dir.iterdir() if p.is_file())
         except OSError:  # the folder went away under an open index
-            raise IndexCorruptError.damaged(
-                self.build_dir.parent, "its files cannot be read"
-            ) from None
+            raise self.unreadable("its files cannot be read") from None
         return EngineFacts(
             documents=int(facts["documents"]),
             passages=int(facts["passages"]),

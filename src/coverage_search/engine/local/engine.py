@@ -96,9 +96,7 @@ class LocalEngine(StoreBacked):
         try:
             keywords = sum(p.stat().st_size for p in (self.build_dir / KEYWORDS).iterdir())
         except OSError:  # removed or unreadable under an open index (it searches from memory)
-            raise IndexCorruptError.damaged(
-                self.build_dir.parent, f"{KEYWORDS}/ cannot be read"
-            ) from None
+            raise self.unreadable(f"{KEYWORDS}/ cannot be read") from None
         return self._facts(location=str(self.build_dir), extra_bytes=keywords)
 
     def close(self) -> None:

@@ -21,6 +21,7 @@ from coverage_search.engine.local.sql import (
     related_from_json,
 )
 from coverage_search.engine.local.terms import TermCounter
+from coverage_search.errors import QueryError
 from coverage_search.records import Document, SearchFilters, StoryCopy
 
 _DOCUMENT_COLUMNS = (
@@ -42,14 +43,21 @@ class Store(DocumentSource):
         self._has_centroids: bool | None = None
         # None: not read yet; False: some document's passages are not one run of ids.
         self._runs: tuple[np.ndarray, np.ndarray, np.ndarray] | bool | None = None
+        self._closed = False
         self._all("SELECT count(*) FROM sqlite_master")  # damage shows now, not mid-search
 
     def close(self) -> None:
+        self._closed = True
         self._conn.close()
 
     def _all(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
         with self._lock:
+            self._check_open()
             return self._conn.execute(sql, params).fetchall()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise QueryError("This index was closed: open it again (CoverageIndex.open).")
 
     def term_docs(self, terms: Sequence[str]) -> tuple[list[int], int]:
         """How many passages hold each query term as the index tokenizes it, and the passage count.
@@ -60,6 +68,7 @@ class Store(DocumentSource):
         temp tables this needs, every count is 0: keyword search then keeps every term.
         """
         with self._lock:
+            self._check_open()
             try:
                 if self._terms is None:
                     self._terms = TermCounter(self._conn)
