@@ -181,6 +181,24 @@ def f():    # spaces kept
     assert_clean(doc)
 
 
+@pytest.mark.parametrize(
+    "nested",
+    [
+        "".join("  " * i + f"- level {i}\n" for i in range(12)),  # markdown-it's limit is ~10
+        "> " * 21 + "deep quote\n",
+        "".join(" " * i + f"- x{i}\n" for i in range(3000)),
+    ],
+    ids=["list 12 deep", "quote 21 deep", "list 3000 deep"],
+)
+def test_deeply_nested_markdown_keeps_every_word(tmp_path: Path, nested: str) -> None:
+    """markdown-it stops at its nesting limit and drops the rest of the file: never silently."""
+    body = f"# N\n\nIntro.\n\n{nested}\nOutro about flamingo budgets.\n\n## Later\n\nMore text.\n"
+    (tmp_path / "n.md").write_text(body, encoding="utf-8")
+    text = read_document(tmp_path / "n.md", tmp_path).text
+    assert "flamingo budgets" in text and text.endswith("More text.")
+    assert nested.split()[-1] in text  # the deepest item too
+
+
 def test_markdown_title_falls_back_to_the_file_name(tmp_path: Path) -> None:
     doc = read(tmp_path, "sub/openai-cfo_hire.v2.md", "## Only a subheading\n\nBody text.")
     assert doc.title == "Openai cfo hire v2"

@@ -95,6 +95,8 @@ def markdown_to_text(source: str) -> RenderedText:
 
 
 _PARSERS = threading.local()
+# A line's list markers and quote marks ("  - ", "> > ", "3. "), for reading a document flat.
+_CONTAINERS = re.compile(r"^[ \t]*(?:(?:[*+-]|\d{1,9}[.)])[ \t]+[ \t]*|>[ \t]*)+", re.MULTILINE)
 
 
 def _parser() -> Any:
@@ -110,7 +112,14 @@ def _parser() -> Any:
 
 def markdown_blocks(source: str) -> list[Block]:
     """The visual blocks of a Markdown document, in order."""
-    tokens = _parser().parse(unicodedata.normalize("NFC", source))
+    parser = _parser()
+    text = unicodedata.normalize("NFC", source)
+    tokens = parser.parse(text)
+    if tokens and max(t.level for t in tokens) >= int(parser.options["maxNesting"]) - 1:
+        # At its nesting limit (lists or quotes about ten deep) markdown-it stops reading and
+        # drops the rest of the file without a word: read the containers flat instead, so
+        # every word is kept.
+        tokens = parser.parse(_CONTAINERS.sub("", text))
     blocks: list[Block] = []
     groups = 0  # depth of lists and tables: their blocks sit on consecutive lines
     group_start = False
