@@ -105,3 +105,23 @@ def test_eval_keeps_documents_whose_ids_look_like_paths(tmp_path: Path) -> None:
     code, out, err = cli(*argv)  # a folder an earlier eval wrote is reused
     assert code == 0, err
     assert json.loads(out)["documents"] == 4
+
+
+def test_build_never_sweeps_folders_it_did_not_make(built: dict[str, Path], tmp_path: Path) -> None:
+    import shutil
+
+    index = tmp_path / "index"
+    shutil.copytree(built["index"], index)
+    tools = index / "build-tools"
+    tools.mkdir()
+    (tools / "important.sh").write_text("x\n", encoding="utf-8")
+    code, _out, err = cli("build", "--corpus", built["corpus"], "--index", index, "--force")
+    assert code == 0, err
+    assert (tools / "important.sh").read_text(encoding="utf-8") == "x\n"
+    current = index / "CURRENT"
+    current.unlink()
+    current.mkdir()
+    (current / "notes.txt").write_text("y\n", encoding="utf-8")
+    code, _out, err = cli("build", "--corpus", built["corpus"], "--index", index, "--quiet")
+    assert "move it out of the index folder" in assert_one_line_error(code, err)
+    assert (current / "notes.txt").read_text(encoding="utf-8") == "y\n"

@@ -34,6 +34,7 @@ CACHE = "embeddings.sqlite"  # outside the builds, so it survives every rebuild
 LOCK = ".build.lock"
 KEEP_BUILDS = 2  # the live build and the one before it (an app may still be reading it)
 _BUILD_NAME = re.compile(r"build-[0-9A-Za-z-]+")
+_MADE_BUILD = re.compile(r"build-\d{8}T\d{12}Z-\d+")  # new_build_dir's names
 _SMALL_FILE_BYTES = 1024 * 1024  # CURRENT and manifests are a few hundred bytes
 # Manifest fields: accepted types, and whether every build has them. Engines check their own
 # extra fields (the local engine its "files").
@@ -204,9 +205,21 @@ def kept_builds(index_dir: Path, *, keep: int = KEEP_BUILDS) -> set[Path]:
 
 
 def cleanup(index_dir: Path, *, keep: int = KEEP_BUILDS) -> None:
-    """Remove builds older than the newest `keep` finished ones, and any unfinished leftovers."""
+    """Remove builds older than the newest `keep` finished ones, and any unfinished leftovers.
+
+    Only folders named as `new_build_dir` names them: a user's "build-tools" is not a build.
+    A CURRENT that is a folder holding anything is refused, not swept (publish replaces it).
+    """
+    current = index_dir / CURRENT
+    if current.is_dir() and not current.is_symlink() and any(current.iterdir()):
+        raise IndexCorruptError(
+            f"{current} is a folder holding files, where the name of the live build belongs: "
+            "move it out of the index folder, then build again."
+        )
     keep_set = kept_builds(index_dir, keep=keep)
-    builds = sorted(p for p in index_dir.glob("build-*") if p.is_dir())
+    builds = sorted(
+        p for p in index_dir.glob("build-*") if p.is_dir() and _MADE_BUILD.fullmatch(p.name)
+    )
     for folder in builds:
         if folder not in keep_set:
             shutil.rmtree(folder, ignore_errors=True)
