@@ -425,3 +425,19 @@ def test_a_reply_cut_off_is_an_error(reply: bytes, says: str) -> None:
     finally:
         thread.join(timeout=2)
         server.close()
+
+
+@pytest.mark.parametrize("name", ["big.md", "big.html", "big.pdf"])
+def test_a_huge_local_file_is_refused_without_reading_it_whole(tmp_path: Path, name: str) -> None:
+    import resource
+
+    corpus, outside = tmp_path / "corpus", tmp_path / "downloads"
+    outside.mkdir()
+    with (outside / name).open("wb") as fh:  # sparse: 3 GB on no disk
+        fh.truncate(3 * 2**30)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB, the peak so far
+    report = add_sources([str(outside / name)], corpus_dir=corpus)
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert not report.added and "over" in report.failed[0].reason
+    assert grown < 200 * 1024, f"peak memory grew {grown // 1024} MiB"
+    assert not [p for p in corpus.rglob("*") if not p.name.startswith(".")]  # nothing saved

@@ -25,7 +25,8 @@ from coverage_search.ingest.catalog import (
     write_new_file,
 )
 from coverage_search.ingest.feeds import MAX_ATTEMPTS, FeedEntry, FeedStore
-from coverage_search.ingest.fetch import HTML_TYPES, Fetcher, decode_body
+from coverage_search.ingest.fetch import DEFAULT_MAX_BYTES, HTML_TYPES, Fetcher, decode_body
+from coverage_search.ingest.uploads import MAX_UPLOAD_BYTES
 from coverage_search.records import AddedItem, AddReport, FailedItem, FeedCheck
 from coverage_search.sources.metadata import Metadata
 from coverage_search.sources.urls import has_web_scheme, url_problem
@@ -93,9 +94,14 @@ class Adder:
                 doc_id = path.resolve().relative_to(self.corpus_dir.resolve()).as_posix()
                 self._duplicate(source, doc_id, "same file")
                 return True
-            data = path.read_bytes()
+            # Read at most one byte past the cap: a 3 GB file is refused without loading it.
+            cap = DEFAULT_MAX_BYTES if suffix in _HTML_SUFFIXES else MAX_UPLOAD_BYTES
+            with path.open("rb") as fh:
+                data = fh.read(cap + 1)
         except OSError as exc:
             return self._fail(source, f"cannot read the file ({exc.strerror or exc})")
+        if len(data) > cap:
+            return self._fail(source, f"over {cap // 2**20} MB, more than an article; not added")
         if suffix in _HTML_SUFFIXES:
             try:
                 article = article_from_html(decode_body(data, None, url=source))
