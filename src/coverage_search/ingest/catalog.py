@@ -15,7 +15,7 @@ from pathlib import Path
 
 from coverage_search.errors import CorpusError
 from coverage_search.passages.dedup import normalized_hash
-from coverage_search.sources.files import read_inside
+from coverage_search.sources.files import open_lock, read_inside
 from coverage_search.sources.reading import Unreadable, split_front_matter
 from coverage_search.sources.scan import MAX_TEXT_BYTES
 from coverage_search.sources.urls import is_web_url
@@ -199,7 +199,11 @@ def replace_file(path: Path, data: bytes) -> None:
 def corpus_lock(corpus_dir: Path) -> Iterator[None]:
     """Hold the corpus's add lock, so two `add`/`update` runs never pick names or state at once."""
     corpus_dir.mkdir(parents=True, exist_ok=True)
-    with open(corpus_dir / LOCK, "a+") as fh:
+    try:
+        lock = open_lock(corpus_dir / LOCK)
+    except OSError as exc:
+        raise CorpusError(f"Cannot lock {corpus_dir}: {exc}.") from None
+    with lock as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:

@@ -19,6 +19,7 @@ from coverage_search.errors import FetchError
 from coverage_search.ingest.catalog import canonical_url, replace_file
 from coverage_search.ingest.fetch import FEED_TYPES, HTML_TYPES, Fetcher
 from coverage_search.records import Feed, FeedCheck
+from coverage_search.sources.files import read_state_file
 
 STATE_FILE = ".feeds.json"
 STATE_VERSION = 1
@@ -171,10 +172,11 @@ class FeedStore:
 
     def _load(self) -> dict[str, _State]:
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError) as exc:
+            raw = read_state_file(self.path)
+            if raw is None:
+                return {}
+            data = json.loads(raw.decode("utf-8"))
+        except (OSError, ValueError, RecursionError) as exc:
             from coverage_search.errors import CorpusError
 
             raise CorpusError(
@@ -191,9 +193,7 @@ class FeedStore:
         for url, raw in (data.get("feeds") or {}).items():
             if isinstance(raw, dict):
                 known = {
-                    k: v
-                    for k, v in raw.items()
-                    if k in _State.__dataclass_fields__ and _fits(k, v)
+                    k: v for k, v in raw.items() if k in _State.__dataclass_fields__ and _fits(k, v)
                 }
                 tries = known.get("attempts")
                 known["attempts"] = {

@@ -11,6 +11,7 @@ import contextlib
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 from coverage_search.sources.reading import Unreadable
 
@@ -125,3 +126,39 @@ def sidecars(pdf: Path) -> list[Path]:
 def sidecar_path(pdf: Path, corpus_dir: Path) -> Path | None:
     """The PDF's sidecar; one that links out of the corpus is no sidecar (the scan says so)."""
     return next((p for p in sidecars(pdf) if is_file_inside(p, corpus_dir)), None)
+
+
+STATE_FILE_LIMIT = 64 * 1024 * 1024  # feeds and saved searches: a few KB each
+
+
+def read_state_file(path: Path, limit: int = STATE_FILE_LIMIT) -> bytes | None:
+    """The bytes of a state file the tool keeps in the corpus (.feeds.json, .watches.json), or
+    None when there is none. Like corpus files, never through a link, never from a pipe (which
+    would block) or a device (/dev/zero would fill memory), never past `limit`: OSError."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | _NOFOLLOW)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise OSError("a link, not a file" if os.path.islink(path) else exc.strerror) from None
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError("not a regular file (a pipe or a device?)")
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise OSError(f"over {limit // 2**20} MB")
+    return data
+
+
+def open_lock(path: Path) -> Any:
+    """A lock file, created if need be, opened for flock: never through a link (one would let
+    the lock create or touch a file anywhere the link points). OSError for a link."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | _NOFOLLOW, 0o666)
+    except OSError as exc:
+        raise OSError(
+            f"{path} is a link or not a file ({exc.strerror}): remove it"
+            if os.path.lexists(path)
+            else exc.strerror
+        ) from None
+    return os.fdopen(fd, "r+b")

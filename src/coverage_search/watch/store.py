@@ -18,6 +18,7 @@ from typing import Any
 
 from coverage_search.errors import CorpusError
 from coverage_search.ingest.catalog import replace_file
+from coverage_search.sources.files import open_lock, read_state_file
 
 STATE_FILE = ".watches.json"
 LOCK_FILE = ".watches.lock"
@@ -132,7 +133,11 @@ class WatchStore:
     def _locked(self) -> Iterator[None]:
         """Hold the lock and work on the file as it is now (another command may have saved)."""
         self.corpus_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.corpus_dir / LOCK_FILE, "a+") as fh:
+        try:
+            lock = open_lock(self.corpus_dir / LOCK_FILE)
+        except OSError as exc:
+            raise CorpusError(f"Cannot lock the saved searches: {exc}.") from None
+        with lock as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
                 self._states = self._load()
@@ -142,10 +147,11 @@ class WatchStore:
 
     def _load(self) -> list[_State]:
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return []
-        except (OSError, ValueError) as exc:
+            raw = read_state_file(self.path)
+            if raw is None:
+                return []
+            data = json.loads(raw.decode("utf-8"))
+        except (OSError, ValueError, RecursionError) as exc:
             raise CorpusError(
                 f"{self.path} is unreadable ({exc}). Fix or delete it (saved searches are lost)."
             ) from None
