@@ -265,6 +265,29 @@ def test_broken_front_matter(tmp_path: Path, front: str, expected: str) -> None:
     assert reason(tmp_path, "bad.md", f"---\n{front}---\nBody.\n") == expected
 
 
+@pytest.mark.parametrize("end", ["\r\n", "\r"])
+def test_front_matter_with_windows_line_ends_is_read(tmp_path: Path, end: str) -> None:
+    text = end.join(["---", "title: CRLF title", "outlet: Some Outlet", "---", "Body text.", ""])
+    (tmp_path / "a.md").write_bytes(text.encode("utf-8"))
+    doc = read_document(tmp_path / "a.md", tmp_path)
+    assert (doc.title, doc.outlet) == ("CRLF title", "Some Outlet")
+    assert "title:" not in doc.text and doc.text.strip() == "Body text."
+
+
+def test_metadata_never_holds_terminal_escapes_or_bidi_overrides(tmp_path: Path) -> None:
+    front = (
+        '---\ntitle: "\\e[31mRED\\e[0m \\x07 title"\noutlet: "\\e[2JOutlet"\n'
+        'author: "\\e]0;pwned\\a \u202eAuthor"\n---\nBody.\n'
+    )
+    (tmp_path / "a.md").write_text(front, encoding="utf-8")
+    (tmp_path / "\x1b[31mesc-name.md").write_text("Body.\n", encoding="utf-8")
+    doc = read_document(tmp_path / "a.md", tmp_path)
+    named = read_document(tmp_path / "\x1b[31mesc-name.md", tmp_path)
+    for value in (doc.title, doc.outlet, doc.author, named.title):
+        assert value and not any(c < " " or "\x7f" <= c <= "\x9f" or c == "\u202e" for c in value)
+    assert doc.title == "[31mRED [0m title"
+
+
 def test_unclosed_front_matter(tmp_path: Path) -> None:
     assert "no closing --- line" in reason(tmp_path, "bad.md", "---\ntitle: x\n\nBody.\n")
 

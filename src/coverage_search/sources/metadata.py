@@ -154,6 +154,16 @@ def _text(value: object, *, limit: int = MAX_FIELD_CHARS) -> str | None:
     return _scalar(value, limit)
 
 
+# Control characters (a terminal runs ESC sequences a title holds) and the bidi embeddings,
+# overrides and isolates that reverse how the rest of a line shows: never part of a name.
+_UNSHOWN = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """`text` without control characters or bidi overrides (each becomes a space)."""
+    return _UNSHOWN.sub(" ", text)
+
+
 def _scalar(value: object, limit: int) -> str | None:
     if value is None or isinstance(value, Mapping | list | tuple | set):
         return None
@@ -163,7 +173,7 @@ def _scalar(value: object, limit: int) -> str | None:
         text = str(value)
     except ValueError:  # an integer of more digits than Python prints (`0xfff…` in YAML)
         return None
-    text = whole_characters(text)
+    text = printable(whole_characters(text))
     # Cut before splitting too: a huge value must not cost its whole length twice over.
     text = " ".join(text[: limit * 4].split())
     return _cut(text, limit) or None

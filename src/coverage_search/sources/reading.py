@@ -87,6 +87,8 @@ def _guess_encoding(raw: bytes) -> str | None:
 
 def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     """(front matter mapping, body) of a Markdown or text file; Unreadable when it is broken."""
+    if "\r" in text:  # Windows (or old Mac) line ends: front matter's --- lines are found too
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not re.match(r"---[ \t]*\n", text):
         return {}, text
     match = _FRONT_MATTER.match(text)

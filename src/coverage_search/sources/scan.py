@@ -21,7 +21,7 @@ from coverage_search.sources.files import (
     sidecar_path,
 )
 from coverage_search.sources.markdown import RenderedText, clean_text, markdown_to_text
-from coverage_search.sources.metadata import clip, metadata_from_mapping
+from coverage_search.sources.metadata import clip, metadata_from_mapping, printable
 from coverage_search.sources.parallel import Pool, using, windows
 from coverage_search.sources.reading import (
     CONTROLS,
@@ -352,7 +352,7 @@ def _parse(job: _Job) -> Document:
     return Document(
         doc_id=doc_id,
         path=doc_id,
-        title=clip(meta.title or parts.title or _pretty_stem(path)),
+        title=clip(" ".join(printable(meta.title or parts.title or _pretty_stem(path)).split())),
         text=parts.rendered.text,
         format=fmt,
         content_hash=job.digest,
