@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import errno
 import io
 import json
 import math
@@ -860,9 +861,7 @@ def _add_eval_verb(verbs: Any) -> None:
         metavar="QA.jsonl",
         help='questions with an "answer_span" (optional "doc_id", "kind", "split")',
     )
-    p.add_argument(
-        "--refuse", type=Path, metavar="Q.jsonl", help="off-topic questions (with --qa)"
-    )
+    p.add_argument("--refuse", type=Path, metavar="Q.jsonl", help="off-topic questions (with --qa)")
     p.add_argument(
         "--index",
         type=Path,
@@ -995,6 +994,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as exc:  # a bug: one line for the user, the trace only when asked for
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:  # a full disk, or /dev/full
+            print(
+                f"coverage-search: {exc.strerror}: free some space, then try again.",
+                file=sys.stderr,
+            )
+            return 1
         if os.environ.get("COVERAGE_SEARCH_DEBUG"):
             raise
         print(

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from coverage_search.engine.local.sql import batched, damaged, remove_database
+from coverage_search.errors import IndexCorruptError
 
 # A vector is a float32 scale and one signed byte a dimension (its largest component is ±127):
 # 388 bytes for MiniLM where float16 took 768; the cosine of two rounded unit vectors is off by
@@ -114,6 +115,8 @@ class EmbeddingCache:
         try:
             self._conn = self._open()
         except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and not damaged(exc):
+                raise self._unwritable(exc) from None
             if not damaged(exc):
                 raise
             self._conn = self._reset()
@@ -206,10 +209,19 @@ class EmbeddingCache:
                     "INSERT INTO vector_keys(key, id) VALUES (?, ?)", zip(new, rows, strict=True)
                 )
         except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and not damaged(exc):
+                raise self._unwritable(exc) from None
             if not damaged(exc):
                 raise
             self._conn.close()
             self._conn = self._reset()
+
+    def _unwritable(self, exc: BaseException) -> IndexCorruptError:
+        """A read-only file, a full disk: a build must write the cache, so it says why it cannot."""
+        return IndexCorruptError(
+            f"{self.path} cannot be written ({exc}): make it writable, or delete it (it only "
+            "saves embedding time)."
+        )
 
     def sweep(self, model: str, hashes: Sequence[str], *, keep_at_least: int = 0) -> int:
         """Drop the oldest vectors other than those of `hashes` under `model` (the live build's

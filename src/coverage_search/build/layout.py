@@ -109,7 +109,7 @@ def read_manifest(build_dir: Path, *, index_dir: Path) -> dict[str, Any]:
     """The manifest of a build, checked for a format this version reads and for its schema."""
     try:
         manifest = json.loads(_read_small(build_dir / MANIFEST, index_dir))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         raise IndexCorruptError.damaged(index_dir, f"unreadable {MANIFEST}") from None
     if not isinstance(manifest, dict):
         raise IndexCorruptError.damaged(index_dir, f"{MANIFEST} is not a JSON object")
@@ -240,7 +240,13 @@ def build_lock(
         raise IndexCorruptError(
             f"{index_dir} is a file, not an index folder. Give --index a folder."
         )
-    index_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a read-only parent, a name too long
+        raise IndexCorruptError(
+            f"Cannot make the index folder {index_dir} ({exc.strerror}): give --index a folder "
+            "you can write."
+        ) from None
     path = index_dir / LOCK
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)

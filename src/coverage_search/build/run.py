@@ -124,6 +124,12 @@ def _separate(corpus_dir: Path, index_dir: Path) -> None:
     The same folder for both replaced the live index with an index of its own files; an index
     inside the corpus would be read as coverage, a corpus inside the index swept as leftovers.
     """
+    try:
+        str(index_dir).encode("utf-8")  # the keyword engine takes only UTF-8 paths
+    except UnicodeEncodeError:
+        raise CorpusError(
+            f"The index folder's name ({index_dir}) is not UTF-8 text: give --index another."
+        ) from None
     corpus, index = corpus_dir.absolute().resolve(), index_dir.absolute().resolve()
     if corpus == index or corpus in index.parents or index in corpus.parents:
         raise CorpusError(

@@ -50,6 +50,10 @@ def read_jsonl(
                     raise EvalDataError(
                         f"{path}:{number} is not JSON ({exc.msg}). Give {what}."
                     ) from exc
+                except (ValueError, RecursionError):  # a 5,000-digit number; nesting too deep
+                    raise EvalDataError(
+                        f"{path}:{number} holds a number too long or nesting too deep. Give {what}."
+                    ) from None
                 if not isinstance(row, dict):
                     raise EvalDataError(f"{path}:{number} is not a JSON object. Give {what}.")
                 if need_id and "_id" not in row and "id" not in row:
@@ -88,7 +92,7 @@ def read_qrels(path: Path) -> dict[str, dict[str, int]]:
             score = int(float(cells[-1]))
         except (ValueError, OverflowError) as exc:  # "high", "nan", "inf"
             raise EvalDataError(
-                f"{path}:{number} has a score that is not a number: {cells[-1]!r}."
+                f"{path}:{number} has a score that is not a number: {cells[-1][:40]!r}."
             ) from exc
         qrels.setdefault(cells[0], {})[cells[-2]] = score
     return qrels
