@@ -199,6 +199,20 @@ def test_deeply_nested_markdown_keeps_every_word(tmp_path: Path, nested: str) ->
     assert nested.split()[-1] in text  # the deepest item too
 
 
+def test_a_pdf_whose_text_takes_too_long_is_skipped_with_its_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from coverage_search.sources import pdf
+
+    # Pages of 60,000 text operators each (pypdf reads them in about a second); a budget of
+    # 0.5 s stops the reading after the first page, where a crafted file would run for hours.
+    monkeypatch.setattr(pdf, "PDF_SECONDS", 0.5)
+    monkeypatch.setattr(pdf, "PDF_PAGE_SECONDS", 0.0)
+    path = write_minimal_pdf(tmp_path / "slow.pdf", ["a\n" * 60_000] * 4)
+    with pytest.raises(SourceError, match=r"took over 0 s \(1 of 4 pages\)"):
+        read_document(path, tmp_path)
+
+
 def test_markdown_title_falls_back_to_the_file_name(tmp_path: Path) -> None:
     doc = read(tmp_path, "sub/openai-cfo_hire.v2.md", "## Only a subheading\n\nBody text.")
     assert doc.title == "Openai cfo hire v2"

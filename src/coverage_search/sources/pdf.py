@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 import unicodedata
 from typing import Any
 
@@ -24,6 +25,8 @@ from coverage_search.sources.reading import (
     yaml_mapping,
 )
 
+PDF_SECONDS = 60.0
+PDF_PAGE_SECONDS = 0.5
 _PLACEHOLDER_TITLE = re.compile(r"(?i)untitled|microsoft word - .*|.*\.(docx?|pdf|indd)")
 
 
@@ -35,7 +38,7 @@ def read_pdf(raw: bytes, *, sidecar: bytes = b"", sidecar_name: str = "") -> Par
         reader = pypdf.PdfReader(io.BytesIO(raw))
         if reader.is_encrypted:
             _decrypt(reader)
-        pages = [_page_text(page) for page in reader.pages]
+        pages = _pages_text(reader)
         info = _pdf_info(reader)
     except Unreadable:
         raise
@@ -91,6 +94,26 @@ def _decrypt(reader: Any) -> None:
         ) from None
     if not opened:
         raise Unreadable("PDF is encrypted: save a copy without a password and add that")
+
+
+def _pages_text(reader: Any) -> list[str | None]:
+    """Every page's text, within PDF_SECONDS plus PDF_PAGE_SECONDS a page (Unreadable past it).
+
+    pypdf gives up on a content stream only after millions of operators, 6-10 s a page, and a
+    12 KB file can point all its pages at one such stream: without a budget one file held a
+    build for hours. A 1,000-page report at 0.2 s a page stays well inside."""
+    pages = reader.pages
+    budget = PDF_SECONDS + PDF_PAGE_SECONDS * len(pages)
+    start = time.monotonic()
+    texts: list[str | None] = []
+    for page in pages:
+        texts.append(_page_text(page))
+        if time.monotonic() - start > budget:
+            raise Unreadable(
+                f"reading its text took over {budget:.0f} s ({len(texts)} of {len(pages)} "
+                "pages): split it, or give its text as a .txt file"
+            )
+    return texts
 
 
 def _page_text(page: Any) -> str | None:
