@@ -95,25 +95,31 @@ def markdown_to_text(source: str) -> RenderedText:
 
 
 _PARSERS = threading.local()
+MAX_TABLE_PIPES = 50_000  # about a second of table parsing
 # A line's list markers and quote marks ("  - ", "> > ", "3. "), for reading a document flat.
 _CONTAINERS = re.compile(r"^[ \t]*(?:(?:[*+-]|\d{1,9}[.)])[ \t]+[ \t]*|>[ \t]*)+", re.MULTILINE)
 
 
-def _parser() -> Any:
+def _parser(*, tables: bool = True) -> Any:
     """This thread's Markdown parser, made once: making one took 0.18 ms against 0.81 ms to
     parse 3 KB of the seed article, a fifth of the work for a short file."""
-    parser = getattr(_PARSERS, "parser", None)
+    name = "parser" if tables else "plain_parser"
+    parser = getattr(_PARSERS, name, None)
     if parser is None:
         from markdown_it import MarkdownIt
 
-        parser = _PARSERS.parser = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+        rules = ["table", "strikethrough"] if tables else ["strikethrough"]
+        parser = MarkdownIt("commonmark").enable(rules)
+        setattr(_PARSERS, name, parser)
     return parser
 
 
 def markdown_blocks(source: str) -> list[Block]:
     """The visual blocks of a Markdown document, in order."""
-    parser = _parser()
     text = unicodedata.normalize("NFC", source)
+    # markdown-it makes three tokens a table cell: 800k cells (1.7 MB of pipes) took 14 s and
+    # 1.1 GB, 4M cells 80 s and 5 GB. Past MAX_TABLE_PIPES the rows are read as lines of text.
+    parser = _parser(tables=text.count("|") <= MAX_TABLE_PIPES)
     tokens = parser.parse(text)
     if tokens and max(t.level for t in tokens) >= int(parser.options["maxNesting"]) - 1:
         # At its nesting limit (lists or quotes about ten deep) markdown-it stops reading and
