@@ -173,3 +173,22 @@ def test_remove_by_question_is_not_shifted_by_another_removal(
     code, _, err = run(capsys, "watch", "remove", "99999999999999999999999", "--corpus",
                        small_corpus)  # fmt: skip
     assert code == 1 and "There is no saved search" in err
+
+
+def test_a_newer_file_is_refused_and_entries_it_cannot_read_are_kept(tmp_path: Path) -> None:
+    from coverage_search.watch.store import WatchStore
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    state = corpus / ".watches.json"
+    newer = {"version": 99, "watches": [{"question": "Anthropic IPO", "schedule": "daily"}]}
+    state.write_text(json.dumps(newer), encoding="utf-8")
+    with pytest.raises(CorpusError, match="newer coverage-search"):
+        WatchStore(corpus)
+    assert json.loads(state.read_text(encoding="utf-8")) == newer
+    odd = [{"question": 5}, "junk", {"question": "Anthropic IPO"}]
+    state.write_text(json.dumps({"version": 1, "watches": odd}), encoding="utf-8")
+    assert [w.question for w in WatchStore(corpus).watches()] == ["Anthropic IPO"]
+    add_watch(corpus, "OpenAI governance")  # a save writes back what it could not read
+    kept = json.loads(state.read_text(encoding="utf-8"))["watches"]
+    assert {"question": 5} in kept and "junk" in kept

@@ -69,6 +69,7 @@ class WatchStore:
     def __init__(self, corpus_dir: Path) -> None:
         self.corpus_dir = Path(corpus_dir)
         self.path = self.corpus_dir / STATE_FILE
+        self._unread: list[Any] = []  # entries this version cannot read, kept as they are
         self._states = self._load()
 
     def watches(self) -> list[Watch]:
@@ -161,12 +162,20 @@ class WatchStore:
                 f"{self.path} is not a saved-searches file (no watches list). "
                 "Fix or delete it (saved searches are lost)."
             )
+        version = data.get("version")
+        if isinstance(version, int) and version > STATE_VERSION:
+            raise CorpusError(  # rewriting it would drop what the newer version keeps
+                f"{self.path} was written by a newer coverage-search (version {version}): "
+                "upgrade to use it; nothing was changed."
+            )
         states = []
-        for raw in items:
-            if not isinstance(raw, dict) or not isinstance(raw.get("question"), str):
+        self._unread = []
+        for item in items:
+            if not isinstance(item, dict) or not isinstance(item.get("question"), str):
+                self._unread.append(item)  # not shown, but written back as it was
                 continue
             known = {
-                k: v for k, v in raw.items() if k in _State.__dataclass_fields__ and _fits(k, v)
+                k: v for k, v in item.items() if k in _State.__dataclass_fields__ and _fits(k, v)
             }
             states.append(_State(**known))
         return states
@@ -174,7 +183,7 @@ class WatchStore:
     def _save(self) -> None:
         data: dict[str, Any] = {
             "version": STATE_VERSION,
-            "watches": [vars(s) for s in self._states],
+            "watches": [*(vars(s) for s in self._states), *self._unread],
         }
         text = json.dumps(data, ensure_ascii=False, indent=1) + "\n"
         replace_file(self.path, text.encode("utf-8"))
