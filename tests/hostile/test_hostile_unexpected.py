@@ -108,3 +108,19 @@ def test_what_a_build_cannot_write_is_one_line(
     done = subprocess.run(argv, capture_output=True, env=subprocess_env(), timeout=300)
     text = assert_one_line_error(done.returncode, done.stderr.decode())
     assert "writ" in text
+
+
+@pytest.mark.parametrize(("key", "value"), [("backend", "nope"), ("engine", "evil")])
+def test_a_manifest_naming_an_unknown_backend_or_engine_is_damage_a_build_repairs(
+    built: dict[str, Path], tmp_path: Path, key: str, value: str
+) -> None:
+    index = tmp_path / "index"
+    shutil.copytree(built["index"], index)
+    manifest = live_build(index) / "manifest.json"
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    data[key] = value
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+    assert_damage_message(*cli("search", "Amodei", "--index", index)[::2])
+    code, _out, err = cli("build", "--corpus", built["corpus"], "--index", index, "--quiet")
+    assert code == 0, err
+    assert cli("search", "Amodei", "--index", index)[0] == 0

@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from coverage_search.embed.embedder import BACKENDS
+from coverage_search.engine.factory import ENGINES
 from coverage_search.errors import (
     BuildLockedError,
     IndexCorruptError,
@@ -143,6 +145,9 @@ def _schema_problem(manifest: dict[str, Any]) -> str | None:
             return f"a {key} of the wrong type"
     if manifest["dimension"] < 1:
         return "a dimension below 1"
+    for key, known in (("backend", BACKENDS), ("engine", ENGINES)):  # values no build writes
+        if key in manifest and manifest[key] not in known:
+            return f"an unknown {key}"
     counts = manifest["counts"]
     for key in ("documents", "passages"):
         value = counts.get(key)

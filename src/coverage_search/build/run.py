@@ -18,10 +18,17 @@ from coverage_search import __version__
 from coverage_search.build import cache as buildcache
 from coverage_search.build import layout
 from coverage_search.build.embedding_cache import EmbeddingCache, as_cached, sweep_cache
-from coverage_search.embed.embedder import Embedder, get_embedder, resolve_model, text_hash
+from coverage_search.embed.embedder import (
+    BACKENDS,
+    Embedder,
+    get_embedder,
+    resolve_model,
+    text_hash,
+)
 from coverage_search.engine.base import CONTENT_VERSION, BuildContent, DocumentSource
 from coverage_search.engine.factory import (
     DEFAULT_ENGINE,
+    ENGINES,
     check_engine,
     engine_writer,
     open_documents,
@@ -318,7 +325,8 @@ def _remembered(
     except Exception:  # no or unreadable live build: the defaults
         engine = check_engine(engine or DEFAULT_ENGINE)
         return model, backend, engine, engine_uri if engine == "milvus" else None
-    built_engine = manifest.get("engine") if isinstance(manifest.get("engine"), str) else None
+    # A value no version writes (a damaged or edited manifest) is not kept: the build repairs.
+    built_engine = manifest.get("engine") if manifest.get("engine") in ENGINES else None
     engine = engine or built_engine or DEFAULT_ENGINE
     if engine_uri is None and engine == built_engine:  # `--engine milvus` again keeps its server
         uri = manifest.get("engine_uri")
@@ -330,7 +338,8 @@ def _remembered(
     if backend is None and same_model:
         # Indexes from before backends were recorded were embedded with torch: keep it, so an
         # `add` does not silently re-embed the whole corpus (`build --backend` switches).
-        backend = str(manifest.get("backend") or "torch")
+        built_backend = manifest.get("backend") or "torch"
+        backend = built_backend if built_backend in BACKENDS else None
     engine = check_engine(engine)
     return model, backend, engine, engine_uri if engine == "milvus" else None
 
