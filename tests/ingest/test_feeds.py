@@ -155,6 +155,17 @@ def test_update_with_no_subscriptions_does_nothing(tmp_path: Path) -> None:
     assert report.ok and report.feeds == () and report.added == ()
 
 
+def test_a_feed_cannot_send_terminal_escapes() -> None:
+    body = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>&#27;[31mCHANNEL&#27;]0;pwn'
+        b"&#7;</title><item><guid>g1</guid><title>&#27;[2JItem</title>"
+        b"<author>&#27;[31mAnn</author></item></channel></rss>"
+    )
+    title, (entry,) = parse_feed(body, "application/rss+xml", url="http://127.0.0.1:1/f.xml")
+    for value in (title, entry.title, entry.author):
+        assert value and "\x1b" not in value and "\x07" not in value
+
+
 def test_atom_and_rss_entries_parse() -> None:
     body = (
         b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>T</title>'

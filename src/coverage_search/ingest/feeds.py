@@ -221,7 +221,10 @@ def parse_feed(body: bytes, content_type: str, *, url: str) -> tuple[str | None,
     """(title, entries) of RSS/Atom bytes; FetchError when they are not a readable feed."""
     import feedparser
 
-    from coverage_search.sources.metadata import normalize_date
+    from coverage_search.sources.metadata import normalize_date, printable
+
+    def line(value: object) -> str | None:  # a terminal never sees a feed's escapes
+        return " ".join(printable(str(value or "")).split())[:2000] or None
 
     headers = {"content-type": content_type or "text/xml", "content-location": url}
     parsed = feedparser.parse(body, response_headers=headers)  # relative links resolve to url
@@ -241,12 +244,12 @@ def parse_feed(body: bytes, content_type: str, *, url: str) -> tuple[str | None,
             FeedEntry(
                 guid=str(guid),
                 link=str(link) if link else None,
-                title=" ".join(str(item.get("title", "")).split()) or None,
+                title=line(item.get("title")),
                 published=published,
-                author=item.get("author") or None,
+                author=line(item.get("author")),
             )
         )
-    return (" ".join(str(feed.get("title", "")).split()) or None), entries
+    return line(feed.get("title")), entries
 
 
 def _now() -> str:

@@ -21,6 +21,7 @@ from importlib import metadata
 
 from coverage_search.errors import FetchError, QueryError
 from coverage_search.ingest.transport import CutOffError, Deadline, opener
+from coverage_search.sources.metadata import printable
 from coverage_search.sources.urls import url_problem
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
@@ -338,7 +339,7 @@ def _check_url(url: str, target: str) -> None:
 
 
 def _status_reason(code: int, reason: object) -> str:
-    text = str(reason or "").strip()
+    text = " ".join(printable(str(reason or "")).split())[:200]  # a server's words, shown
     return text or http.client.responses.get(code, "request failed")
 
 
