@@ -124,3 +124,22 @@ def test_a_manifest_naming_an_unknown_backend_or_engine_is_damage_a_build_repair
     code, _out, err = cli("build", "--corpus", built["corpus"], "--index", index, "--quiet")
     assert code == 0, err
     assert cli("search", "Amodei", "--index", index)[0] == 0
+
+
+@pytest.mark.skipif(SETPRIV is None, reason="setpriv (util-linux) makes file modes apply to root")
+def test_a_read_only_index_says_so(built: dict[str, Path], tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    shutil.copytree(built["index"], index)
+    for lock in index.rglob(".tantivy-*.lock"):
+        lock.unlink()  # a fresh copy, as a read-only mount would hold it
+    for path in [index, *index.rglob("*")]:
+        path.chmod(path.stat().st_mode & ~0o222)
+    try:
+        for verb in (["search", "Amodei"], ["build", "--corpus", str(built["corpus"]), "--quiet"]):
+            argv = [SETPRIV, "--bounding-set", "-dac_override,-dac_read_search", sys.executable]
+            argv += ["-m", "coverage_search", *verb, "--index", str(index)]
+            done = subprocess.run(argv, capture_output=True, env=subprocess_env(), timeout=300)
+            assert "writable" in assert_one_line_error(done.returncode, done.stderr.decode())
+    finally:
+        for path in [index, *index.rglob("*")]:
+            path.chmod(path.stat().st_mode | 0o200)

@@ -256,6 +256,10 @@ def build_lock(
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise IndexCorruptError(
+                f"Cannot write in the index folder {index_dir} ({exc.strerror}): make it writable."
+            ) from None
         raise IndexCorruptError(f"{path} cannot be opened ({exc.strerror}): remove it.") from None
     with os.fdopen(fd, "r+b") as fh:
         if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):

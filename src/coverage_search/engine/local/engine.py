@@ -74,7 +74,12 @@ class LocalEngine(StoreBacked):
             self._keywords = KeywordIndex(
                 build_dir / KEYWORDS, stemming=bool(manifest.get("stemming", True))
             )
-        except ValueError:  # what tantivy raises for an index it cannot open
+        except ValueError as exc:  # what tantivy raises for an index it cannot open
+            if "Lockfile" in str(exc) and "PermissionDenied" in str(exc):
+                raise IndexCorruptError(  # tantivy writes a lock file even to read
+                    f"The index at {build_dir.parent} is read-only, and reading its keyword index "
+                    f"writes a lock file in {build_dir / KEYWORDS}: make the index folder writable."
+                ) from None
             raise damaged(f"{KEYWORDS}/ cannot be read") from None
         try:
             self._store = Store(build_dir / DATABASE)
