@@ -192,3 +192,12 @@ def test_a_newer_file_is_refused_and_entries_it_cannot_read_are_kept(tmp_path: P
     add_watch(corpus, "OpenAI governance")  # a save writes back what it could not read
     kept = json.loads(state.read_text(encoding="utf-8"))["watches"]
     assert {"question": 5} in kept and "junk" in kept
+
+
+def test_the_same_search_saved_twice_is_one_saved_search(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    first = add_watch(corpus, "Anthropic IPO", since="2026-01-01")
+    again = add_watch(corpus, "  anthropic   IPO ", since="2026-01-01")
+    other = add_watch(corpus, "Anthropic IPO")  # other filters: another search
+    assert again.number == first.number and other.number == first.number + 1
+    assert [w.question for w in list_watches(corpus)] == ["Anthropic IPO", "Anthropic IPO"]

@@ -70,19 +70,21 @@ def add_watch(
     language: str | None = None,
     index: Searches | None = None,
 ) -> Watch:
-    """Save a search; with an open `index`, what it finds now is not reported as new later."""
+    """Save a search; with an open `index`, what it finds now is not reported as new later.
+
+    The same search saved again (question, mode and filters) is the one saved before."""
     text = clean_query(question)
     if mode not in MODES:
         raise QueryError(f"Unknown mode {mode!r}: use one of {', '.join(MODES)}.")
     filters = make_filters(outlets, since, until, language)
     store = WatchStore(Path(corpus_dir))
-    watch = store.add(
+    watch, added = store.add(
         new_state(
             text, mode=mode, outlets=list(filters.outlets), since=filters.since,
             until=filters.until, language=filters.language,
         )
     )  # fmt: skip
-    if index is not None:
+    if added and index is not None:  # a search saved before keeps what it has not reported
         store.record(watch.number, text, [passage_key(h) for h in _matches(index, watch)])
         watch = store.get(watch.number)
     return watch

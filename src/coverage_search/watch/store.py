@@ -55,6 +55,16 @@ class _State:
     seen: list[str] = field(default_factory=list)
 
 
+def _same_search(a: _State, b: _State) -> bool:
+    """The same question (spacing and case aside) with the same mode and filters."""
+
+    def key(s: _State) -> tuple[object, ...]:
+        words = " ".join(s.question.split()).casefold()
+        return words, s.mode, sorted(s.outlets), s.since, s.until, s.language
+
+    return key(a) == key(b)
+
+
 def _fits(name: str, value: object) -> bool:
     if name in ("outlets", "seen"):
         return isinstance(value, list) and all(isinstance(v, str) for v in value)
@@ -81,11 +91,15 @@ class WatchStore:
     def seen(self, number: int) -> set[str]:
         return set(self._state(number).seen)
 
-    def add(self, state: _State) -> Watch:
+    def add(self, state: _State) -> tuple[Watch, bool]:
+        """Save `state`: (the watch, True), or (the same search saved before, False)."""
         with self._locked():
+            for number, old in enumerate(self._states, start=1):
+                if _same_search(old, state):
+                    return _public(number, old), False
             self._states.append(state)
             self._save()
-            return _public(len(self._states), state)
+            return _public(len(self._states), state), True
 
     def remove(self, which: int | str) -> Watch:
         """Forget a saved search by its number or by its question (exact, case aside)."""
