@@ -604,8 +604,11 @@ def no_index(exc: CoverageSearchError) -> None:
         )
     else:
         st.error(text_md(str(exc)))
-    if st.button("Build the index", type="primary", key="build") and run_build(st.container()):
+    build, again = st.columns([1, 1])
+    if build.button("Build the index", type="primary", key="build") and run_build(st.container()):
         st.rerun()
+    if again.button("Check again", key="recheck", help="The index was fixed or built elsewhere"):
+        st.rerun()  # nothing is cached for an index that failed to open
 
 
 def main() -> None:

@@ -119,6 +119,19 @@ def test_without_an_index_a_button_builds_it(
     assert card_titles(at)
 
 
+def test_without_an_index_check_again_finds_one_built_elsewhere(
+    small_corpus: Path, tmp_path: Path, start_app  # type: ignore[no-untyped-def]
+) -> None:
+    from coverage_search import CoverageIndex
+
+    at = start_app(small_corpus, tmp_path / "built-later")
+    assert "no index" in at.info[0].value
+    CoverageIndex.build(small_corpus, tmp_path / "built-later", progress=False)  # e.g. by cron
+    at.button(key="recheck").click().run()
+    assert not at.exception and not at.error
+    assert at.text_input(key="question")
+
+
 def test_uploading_a_file_makes_it_searchable_at_once(
     small_corpus: Path, build_index, start_app  # type: ignore[no-untyped-def]
 ) -> None:
