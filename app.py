@@ -20,6 +20,7 @@ import streamlit as st
 
 from coverage_search import (
     FORMATS,
+    MAX_QUERY_CHARS,
     MEDIA_TYPES,
     MODES,
     SUFFIXES,
@@ -658,6 +659,8 @@ def main() -> None:
     except CoverageSearchError as exc:
         st.error(text_md(str(exc)))
         st.stop()
+    if len(question.strip()) > MAX_QUERY_CHARS:  # the search cuts it: say so
+        st.caption(f"Only the first {MAX_QUERY_CHARS:,} characters of the question are searched.")
     outlet_facets(facet_box, facets, stats)
     picked, why = show_timeline(cov) if answer.hits else (None, "")
     show_answer(index, answer, options, picked, why)

@@ -97,7 +97,7 @@ def test_bad_options_say_what_to_fix(
         small_index.search("Anthropic", **kwargs)
 
 
-@pytest.mark.parametrize("query", ["", "   ", "\n\t"])
+@pytest.mark.parametrize("query", ["", "   ", "\n\t", "\u200b\u200b", "\ufeff \u2060"])
 def test_empty_query_is_a_clear_error(small_index: CoverageIndex, query: str) -> None:
     with pytest.raises(QueryError, match="Type a question"):
         small_index.search(query)

@@ -132,6 +132,14 @@ def test_without_an_index_check_again_finds_one_built_elsewhere(
     assert at.text_input(key="question")
 
 
+def test_a_question_past_the_limit_says_it_was_cut(
+    small_corpus: Path, build_index, start_app  # type: ignore[no-untyped-def]
+) -> None:
+    at = ask(start_app(small_corpus, build_index(small_corpus)), QUESTION + " x" * 3000)
+    assert any("first 4,000 characters" in c.value for c in at.caption)
+    assert not any("first 4,000" in c.value for c in ask(at, QUESTION).caption)
+
+
 def test_uploading_a_file_makes_it_searchable_at_once(
     small_corpus: Path, build_index, start_app  # type: ignore[no-untyped-def]
 ) -> None:

@@ -207,3 +207,13 @@ def test_ask_exports_markdown_csv_and_ris(built: Path, capsys: pytest.CaptureFix
     assert code == 0 and out.startswith("kind,number,title,outlet,published,")
     code, out, _ = run(capsys, "ask", question, "--index", str(built), "--format", "ris")
     assert code == 0 and "TI  - Why Dario Amodei left OpenAI\r\nT2  - Axios\r\n" in out
+
+
+def test_a_question_past_the_limit_says_it_was_cut(
+    small_corpus: Path, build_index, capsys: pytest.CaptureFixture[str]  # type: ignore[no-untyped-def]
+) -> None:
+    index = build_index(small_corpus)
+    assert main(["search", "Amodei " * 1000, "--index", str(index), "-k", "1"]) == 0
+    assert "only the first 4,000 characters are searched" in capsys.readouterr().err
+    assert main(["search", "Amodei", "--index", str(index), "-k", "1"]) == 0
+    assert "first 4,000" not in capsys.readouterr().err

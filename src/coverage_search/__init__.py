@@ -36,7 +36,7 @@ from coverage_search.ingest.feeds import list_feeds
 from coverage_search.ingest.uploads import StoredUpload, store_upload, upload_limits
 from coverage_search.query.coverage import PERIODS, Bucket, Coverage, OutletCount
 from coverage_search.query.order import SORTS
-from coverage_search.query.search import MODES, searched_as
+from coverage_search.query.search import MAX_QUERY_CHARS, MODES, searched_as
 from coverage_search.query.settings import SearchSettings
 from coverage_search.records import (
     AddedItem,
@@ -70,6 +70,7 @@ __all__ = [
     "DEFAULT_BACKEND",
     "ENGINES",
     "FORMATS",
+    "MAX_QUERY_CHARS",
     "MEDIA_TYPES",
     "MODES",
     "PERIODS",

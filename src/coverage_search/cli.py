@@ -19,6 +19,7 @@ from . import (
     BACKENDS,
     ENGINES,
     FORMATS,
+    MAX_QUERY_CHARS,
     MODES,
     PERIODS,
     SORTS,
@@ -980,6 +981,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     run: Callable[[argparse.Namespace], int] = args.run
+    typed = getattr(args, "query", None) or getattr(args, "question", None)
+    if isinstance(typed, str) and len(typed.strip()) > MAX_QUERY_CHARS:
+        print(
+            f"coverage-search: only the first {MAX_QUERY_CHARS:,} characters are searched.",
+            file=sys.stderr,
+        )
     try:
         return run(args)
     except QueryError as exc:

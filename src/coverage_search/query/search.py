@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -49,7 +50,10 @@ def check_search(
 
 def clean_query(query: str) -> str:
     """The query as valid text without surrounding whitespace; refuses an empty one."""
-    if not isinstance(query, str) or not query.strip():
+    # Spaces, controls and invisible format characters (zero-width spaces) alone are no query.
+    if not isinstance(query, str) or not any(
+        unicodedata.category(c)[0] not in "ZC" for c in query[: MAX_QUERY_CHARS * 2]
+    ):
         raise QueryError("Type a question or some words to search for.")
     return valid_text(query.strip()[:MAX_QUERY_CHARS])
 
