@@ -207,6 +207,9 @@ def test_ask_exports_markdown_csv_and_ris(built: Path, capsys: pytest.CaptureFix
     assert code == 0 and out.startswith("kind,number,title,outlet,published,")
     code, out, _ = run(capsys, "ask", question, "--index", str(built), "--format", "ris")
     assert code == 0 and "TI  - Why Dario Amodei left OpenAI\r\nT2  - Axios\r\n" in out
+    code, out, err = run(capsys, "ask", question, "--index", str(built), "--outlet", "Nope",
+                         "--format", "ris")  # fmt: skip
+    assert code == 0 and "TY  -" not in out and "Relax the outlet filter" in err
 
 
 def test_a_question_past_the_limit_says_it_was_cut(

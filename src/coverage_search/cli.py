@@ -607,6 +607,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     )
     if args.export:
         sys.stdout.write(export_answer(answer, args.export))
+        if not answer.hits:  # an export with no entry: say why on stderr, not in the file
+            print(f"coverage-search: {answer.message}", file=sys.stderr)
         return 0
     if args.json:
         _emit(answer.to_dict())
