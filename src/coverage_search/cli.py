@@ -9,6 +9,7 @@ import io
 import json
 import math
 import os
+import sqlite3
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
@@ -1003,11 +1004,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as exc:  # a bug: one line for the user, the trace only when asked for
-        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:  # a full disk, or /dev/full
-            print(
-                f"coverage-search: {exc.strerror}: free some space, then try again.",
-                file=sys.stderr,
-            )
+        if (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or (
+            isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc)
+        ):  # a full disk, or /dev/full
+            print("coverage-search: no space left on the disk: free some, then try again.",
+                  file=sys.stderr)  # fmt: skip
             return 1
         if os.environ.get("COVERAGE_SEARCH_DEBUG"):
             raise

@@ -54,6 +54,13 @@ def test_corpus_and_index_must_be_apart(built: dict[str, Path], layout: str) -> 
     assert not (built["corpus"] / "index").exists()
 
 
+def test_a_hidden_index_inside_the_corpus_is_fine(tmp_path: Path) -> None:
+    corpus = make_corpus(tmp_path / "corpus")
+    code, _out, err = cli("build", "--corpus", corpus, "--index", corpus / ".index", "--quiet")
+    assert code == 0 and "skipped 0 files" in err + _out, err
+    assert cli("search", "Amodei", "--index", corpus / ".index")[0] == 0
+
+
 def _qa_files(root: Path) -> tuple[Path, Path]:
     corpus = root / "c.jsonl"
     rows = [
@@ -105,6 +112,19 @@ def test_eval_keeps_documents_whose_ids_look_like_paths(tmp_path: Path) -> None:
     code, out, err = cli(*argv)  # a folder an earlier eval wrote is reused
     assert code == 0, err
     assert json.loads(out)["documents"] == 4
+    (keep / ".coverage-search-eval").unlink()  # as an eval before the mark existed left it
+    (tmp_path / "K-corpus" / ".coverage-search-eval").unlink()
+    code, out, err = cli(*argv)
+    assert code == 0, err
+    beir = ["eval", "--corpus", corpus, "--queries", tmp_path / "q.jsonl", "--qrels"]
+    (tmp_path / "q.jsonl").write_text(json.dumps({"_id": "q", "text": "tokens void"}) + "\n")
+    (tmp_path / "r.tsv").write_text("q\ta\t1\n")
+    for _ in range(2):  # BEIR eval's corpus is temporary: its kept index is still its own
+        code, out, err = cli(*beir, tmp_path / "r.tsv", "--keep-index", tmp_path / "B", "--quiet")
+        assert code == 0, err
+    (tmp_path / "B" / ".coverage-search-eval").unlink()
+    code, out, err = cli(*beir, tmp_path / "r.tsv", "--keep-index", tmp_path / "B", "--quiet")
+    assert code == 0, err
 
 
 def test_build_never_sweeps_folders_it_did_not_make(built: dict[str, Path], tmp_path: Path) -> None:

@@ -73,7 +73,22 @@ def test_output_to_a_full_device_is_one_line(built: dict[str, Path]) -> None:
         done = subprocess.run(
             argv, stdout=full, stderr=subprocess.PIPE, env=subprocess_env(), timeout=120
         )
-    assert "No space left" in assert_one_line_error(done.returncode, done.stderr.decode())
+    assert "no space left" in assert_one_line_error(done.returncode, done.stderr.decode())
+
+
+def test_a_database_on_a_full_disk_is_one_line(
+    built: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from coverage_search.api import CoverageIndex
+
+    def full(*_: object, **__: object) -> None:  # what SQLite says when a write finds no space
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(CoverageIndex, "build", full)
+    code, _out, err = cli("build", "--corpus", built["corpus"], "--index", built["index"])
+    assert "no space left" in assert_one_line_error(code, err)
 
 
 SETPRIV = shutil.which("setpriv")

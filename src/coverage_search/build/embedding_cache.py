@@ -218,9 +218,16 @@ class EmbeddingCache:
 
     def _unwritable(self, exc: BaseException) -> IndexCorruptError:
         """A read-only file, a full disk: a build must write the cache, so it says why it cannot."""
+        if "full" in str(exc):
+            return IndexCorruptError(
+                f"{self.path} cannot be written: the disk is full. Free some space."
+            )
+        fix = (
+            "make it writable" if "readonly" in str(exc) or "open" in str(exc) else "check the disk"
+        )
         return IndexCorruptError(
-            f"{self.path} cannot be written ({exc}): make it writable, or delete it (it only "
-            "saves embedding time)."
+            f"{self.path} cannot be written ({exc}): {fix}, or delete it (it only saves "
+            "embedding time)."
         )
 
     def sweep(self, model: str, hashes: Sequence[str], *, keep_at_least: int = 0) -> int:

@@ -126,10 +126,11 @@ def _embed(
 
 
 def _separate(corpus_dir: Path, index_dir: Path) -> None:
-    """Refuse an index folder that is the corpus folder, or inside it, or holds it.
+    """Refuse an index folder that is the corpus folder, holds it, or sits visibly inside it.
 
-    The same folder for both replaced the live index with an index of its own files; an index
-    inside the corpus would be read as coverage, a corpus inside the index swept as leftovers.
+    The same folder for both replaced the live index with an index of its own files, and a
+    corpus inside the index would be swept as build leftovers. Inside the corpus, a hidden
+    folder (corpus/.index) is fine: the scan skips hidden folders.
     """
     try:
         str(index_dir).encode("utf-8")  # the keyword engine takes only UTF-8 paths
@@ -138,10 +139,13 @@ def _separate(corpus_dir: Path, index_dir: Path) -> None:
             f"The index folder's name ({index_dir}) is not UTF-8 text: give --index another."
         ) from None
     corpus, index = corpus_dir.absolute().resolve(), index_dir.absolute().resolve()
-    if corpus == index or corpus in index.parents or index in corpus.parents:
+    hidden = index.is_relative_to(corpus) and any(
+        part.startswith(".") for part in index.relative_to(corpus).parts
+    )
+    if corpus == index or index in corpus.parents or (corpus in index.parents and not hidden):
         raise CorpusError(
             f"The index folder ({index_dir}) and the corpus folder ({corpus_dir}) must be "
-            "apart: give --index a folder outside the corpus (default: index)."
+            "apart: give --index a folder outside the corpus, or a hidden one in it (.index)."
         )
 
 

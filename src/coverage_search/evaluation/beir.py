@@ -15,6 +15,7 @@ from coverage_search.errors import EvalDataError
 _MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 EVAL_MARK = ".coverage-search-eval"
+_EVAL_SCRATCH = ("coverage-eval-", "coverage-qa-")  # evaluation's temporary folders
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,13 +166,32 @@ def claim_folder(folder: Path, ours: Callable[[Path], bool] = lambda _: False) -
         if strangers:
             raise EvalDataError(
                 f"{folder} holds files evaluation did not write (e.g. {strangers[0]}): give "
-                "--keep-index a new folder (its corpus goes beside it, in DIR-corpus)."
+                "evaluation a folder of its own (--keep-index)."
             )
     try:
         folder.mkdir(parents=True, exist_ok=True)
         mark.write_text("Written by coverage-search eval, which may rewrite this folder.\n")
     except OSError as exc:
         raise EvalDataError(f"Cannot write {folder} ({exc.strerror}).") from None
+
+
+def claim_index(target: Path, corpus: Path) -> None:
+    """Make `target` an index folder evaluation may build into, or refuse it (EvalDataError).
+
+    Besides a new or marked folder, an index an evaluation built before the mark existed is
+    taken: its live build was made from `corpus` or from an evaluation's temporary corpus.
+    A user's own index (built from their corpus) never is."""
+    from coverage_search.build import layout
+
+    try:
+        made = str(layout.require_live(target)[1].get("corpus_dir") or "")
+    except Exception:  # no live build, or an unreadable one: only a marked or empty folder
+        made = ""
+    ours = bool(made) and (
+        Path(made).absolute() == corpus.absolute()
+        or Path(made).parent.name.startswith(_EVAL_SCRATCH)
+    )
+    claim_folder(target, (lambda _: True) if ours else (lambda _: False))
 
 
 def write_corpus(data: BeirData, folder: Path | str) -> dict[str, str]:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from coverage_search.errors import EvalDataError
 from coverage_search.evaluation.beir import (
     BeirData,
-    claim_folder,
+    claim_index,
     load_corpus,
     read_jsonl,
     write_corpus,
@@ -353,8 +353,8 @@ def evaluate_qa(
     with tempfile.TemporaryDirectory(prefix="coverage-qa-") as scratch:
         target = Path(keep_index) if keep_index else Path(scratch) / "index"
         folder = target.parent / f"{target.name}-corpus"
-        claim_folder(target)  # never a user's own index
         names = write_corpus(BeirData(Path(corpus).stem, docs, {}, {}), folder)
+        claim_index(target, folder)  # never a user's own index
         CoverageIndex.build(
             folder, target, model=model, progress=progress, **dict(build_options or {})
         )

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from coverage_search.errors import EvalDataError
-from coverage_search.evaluation.beir import BeirData, claim_folder, write_corpus
+from coverage_search.evaluation.beir import BeirData, claim_index, write_corpus
 from coverage_search.evaluation.metrics import percentile, score_rankings
 
 if TYPE_CHECKING:
@@ -152,8 +152,8 @@ def evaluate(
     with tempfile.TemporaryDirectory(prefix="coverage-eval-") as scratch:
         corpus = Path(corpus_dir) if corpus_dir else Path(scratch) / "corpus"
         target = Path(index_dir) if index_dir else Path(scratch) / "index"
-        claim_folder(target)  # never a user's own index
         names = write_corpus(data, corpus)
+        claim_index(target, corpus)  # never a user's own index
         start = time.perf_counter()
         CoverageIndex.build(
             corpus, target, model=model, progress=progress, **dict(build_options or {})

@@ -75,7 +75,9 @@ class LocalEngine(StoreBacked):
                 build_dir / KEYWORDS, stemming=bool(manifest.get("stemming", True))
             )
         except ValueError as exc:  # what tantivy raises for an index it cannot open
-            if "Lockfile" in str(exc) and "PermissionDenied" in str(exc):
+            if "Lockfile" in str(exc) and (
+                "PermissionDenied" in str(exc) or "ReadOnly" in str(exc)
+            ):
                 raise IndexCorruptError(  # tantivy writes a lock file even to read
                     f"The index at {build_dir.parent} is read-only, and reading its keyword index "
                     f"writes a lock file in {build_dir / KEYWORDS}: make the index folder writable."
