@@ -184,11 +184,12 @@ def f():    # spaces kept
 @pytest.mark.parametrize(
     "nested",
     [
-        "".join("  " * i + f"- level {i}\n" for i in range(12)),  # markdown-it's limit is ~10
+        "".join("  " * i + f"- level {i}\n" for i in range(12)),  # CommonMark's preset: ~10
         "> " * 21 + "deep quote\n",
-        "".join(" " * i + f"- x{i}\n" for i in range(3000)),
+        "".join("  " * i + f"- x{i}\n" for i in range(60)),  # past maxNesting 100: read flat
+        "> " * 150 + "deeper quote\n",
     ],
-    ids=["list 12 deep", "quote 21 deep", "list 3000 deep"],
+    ids=["list 12 deep", "quote 21 deep", "list 60 deep", "quote 150 deep"],
 )
 def test_deeply_nested_markdown_keeps_every_word(tmp_path: Path, nested: str) -> None:
     """markdown-it stops at its nesting limit and drops the rest of the file: never silently."""
@@ -204,25 +205,38 @@ def test_a_pdf_whose_text_takes_too_long_is_skipped_with_its_reason(
 ) -> None:
     from coverage_search.sources import pdf
 
-    # Pages of 60,000 text operators each (pypdf reads them in about a second); a budget of
-    # 0.5 s stops the reading after the first page, where a crafted file would run for hours.
-    monkeypatch.setattr(pdf, "PDF_SECONDS", 0.5)
+    # A clock that moves a second each look: a budget of 1.5 s lets one page through of four,
+    # where a crafted file (every page one huge content stream) would run for hours.
+    ticks = iter(range(1000))
+    monkeypatch.setattr(pdf, "_clock", lambda: float(next(ticks)))
+    monkeypatch.setattr(pdf, "PDF_SECONDS", 1.5)
     monkeypatch.setattr(pdf, "PDF_PAGE_SECONDS", 0.0)
-    path = write_minimal_pdf(tmp_path / "slow.pdf", ["a\n" * 60_000] * 4)
-    with pytest.raises(SourceError, match=r"took over 0 s \(1 of 4 pages\)"):
+    path = write_minimal_pdf(tmp_path / "slow.pdf", ["One.", "Two.", "Three.", "Four."])
+    with pytest.raises(SourceError, match=r"took over 2 s of CPU \(1 of 4 pages\)"):
         read_document(path, tmp_path)
 
 
-def test_a_table_of_a_million_cells_is_read_as_lines_of_text(tmp_path: Path) -> None:
-    """Through markdown-it's table rule 1M cells took 18 s and 1.3 GB (bench: by hand); past
-    MAX_TABLE_PIPES the rows stay lines of text, pipes and every word kept."""
-    cols = 25_000
-    row = "|" + "|".join("x" for _ in range(cols)) + "|\n"
-    head = "|" + "|".join(f"c{i}" for i in range(cols)) + "|\n|" + "|".join("-" * cols) + "|\n"
-    (tmp_path / "t.md").write_text(f"# T\n\n{head}{row * 40}\nflamingo budgets\n")
-    doc = read_document(tmp_path / "t.md", tmp_path)
-    assert "|c0|c1|" in doc.text and "c24999" in doc.text  # a line of text, not cells
-    assert doc.text.endswith("flamingo budgets")
+def test_a_table_past_the_pipe_cap_reads_as_the_table_rule_reads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """markdown-it makes three tokens a cell (millions took minutes and gigabytes): past
+    MAX_TABLE_PIPES the table rule is off, and each row is still one line of cells."""
+    from coverage_search.sources import markdown
+
+    rows = "| Name | Value |\n|---|:--:|\n| Company 0 | 0 |\n| Company 1 | 1 |\n"
+    body = f"Intro.\n\n{rows}\nAfter.\n"
+    (tmp_path / "t.md").write_text(body, encoding="utf-8")
+    with_rule = read_document(tmp_path / "t.md", tmp_path).text
+    monkeypatch.setattr(markdown, "MAX_TABLE_PIPES", 5)
+    assert read_document(tmp_path / "t.md", tmp_path).text == with_rule
+    assert "Company 0\t0\nCompany 1\t1" in with_rule
+
+
+def test_a_list_nine_deep_keeps_one_item_a_line(tmp_path: Path) -> None:
+    body = "".join("  " * i + f"- item {i}\n" for i in range(9))
+    (tmp_path / "n.md").write_text(body, encoding="utf-8")
+    text = read_document(tmp_path / "n.md", tmp_path).text
+    assert text == "\n".join(f"item {i}" for i in range(9))
 
 
 def test_markdown_title_falls_back_to_the_file_name(tmp_path: Path) -> None:

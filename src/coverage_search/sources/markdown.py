@@ -95,9 +95,27 @@ def markdown_to_text(source: str) -> RenderedText:
 
 
 _PARSERS = threading.local()
-MAX_TABLE_PIPES = 50_000  # about a second of table parsing
+MAX_TABLE_PIPES = 500_000  # a few seconds of table parsing: far past any article's tables
+MAX_NESTING = 100
 # A line's list markers and quote marks ("  - ", "> > ", "3. "), for reading a document flat.
 _CONTAINERS = re.compile(r"^[ \t]*(?:(?:[*+-]|\d{1,9}[.)])[ \t]+[ \t]*|>[ \t]*)+", re.MULTILINE)
+
+
+_DELIMITER_ROW = re.compile(
+    r"^[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)+\|?[ \t]*\n", re.MULTILINE
+)
+_TABLE_ROWS = re.compile(r"(?:^[ \t]*\|.*\|[ \t]*(?:\n|\Z))+", re.M)
+_FENCE = "~" * 8
+
+
+def _rows_as_lines(match: re.Match[str]) -> str:
+    """A run of table rows as a fenced block of tab-separated cells: the text the table rule
+    gives, one row a line (cells are not rendered as Markdown on this path)."""
+    if _FENCE in match[0]:
+        return match[0]
+    rows = ["\t".join(c.strip() for c in line.strip().strip("|").split("|"))
+            for line in match[0].splitlines()]  # fmt: skip
+    return f"{_FENCE}\n" + "\n".join(rows) + f"\n{_FENCE}\n"
 
 
 def _parser(*, tables: bool = True) -> Any:
@@ -109,7 +127,9 @@ def _parser(*, tables: bool = True) -> Any:
         from markdown_it import MarkdownIt
 
         rules = ["table", "strikethrough"] if tables else ["strikethrough"]
-        parser = MarkdownIt("commonmark").enable(rules)
+        # CommonMark's preset stops at 20 levels (a list ~10 deep); markdown-it's own default
+        # preset allows 100, which parses a 48-deep list in milliseconds.
+        parser = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING}).enable(rules)
         setattr(_PARSERS, name, parser)
     return parser
 
@@ -117,14 +137,16 @@ def _parser(*, tables: bool = True) -> Any:
 def markdown_blocks(source: str) -> list[Block]:
     """The visual blocks of a Markdown document, in order."""
     text = unicodedata.normalize("NFC", source)
-    # markdown-it makes three tokens a table cell: 800k cells (1.7 MB of pipes) took 14 s and
-    # 1.1 GB, 4M cells 80 s and 5 GB. Past MAX_TABLE_PIPES the rows are read as lines of text.
-    parser = _parser(tables=text.count("|") <= MAX_TABLE_PIPES)
+    # markdown-it makes three tokens a table cell, which for millions of cells took minutes and
+    # gigabytes: past MAX_TABLE_PIPES the table rule is off and each row a line of cells.
+    tables = text.count("|") <= MAX_TABLE_PIPES
+    parser = _parser(tables=tables)
+    if not tables:
+        text = _TABLE_ROWS.sub(_rows_as_lines, _DELIMITER_ROW.sub("", text))
     tokens = parser.parse(text)
-    if tokens and max(t.level for t in tokens) >= int(parser.options["maxNesting"]) - 1:
-        # At its nesting limit (lists or quotes about ten deep) markdown-it stops reading and
-        # drops the rest of the file without a word: read the containers flat instead, so
-        # every word is kept.
+    if tokens and max(t.level for t in tokens) >= MAX_NESTING - 1:
+        # At its nesting limit markdown-it stops reading and drops the rest of the file without
+        # a word: read the containers flat instead, so every word is kept.
         tokens = parser.parse(_CONTAINERS.sub("", text))
     blocks: list[Block] = []
     groups = 0  # depth of lists and tables: their blocks sit on consecutive lines
