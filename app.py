@@ -533,12 +533,16 @@ def saved_searches(box: Box, index: CoverageIndex, question: str, options: Optio
     with box.expander("Saved searches", expanded=bool(st.session_state.get("watch_reports"))):
         try:
             if question.strip() and st.button("Save this search", key="watch_add"):
+                before = len(list_watches(CORPUS_DIR))
                 watch = add_watch(CORPUS_DIR, question, mode=options.mode,
                                   outlets=options.outlets or None,
                                   since=options.since.isoformat() if options.since else None,
                                   until=options.until.isoformat() if options.until else None,
                                   index=index)
-                st.success(f"Saved as search {watch.number}; new passages will show here.")
+                if len(list_watches(CORPUS_DIR)) == before:
+                    st.info(f"Already saved as search {watch.number}.")
+                else:
+                    st.success(f"Saved as search {watch.number}; new passages will show here.")
             watches = list_watches(CORPUS_DIR)
             for watch in watches:
                 left, right = st.columns([4, 1], vertical_alignment="center")

@@ -763,6 +763,7 @@ def cmd_watch_add(args: argparse.Namespace) -> int:
     except NoIndexError:
         index = None  # no index yet: the first run reports everything it finds
     try:
+        before = len(list_watches(args.corpus))
         watch = add_watch(
             args.corpus, args.question, mode=args.mode, outlets=args.outlet, since=args.since,
             until=args.until, language=args.language, index=index,
@@ -772,6 +773,8 @@ def cmd_watch_add(args: argparse.Namespace) -> int:
             index.close()
     if args.json:
         _emit(dataclasses.asdict(watch))
+    elif len(list_watches(args.corpus)) == before:  # the same search saved before
+        print(f"Already saved as search {_watch_line(watch)}.")
     else:
         now = f"; {watch.seen} matching passages now" if index is not None else ""
         print(f"Saved search {_watch_line(watch)}{now}. Each update reports what is new.")

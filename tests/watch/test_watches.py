@@ -201,3 +201,14 @@ def test_the_same_search_saved_twice_is_one_saved_search(tmp_path: Path) -> None
     other = add_watch(corpus, "Anthropic IPO")  # other filters: another search
     assert again.number == first.number and other.number == first.number + 1
     assert [w.question for w in list_watches(corpus)] == ["Anthropic IPO", "Anthropic IPO"]
+
+
+def test_saving_a_search_again_says_it_is_saved_already(
+    folders: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus, index = folders
+    argv = ("watch", "add", "Anthropic IPO, twice", "--corpus", corpus, "--index", index)
+    first = run(capsys, *argv)[1]
+    assert first.startswith("Saved search ")
+    code, out, _ = run(capsys, *argv)
+    assert code == 0 and out.startswith("Already saved as search " + first.split()[2])
