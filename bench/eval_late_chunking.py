@@ -202,7 +202,8 @@ def main() -> None:
     rows = [r for name in args.datasets for r in measure(name, args.windows)]
     md = (
         "# Late chunking: semantic nDCG@10 and cost\n\n"
-        f"`python bench/eval_late_chunking.py` ({info['nproc']} cores, load "
+        f"`python bench/eval_late_chunking.py {' '.join(sys.argv[1:])}` "
+        f"({info['nproc']} cores, load "
         f"{info['load_1min_at_start']} at start).\n\n"
         + table(
             ["dataset", "variant", "word pieces run", "seconds", "load", "tune", "confirm"],

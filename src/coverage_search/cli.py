@@ -9,7 +9,6 @@ import io
 import json
 import math
 import os
-import sqlite3
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
@@ -1008,7 +1007,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except Exception as exc:  # a bug: one line for the user, the trace only when asked for
         if (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or (
-            isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc)
+            "database or disk is full" in str(exc)  # SQLite's words (storage stays unimported)
         ):  # a full disk, or /dev/full
             print("coverage-search: no space left on the disk: free some, then try again.",
                   file=sys.stderr)  # fmt: skip

@@ -204,7 +204,9 @@ def kept_builds(index_dir: Path, *, keep: int = KEEP_BUILDS) -> set[Path]:
     except IndexCorruptError:
         live = None  # a broken CURRENT is what this build is about to replace
     finished = sorted(
-        p for p in index_dir.glob("build-*") if p.is_dir() and (p / MANIFEST).is_file()
+        p
+        for p in index_dir.glob("build-*")
+        if p.is_dir() and _MADE_BUILD.fullmatch(p.name) and (p / MANIFEST).is_file()
     )
     return set(finished[-keep:]) | ({live} if live else set())
 

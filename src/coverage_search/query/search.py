@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 MODES = ("hybrid", "semantic", "keyword")
 MAX_QUERY_CHARS = 4_000
+_INVISIBLE = {"Zs", "Zl", "Zp", "Cc", "Cf"}  # spaces, controls, format characters
 MAX_K = 10_000  # passages one search returns at most (and the most per document)
 MAX_POOL = 200_000  # candidates asked of each retriever at most
 
@@ -52,7 +53,7 @@ def clean_query(query: str) -> str:
     """The query as valid text without surrounding whitespace; refuses an empty one."""
     # Spaces, controls and invisible format characters (zero-width spaces) alone are no query.
     if not isinstance(query, str) or not any(
-        unicodedata.category(c)[0] not in "ZC" for c in query[: MAX_QUERY_CHARS * 2]
+        unicodedata.category(c) not in _INVISIBLE for c in query[: MAX_QUERY_CHARS * 2]
     ):
         raise QueryError("Type a question or some words to search for.")
     return valid_text(query.strip()[:MAX_QUERY_CHARS])
