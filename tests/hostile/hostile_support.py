@@ -57,6 +57,14 @@ def make_corpus(folder: Path) -> Path:
     return folder
 
 
+def build_corpus(root: Path) -> dict[str, Path]:
+    """The hostile corpus under root/corpus, built into root/index with the real CLI."""
+    corpus = make_corpus(root / "corpus")
+    code, _out, err = cli("build", "--corpus", corpus, "--index", root / "index", "--quiet")
+    assert code == 0, err
+    return {"root": root, "corpus": corpus, "index": root / "index"}
+
+
 def corpus_documents(folder: Path) -> list[str]:
     """Visible document files under `folder` (what corpus/ holds), relative, sorted."""
     found = []

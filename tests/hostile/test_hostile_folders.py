@@ -12,16 +12,18 @@ import json
 from pathlib import Path
 
 import pytest
-from hostile_support import assert_one_line_error, cli, make_corpus, run_module
+from hostile_support import (
+    assert_one_line_error,
+    build_corpus,
+    cli,
+    make_corpus,
+    run_module,
+)
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("folders")
-    corpus = make_corpus(root / "corpus")
-    code, _out, err = cli("build", "--corpus", corpus, "--index", root / "index", "--quiet")
-    assert code == 0, err
-    return {"root": root, "corpus": corpus, "index": root / "index"}
+    return build_corpus(tmp_path_factory.mktemp("folders"))
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:

@@ -14,9 +14,9 @@ import pytest
 from hostile_support import (
     assert_damage_message,
     assert_one_line_error,
+    build_corpus,
     cli,
     live_build,
-    make_corpus,
     subprocess_env,
 )
 
@@ -26,11 +26,7 @@ HUGE = "9" * 5000
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("odd-inputs")
-    corpus = make_corpus(root / "corpus")
-    code, _out, err = cli("build", "--corpus", corpus, "--index", root / "index", "--quiet")
-    assert code == 0, err
-    return {"root": root, "corpus": corpus, "index": root / "index"}
+    return build_corpus(tmp_path_factory.mktemp("odd-inputs"))
 
 
 def test_a_manifest_nested_too_deeply_is_damage(built: dict[str, Path], tmp_path: Path) -> None:
