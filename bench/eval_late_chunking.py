@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 from evalkit import dataset
-from machine import REPO, WORK, load1, print_machine, save, table
+from machine import REPO, WORK, heading, load1, print_machine, save, table
 
 sys.path.insert(0, str(REPO / "src"))
 
@@ -200,28 +200,13 @@ def main() -> None:
     args = parser.parse_args()
     info = print_machine()
     rows = [r for name in args.datasets for r in measure(name, args.windows)]
-    md = (
-        "# Late chunking: semantic nDCG@10 and cost\n\n"
-        f"`python bench/eval_late_chunking.py {' '.join(sys.argv[1:])}` "
-        f"({info['nproc']} cores, load "
-        f"{info['load_1min_at_start']} at start).\n\n"
-        + table(
-            ["dataset", "variant", "word pieces run", "seconds", "load", "tune", "confirm"],
-            [
-                [
-                    r["dataset"],
-                    r["variant"],
-                    r["pieces"],
-                    r["seconds"],
-                    r["load"],
-                    f"{r['tune']:.4f}",
-                    f"{r['confirm']:.4f}",
-                ]
-                for r in rows
-            ],
-        )
-        + "\n"
-    )
+    loads = f"{info['load_1min_at_start']}-{load1()}"
+    command = f"`python bench/eval_late_chunking.py {' '.join(sys.argv[1:])}`\n\n"
+    headers = ["dataset", "variant", "word pieces run", "seconds", "load", "tune", "confirm"]
+    keys = ["dataset", "variant", "pieces", "seconds", "load"]
+    cells = [[*(r[k] for k in keys), f"{r['tune']:.4f}", f"{r['confirm']:.4f}"] for r in rows]
+    title = "Late chunking: semantic nDCG@10 and cost"
+    md = heading(title, info, loads, __doc__) + command + table(headers, cells) + "\n"
     save("late_chunking", {"machine": info, "rows": rows}, md)
 
 
