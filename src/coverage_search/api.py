@@ -25,7 +25,7 @@ from coverage_search.query.coverage import (
     check_view,
     coverage_of,
 )
-from coverage_search.query.filters import make_filters, valid_text
+from coverage_search.query.filters import folder_path, make_filters, valid_text
 from coverage_search.query.order import RECENCY_POOL, check_order, newest_first, with_recency
 from coverage_search.query.search import MAX_K, Searcher, check_search, clean_query, named_query
 from coverage_search.query.settings import SearchSettings
@@ -98,8 +98,8 @@ class CoverageIndex:
         from coverage_search.build.run import build_index
 
         return build_index(
-            Path(corpus_dir),
-            Path(index_dir),
+            folder_path(corpus_dir, "corpus_dir"),
+            folder_path(index_dir, "index_dir"),
             model=model,
             backend=backend,
             chunking=chunking,
@@ -193,7 +193,7 @@ class CoverageIndex:
         from coverage_search.embed.embedder import get_embedder, resolve_model
         from coverage_search.engine.factory import open_engine
 
-        folder = Path(index_dir)
+        folder = folder_path(index_dir, "index_dir")
         build_dir, manifest = layout.require_live(folder)
         built_with = str(manifest.get("model"))
         if model is not None and resolve_model(model)[0] != built_with:

@@ -46,3 +46,18 @@ def test_a_closed_index_says_so(tmp_path: Path) -> None:
     for call in (lambda: opened.search("Amodei"), opened.stats, lambda: opened.answer("Who?")):
         with pytest.raises(QueryError, match="closed: open it again"):
             call()
+
+
+@pytest.mark.parametrize("folder", [None, 5, b"index", ["index"], "", "a\x00b", "\ud800"])
+def test_open_and_build_take_only_folder_paths(folder: object) -> None:
+    with pytest.raises(QueryError, match="must be a folder path"):
+        CoverageIndex.open(folder)  # type: ignore[arg-type]
+    with pytest.raises(QueryError, match="must be a folder path"):
+        CoverageIndex.build(folder, "index", progress=False)  # type: ignore[arg-type]
+
+
+def test_a_model_that_is_not_text_is_one_sentence(tmp_path: Path) -> None:
+    from coverage_search import ModelError
+
+    with pytest.raises(ModelError, match="model must be a name or a folder"):
+        CoverageIndex.build(make_corpus(tmp_path / "c"), tmp_path / "i", model=5, progress=False)  # type: ignore[arg-type]

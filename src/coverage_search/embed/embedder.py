@@ -51,6 +51,8 @@ def resolve_model(model: str | None) -> tuple[str, str]:
     The id is what the manifest and the embedding cache record: the alias for the bundled
     model (so an index moves between machines), the resolved path for a folder.
     """
+    if model is not None and not isinstance(model, str):
+        raise ModelError(f"model must be a name or a folder (text), not {type(model).__name__}.")
     name = (model or DEFAULT_MODEL).strip()
     if name in _BUNDLED_ALIASES:
         return DEFAULT_MODEL, str(bundled_model_path())
