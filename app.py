@@ -180,11 +180,20 @@ def run_build(where: st.delta_generator.DeltaGenerator) -> BuildReport | None:
 
 
 def skipped_notice(report: BuildReport) -> str | None:
-    """One line naming the corpus files that could not be read, if any."""
+    """One line naming the corpus files that could not be read, or read in part, if any."""
     problems = [s for s in report.skipped if s.error]
-    if not problems:
-        return None
-    return "Not indexed: " + "; ".join(f"{text_md(s.path)} ({text_md(s.reason)})" for s in problems)
+    parts = []
+    if problems:
+        parts.append(
+            "Not indexed: "
+            + "; ".join(f"{text_md(s.path)} ({text_md(s.reason)})" for s in problems)
+        )
+    if report.notices:
+        parts.append(
+            "Indexed, with a problem: "
+            + "; ".join(f"{text_md(n.path)} ({text_md(n.reason)})" for n in report.notices)
+        )
+    return " ".join(parts) or None
 
 
 # -- sidebar ------------------------------------------------------------------------------------

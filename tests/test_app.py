@@ -46,12 +46,17 @@ def markdown(at: AppTest) -> str:
 
 def card_titles(at: AppTest) -> list[str]:
     """The passage cards' headings as a reader sees them: "[1] Title"."""
-    return [html.unescape(m.value.strip("*")) for m in at.markdown
-            if re.match(r"\*\*&#91;\d+&#93; ", m.value)]
+    return [
+        html.unescape(m.value.strip("*"))
+        for m in at.markdown
+        if re.match(r"\*\*&#91;\d+&#93; ", m.value)
+    ]
 
 
 def test_asking_shows_a_cited_answer_and_passage_cards(
-    small_corpus: Path, build_index, start_app  # type: ignore[no-untyped-def]
+    small_corpus: Path,
+    build_index,
+    start_app,  # type: ignore[no-untyped-def]
 ) -> None:
     at = start_app(small_corpus, build_index(small_corpus))
     assert "Type a question" in at.info[0].value  # empty question: a hint, nothing else
@@ -68,7 +73,9 @@ def test_asking_shows_a_cited_answer_and_passage_cards(
 
 
 def test_picking_an_example_question_asks_it(
-    small_corpus: Path, build_index, start_app  # type: ignore[no-untyped-def]
+    small_corpus: Path,
+    build_index,
+    start_app,  # type: ignore[no-untyped-def]
 ) -> None:
     at = start_app(small_corpus, build_index(small_corpus))
     at.pills(key="example").set_value("What did Anthropic say about tokenized shares?").run()
@@ -78,11 +85,17 @@ def test_picking_an_example_question_asks_it(
 
 
 def test_outlet_filter_restricts_the_passages(
-    small_corpus: Path, build_index, start_app  # type: ignore[no-untyped-def]
+    small_corpus: Path,
+    build_index,
+    start_app,  # type: ignore[no-untyped-def]
 ) -> None:
     at = start_app(small_corpus, build_index(small_corpus))
     assert set(at.multiselect(key="outlets").options) == {
-        "Axios", "Crypto Briefing", "El País", "Food Weekly"}
+        "Axios",
+        "Crypto Briefing",
+        "El País",
+        "Food Weekly",
+    }
     at.multiselect(key="outlets").set_value(["El País"])
     ask(at, QUESTION)
 
@@ -91,7 +104,9 @@ def test_outlet_filter_restricts_the_passages(
 
 
 def test_no_results_names_the_filters_to_relax(
-    small_corpus: Path, build_index, start_app  # type: ignore[no-untyped-def]
+    small_corpus: Path,
+    build_index,
+    start_app,  # type: ignore[no-untyped-def]
 ) -> None:
     from datetime import date
 
@@ -106,7 +121,9 @@ def test_no_results_names_the_filters_to_relax(
 
 
 def test_without_an_index_a_button_builds_it(
-    small_corpus: Path, tmp_path: Path, start_app  # type: ignore[no-untyped-def]
+    small_corpus: Path,
+    tmp_path: Path,
+    start_app,  # type: ignore[no-untyped-def]
 ) -> None:
     at = start_app(small_corpus, tmp_path / "no-index-yet")
     assert "no index" in at.info[0].value
@@ -119,8 +136,24 @@ def test_without_an_index_a_button_builds_it(
     assert card_titles(at)
 
 
+def test_a_build_names_a_file_whose_date_it_could_not_read(
+    small_corpus: Path,
+    tmp_path: Path,
+    start_app,  # type: ignore[no-untyped-def]
+) -> None:
+    write_doc(small_corpus, "undated.md", "A note on chips.", title="Chips", published="soon")
+    at = start_app(small_corpus, tmp_path / "no-index-yet")
+    at.button(key="build").click().run()
+    assert not at.exception and not at.error
+    (warning,) = [html.unescape(w.value) for w in at.warning]
+    assert warning.startswith("Indexed, with a problem: undated.md (published 'soon' is not a date")
+    assert at.text_input(key="question")
+
+
 def test_without_an_index_check_again_finds_one_built_elsewhere(
-    small_corpus: Path, tmp_path: Path, start_app  # type: ignore[no-untyped-def]
+    small_corpus: Path,
+    tmp_path: Path,
+    start_app,  # type: ignore[no-untyped-def]
 ) -> None:
     from coverage_search import CoverageIndex
 
@@ -133,7 +166,9 @@ def test_without_an_index_check_again_finds_one_built_elsewhere(
 
 
 def test_a_question_past_the_limit_says_it_was_cut(
-    small_corpus: Path, build_index, start_app  # type: ignore[no-untyped-def]
+    small_corpus: Path,
+    build_index,
+    start_app,  # type: ignore[no-untyped-def]
 ) -> None:
     at = ask(start_app(small_corpus, build_index(small_corpus)), QUESTION + " x" * 3000)
     assert any("first 4,000 characters" in c.value for c in at.caption)
@@ -141,7 +176,9 @@ def test_a_question_past_the_limit_says_it_was_cut(
 
 
 def test_uploading_a_file_makes_it_searchable_at_once(
-    small_corpus: Path, build_index, start_app  # type: ignore[no-untyped-def]
+    small_corpus: Path,
+    build_index,
+    start_app,  # type: ignore[no-untyped-def]
 ) -> None:
     at = start_app(small_corpus, build_index(small_corpus))
     body = (
@@ -171,7 +208,12 @@ def test_uploading_a_file_makes_it_searchable_at_once(
     ],
 )
 def test_a_bad_upload_is_one_clear_error_and_changes_nothing(
-    small_corpus: Path, build_index, start_app, name: str, data: bytes, says: str  # type: ignore[no-untyped-def]
+    small_corpus: Path,
+    build_index,
+    start_app,
+    name: str,
+    data: bytes,
+    says: str,  # type: ignore[no-untyped-def]
 ) -> None:
     index = build_index(small_corpus)
     before_corpus = sorted(p.name for p in small_corpus.iterdir())
@@ -188,18 +230,23 @@ def test_a_bad_upload_is_one_clear_error_and_changes_nothing(
 
 
 def test_hostile_document_is_rendered_as_text(
-    tmp_path: Path, build_index, start_app  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    build_index,
+    start_app,  # type: ignore[no-untyped-def]
 ) -> None:
     corpus = tmp_path / "corpus"
     body, meta = SMALL_CORPUS["anthropic-tokens.md"]
     write_doc(corpus, "anthropic-tokens.md", body, **meta)
     write_doc(
-        corpus, "evil.txt",
+        corpus,
+        "evil.txt",
         "<script>alert('x')</script> Tokenized shares of Anthropic were sold on a "
         "<img src=x onerror=alert(2)> shady exchange. [click](javascript:alert(3)) "
         "Anthropic said the tokenized shares are void. :red[fake] $x^2$ **bold**\n",
-        title="<script>alert(1)</script> Tokenized shares scam", url="javascript:alert(1)",
-        outlet="<b>Evil</b>", published="2026-06-01",
+        title="<script>alert(1)</script> Tokenized shares scam",
+        url="javascript:alert(1)",
+        outlet="<b>Evil</b>",
+        published="2026-06-01",
     )
     at = start_app(corpus, build_index(corpus))
     ask(at, "Were tokenized shares of Anthropic sold on a shady exchange?")
@@ -215,7 +262,9 @@ def test_hostile_document_is_rendered_as_text(
 
 
 def test_syndicated_copies_show_as_also_in_and_context_expands(
-    tmp_path: Path, build_index, start_app  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    build_index,
+    start_app,  # type: ignore[no-untyped-def]
 ) -> None:
     corpus = tmp_path / "corpus"
     story = (
@@ -225,12 +274,24 @@ def test_syndicated_copies_show_as_also_in_and_context_expands(
         "ownership. Traders on Solana had bought synthetic exposure to the startup's valuation "
         "for weeks before the warning, and prices of the tokens fell sharply afterwards.\n"
     )
-    write_doc(corpus, "wire.md", "# Anthropic voids tokens\n\n" + story,
-              title="Anthropic voids tokens", outlet="Wire Service",
-              url="https://wire.example.com/tokens", published="2026-06-10")
-    write_doc(corpus, "copy.md", "# Tokens void, Anthropic says\n\n" + story,
-              title="Tokens void, Anthropic says", outlet="Daily Copy",
-              url="https://daily.example.net/anthropic-tokens", published="2026-06-11")
+    write_doc(
+        corpus,
+        "wire.md",
+        "# Anthropic voids tokens\n\n" + story,
+        title="Anthropic voids tokens",
+        outlet="Wire Service",
+        url="https://wire.example.com/tokens",
+        published="2026-06-10",
+    )
+    write_doc(
+        corpus,
+        "copy.md",
+        "# Tokens void, Anthropic says\n\n" + story,
+        title="Tokens void, Anthropic says",
+        outlet="Daily Copy",
+        url="https://daily.example.net/anthropic-tokens",
+        published="2026-06-11",
+    )
     at = start_app(corpus, build_index(corpus))
     ask(at, "Are tokenized Anthropic shares void?")
 
@@ -245,22 +306,32 @@ def test_syndicated_copies_show_as_also_in_and_context_expands(
 
 
 def test_a_build_made_elsewhere_is_picked_up_on_the_next_run(
-    small_corpus: Path, build_index, start_app  # type: ignore[no-untyped-def]
+    small_corpus: Path,
+    build_index,
+    start_app,  # type: ignore[no-untyped-def]
 ) -> None:
     index = build_index(small_corpus)
     at = start_app(small_corpus, index)
     ask(at, "Who bought the Tesla Roadster?")
     assert not any("Roadster" in t for t in card_titles(at))
 
-    write_doc(small_corpus, "roadster.md", "The Tesla Roadster was bought by a collector.",
-              title="Roadster sold", outlet="Auto News", published="2026-03-01")
+    write_doc(
+        small_corpus,
+        "roadster.md",
+        "The Tesla Roadster was bought by a collector.",
+        title="Roadster sold",
+        outlet="Auto News",
+        published="2026-03-01",
+    )
     build_index(small_corpus, index)  # as `coverage-search build` or a cron `update` would
     at.run()
     assert "[1] Roadster sold" in card_titles(at)
 
 
 def test_searching_the_words_as_typed_is_a_sidebar_switch_off_by_default(
-    tmp_path: Path, build_index, start_app  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    build_index,
+    start_app,  # type: ignore[no-untyped-def]
 ) -> None:
     corpus = tmp_path / "corpus"
     for name, (body, meta) in {**SMALL_CORPUS, **CAFETERIA}.items():
@@ -279,7 +350,9 @@ def test_searching_the_words_as_typed_is_a_sidebar_switch_off_by_default(
 
 
 def test_searching_the_words_as_typed_does_not_say_searched_as(
-    small_corpus: Path, build_index, start_app  # type: ignore[no-untyped-def]
+    small_corpus: Path,
+    build_index,
+    start_app,  # type: ignore[no-untyped-def]
 ) -> None:
     at = start_app(small_corpus, build_index(small_corpus))
     at.checkbox(key="literal").check()

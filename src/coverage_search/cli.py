@@ -475,6 +475,9 @@ def _report_skipped(report: BuildReport) -> None:
     for item in report.skipped:
         label = "cannot read" if item.error else "skipped"
         print(f"{label} {item.path}: {item.reason}", file=sys.stderr)
+    for note in report.notices:
+        path = note.path if note.path.isprintable() else repr(note.path)
+        print(f"note {path}: {note.reason}", file=sys.stderr)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -501,6 +504,7 @@ def cmd_build(args: argparse.Namespace) -> int:
                     "reused",
                     "removed",
                     "skipped",
+                    "notices",
                     "seconds",
                     "changed",
                     "index_dir",

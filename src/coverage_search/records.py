@@ -40,6 +40,9 @@ class Document:
     page_starts: tuple[int, ...] = ()
     # Headings found in the text: (offset in text, level, heading text), in order.
     headings: tuple[tuple[int, int, str], ...] = ()
+    # What of the file's own metadata could not be read (an unreadable date), for the build's
+    # report: the document is indexed without it, and the user is told which file to fix.
+    notes: tuple[str, ...] = ()
 
     def page_at(self, offset: int) -> int | None:
         """The 1-based PDF page that holds `offset`, or None for non-paged documents."""
@@ -61,6 +64,14 @@ class Skipped:
     path: str
     reason: str
     error: bool  # True: unreadable file (reported as a problem); False: simply not a format we read
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A corpus file that was indexed, but with something in it ignored, and what to fix."""
+
+    path: str
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,11 +150,14 @@ class BuildReport:
     seconds: float
     index_dir: str
     changed: bool = True  # False when nothing in the corpus changed and the live build was kept
+    notices: tuple[Notice, ...] = ()  # indexed files with metadata that could not be read
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready summary; `skipped` is a list of {path, reason, error}."""
+        """JSON-ready summary; `skipped` is a list of {path, reason, error}, `notices` of
+        {path, reason}."""
         data = asdict(self)
         data["skipped"] = [asdict(s) for s in self.skipped]
+        data["notices"] = [asdict(n) for n in self.notices]
         return data
 
 

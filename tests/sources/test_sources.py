@@ -810,8 +810,18 @@ def test_links_out_of_the_corpus_are_skipped_and_loops_do_not_hang(tmp_path: Pat
     (corpus / "away").symlink_to(outside, target_is_directory=True)
     os.mkfifo(corpus / "pipe.md")
     items = {(i.doc_id if isinstance(i, Document) else i.path): i for i in scan_corpus(corpus)}
-    assert sorted(items) == ["alias.md", "passwd.txt", "pipe.md", "real.md", "self.md"]
+    assert sorted(items) == [
+        "alias.md",
+        "away",
+        "loop",
+        "passwd.txt",
+        "pipe.md",
+        "real.md",
+        "self.md",
+    ]
     assert isinstance(items["alias.md"], Document) and items["alias.md"].title == "Real"
+    for folder in ("away", "loop"):  # named, never entered
+        assert items[folder] == Skipped(folder, sources._FOLDER_LINK, error=False)
     outside_link = Skipped("passwd.txt", "a link to a file outside the corpus", error=False)
     assert items["passwd.txt"] == outside_link
     assert items["self.md"] == Skipped("self.md", "a link that loops back on itself", error=True)

@@ -37,7 +37,7 @@ from coverage_search.engine.factory import (
 from coverage_search.errors import CorpusError
 from coverage_search.passages.chunking import ChunkSettings
 from coverage_search.passages.dedup import DEDUP_VERSION, group_stories
-from coverage_search.records import BuildReport, Document, Passage, Skipped
+from coverage_search.records import BuildReport, Document, Notice, Passage, Skipped
 from coverage_search.sources.parallel import Pool
 from coverage_search.sources.scan import scan_corpus
 
@@ -192,6 +192,7 @@ def build_index(
             reuse.release_live()  # not held open while the new build is written and switched
             docs = [d for d in items if isinstance(d, Document)]
             skipped = tuple(s for s in items if isinstance(s, Skipped))
+            notices = tuple(Notice(d.doc_id, note) for d in docs for note in d.notes)
             settings = {
                 "format_version": layout.FORMAT_VERSION,
                 "model": embedder.model_id,
@@ -220,6 +221,7 @@ def build_index(
                     seconds=time.perf_counter() - began,
                     index_dir=str(index_dir),
                     changed=False,
+                    notices=notices,
                 )
 
             sketches = reuse.sketches(docs, pool=pool)
@@ -310,6 +312,7 @@ def build_index(
         skipped=skipped,
         seconds=time.perf_counter() - began,
         index_dir=str(index_dir),
+        notices=notices,
     )
 
 

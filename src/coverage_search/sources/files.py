@@ -18,6 +18,22 @@ from coverage_search.sources.reading import Unreadable
 _NOFOLLOW = os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 
 
+def is_utf8_name(name: str) -> bool:
+    """False for a name holding bytes that are not UTF-8 (Python shows them as lone surrogates)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def shown_name(rel: str) -> str:
+    """A file name for a one-line notice: undecodable bytes as \\xNN, line breaks escaped."""
+    if not is_utf8_name(rel):
+        return os.fsencode(rel).decode("utf-8", "backslashreplace")
+    return rel if rel.isprintable() else repr(rel)
+
+
 def link_problem(path: Path, root: Path) -> tuple[str, bool] | None:
     """Why a link is not read (reason, is it an error), or None for a file or a link inside.
 

@@ -34,6 +34,7 @@ class Metadata:
     author: str | None = None
     language: str | None = None
     related: tuple[RelatedLink, ...] = ()
+    unread_date: str | None = None  # a `published` value given but not readable as a date
 
     def over(self, base: Metadata) -> Metadata:
         """These values, with `base` filling the gaps."""
@@ -50,18 +51,41 @@ class Metadata:
             return self
         return dataclasses.replace(self, outlet=outlet_from_url(self.url))
 
+    def notes(self) -> tuple[str, ...]:
+        """What was given but could not be read, for the build's report (Document.notes)."""
+        if self.published or self.unread_date is None:
+            return ()
+        return (
+            f"published {self.unread_date} is not a date, so the document is indexed undated "
+            "(date filters and the timeline leave it out): write it as YYYY-MM-DD",
+        )
+
 
 def metadata_from_mapping(data: Mapping[str, object]) -> Metadata:
     """Metadata from front matter keys: title, url, outlet, published, author, language, related."""
+    given = data.get("published")
+    published = normalize_date(given)
     return Metadata(
         title=_text(data.get("title")),
         url=_text(data.get("url"), limit=MAX_URL_CHARS),
         outlet=_text(data.get("outlet")),
-        published=normalize_date(data.get("published")),
+        published=published,
+        unread_date=_shown_value(given) if published is None and _given(given) else None,
         author=_text(data.get("author")),
         language=normalize_language(_text(data.get("language"))),
         related=related_links(data.get("related")),
     )
+
+
+def _given(value: object) -> bool:
+    """True for a front matter value someone wrote (not left empty)."""
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def _shown_value(value: object) -> str:
+    """A value as a notice quotes it: printable, on one line, at most 60 characters."""
+    text = _scalar(value, 60)
+    return repr(text) if text else f"(a {type(value).__name__})"
 
 
 def related_links(value: object) -> tuple[RelatedLink, ...]:

@@ -16,8 +16,10 @@ from coverage_search.errors import CorpusError, SourceError
 from coverage_search.sources.files import (
     is_file_inside,
     is_sidecar,
+    is_utf8_name,
     link_problem,
     read_inside,
+    shown_name,
     sidecar_path,
 )
 from coverage_search.sources.markdown import RenderedText, clean_text, markdown_to_text
@@ -66,6 +68,8 @@ _FORMATS = {
     ".htm": "html",
     ".pdf": "pdf",
 }
+# Followed links to folders could loop or leave the corpus; a copy inside is read like any folder.
+_FOLDER_LINK = "a link to a folder, which is not followed: move or copy the folder into the corpus"
 _TITLE_LINE_MAX = 150  # a longer first line of a .txt file is a paragraph, not a title
 _LOOKUP_FILES = 512  # files asked of the build cache at once (one query for them all)
 
@@ -125,7 +129,7 @@ def _scan(
                 try:
                     item = _finish(entry, parsed, cache)
                 except SourceError as exc:
-                    item = Skipped(_shown(entry.doc_id), exc.reason, error=True)
+                    item = Skipped(shown_name(entry.doc_id), exc.reason, error=True)
             else:
                 item = entry
             if on_item is not None:
@@ -145,23 +149,27 @@ def _entries(
     for path in files:
         rel = path.relative_to(corpus_dir).as_posix()
         link = link_problem(path, root)
-        if not _is_text(rel):
+        if not is_utf8_name(rel):
             # A doc id is the file's path as text, so a name that is not UTF-8 cannot be one.
-            yield Skipped(_shown(rel), "the file name is not valid UTF-8: rename it", True)
+            yield Skipped(shown_name(rel), "the file name is not valid UTF-8: rename it", True)
+        elif path.is_symlink() and path.is_dir():
+            yield Skipped(shown_name(rel), _FOLDER_LINK, error=False)
         elif link is not None:
-            yield Skipped(_shown(rel), *link)
+            yield Skipped(shown_name(rel), *link)
         elif is_sidecar(path):
             if not is_file_inside(path.with_name(path.name.rsplit(".", 1)[0]), root):
                 yield Skipped(
-                    _shown(rel), "metadata sidecar with no PDF of the same name next to it", False
+                    shown_name(rel),
+                    "metadata sidecar with no PDF of the same name next to it",
+                    False,
                 )  # else read together with its PDF
         elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            yield Skipped(_shown(rel), _unsupported(path.suffix.lower()), error=False)
+            yield Skipped(shown_name(rel), _unsupported(path.suffix.lower()), error=False)
         else:
             try:
                 yield _load(path, corpus_dir, cache is not None)
             except SourceError as exc:
-                yield Skipped(_shown(rel), exc.reason, error=True)
+                yield Skipped(shown_name(rel), exc.reason, error=True)
 
 
 def _known(
@@ -175,26 +183,10 @@ def _known(
         known = cache.documents([(job.doc_id, job.how or ()) for _, job in jobs])
         for (i, job), found in zip(jobs, known, strict=True):
             if isinstance(found, SourceError):
-                window[i] = Skipped(_shown(job.doc_id), found.reason, error=True)
+                window[i] = Skipped(shown_name(job.doc_id), found.reason, error=True)
             elif found is not None:
                 window[i] = found
         yield from window
-
-
-def _is_text(name: str) -> bool:
-    """False for a name holding bytes that are not UTF-8 (Python shows them as lone surrogates)."""
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _shown(rel: str) -> str:
-    """A file name for a one-line notice: undecodable bytes as \\xNN, line breaks escaped."""
-    if not _is_text(rel):
-        return os.fsencode(rel).decode("utf-8", "backslashreplace")
-    return rel if rel.isprintable() else repr(rel)
 
 
 def _corpus_files(corpus_dir: Path) -> list[Path]:
@@ -203,6 +195,8 @@ def _corpus_files(corpus_dir: Path) -> list[Path]:
     for root, dirs, files in os.walk(corpus_dir):
         dirs[:] = [d for d in dirs if not d.startswith(".")]  # .git, .obsidian, ...
         found.extend(Path(root, f) for f in files if not f.startswith("."))
+        # os.walk does not enter links to folders; they are listed, so the report names them.
+        found.extend(p for d in dirs if (p := Path(root, d)).is_symlink())
     return sorted(found, key=lambda p: p.relative_to(corpus_dir).as_posix())
 
 
@@ -364,6 +358,7 @@ def _parse(job: _Job) -> Document:
         related=meta.related,
         page_starts=parts.page_starts,
         headings=parts.rendered.headings,
+        notes=meta.notes(),
     )
 
 
