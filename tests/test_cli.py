@@ -213,10 +213,27 @@ def test_ask_exports_markdown_csv_and_ris(built: Path, capsys: pytest.CaptureFix
 
 
 def test_a_question_past_the_limit_says_it_was_cut(
-    small_corpus: Path, build_index, capsys: pytest.CaptureFixture[str]  # type: ignore[no-untyped-def]
+    small_corpus: Path,
+    build_index,
+    capsys: pytest.CaptureFixture[str],  # type: ignore[no-untyped-def]
 ) -> None:
     index = build_index(small_corpus)
     assert main(["search", "Amodei " * 1000, "--index", str(index), "-k", "1"]) == 0
     assert "only the first 4,000 characters are searched" in capsys.readouterr().err
     assert main(["search", "Amodei", "--index", str(index), "-k", "1"]) == 0
     assert "first 4,000" not in capsys.readouterr().err
+
+
+def test_names_with_line_breaks_or_escapes_are_printed_quoted_on_one_line(
+    built: Path, small_corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file named "a\\nb.md" or holding an ESC sequence never breaks or recolours the output."""
+    odd = "two\nlines\x1b[31m.md"
+    (small_corpus / odd).write_text("# Odd\n\nA note about chips and export rules.\n")
+    index = ["--corpus", str(small_corpus), "--index", str(built)]
+    code, out, err = run(capsys, "remove", odd, "no\nsuch.md", *index, "--quiet")
+    assert code == 1
+    assert out.splitlines()[0] == f"removed {odd!r}"
+    missing = "no\nsuch.md"
+    assert len(err.splitlines()) == 1 and err.startswith(f"failed {missing!r}: No document")
+    assert "\x1b" not in out + err

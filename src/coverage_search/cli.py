@@ -374,9 +374,12 @@ def _print_added(report: AddReport, args: argparse.Namespace) -> int:
         return 1 if report.failed else 0
     for item in report.added:
         where = ", ".join(x for x in (item.outlet, item.published) if x)
-        print(f"added {item.doc_id}" + (f" ({where})" if where else ""))
+        print(f"added {_name(item.doc_id)}" + (f" ({where})" if where else ""))
     for item in report.duplicates:
-        print(f"already in the corpus ({item.duplicate_of}): {item.source} → {item.doc_id}")
+        print(
+            f"already in the corpus ({item.duplicate_of}): "
+            f"{_name(item.source)} → {_name(item.doc_id)}"
+        )
     for check in report.feeds:
         name = check.title or check.url
         if check.not_modified:
@@ -385,7 +388,7 @@ def _print_added(report: AddReport, args: argparse.Namespace) -> int:
             print(f"feed {name}: {check.entries} entries, {check.new} new, {check.added} added")
     for failed in report.failed:
         status = f"HTTP {failed.status}: " if failed.status else ""
-        print(f"failed {failed.source}: {status}{failed.reason}", file=sys.stderr)
+        print(f"failed {_name(failed.source)}: {status}{failed.reason}", file=sys.stderr)
     _print_build(report.build, args.index)
     return 1 if report.failed else 0
 
@@ -459,9 +462,9 @@ def cmd_remove(args: argparse.Namespace) -> int:
         _emit(report.to_dict())
         return 1 if report.failed else 0
     for doc_id in report.removed:
-        print(f"removed {doc_id}")
+        print(f"removed {_name(doc_id)}")
     for failed in report.failed:
-        print(f"failed {failed.source}: {failed.reason}", file=sys.stderr)
+        print(f"failed {_name(failed.source)}: {failed.reason}", file=sys.stderr)
     if report.removed:
         _print_build(report.build, args.index)
     return 1 if report.failed else 0
@@ -476,8 +479,7 @@ def _report_skipped(report: BuildReport) -> None:
         label = "cannot read" if item.error else "skipped"
         print(f"{label} {item.path}: {item.reason}", file=sys.stderr)
     for note in report.notices:
-        path = note.path if note.path.isprintable() else repr(note.path)
-        print(f"note {path}: {note.reason}", file=sys.stderr)
+        print(f"note {_name(note.path)}: {note.reason}", file=sys.stderr)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -656,6 +658,12 @@ def _timeline_table(cov: Coverage) -> str:
         lines.append(f"  {'outlet':<{width}} stories")
         lines += [f"  {_one_line(o.outlet)[:width]:<{width}} {o.stories:>7}" for o in cov.outlets]
     return "\n".join(lines)
+
+
+def _name(text: str) -> str:
+    """A file name, path or URL as typed or found, on one line: quoted with escapes if it holds
+    a line break or control character (a name is shown exactly, never cleaned up)."""
+    return text if text.isprintable() else repr(text)
 
 
 def _one_line(text: str) -> str:
