@@ -194,8 +194,17 @@ def test_a_newer_file_is_refused_and_entries_it_cannot_read_are_kept(tmp_path: P
     assert {"question": 5} in kept and "junk" in kept
 
 
+def test_a_mistyped_corpus_folder_is_refused_not_created(tmp_path: Path) -> None:
+    typo = tmp_path / "corpsu" / "deeper"
+    with pytest.raises(CorpusError, match="No corpus folder at .*check --corpus"):
+        add_watch(typo, "Anthropic IPO")
+    assert not (tmp_path / "corpsu").exists()
+    assert list_watches(typo) == []  # nothing saved there: nothing to list
+
+
 def test_the_same_search_saved_twice_is_one_saved_search(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
+    corpus.mkdir()
     first = add_watch(corpus, "Anthropic IPO", since="2026-01-01")
     again = add_watch(corpus, "  anthropic   IPO ", since="2026-01-01")
     other = add_watch(corpus, "Anthropic IPO")  # other filters: another search

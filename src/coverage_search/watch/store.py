@@ -147,7 +147,12 @@ class WatchStore:
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         """Hold the lock and work on the file as it is now (another command may have saved)."""
-        self.corpus_dir.mkdir(parents=True, exist_ok=True)
+        # Never made here: a mistyped --corpus must not leave a new folder holding one file.
+        if not self.corpus_dir.is_dir():
+            raise CorpusError(
+                f"No corpus folder at {self.corpus_dir}: saved searches are kept in the corpus "
+                "folder, so check --corpus (or build the corpus first)."
+            )
         try:
             lock = open_lock(self.corpus_dir / LOCK_FILE)
         except OSError as exc:
