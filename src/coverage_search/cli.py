@@ -385,7 +385,10 @@ def _print_added(report: AddReport, args: argparse.Namespace) -> int:
         if check.not_modified:
             print(f"feed {name}: not modified")
         elif check.ok or check.entries:
-            print(f"feed {name}: {check.entries} entries, {check.new} new, {check.added} added")
+            more = f", {check.waiting} more next update" if check.waiting else ""
+            print(
+                f"feed {name}: {check.entries} entries, {check.new} new, {check.added} added{more}"
+            )
     for failed in report.failed:
         status = f"HTTP {failed.status}: " if failed.status else ""
         print(f"failed {_name(failed.source)}: {status}{failed.reason}", file=sys.stderr)

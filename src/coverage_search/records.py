@@ -265,6 +265,7 @@ class FeedCheck:
     added: int = 0  # of those, handled (saved, or already in the corpus)
     failed: int = 0
     reason: str = ""
+    waiting: int = 0  # new entries over the per-update cap, taken by the next update
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,6 +94,30 @@ def test_update_fetches_only_the_new_entry(site: Site, tmp_path: Path) -> None:
     assert site.hits["/news/amodei.html"] == 1 and site.hits["/news/funding.html"] == 1
 
 
+def test_a_huge_feed_is_taken_a_capped_number_of_entries_per_update(
+    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The newest MAX_NEW_ENTRIES are fetched; the rest wait, and the next update takes them."""
+    from coverage_search.ingest import feeds
+
+    monkeypatch.setattr(feeds, "MAX_NEW_ENTRIES", 1)
+    corpus = tmp_path / "corpus"
+    first = add_sources([], feeds=[site.url("/feeds/rss.xml")], corpus_dir=corpus, fetcher=FAST)
+    (check,) = first.feeds
+    assert (check.entries, check.new, check.added, check.waiting) == (2, 1, 1, 1)
+    assert [a.doc_id for a in first.added] == ["wire-service-why-dario-amodei-left-openai.md"]
+    assert article_hits(site) == 1
+    # The server's validators were not kept, so no 304 hides the waiting entry.
+    second = update_feeds(corpus_dir=corpus, fetcher=FAST)
+    assert "if-none-match" not in site.last_headers["/feeds/rss.xml"]
+    (check,) = second.feeds
+    assert (check.new, check.added, check.waiting) == (1, 1, 0)
+    assert [a.doc_id for a in second.added] == [
+        "wire-service-anthropic-closes-a-new-funding-round.md"
+    ]
+    assert update_feeds(corpus_dir=corpus, fetcher=FAST).feeds[0].not_modified
+
+
 def test_a_failed_entry_is_reported_and_retried_next_update(site: Site, tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     report = add_sources([], feeds=[site.url("/feeds/atom.xml")], corpus_dir=corpus, fetcher=FAST)

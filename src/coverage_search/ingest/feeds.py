@@ -25,6 +25,10 @@ STATE_FILE = ".feeds.json"
 STATE_VERSION = 1
 MAX_SEEN = 5000  # per feed; older GUIDs have long left the feed and will not come back
 MAX_ATTEMPTS = 5  # runs in which an entry may fail (HTTP 5xx, a timeout) before it is given up
+# New entries fetched per feed in one update, newest first (feeds list them so): a feed of
+# 100,000 items must not turn one update into 100,000 downloads. The rest stay unseen, so the
+# next update takes the next ones; a news feed gains a few dozen a day.
+MAX_NEW_ENTRIES = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +53,7 @@ class FeedPoll:
     new_entries: tuple[FeedEntry, ...]
     etag: str | None
     last_modified: str | None
+    waiting: int = 0  # new entries past MAX_NEW_ENTRIES, left for the next update
 
     def check(self, *, added: int, failed: int) -> FeedCheck:
         return FeedCheck(
@@ -60,6 +65,7 @@ class FeedPoll:
             new=len(self.new_entries),
             added=added,
             failed=failed,
+            waiting=self.waiting,
         )
 
 
@@ -133,12 +139,16 @@ class FeedStore:
             self._feeds[url] = current
             current.added_at = _now()
         seen, seen_urls = set(current.seen), set(current.seen_urls)
-        new = tuple(
+        new = [
             e
             for e in entries
             if e.guid not in seen and not (e.link and canonical_url(e.link) in seen_urls)
-        )
-        return FeedPoll(url, title, False, len(entries), new, result.etag, result.last_modified)
+        ]
+        taken = tuple(new[:MAX_NEW_ENTRIES])
+        waiting = len(new) - len(taken)
+        # Validators are stored only when nothing waits: a 304 would hide the rest next time.
+        etag, modified = (None, None) if waiting else (result.etag, result.last_modified)
+        return FeedPoll(url, title, False, len(entries), taken, etag, modified, waiting)
 
     def attempts(self, url: str) -> dict[str, int]:
         """How many runs failed on each entry of a feed that is still being retried."""
