@@ -144,9 +144,7 @@ def test_hybrid_search_prunes_by_its_own_threshold(index: CoverageIndex) -> None
     index.settings = replace(PRUNING, keyword_max_df=1.0, hybrid_max_df=0.9)
     query = "daily market report tokenized"
     assert keyword_runs(index, query, k=1)[0] == [["daily", "market", "report", "tokenized"]]
-    assert keyword_runs(index, query, k=1, mode="hybrid")[0] == [
-        ["market", "report", "tokenized"]
-    ]
+    assert keyword_runs(index, query, k=1, mode="hybrid")[0] == [["market", "report", "tokenized"]]
 
 
 @pytest.mark.parametrize("mode", ["keyword", "hybrid"])
@@ -348,3 +346,29 @@ def test_the_analyzer_stems_as_fts5_porter_does() -> None:
             # What the keyword index stores: the same tokens, joined by spaces.
             assert text_analyzer(stemming)(text).split() == fts5
     conn.close()
+
+
+def test_tantivy_lock_files_are_never_recorded_and_a_recorded_one_may_go(
+    tmp_path: Path, embedder: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """tantivy removes its lock files when a reader or writer is freed, at times after the build
+    listed the folder: a manifest recording one made the index "damaged" once it went."""
+    from coverage_search.engine.local import engine
+
+    real = engine.write_keywords
+
+    def leaving_a_lock(folder: Path, *args: Any, **kwargs: Any) -> None:
+        real(folder, *args, **kwargs)
+        (folder / ".tantivy-meta.lock").write_bytes(b"")  # still there when the folder is listed
+
+    monkeypatch.setattr(engine, "write_keywords", leaving_a_lock)
+    index_dir = build(tmp_path)
+    live = layout.live_build(index_dir)
+    assert live is not None
+    manifest = json.loads((live / layout.MANIFEST).read_text())
+    assert not [name for name in manifest["files"] if ".tantivy-" in name]
+    # A build from before, which recorded the lock: its going is no damage.
+    manifest["files"]["keywords/.tantivy-meta.lock"] = manifest["files"]["keywords/meta.json"]
+    (live / layout.MANIFEST).write_text(json.dumps(manifest))
+    (live / "keywords" / ".tantivy-meta.lock").unlink()
+    assert titles(CoverageIndex.open(index_dir), "giraffe") == {"Hotel"}

@@ -32,6 +32,7 @@ KEYWORDS = "keywords"  # the tantivy index's folder; its files are recorded as k
 
 
 _KEYWORD_FILE = re.compile(rf"{KEYWORDS}/(?!\.\.?$)[^/\\\x00]+")
+_TANTIVY_LOCK = re.compile(r"\.tantivy-[a-z]+\.lock")
 
 
 class LocalEngine(StoreBacked):
@@ -54,7 +55,8 @@ class LocalEngine(StoreBacked):
         if not keyword_files:
             check_file(build_dir / KEYWORDS / "meta.json", None, name=f"{KEYWORDS}/meta.json")
         for name in keyword_files:
-            check_file(build_dir / name, files[name], name=name)
+            if not _TANTIVY_LOCK.fullmatch(name.split("/", 1)[1]):  # builds that recorded one
+                check_file(build_dir / name, files[name], name=name)
         data = check_file(build_dir / VECTORS, files.get(VECTORS), whole=True)
         damaged = functools.partial(IndexCorruptError.damaged, build_dir.parent)
         try:
@@ -124,6 +126,9 @@ class LocalWriter(EngineWriter):
         write_keywords(folder, keyword_rows(content, ids), stemming=content.stemming)
         index = VectorIndex.create(np.asarray(ids, dtype=np.int64), content.vectors)
         index.save(self.build_dir / VECTORS)
-        names = [DATABASE, VECTORS, *(f"{KEYWORDS}/{p.name}" for p in sorted(folder.iterdir()))]
+        # tantivy's lock files come and go (it removes them when a reader or writer is freed,
+        # which may be after this listing): recorded, a later open found one "missing".
+        kept = (p.name for p in sorted(folder.iterdir()) if not _TANTIVY_LOCK.fullmatch(p.name))
+        names = [DATABASE, VECTORS, *(f"{KEYWORDS}/{name}" for name in kept)]
         files = {name: file_record(self.build_dir / name) for name in names}
         return {"vector_index": index.kind, "files": files}
