@@ -11,6 +11,7 @@ PACKAGE = REPO / "src" / "coverage_search"
 # A build walks down these stages; each imports only from stages before it (or its own).
 STAGE_ORDER = {
     "errors": 0,
+    "arguments": 0.5,  # checks of API arguments: errors below, every stage above
     "records": 0,
     "sources": 1,
     "passages": 2,

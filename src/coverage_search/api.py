@@ -9,7 +9,9 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from coverage_search.arguments import folder_path, text_list
 from coverage_search.build import layout
+from coverage_search.build.refresh import ingest_folders as _ingest_folders
 from coverage_search.build.refresh import refresh_index as _refresh_index
 from coverage_search.errors import (
     CoverageSearchError,
@@ -25,7 +27,7 @@ from coverage_search.query.coverage import (
     check_view,
     coverage_of,
 )
-from coverage_search.query.filters import folder_path, make_filters, valid_text
+from coverage_search.query.filters import make_filters, valid_text
 from coverage_search.query.order import RECENCY_POOL, check_order, newest_first, with_recency
 from coverage_search.query.search import MAX_K, Searcher, check_search, clean_query, named_query
 from coverage_search.query.settings import SearchSettings
@@ -130,17 +132,14 @@ class CoverageIndex:
         from coverage_search.ingest.add import add_sources
         from coverage_search.ingest.fetch import fetcher_for
 
+        sources, feeds = text_list(sources, "sources"), text_list(feeds, "feeds")
+        corpus_dir, index_dir = _ingest_folders(corpus_dir, index_dir)
         fetcher = fetcher or fetcher_for(timeout)
         report = add_sources(sources, corpus_dir=corpus_dir, feeds=feeds, fetcher=fetcher)
-        build = _refresh_index(
-            bool(report.added),
-            # When every item failed, corpus/ is as it was: this run has nothing to bring in step.
-            needed=bool(report.added or report.duplicates or not report.failed),
-            corpus_dir=corpus_dir,
-            index_dir=index_dir,
-            model=model,
-            progress=progress,
-        )
+        # When every item failed, corpus/ is as it was: this run has nothing to bring in step.
+        needed = bool(report.added or report.duplicates or not report.failed)
+        build = _refresh_index(bool(report.added), needed=needed, corpus_dir=corpus_dir,
+                               index_dir=index_dir, model=model, progress=progress)  # fmt: skip
         return dataclasses.replace(report, build=build)
 
     @classmethod
@@ -158,6 +157,7 @@ class CoverageIndex:
         from coverage_search.ingest.add import update_feeds
         from coverage_search.ingest.fetch import fetcher_for
 
+        corpus_dir, index_dir = _ingest_folders(corpus_dir, index_dir)
         report = update_feeds(corpus_dir=corpus_dir, fetcher=fetcher or fetcher_for(timeout))
         build = _refresh_index(bool(report.added), corpus_dir=corpus_dir, index_dir=index_dir,
                                model=model, progress=progress)  # fmt: skip
@@ -176,6 +176,8 @@ class CoverageIndex:
         """Delete documents (by doc id, path or URL) from corpus/, then build without them."""
         from coverage_search.ingest.remove import remove_documents
 
+        documents = text_list(documents, "documents")
+        corpus_dir, index_dir = _ingest_folders(corpus_dir, index_dir)
         report = remove_documents(documents, corpus_dir=corpus_dir)
         build = _refresh_index(bool(report.removed), corpus_dir=corpus_dir, index_dir=index_dir,
                                model=model, progress=progress)  # fmt: skip
@@ -218,11 +220,7 @@ class CoverageIndex:
     @staticmethod
     def live_build_name(index_dir: str | Path) -> str:
         """The name of the build live in `index_dir` now, or "" when there is none."""
-        try:
-            build = layout.live_build(Path(index_dir))
-        except IndexCorruptError:
-            return ""
-        return build.name if build is not None else ""
+        return layout.live_build_name(folder_path(index_dir, "index_dir"))
 
     def warm_up(self) -> None:
         """Load the model and set the refusal bar, so the first question is fast."""

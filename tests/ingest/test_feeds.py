@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from coverage_search.errors import CorpusError
 from coverage_search.ingest.add import add_sources, update_feeds
 from coverage_search.ingest.feeds import STATE_FILE, FeedStore, parse_feed
 from coverage_search.ingest.fetch import Fetcher
@@ -175,8 +176,17 @@ def test_bad_feeds_fail_with_a_reason_and_are_not_subscribed(
 
 
 def test_update_with_no_subscriptions_does_nothing(tmp_path: Path) -> None:
+    (tmp_path / "corpus").mkdir()
     report = update_feeds(corpus_dir=tmp_path / "corpus", fetcher=FAST)
     assert report.ok and report.feeds == () and report.added == ()
+
+
+def test_update_of_a_corpus_folder_that_does_not_exist_is_refused_not_created(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(CorpusError, match="No corpus folder at .*check --corpus"):
+        update_feeds(corpus_dir=tmp_path / "typo", fetcher=FAST)
+    assert not (tmp_path / "typo").exists()
 
 
 def test_a_feed_cannot_send_terminal_escapes() -> None:

@@ -51,6 +51,7 @@ _SCHEMA: dict[str, tuple[tuple[type, ...], bool]] = {
     "engine_uri": ((str, type(None)), False),
     "vector_index": ((str,), False),
     "corpus_dir": ((str,), False),
+    "corpus_path": ((str,), False),  # corpus_dir resolved: add, update and remove check it
     "package_version": ((str,), False),
     "chunking": ((dict,), False),
     "stemming": ((bool,), False),
@@ -154,6 +155,15 @@ def _schema_problem(manifest: dict[str, Any]) -> str | None:
         if type(value) is not int or value < 0:
             return f"no valid counts.{key}"
     return None
+
+
+def live_build_name(index_dir: Path) -> str:
+    """The name of the build live in `index_dir` now, or "" when there is none."""
+    try:
+        build = live_build(index_dir)
+    except IndexCorruptError:
+        return ""
+    return build.name if build is not None else ""
 
 
 def require_live(index_dir: Path) -> tuple[Path, dict[str, Any]]:

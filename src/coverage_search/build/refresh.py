@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from coverage_search.arguments import folder_path
 from coverage_search.build import layout
-from coverage_search.errors import BuildLockedError, IndexCorruptError
+from coverage_search.errors import BuildLockedError, CorpusError, IndexCorruptError
 from coverage_search.records import BuildReport
 
 LOCK_WAIT = 300.0  # seconds add, update and remove wait for a build already running
@@ -16,6 +17,36 @@ def _has_live_build(index_dir: Path) -> bool:
         return layout.live_build(index_dir) is not None
     except IndexCorruptError:
         return False
+
+
+def ingest_folders(corpus_dir: object, index_dir: object) -> tuple[Path, Path]:
+    """The corpus and index folders of an add, update or remove, checked (check_corpus)."""
+    corpus, index = folder_path(corpus_dir, "corpus_dir"), folder_path(index_dir, "index_dir")
+    check_corpus(corpus, index)
+    return corpus, index
+
+
+def check_corpus(corpus_dir: str | Path, index_dir: str | Path) -> None:
+    """Refuse an add, update or remove whose corpus is not the one the live build was built
+    from: with a mistyped --corpus, the build that follows would replace the index's documents
+    with that folder's. Builds from before the corpus was recorded are not checked."""
+    try:
+        _, manifest = layout.require_live(Path(index_dir))
+    except Exception:  # no index yet, or an unreadable one that the next build replaces
+        return
+    built_from = manifest.get("corpus_path")
+    if not isinstance(built_from, str):
+        return
+    try:
+        here = Path(corpus_dir).resolve()
+    except (OSError, RuntimeError):
+        here = Path(corpus_dir).absolute()
+    if here != Path(built_from):
+        raise CorpusError(
+            f"The index at {index_dir} was built from {built_from}, not {corpus_dir}: pass "
+            f"--corpus {built_from}, or rebuild the index from this folder with "
+            f"coverage-search build --corpus {corpus_dir} --index {index_dir}."
+        )
 
 
 def refresh_index(
@@ -43,7 +74,7 @@ def refresh_index(
     try:
         report = build_index(
             Path(corpus_dir), Path(index_dir), model=model, progress=progress,
-            wait_for_lock=LOCK_WAIT,
+            wait_for_lock=LOCK_WAIT, allow_empty=changed,  # this run removed the last document
         )  # fmt: skip
     except BuildLockedError:
         if not changed:

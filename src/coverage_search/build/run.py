@@ -34,7 +34,7 @@ from coverage_search.engine.factory import (
     open_documents,
     open_engine,
 )
-from coverage_search.errors import CorpusError
+from coverage_search.errors import CorpusError, QueryError
 from coverage_search.passages.chunking import ChunkSettings
 from coverage_search.passages.dedup import DEDUP_VERSION, group_stories
 from coverage_search.records import BuildReport, Document, Notice, Passage, Skipped
@@ -163,13 +163,17 @@ def build_index(
     engine: str | None = None,
     engine_uri: str | None = None,
     wait_for_lock: float = 0.0,
+    allow_empty: bool = False,
 ) -> BuildReport:
     """Build `index_dir` from `corpus_dir`, embedding only passages not in the cache.
 
     `engine` stores the build ("local", or "milvus" at `engine_uri`); by default the engine the
     live build uses, else the local one. While another build runs, fail at once, or wait up to
-    `wait_for_lock` seconds for it (saying so on stderr).
+    `wait_for_lock` seconds for it (saying so on stderr). A corpus with no documents does not
+    replace an index that has some (a mistyped folder), unless `force` or `allow_empty`.
     """
+    if not isinstance(stemming, bool):  # it goes into the manifest, which must stay readable
+        raise QueryError(f"stemming must be True or False, not {type(stemming).__name__}.")
     _separate(corpus_dir, index_dir)
     began = time.perf_counter()
     chunking = chunking or ChunkSettings()
@@ -206,6 +210,12 @@ def build_index(
             }
             fingerprint = _fingerprint(docs, settings)
             previous = _previous(index_dir)
+            if not docs and previous and previous[1] and not (force or allow_empty):
+                raise CorpusError(
+                    f"{corpus_dir} holds no documents, so this build would empty the index at "
+                    f"{index_dir} ({_documents(len(previous[1]))}): check --corpus, or build "
+                    "with --force to empty it."
+                )
             old_ids = {d for d, _, _ in previous[1]} if previous else set()
             removed = len(old_ids - {d.doc_id for d in docs})
             if previous and not force and previous[0].get("corpus_fingerprint") == fingerprint:
@@ -264,6 +274,7 @@ def build_index(
                     "dimension": embedder.dimension,
                     "corpus_fingerprint": fingerprint,
                     "corpus_dir": str(corpus_dir),
+                    "corpus_path": _resolved(corpus_dir),
                     "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
                     "package_version": __version__,
                     "counts": {
@@ -349,6 +360,17 @@ def _remembered(
         backend = built_backend if built_backend in BACKENDS else None
     engine = check_engine(engine)
     return model, backend, engine, engine_uri if engine == "milvus" else None
+
+
+def _documents(n: int) -> str:
+    return f"{n:,} document" + ("" if n == 1 else "s")
+
+
+def _resolved(folder: Path) -> str:
+    try:
+        return str(Path(folder).resolve())
+    except (OSError, RuntimeError):
+        return str(Path(folder).absolute())
 
 
 def _previous(index_dir: Path) -> tuple[dict[str, Any], list[tuple[str, str, str]]] | None:

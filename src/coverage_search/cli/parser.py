@@ -70,7 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
         "$COVERAGE_SEARCH_ENGINE_TOKEN) or a Milvus Lite file (default: milvus.db in the index "
         "folder, or $COVERAGE_SEARCH_ENGINE_URI)",
     )
-    p.add_argument("--force", action="store_true", help="write a new build even if nothing changed")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="write a new build even if nothing changed, or if the corpus is empty",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(run=cmd_build)
 

@@ -252,7 +252,7 @@ def add_sources(
 ) -> AddReport:
     """Save URLs and files into the corpus, and subscribe to feeds (fetching their entries)."""
     corpus = Path(corpus_dir)
-    with corpus_lock(corpus):
+    with corpus_lock(corpus, create=True):
         adder = Adder(corpus, fetcher)
         for source in sources:
             adder.add(source)

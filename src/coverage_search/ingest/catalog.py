@@ -196,9 +196,18 @@ def replace_file(path: Path, data: bytes) -> None:
 
 
 @contextlib.contextmanager
-def corpus_lock(corpus_dir: Path) -> Iterator[None]:
-    """Hold the corpus's add lock, so two `add`/`update` runs never pick names or state at once."""
-    corpus_dir.mkdir(parents=True, exist_ok=True)
+def corpus_lock(corpus_dir: Path, *, create: bool = False) -> Iterator[None]:
+    """Hold the corpus's add lock, so two `add`/`update` runs never pick names or state at once.
+
+    Only `add` makes a missing corpus folder (it is where the new files go); update and remove
+    refuse one, which is most often a mistyped --corpus."""
+    if create:
+        try:
+            corpus_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CorpusError(f"Cannot create the corpus folder {corpus_dir}: {exc}.") from None
+    elif not corpus_dir.is_dir():
+        raise CorpusError(f"No corpus folder at {corpus_dir}: check --corpus.")
     try:
         lock = open_lock(corpus_dir / LOCK)
     except OSError as exc:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Sequence
 from datetime import date, datetime
-from pathlib import Path
 
 from coverage_search.errors import QueryError
 from coverage_search.records import SearchFilters
@@ -23,22 +21,6 @@ def valid_text(value: str) -> str:
     replacement character, which simply matches nothing.
     """
     return _SURROGATE.sub("\ufffd", value)
-
-
-def folder_path(value: object, name: str) -> Path:
-    """A folder argument of the API as a Path; QueryError for anything that is not one."""
-    if not isinstance(value, (str, os.PathLike)) or isinstance(value, bytes):
-        raise QueryError(f"{name} must be a folder path, not {type(value).__name__}.")
-    text = os.fspath(value)
-    if not text.strip():
-        raise QueryError(f"{name} must be a folder path, not empty text.")
-    try:
-        text.encode("utf-8", "surrogateescape")  # a file name's undecodable bytes are fine
-    except UnicodeEncodeError:
-        text = "\x00"  # a lone surrogate no file name can hold
-    if "\x00" in text:
-        raise QueryError(f"{name} must be a folder path, not text with a NUL or lone surrogate.")
-    return Path(text)
 
 
 def _check_date(value: str | date | None, name: str) -> str | None:

@@ -1,0 +1,48 @@
+"""What callers hand the public API, checked: each wrong value is one QueryError sentence."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from coverage_search.errors import QueryError
+
+
+def folder_path(value: object, name: str) -> Path:
+    """A folder argument of the API as a Path; QueryError for anything that is not one."""
+    if not isinstance(value, (str, os.PathLike)) or isinstance(value, bytes):
+        raise QueryError(f"{name} must be a folder path, not {type(value).__name__}.")
+    text = os.fspath(value)
+    if not isinstance(text, str):  # a PathLike of bytes
+        raise QueryError(f"{name} must be a folder path as text, not bytes.")
+    if not text.strip():
+        raise QueryError(f"{name} must be a folder path, not empty text.")
+    try:
+        text.encode("utf-8", "surrogateescape")  # a file name's undecodable bytes are fine
+    except UnicodeEncodeError:
+        text = "\x00"  # a lone surrogate no file name can hold
+    if "\x00" in text:
+        raise QueryError(f"{name} must be a folder path, not text with a NUL or lone surrogate.")
+    return Path(text)
+
+
+def text_list(value: object, name: str) -> list[str]:
+    """A list of texts (URLs, paths, doc ids). One bare string is refused rather than read
+    letter by letter, which gave one failure per character."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise QueryError(
+            f"{name} must be a list of texts, not {type(value).__name__} (wrap one in [ ])."
+        )
+    items = list(value)
+    for item in items:
+        if not isinstance(item, str):
+            raise QueryError(f"Every item of {name} must be text, not {type(item).__name__}.")
+    return items
+
+
+def whole_number(value: object, name: str, *, least: int = 0) -> int:
+    """An int of at least `least` (True and 1.0 are not numbers of characters or bytes)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise QueryError(f"{name} must be a whole number of at least {least}, not {value!r:.40}.")
+    return value

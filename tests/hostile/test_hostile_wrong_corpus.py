@@ -1,0 +1,105 @@
+"""A mistyped --corpus never empties an index: add, update and remove check the corpus first.
+
+Before, `remove x --corpus typo` and `update --corpus typo` made the missing folder, and the
+build that follows every change replaced the index's documents with that empty folder's.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hostile_support import cli
+
+from conftest import SEED_ARTICLE
+from coverage_search import CorpusError, CoverageIndex, QueryError
+
+
+@pytest.fixture()
+def index(tmp_path: Path, embedder: Any) -> tuple[Path, Path]:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEED_ARTICLE, corpus / SEED_ARTICLE.name)
+    CoverageIndex.build(corpus, tmp_path / "index", progress=False)
+    return corpus, tmp_path / "index"
+
+
+def _documents(index: Path) -> int:
+    return CoverageIndex.open(index).stats().documents
+
+
+@pytest.mark.parametrize(
+    "verb",
+    [["remove", "nothing.md"], ["update"], ["add", str(SEED_ARTICLE)]],
+    ids=["remove", "update", "add"],
+)
+def test_another_corpus_folder_is_refused_and_the_index_kept(
+    index: tuple[Path, Path], tmp_path: Path, verb: list[str]
+) -> None:
+    _, index_dir = index
+    typo = tmp_path / "corpsu"
+    code, _out, err = cli(*verb, "--corpus", typo, "--index", index_dir, "--quiet")
+    assert code == 1 and len(err.splitlines()) == 1
+    assert "was built from" in err and "--corpus" in err
+    assert not typo.exists()
+    assert _documents(index_dir) == 1
+
+
+def test_an_empty_corpus_folder_does_not_empty_the_index_without_force(
+    index: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _, index_dir = index
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(CorpusError, match=r"holds no documents.*--force"):
+        CoverageIndex.build(empty, index_dir, progress=False)
+    assert _documents(index_dir) == 1
+    CoverageIndex.build(empty, index_dir, progress=False, force=True)
+    assert _documents(index_dir) == 0
+
+
+def test_removing_the_last_document_empties_the_index(index: tuple[Path, Path]) -> None:
+    corpus, index_dir = index
+    report = CoverageIndex.remove([SEED_ARTICLE.name], corpus_dir=corpus, index_dir=index_dir)
+    assert report.removed == (SEED_ARTICLE.name,) and _documents(index_dir) == 0
+
+
+def test_a_missing_corpus_folder_is_refused_by_update_and_remove_before_any_index(
+    tmp_path: Path,
+) -> None:
+    for verb in (["update"], ["remove", "x.md"]):
+        code, _out, err = cli(*verb, "--corpus", tmp_path / "nope", "--index", tmp_path / "i")
+        assert code == 1 and "No corpus folder at" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "nope").exists()
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda c, i: CoverageIndex.remove("doc.md", corpus_dir=c, index_dir=i), "list of texts"),
+        (lambda c, i: CoverageIndex.add(None, corpus_dir=c, index_dir=i), "list of texts"),
+        (lambda c, i: CoverageIndex.add([None], corpus_dir=c, index_dir=i), "must be text"),
+        (lambda c, i: CoverageIndex.add([], feeds="http://x", corpus_dir=c, index_dir=i), "list"),
+        (lambda c, i: CoverageIndex.update(corpus_dir=None, index_dir=i), "folder path"),
+        (lambda c, i: CoverageIndex.remove(["a.md"], corpus_dir=c, index_dir=5), "folder path"),
+        (lambda c, i: CoverageIndex.build(c, i, stemming=float("nan")), "True or False"),
+    ],
+    ids=[
+        "str-documents",
+        "none-sources",
+        "none-item",
+        "str-feeds",
+        "none-corpus",
+        "int-index",
+        "nan-stemming",
+    ],
+)
+def test_wrong_argument_types_are_one_query_error(
+    index: tuple[Path, Path], call: Any, message: str
+) -> None:
+    corpus, index_dir = index
+    with pytest.raises(QueryError, match=message):
+        call(corpus, index_dir)
+    assert _documents(index_dir) == 1
