@@ -270,3 +270,23 @@ def test_subscribe_update_search_with_syndicated_copies_folded(
     assert json.loads(capsys.readouterr().out)["hits"][0]["also_in"] == []
     assert main(["remove", copy, *where]) == 1
     assert "No document" in capsys.readouterr().err
+
+
+def test_long_guids_are_remembered_by_their_hash_so_the_state_stays_small(
+    site: Site, tmp_path: Path
+) -> None:
+    """Link-less entries are given up and remembered; a feed of huge GUIDs once grew the state
+    file past its cap, which locked every subscription and `add` out."""
+    items = "".join(
+        f"<item><guid>{str(n) * 50_000}</guid><title>T{n}</title></item>" for n in range(3)
+    )
+    body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>Big</title>{items}</channel></rss>'
+    site.routes["/feeds/big.xml"] = Route(body.encode(), content_type="application/rss+xml")
+    corpus = tmp_path / "corpus"
+    report = add_sources([], feeds=[site.url("/feeds/big.xml")], corpus_dir=corpus, fetcher=FAST)
+    assert report.feeds[0].entries == 3 and len(report.failed) == 3
+    assert all(len(f.source) <= 71 and "given up" in f.reason for f in report.failed)
+    state = (corpus / STATE_FILE).read_text()
+    assert len(state) < 2_000
+    again = update_feeds(corpus_dir=corpus, fetcher=FAST)  # remembered: nothing new
+    assert again.feeds[0].new == 0 and not again.failed

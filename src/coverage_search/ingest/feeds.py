@@ -8,6 +8,7 @@ fetches nothing when nothing changed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,12 @@ MAX_ATTEMPTS = 5  # runs in which an entry may fail (HTTP 5xx, a timeout) before
 # 100,000 items must not turn one update into 100,000 downloads. The rest stay unseen, so the
 # next update takes the next ones; a news feed gains a few dozen a day.
 MAX_NEW_ENTRIES = 200
+# Entries read of one feed, newest first: as many as are remembered as seen, so an entry past
+# the memory never comes back as new each update. News feeds hold tens.
+MAX_FEED_ENTRIES = MAX_SEEN
+# A GUID longer than this is kept as its hash: a feed of 3 MB GUIDs grew .feeds.json past its
+# cap in a few updates, which then locked every subscription out.
+MAX_GUID_CHARS = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +238,7 @@ def parse_feed(body: bytes, content_type: str, *, url: str) -> tuple[str | None,
     """(title, entries) of RSS/Atom bytes; FetchError when they are not a readable feed."""
     import feedparser
 
-    from coverage_search.sources.metadata import normalize_date, printable
+    from coverage_search.sources.metadata import MAX_URL_CHARS, normalize_date, printable
 
     def line(value: object) -> str | None:  # a terminal never sees a feed's escapes
         return " ".join(printable(str(value or "")).split())[:2000] or None
@@ -244,15 +251,19 @@ def parse_feed(body: bytes, content_type: str, *, url: str) -> tuple[str | None,
         detail = f" ({' '.join(str(problem).split())[:100]})" if problem else ""
         raise FetchError(url, f"not a readable RSS or Atom feed{detail}")
     entries = []
-    for item in parsed.entries:
+    for item in parsed.entries[:MAX_FEED_ENTRIES]:
         link = item.get("link") or None
-        guid = item.get("id") or link or item.get("title")
+        if link and len(link) > MAX_URL_CHARS:
+            link = None  # no address is that long: given up as an entry with no link
+        guid = str(item.get("id") or link or item.get("title") or "")
         if not guid:
             continue
+        if len(guid) > MAX_GUID_CHARS:
+            guid = "sha256:" + hashlib.sha256(guid.encode("utf-8", "surrogatepass")).hexdigest()
         published = normalize_date(item.get("published") or item.get("updated") or "")
         entries.append(
             FeedEntry(
-                guid=str(guid),
+                guid=guid,
                 link=str(link) if link else None,
                 title=line(item.get("title")),
                 published=published,
