@@ -63,7 +63,7 @@ class Adder:
             self._duplicate(url, known, "same URL", feed=feed)
             return True
         try:
-            result = self.fetcher.fetch(url, accept=HTML_TYPES)
+            result = self.fetcher.fetch(url, accept=HTML_TYPES, origin=feed)
             html = result.text()
             article = article_from_html(html, url=result.final_url, hints=hints)
         except FetchError as exc:

@@ -22,7 +22,7 @@ from importlib import metadata
 from coverage_search.errors import FetchError, QueryError
 from coverage_search.ingest.transport import CutOffError, Deadline, opener
 from coverage_search.sources.metadata import printable
-from coverage_search.sources.urls import url_problem
+from coverage_search.sources.urls import is_local_host, url_problem
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 FEED_TYPES = frozenset(
@@ -93,16 +93,21 @@ class Fetcher:
         accept: frozenset[str] = HTML_TYPES,
         etag: str | None = None,
         last_modified: str | None = None,
+        origin: str | None = None,
     ) -> FetchResult:
         """GET `url`; raise FetchError with the URL, a reason and the HTTP status on any failure.
 
         `timeout` bounds the whole exchange by the clock: connecting, every redirect, the
-        headers and the body, however slowly the server sends them.
+        headers and the body, however slowly the server sends them. `origin` is the page that
+        led here (a feed): neither it nor a redirect from a public site may lead to a local
+        or private address (_check_reach).
         """
         _check_url(url, url)
+        if origin is not None:
+            _check_reach(url, origin, url)
         deadline = Deadline(self.timeout)
         try:
-            return self._fetch(url, accept, etag, last_modified, deadline)
+            return self._fetch(url, accept, etag, last_modified, deadline, origin or url)
         except FetchError:
             if deadline.expired:  # whatever broke, it broke because the time was up
                 raise self._timed_out(url, deadline) from None
@@ -117,6 +122,7 @@ class Fetcher:
         etag: str | None,
         last_modified: str | None,
         deadline: Deadline,
+        origin: str,
     ) -> FetchResult:
         seen: list[str] = []
         current = url
@@ -149,6 +155,7 @@ class Fetcher:
                         url, _status_reason(exc.code, exc.reason), status=exc.code
                     ) from None
                 current = self._next_hop(url, current, location, seen)
+                _check_reach(url, origin, current)
                 continue
             except TimeoutError:
                 raise self._timed_out(url, deadline) from None
@@ -336,6 +343,23 @@ def _set_socket_timeout(response: http.client.HTTPResponse, seconds: float) -> N
 def _check_url(url: str, target: str) -> None:
     if problem := url_problem(target):
         raise FetchError(url, problem)
+
+
+def _check_reach(url: str, origin: str, target: str) -> None:
+    """Refuse a hop from a public origin to a local or private address: a feed or a redirect
+    must not make the tool read the machine's own services (a database port, a cloud's
+    metadata address). A URL the user gives on a local host may lead to local hosts."""
+    came_from, going_to = (
+        urllib.parse.urlsplit(origin).hostname,
+        urllib.parse.urlsplit(target).hostname,
+    )
+    if going_to == came_from or is_local_host(came_from) or not is_local_host(going_to):
+        return
+    raise FetchError(
+        url,
+        f"leads from {came_from} to a local or private address ({going_to}), which a page on "
+        "the web may not send us to: add that URL yourself if it is meant",
+    )
 
 
 def _status_reason(code: int, reason: object) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 from urllib.parse import SplitResult, urlsplit
 
 _SCHEMES = ("http://", "https://")
@@ -67,3 +68,24 @@ def _valid_host(host: str, *, bracketed: bool) -> bool:
     except UnicodeError:
         return False
     return all(_LABEL.fullmatch(label) for label in ascii_host.split("."))
+
+
+def is_local_host(host: str | None, *, resolve: bool = True) -> bool:
+    """True for a loopback, private, link-local or otherwise non-public address, or a name
+    that resolves to one (with `resolve`): what a page on the open web must not send us to."""
+    if not host:
+        return False
+    host = host.strip("[]").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        addresses = [ipaddress.ip_address(host)]
+    except ValueError:
+        if not resolve:
+            return False
+        try:
+            found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+        except (OSError, UnicodeError):  # unresolvable: the fetch itself will say so
+            return False
+        addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found]
+    return any(not a.is_global or a.is_multicast for a in addresses)

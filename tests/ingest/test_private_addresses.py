@@ -1,0 +1,86 @@
+"""A page or feed on the web cannot make the tool read the machine's own services.
+
+The test servers all run on 127.0.0.1, so here 127.0.0.1 plays the public site and the name
+"localhost" the machine's private service (is_local_host is patched to say so); the real
+classification of addresses is checked on its own below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from coverage_search.ingest import fetch
+from coverage_search.ingest.add import add_sources
+from coverage_search.ingest.fetch import Fetcher
+from coverage_search.sources.urls import is_local_host
+from http_fixture import Route, Site, article_html, rss, serve
+
+FAST = Fetcher(timeout=2.0, max_bytes=1024 * 1024)
+
+
+@pytest.fixture()
+def sites(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Site, Site]]:
+    monkeypatch.setattr(fetch, "is_local_host", lambda host, **_: host == "localhost")
+    with serve(Site()) as public, serve(Site()) as private:
+        private.routes["/admin"] = Route(
+            article_html(
+                "Admin",
+                ["The admin token is SECRET-TOKEN-12345 for this host, and only this host. " * 3],
+                site_name="Intranet",
+            ).encode()
+        )
+        yield public, private
+
+
+def _private(private: Site, path: str = "/admin") -> str:
+    return private.url(path).replace("127.0.0.1", "localhost")
+
+
+def test_a_redirect_from_the_web_to_a_private_address_is_refused(
+    sites: tuple[Site, Site], tmp_path: Path
+) -> None:
+    public, private = sites
+    public.routes["/go"] = Route(status=302, location=_private(private))
+    report = add_sources([public.url("/go")], corpus_dir=tmp_path / "c", fetcher=FAST)
+    (failed,) = report.failed
+    assert "local or private address (localhost)" in failed.reason
+    assert private.hits.get("/admin", 0) == 0 and not report.added
+
+
+def test_a_feed_on_the_web_cannot_list_a_private_address(
+    sites: tuple[Site, Site], tmp_path: Path
+) -> None:
+    public, private = sites
+    items = [("g1", _private(private), "Admin", "Tue, 16 Jun 2026")]
+    public.routes["/feed.xml"] = Route(
+        rss("Feed", items).encode(), content_type="application/rss+xml"
+    )
+    report = add_sources(
+        [], feeds=[public.url("/feed.xml")], corpus_dir=tmp_path / "c", fetcher=FAST
+    )
+    assert [f.source for f in report.failed] == [_private(private)]
+    assert private.hits.get("/admin", 0) == 0 and not report.added
+
+
+def test_a_private_address_the_user_gives_is_fetched(
+    sites: tuple[Site, Site], tmp_path: Path
+) -> None:
+    _, private = sites
+    report = add_sources([_private(private)], corpus_dir=tmp_path / "c", fetcher=FAST)
+    assert len(report.added) == 1 and private.hits["/admin"] == 1
+
+
+@pytest.mark.parametrize(
+    ("host", "local"),
+    [
+        ("127.0.0.1", True), ("10.1.2.3", True), ("192.168.0.7", True), ("172.16.4.4", True),
+        ("169.254.169.254", True), ("[::1]", True), ("fd00::1", True), ("0.0.0.0", True),
+        ("localhost", True), ("db.localhost", True), ("8.8.8.8", False),
+        ("2001:4860:4860::8888", False), (None, False),
+    ],
+)  # fmt: skip
+def test_local_and_private_addresses_are_told_apart(host: str | None, local: bool) -> None:
+    assert is_local_host(host, resolve=False) is local
