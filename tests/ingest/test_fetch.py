@@ -19,7 +19,7 @@ from coverage_search.ingest.catalog import canonical_url
 from coverage_search.ingest.fetch import USER_AGENT, Fetcher, decode_body
 from coverage_search.ingest.remove import remove_documents
 from coverage_search.sources.reading import split_front_matter
-from http_fixture import Route, Site, news_site, serve
+from http_fixture import Route, Site, article_html, news_site, serve
 
 FAST = Fetcher(timeout=0.5, max_bytes=1024 * 1024, max_redirects=5)
 
@@ -441,3 +441,22 @@ def test_a_huge_local_file_is_refused_without_reading_it_whole(tmp_path: Path, n
     assert not report.added and "over" in report.failed[0].reason
     assert grown < 200 * 1024, f"peak memory grew {grown // 1024} MiB"
     assert not [p for p in corpus.rglob("*") if not p.name.startswith(".")]  # nothing saved
+
+
+def test_articles_whose_canonical_link_is_the_front_page_are_each_kept(
+    site: Site, tmp_path: Path
+) -> None:
+    """A site pointing every canonical link at its front page lost all but the first article."""
+    front = site.url("/")
+    for path, title in (
+        ("/canon/one", "Zorblax buys Quintex"),
+        ("/canon/two", "Quintex CEO resigns"),
+    ):
+        body = f"{title}: the deal and what follows, as the company described it to staff. " * 4
+        site.routes[path] = Route(
+            article_html(title, [body], site_name="Wire", canonical=front).encode()
+        )
+    corpus = tmp_path / "corpus"
+    report = add_sources([site.url("/canon/one"), site.url("/canon/two")], corpus_dir=corpus)
+    assert [a.url for a in report.added] == [site.url("/canon/one"), site.url("/canon/two")]
+    assert not report.duplicates

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from coverage_search.ingest.catalog import canonical_url, same_site
 from coverage_search.sources.metadata import Metadata, outlet_from_url
@@ -71,6 +72,10 @@ def article_from_html(
     if not body.lstrip().startswith("# "):
         body = f"# {title}\n\n{body}"
     declared = meta.url if is_web_url(meta.url) else None
+    if declared and url and _is_front_page(declared) and not _is_front_page(url):
+        # Some sites point every article's canonical link at their front page: taken as the
+        # address, each article after the first was "already in the corpus" and lost.
+        declared = None
     # A canonical link to another site marks a syndicated copy: keep this copy's own address.
     own = declared if declared and (url is None or same_site(declared, url)) else url
     final = canonical_url(own) if own else None
@@ -83,3 +88,9 @@ def article_from_html(
         author=meta.author,
         language=meta.language,
     )
+
+
+def _is_front_page(url: str) -> bool:
+    """True for a site's front page: no path beyond "/" and no query."""
+    parts = urlsplit(url)
+    return parts.path in ("", "/") and not parts.query
