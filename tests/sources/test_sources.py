@@ -838,3 +838,34 @@ def test_a_skipped_file_with_a_line_break_in_its_name_is_reported_on_one_line(
     skipped, doc = list(scan_corpus(tmp_path))
     assert isinstance(skipped, Skipped) and skipped.path == repr("new\nline.docx")
     assert isinstance(doc, Document) and doc.doc_id == "new\nline.md"
+
+
+def test_a_tag_of_too_many_attributes_loses_them_and_keeps_its_text() -> None:
+    """libxml2 checks each attribute against the others: 60,000 of them took minutes."""
+    from coverage_search.sources.html import MAX_ATTRIBUTES, read_html, tame_markup
+
+    many = " ".join(f'a{i}="x"' for i in range(MAX_ATTRIBUTES + 1))
+    raw = f"<html><body><p {many}>Chip export rules tightened again this week.</p></body></html>"
+    assert tame_markup(raw.encode()) == (
+        b"<html><body><p>Chip export rules tightened again this week.</p></body></html>"
+    )
+    few = raw.replace(many, 'class="lede" id="x"').encode()
+    assert tame_markup(few) == few  # ordinary tags are untouched
+    assert read_html(raw.encode()).rendered.text == "Chip export rules tightened again this week."
+
+
+def test_a_page_of_more_markup_than_an_article_is_read_flat_with_every_line() -> None:
+    """trafilatura took 147 s on 8 MB of paragraphs; past MAX_MARKUP_BYTES (scripts aside)
+    every visible line is read by pattern."""
+    from coverage_search.sources.html import MAX_MARKUP_BYTES, read_html
+
+    line = "<p>Paragraph {} about the AI industry and the companies in it.</p>"
+    count = MAX_MARKUP_BYTES // len(line) + 10
+    page = "<html><body>" + "".join(line.format(i) for i in range(count)) + "</body></html>"
+    parts = read_html(page.encode())
+    assert parts.flattened
+    lines = parts.rendered.text.split("\n\n")
+    assert len(lines) == count and lines[-1].startswith(f"Paragraph {count - 1} about")
+    script = "<script>" + "x" * MAX_MARKUP_BYTES + "</script>"
+    small = f"<html><head>{script}</head><body>{line.format(1)}</body></html>"
+    assert not read_html(small.encode()).flattened  # scripts do not count

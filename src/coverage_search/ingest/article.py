@@ -48,9 +48,10 @@ def article_from_html(
     import trafilatura
     from trafilatura.settings import set_date_params
 
-    from coverage_search.sources.html import read_html
+    from coverage_search.sources.html import read_html, tame_markup
     from coverage_search.sources.reading import Unreadable
 
+    html = tame_markup(html.encode("utf-8")).decode("utf-8")  # read twice: both parses fast
     try:
         parts = read_html(html.encode("utf-8"))
     except Unreadable as exc:

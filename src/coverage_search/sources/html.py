@@ -20,6 +20,14 @@ _BLOCK_TAGS = ("p", "head", "list", "table", "quote", "div")
 # page; a tree this deep is read by flat_text instead.
 TOO_DEEP = 250
 _HEAD = re.compile(r"<head\b.*?</head\s*>", re.DOTALL | re.IGNORECASE)
+# libxml2 checks each attribute against the tag's others, and trafilatura walks misnested
+# markup again and again: a 650 KB tag of 60,000 attributes took 143 s to read, 2 MB of
+# `<b><i>x</b></i>` 67 s. A tag with more attributes than any page needs loses them, and a
+# page with more markup than an article has (scripts and styles aside) is read flat.
+MAX_ATTRIBUTES = 1000
+MAX_MARKUP_BYTES = 1_500_000
+_LONG_TAG = re.compile(rb"<([a-zA-Z][\w:.-]*)([^<>]{2000,})>")
+_SCRIPTS = re.compile(rb"<(script|style)\b.*?</\1\s*>", re.DOTALL | re.IGNORECASE)
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -33,12 +41,15 @@ def read_html(raw: bytes) -> Parts:
     # Dates only from the page's markup (meta tags, <time>), never guessed from its text.
     dates = set_date_params(extensive=False)
     result: Any  # trafilatura's Document (its signature says Document | dict)
+    raw = tame_markup(raw)
     try:
         tree = trafilatura.load_html(raw)
         if tree is None:
             raise Unreadable("not a readable HTML page")
         lang = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
-        if _depth(tree) >= TOO_DEEP:  # lxml stopped parsing: what it dropped is in the bytes
+        if _depth(tree) >= TOO_DEEP or len(_SCRIPTS.sub(b"", raw)) > MAX_MARKUP_BYTES:
+            # lxml stopped parsing (what it dropped is in the bytes), or trafilatura would
+            # take minutes: every visible line, read by pattern.
             result = trafilatura.extract_metadata(tree, date_config=dates)
             rendered = RenderedText(clean_text(flat_text(raw)), ())
             flattened = True
@@ -92,6 +103,18 @@ def _depth(tree: Any) -> int:
         deepest = max(deepest, depth)
         stack.extend((child, depth + 1) for child in element)
     return deepest
+
+
+def tame_markup(raw: bytes) -> bytes:
+    """The page with every tag of over MAX_ATTRIBUTES attributes stripped of them."""
+    return _LONG_TAG.sub(_bare_tag, raw)
+
+
+def _bare_tag(match: re.Match[bytes]) -> bytes:
+    """A tag with over MAX_ATTRIBUTES attributes, without them."""
+    if len(match.group(2).split()) <= MAX_ATTRIBUTES:  # about one word an attribute
+        return match.group(0)
+    return b"<" + match.group(1) + b">"
 
 
 def flat_text(raw: bytes) -> str:
