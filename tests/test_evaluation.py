@@ -384,7 +384,7 @@ def test_cli_eval_unknown_mode_is_a_usage_error(
 # file to break → (its content, part of the one line the user reads)
 HOSTILE: dict[str, tuple[str, bytes, str]] = {
     "missing qrels": ("qrels.tsv", b"", "Cannot read"),
-    "corpus is a folder": ("corpus.jsonl", b"", "Cannot read"),
+    "corpus is a folder": ("corpus.jsonl", b"", "is a folder"),
     "broken JSON line": (
         "corpus.jsonl",
         b'{"_id": "d1", "text": "ok"}\n{"_id": "d2", "te\n',

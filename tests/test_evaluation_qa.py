@@ -146,3 +146,23 @@ def test_usage_errors(built: Path, tmp_path: Path, capsys: pytest.CaptureFixture
     assert "Cannot read" in capsys.readouterr().err
     with pytest.raises(EvalDataError):
         load_qa(tmp_path / "missing.jsonl")
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "none", "nul"])
+def test_a_qa_file_that_is_a_pipe_a_device_or_no_path_is_one_error(
+    tmp_path: Path, kind: str
+) -> None:
+    """A FIFO blocked `eval --qa` forever, and /dev/zero was read until memory ran out."""
+    import os
+
+    from coverage_search import CoverageSearchError, load_qa, load_refusals
+
+    if kind == "fifo":
+        path: object = tmp_path / "q.jsonl"
+        os.mkfifo(path)  # type: ignore[arg-type]
+    else:
+        path = {"device": "/dev/zero", "none": None, "nul": "q\x00.jsonl"}[kind]
+    for load in (load_qa, load_refusals):
+        with pytest.raises(CoverageSearchError) as caught:
+            load(path)  # type: ignore[arg-type]
+        assert "\n" not in str(caught.value)

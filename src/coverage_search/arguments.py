@@ -9,22 +9,27 @@ from pathlib import Path
 from coverage_search.errors import QueryError
 
 
-def folder_path(value: object, name: str) -> Path:
+def folder_path(value: object, name: str, *, kind: str = "folder") -> Path:
     """A folder argument of the API as a Path; QueryError for anything that is not one."""
     if not isinstance(value, (str, os.PathLike)) or isinstance(value, bytes):
-        raise QueryError(f"{name} must be a folder path, not {type(value).__name__}.")
+        raise QueryError(f"{name} must be a {kind} path, not {type(value).__name__}.")
     text = os.fspath(value)
     if not isinstance(text, str):  # a PathLike of bytes
-        raise QueryError(f"{name} must be a folder path as text, not bytes.")
+        raise QueryError(f"{name} must be a {kind} path as text, not bytes.")
     if not text.strip():
-        raise QueryError(f"{name} must be a folder path, not empty text.")
+        raise QueryError(f"{name} must be a {kind} path, not empty text.")
     try:
         text.encode("utf-8", "surrogateescape")  # a file name's undecodable bytes are fine
     except UnicodeEncodeError:
         text = "\x00"  # a lone surrogate no file name can hold
     if "\x00" in text:
-        raise QueryError(f"{name} must be a folder path, not text with a NUL or lone surrogate.")
+        raise QueryError(f"{name} must be a {kind} path, not text with a NUL or lone surrogate.")
     return Path(text)
+
+
+def file_path(value: object, name: str) -> Path:
+    """A file argument of the API as a Path (the checks of folder_path)."""
+    return folder_path(value, name, kind="file")
 
 
 def text_list(value: object, name: str) -> list[str]:

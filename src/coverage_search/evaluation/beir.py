@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
+from coverage_search.arguments import file_path
 from coverage_search.errors import EvalDataError
 
 # CommonMark lets a backslash escape any ASCII punctuation, so escaped text renders verbatim.
@@ -41,7 +44,7 @@ def read_jsonl(
 ) -> Iterable[tuple[int, dict[str, Any]]]:
     """(line number, object) for each non-empty line; one-sentence EvalDataError otherwise."""
     try:
-        with path.open(encoding="utf-8-sig") as lines:  # -sig: a BOM is not part of line 1
+        with _open_text(path) as lines:
             for number, line in enumerate(lines, start=1):
                 if not line.strip():
                     continue
@@ -66,6 +69,23 @@ def read_jsonl(
         raise EvalDataError(f"{path} is not UTF-8 text. Give {what}.") from exc
 
 
+def _open_text(path: Path) -> TextIO:
+    """A data file opened for reading as UTF-8 (a BOM is not part of line 1): regular files
+    only, so a FIFO never blocks and /dev/zero is never read without end."""
+    path = file_path(path, "the file")
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise EvalDataError(f"{path} is a folder. Give a file.")
+        if not stat.S_ISREG(mode):
+            raise EvalDataError(f"{path} is not a regular file (a pipe or a device?). Give a file.")
+        return os.fdopen(fd, encoding="utf-8-sig")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def _row_id(row: Mapping[str, Any]) -> str:
     return str(row.get("_id", row.get("id")))
 
@@ -74,7 +94,8 @@ def read_qrels(path: Path) -> dict[str, dict[str, int]]:
     """query-id → corpus-id → relevance from a BEIR qrels TSV (the header line is optional)."""
     qrels: dict[str, dict[str, int]] = {}
     try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
+        with _open_text(path) as text:
+            lines = text.read().splitlines()
     except OSError as exc:
         raise EvalDataError(f"Cannot read {path} ({exc.strerror or exc}). Check the path.") from exc
     except UnicodeDecodeError as exc:
@@ -117,7 +138,8 @@ def load_beir(
     corpus: Path | str, queries: Path | str, qrels: Path | str, *, name: str | None = None
 ) -> BeirData:
     """A BEIR collection from its three files."""
-    corpus, queries, qrels = Path(corpus), Path(queries), Path(qrels)
+    corpus = file_path(corpus, "the corpus file")
+    queries, qrels = file_path(queries, "the queries file"), file_path(qrels, "the qrels file")
     docs = load_corpus(corpus)
     texts = {_row_id(row): str(row.get("text") or "") for _, row in read_jsonl(queries)}
     judged = read_qrels(qrels)
@@ -136,7 +158,7 @@ def load_beir(
 
 def load_beir_folder(folder: Path | str) -> BeirData:
     """A BEIR collection from a folder holding corpus.jsonl, queries.jsonl and qrels.tsv."""
-    folder = Path(folder)
+    folder = file_path(folder, "the BEIR folder")
     qrels = folder / "qrels.tsv"
     if not qrels.is_file() and (folder / "qrels").is_dir():
         qrels = folder / "qrels" / "test.tsv"

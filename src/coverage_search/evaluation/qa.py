@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from coverage_search.arguments import file_path
 from coverage_search.errors import EvalDataError
 from coverage_search.evaluation.beir import (
     BeirData,
@@ -141,7 +142,7 @@ def _optional(row: Mapping[str, Any], key: str, path: Path, number: int) -> str 
 
 def load_qa(path: Path | str) -> list[QAQuestion]:
     """The questions of a QA .jsonl file; one-sentence EvalDataError for anything unusable."""
-    path = Path(path)
+    path = file_path(path, "the QA file")
     out = []
     for number, row in read_jsonl(path, what=_QA_FILE, need_id=False):
         kind = _optional(row, "kind", path, number)
@@ -165,7 +166,7 @@ def load_qa(path: Path | str) -> list[QAQuestion]:
 
 def load_refusals(path: Path | str) -> list[str]:
     """The off-topic questions of a .jsonl file (each must be refused)."""
-    path = Path(path)
+    path = file_path(path, "the off-topic questions file")
     out = [
         _text(row, "question", path, number, _REFUSE_FILE)
         for number, row in read_jsonl(path, what=_REFUSE_FILE, need_id=False)
