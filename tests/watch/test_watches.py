@@ -77,7 +77,9 @@ def test_update_reports_only_passages_new_since_the_last_run(
 
 
 def test_without_an_index_the_first_run_reports_everything_it_finds(
-    small_corpus: Path, build_index, capsys: pytest.CaptureFixture[str]  # type: ignore[no-untyped-def]
+    small_corpus: Path,
+    build_index,
+    capsys: pytest.CaptureFixture[str],  # type: ignore[no-untyped-def]
 ) -> None:
     index = small_corpus.parent / "index"
     code, out, _ = run(capsys, "watch", "add", "tokenized shares", "--corpus", small_corpus,
@@ -221,3 +223,29 @@ def test_saving_a_search_again_says_it_is_saved_already(
     assert first.startswith("Saved search ")
     code, out, _ = run(capsys, *argv)
     assert code == 0 and out.startswith("Already saved as search " + first.split()[2])
+
+
+def test_wrong_arguments_are_one_error_and_save_nothing(tmp_path: Path) -> None:
+    """A bad `index` used to raise AttributeError after the search was saved with no baseline,
+    so its first run reported everything as new."""
+    from coverage_search import QueryError, list_feeds, remove_watch, run_watches
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for index in (b"x", "index", 5):
+        with pytest.raises(QueryError, match="open index"):
+            add_watch(corpus, "OpenAI governance", index=index)  # type: ignore[arg-type]
+    assert list_watches(corpus) == []
+    with pytest.raises(QueryError, match="open index"):
+        run_watches(None, corpus)  # type: ignore[arg-type]
+    for which in (None, 1.5, True, {}):
+        with pytest.raises(QueryError, match="number or question"):
+            remove_watch(corpus, which)  # type: ignore[arg-type]
+    for bad in (None, b"corpus", ""):
+        with pytest.raises(QueryError, match="corpus_dir must be a folder path"):
+            list_watches(bad)  # type: ignore[arg-type]
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x")
+    for listing in (list_watches, list_feeds):
+        with pytest.raises(CorpusError, match="is not a folder: check --corpus"):
+            listing(a_file)

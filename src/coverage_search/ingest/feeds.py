@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from coverage_search.errors import FetchError
+from coverage_search.arguments import folder_path
+from coverage_search.errors import CorpusError, FetchError
 from coverage_search.ingest.catalog import canonical_url, replace_file
 from coverage_search.ingest.fetch import FEED_TYPES, HTML_TYPES, Fetcher
 from coverage_search.records import Feed, FeedCheck
@@ -102,6 +103,8 @@ class FeedStore:
     """The subscriptions of one corpus folder (corpus/.feeds.json)."""
 
     def __init__(self, corpus_dir: Path) -> None:
+        if Path(corpus_dir).exists() and not Path(corpus_dir).is_dir():
+            raise CorpusError(f"{corpus_dir} is not a folder: check --corpus.")
         self.path = Path(corpus_dir) / STATE_FILE
         self._feeds: dict[str, _State] = self._load()
 
@@ -194,15 +197,11 @@ class FeedStore:
                 return {}
             data = json.loads(raw.decode("utf-8"))
         except (OSError, ValueError, RecursionError) as exc:
-            from coverage_search.errors import CorpusError
-
             raise CorpusError(
                 f"{self.path} is unreadable ({exc}). Fix or delete it (subscriptions are lost)."
             ) from None
         feeds: dict[str, _State] = {}
         if not isinstance(data, dict) or not isinstance(data.get("feeds") or {}, dict):
-            from coverage_search.errors import CorpusError
-
             raise CorpusError(
                 f"{self.path} is not a feeds file (no feeds object). "
                 "Fix or delete it (subscriptions are lost)."
@@ -231,7 +230,7 @@ class FeedStore:
 
 def list_feeds(corpus_dir: str | Path) -> list[Feed]:
     """The feeds this corpus is subscribed to."""
-    return FeedStore(Path(corpus_dir)).feeds()
+    return FeedStore(folder_path(corpus_dir, "corpus_dir")).feeds()
 
 
 def parse_feed(body: bytes, content_type: str, *, url: str) -> tuple[str | None, list[FeedEntry]]:

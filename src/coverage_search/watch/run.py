@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from coverage_search.arguments import folder_path
 from coverage_search.errors import CoverageSearchError, QueryError
 from coverage_search.query.coverage import is_match
 from coverage_search.query.filters import make_filters
@@ -74,10 +75,12 @@ def add_watch(
 
     The same search saved again (question, mode and filters) is the one saved before."""
     text = clean_query(question)
+    store = WatchStore(folder_path(corpus_dir, "corpus_dir"))
+    if index is not None:
+        _check_index(index)  # before saving: a failure must not leave a search saved half-way
     if mode not in MODES:
         raise QueryError(f"Unknown mode {mode!r}: use one of {', '.join(MODES)}.")
     filters = make_filters(outlets, since, until, language)
-    store = WatchStore(Path(corpus_dir))
     watch, added = store.add(
         new_state(
             text, mode=mode, outlets=list(filters.outlets), since=filters.since,
@@ -92,18 +95,21 @@ def add_watch(
 
 def list_watches(corpus_dir: str | Path) -> list[Watch]:
     """The saved searches of a corpus, numbered as `watch remove` takes them."""
-    return WatchStore(Path(corpus_dir)).watches()
+    return WatchStore(folder_path(corpus_dir, "corpus_dir")).watches()
 
 
 def remove_watch(corpus_dir: str | Path, which: int | str) -> Watch:
     """Forget saved search `which` (its number, or its question: what another session's
     removal cannot shift); the ones after it move up by one."""
-    return WatchStore(Path(corpus_dir)).remove(which)
+    if isinstance(which, bool) or not isinstance(which, int | str):
+        raise QueryError(f"Name the saved search by its number or question, not {which!r:.40}.")
+    return WatchStore(folder_path(corpus_dir, "corpus_dir")).remove(which)
 
 
 def run_watches(index: Searches, corpus_dir: str | Path) -> tuple[WatchReport, ...]:
     """Run every saved search; report and remember the matching articles not reported before."""
-    store = WatchStore(Path(corpus_dir))
+    _check_index(index)
+    store = WatchStore(folder_path(corpus_dir, "corpus_dir"))
     reports = []
     for watch in store.watches():
         try:
@@ -118,6 +124,13 @@ def run_watches(index: Searches, corpus_dir: str | Path) -> tuple[WatchReport, .
         store.record(watch.number, watch.question, [passage_key(h) for h in hits])
         reports.append(WatchReport(watch, new))
     return tuple(reports)
+
+
+def _check_index(index: object) -> None:
+    if not callable(getattr(index, "search", None)):
+        raise QueryError(
+            f"index must be an open index (CoverageIndex.open), not {type(index).__name__}."
+        )
 
 
 def _matches(index: Searches, watch: Watch) -> list[SearchHit]:

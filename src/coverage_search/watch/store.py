@@ -78,6 +78,8 @@ class WatchStore:
 
     def __init__(self, corpus_dir: Path) -> None:
         self.corpus_dir = Path(corpus_dir)
+        if self.corpus_dir.exists() and not self.corpus_dir.is_dir():
+            raise CorpusError(f"{self.corpus_dir} is not a folder: check --corpus.")
         self.path = self.corpus_dir / STATE_FILE
         self._unread: list[Any] = []  # entries this version cannot read, kept as they are
         self._states = self._load()
