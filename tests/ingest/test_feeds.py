@@ -184,7 +184,7 @@ def test_update_with_no_subscriptions_does_nothing(tmp_path: Path) -> None:
 def test_update_of_a_corpus_folder_that_does_not_exist_is_refused_not_created(
     tmp_path: Path,
 ) -> None:
-    with pytest.raises(CorpusError, match="No corpus folder at .*check --corpus"):
+    with pytest.raises(CorpusError, match=r"No corpus folder at .*check --corpus"):
         update_feeds(corpus_dir=tmp_path / "typo", fetcher=FAST)
     assert not (tmp_path / "typo").exists()
 
@@ -280,7 +280,8 @@ def test_long_guids_are_remembered_by_their_hash_so_the_state_stays_small(
     items = "".join(
         f"<item><guid>{str(n) * 50_000}</guid><title>T{n}</title></item>" for n in range(3)
     )
-    body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>Big</title>{items}</channel></rss>'
+    channel = f"<channel><title>Big</title>{items}</channel>"
+    body = f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'
     site.routes["/feeds/big.xml"] = Route(body.encode(), content_type="application/rss+xml")
     corpus = tmp_path / "corpus"
     report = add_sources([], feeds=[site.url("/feeds/big.xml")], corpus_dir=corpus, fetcher=FAST)

@@ -198,7 +198,7 @@ def test_a_newer_file_is_refused_and_entries_it_cannot_read_are_kept(tmp_path: P
 
 def test_a_mistyped_corpus_folder_is_refused_not_created(tmp_path: Path) -> None:
     typo = tmp_path / "corpsu" / "deeper"
-    with pytest.raises(CorpusError, match="No corpus folder at .*check --corpus"):
+    with pytest.raises(CorpusError, match=r"No corpus folder at .*check --corpus"):
         add_watch(typo, "Anthropic IPO")
     assert not (tmp_path / "corpsu").exists()
     assert list_watches(typo) == []  # nothing saved there: nothing to list
