@@ -196,6 +196,8 @@ class CoverageIndex:
         from coverage_search.engine.factory import open_engine
 
         folder = folder_path(index_dir, "index_dir")
+        if not isinstance(settings, SearchSettings | None):
+            raise QueryError(f"settings must be SearchSettings, not {type(settings).__name__}.")
         build_dir, manifest = layout.require_live(folder)
         built_with = str(manifest.get("model"))
         if model is not None and resolve_model(model)[0] != built_with:

@@ -103,3 +103,41 @@ def test_wrong_argument_types_are_one_query_error(
     with pytest.raises(QueryError, match=message):
         call(corpus, index_dir)
     assert _documents(index_dir) == 1
+
+
+def test_wrong_values_for_the_rest_of_the_api_are_one_error(
+    index: tuple[Path, Path], tmp_path: Path
+) -> None:
+    from coverage_search import SearchSettings, UploadError, store_upload, upload_limits
+
+    corpus, index_dir = index
+    opened = CoverageIndex.open(index_dir)
+    (hit,) = opened.search("Amodei", k=1)
+    for chars in ("600", None, 1.5, True, -1):
+        with pytest.raises(QueryError, match="chars must be a whole number"):
+            opened.passage_context(hit, chars=chars)  # type: ignore[arg-type]
+    with pytest.raises(QueryError, match="SearchHit"):
+        opened.passage_context("x")  # type: ignore[arg-type]
+    for settings in ({"alpha": "x"}, {"rrf_k": -1}, {"min_candidates": float("nan")}):
+        with pytest.raises(QueryError, match="must be"):
+            SearchSettings(**settings)  # type: ignore[arg-type]
+    with pytest.raises(QueryError, match="settings must be SearchSettings"):
+        CoverageIndex.open(index_dir, settings={})  # type: ignore[arg-type]
+    before = sorted(p.name for p in corpus.iterdir())
+    for name, data, limit in ((None, b"# T\n\nText.", 10**6), ("a.md", "text", 10**6),
+                              ("a.md", b"# T\n\nText.", float("nan"))):  # fmt: skip
+        with pytest.raises((QueryError, UploadError)):
+            store_upload(corpus, name, data, max_bytes=limit)  # type: ignore[arg-type]
+    with pytest.raises(QueryError, match="corpus_dir must be a folder path"):
+        store_upload("", "a.md", b"# T\n\nText.")
+    assert sorted(p.name for p in corpus.iterdir()) == before
+    with pytest.raises(QueryError, match="max_bytes"):
+        upload_limits(float("nan"))  # type: ignore[arg-type]
+
+
+def test_a_huge_timeout_is_refused_in_one_line(tmp_path: Path) -> None:
+    """A timeout of 1e11 s overflowed threading's timer: a traceback, then OverflowError."""
+    code, _out, err = cli("add", "http://127.0.0.1:9/x", "--timeout", "100000000000",
+                          "--corpus", tmp_path / "c", "--index", tmp_path / "i")  # fmt: skip
+    assert code == 2 and err.startswith("coverage-search: timeout must be a positive number")
+    assert len(err.splitlines()) == 1

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import codecs
 import http.client
-import math
 import re
 import socket
 import urllib.error
@@ -265,14 +264,17 @@ class Fetcher:
         )
 
 
+MAX_TIMEOUT = 86_400  # a day: no page takes longer, and threading's timers refuse much more
+
+
 def fetcher_for(timeout: float | None) -> Fetcher | None:
     """A fetcher with `timeout` seconds for each whole request (None: the default one)."""
     if timeout is None:
         return None
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
         raise QueryError("timeout must be a positive number of seconds.")
-    if not (timeout > 0 and math.isfinite(timeout)):
-        raise QueryError("timeout must be a positive, finite number of seconds.")
+    if not (0 < timeout <= MAX_TIMEOUT):  # a larger wait overflows the clock's timers
+        raise QueryError(f"timeout must be a positive number of seconds, at most {MAX_TIMEOUT:,}.")
     return Fetcher(timeout=float(timeout))
 
 

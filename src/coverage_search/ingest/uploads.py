@@ -10,10 +10,17 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from coverage_search.arguments import folder_path, whole_number
 from coverage_search.errors import CoverageSearchError, UploadError
 
-UPLOAD_FORMATS = {".md": "md", ".markdown": "md", ".txt": "txt", ".html": "html", ".htm": "html",
-                  ".pdf": "pdf"}
+UPLOAD_FORMATS = {
+    ".md": "md",
+    ".markdown": "md",
+    ".txt": "txt",
+    ".html": "html",
+    ".htm": "html",
+    ".pdf": "pdf",
+}
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # a long PDF report; more than that is not an article
 _MB = 1024 * 1024  # a "MB" as Streamlit's server.maxUploadSize counts it
 _MAX_STEM = 80
@@ -50,7 +57,7 @@ def safe_filename(filename: str) -> str:
 
 def upload_limits(max_bytes: int = MAX_UPLOAD_BYTES) -> str:
     """The size limits of an upload of at most `max_bytes`, per kind of file, as one phrase."""
-    pdf, text = _limits(max_bytes)
+    pdf, text = _limits(whole_number(max_bytes, "max_bytes", least=1))
     return f"PDF files up to {_mb(pdf)}; Markdown, text and HTML files up to {_mb(text)}"
 
 
@@ -90,8 +97,13 @@ def store_upload(
     The file is then read back with the corpus readers; if that fails it is removed again and
     UploadError says why, so a bad upload leaves the corpus exactly as it was.
     """
-    check_upload_bytes(filename, data, max_bytes=max_bytes)
-    corpus_dir = Path(corpus_dir)
+    corpus_dir = folder_path(corpus_dir, "corpus_dir")
+    if not isinstance(filename, str):
+        raise UploadError(f"The file name must be text, not {type(filename).__name__}.")
+    if not isinstance(data, bytes | bytearray):
+        raise UploadError(f"An upload's content must be bytes, not {type(data).__name__}.")
+    data = bytes(data)
+    check_upload_bytes(filename, data, max_bytes=whole_number(max_bytes, "max_bytes", least=1))
     corpus_dir.mkdir(parents=True, exist_ok=True)
     name = safe_filename(filename)
     digest = hashlib.sha256(data).digest()

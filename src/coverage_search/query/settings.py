@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, fields
+
+from coverage_search.errors import QueryError
+
+# Each setting's kind and bounds: (whole number?, least, most).
+_BOUNDS = {
+    "alpha": (False, 0.0, 1.0),
+    "rrf_k": (True, 1, 10**6),
+    "min_candidates": (True, 1, 10**6),
+    "candidates_per_hit": (True, 1, 10**4),
+    "keyword_max_df": (False, 0.0, 1.0),
+    "hybrid_max_df": (False, 0.0, 1.0),
+    "keyword_min_terms": (True, 0, 100),
+    "document_prior": (False, 0.0, 1.0),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,3 +42,23 @@ class SearchSettings:
     # nDCG@10 SciFact 0.7628 → 0.7657 / 0.7153 → 0.7185, TIME 0.8108 → 0.8216 / 0.8354 →
     # 0.8359; bench/eval_prior.py). Answers leave it out: it lost a quoted TIME tune question.
     document_prior: float = 0.35
+
+    def __post_init__(self) -> None:
+        if self.fusion not in ("convex", "rrf"):
+            raise QueryError(f"Unknown fusion {self.fusion!r}: use convex or rrf.")
+        for f in fields(self):
+            if f.name not in _BOUNDS:
+                continue
+            whole, least, most = _BOUNDS[f.name]
+            value = getattr(self, f.name)
+            kinds = (int,) if whole else (int, float)
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, kinds)
+                or not math.isfinite(value)
+                or not least <= value <= most
+            ):
+                kind = "a whole number" if whole else "a number"
+                raise QueryError(
+                    f"{f.name} must be {kind} from {least} to {most}, not {value!r:.40}."
+                )
