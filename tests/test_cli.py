@@ -237,3 +237,17 @@ def test_names_with_line_breaks_or_escapes_are_printed_quoted_on_one_line(
     missing = "no\nsuch.md"
     assert len(err.splitlines()) == 1 and err.startswith(f"failed {missing!r}: No document")
     assert "\x1b" not in out + err
+
+
+def test_control_characters_the_user_typed_are_echoed_as_escapes(
+    built: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    evil = "X\x1b[31mRED\x1b]0;T\x07"
+    code, out, err = run(capsys, "stats", "--index", f"/tmp/{evil}")
+    assert code == 1 and "\x1b" not in err and "X\\x1b[31mRED\\x1b]0;T\\x07" in err
+    code, out, err = run(capsys, "ask", "OpenAI", "--outlet", evil, "--index", str(built))
+    assert "\x1b" not in out + err and "\\x1b[31m" in out + err
+    code, out, err = run(
+        capsys, "ask", f"{evil} Anthropic tokens", "--format", "markdown", "--index", str(built)
+    )
+    assert code == 0 and "\x1b" not in out and "\x07" not in out

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from coverage_search import MAX_QUERY_CHARS, CoverageSearchError, QueryError
+from coverage_search.cli.output import escaped
 from coverage_search.cli.parser import build_parser
 
 
@@ -31,10 +32,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(args)
     except QueryError as exc:
-        print(f"coverage-search: {exc}", file=sys.stderr)
+        print(f"coverage-search: {escaped(str(exc))}", file=sys.stderr)
         return 2
     except CoverageSearchError as exc:
-        print(f"coverage-search: {exc}", file=sys.stderr)
+        print(f"coverage-search: {escaped(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("coverage-search: interrupted; the index was left as it was.", file=sys.stderr)
@@ -51,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("COVERAGE_SEARCH_DEBUG"):
             raise
         print(
-            f"coverage-search: unexpected {type(exc).__name__}: {exc} "
+            f"coverage-search: unexpected {type(exc).__name__}: {escaped(str(exc))} "
             "(set COVERAGE_SEARCH_DEBUG=1 for details)",
             file=sys.stderr,
         )

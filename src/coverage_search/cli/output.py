@@ -116,6 +116,12 @@ def shown(text: str) -> str:
     return text if text.isprintable() else repr(text)
 
 
+def escaped(text: str) -> str:
+    """A message for the terminal: every control character written as its escape (\\x1b),
+    so names the user typed or a file held never recolour or rewrite the screen."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
+
+
 def one_line(text: str) -> str:
     """Text from a document on one terminal line: control characters become spaces."""
     return "".join(c if c.isprintable() else " " for c in text)

@@ -8,7 +8,7 @@ import sys
 import textwrap
 
 from coverage_search import CoverageIndex, export_answer, searched_as
-from coverage_search.cli.output import emit, format_hit, timeline_table
+from coverage_search.cli.output import emit, escaped, format_hit, timeline_table
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -76,14 +76,14 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.export:
         sys.stdout.write(export_answer(answer, args.export))
         if not answer.hits:  # an export with no entry: say why on stderr, not in the file
-            print(f"coverage-search: {answer.message}", file=sys.stderr)
+            print(f"coverage-search: {escaped(answer.message)}", file=sys.stderr)
         return 0
     if args.json:
         emit(answer.to_dict())
         return 0
     if answer.searched_as:  # as search and timeline say it: before what was found
         print(f"Searched as: {answer.searched_as}\n")
-    print(textwrap.fill(answer.text, width=96) if answer.found else answer.message)
+    print(textwrap.fill(answer.text, width=96) if answer.found else escaped(answer.message))
     if args.explain and answer.found:
         print("\nWhy these sentences (combiner score; features):")
         for c in answer.sentences:

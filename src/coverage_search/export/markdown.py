@@ -19,7 +19,9 @@ _SPACE = re.compile(r"\s+")
 def md_text(text: str) -> str:
     """Document text as Markdown that renders as that text on one line."""
     out = []
-    for c in _SPACE.sub(" ", text.replace("\x00", " ")).strip():
+    # Control characters (an ESC the question held) become spaces: the file may be shown in
+    # a terminal, and no renderer shows them anyway.
+    for c in _SPACE.sub(" ", "".join(c if c.isprintable() else " " for c in text)).strip():
         out.append(_ENTITIES.get(c) or (f"\\{c}" if c in _PUNCT else c))
     return _LINE_START.sub(lambda m: f"{m[1]}\\{m[2]}" if m[1] else f"\\{m[3]}", "".join(out))
 
