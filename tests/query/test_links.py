@@ -95,6 +95,7 @@ def test_characters_that_break_out_of_html_are_encoded() -> None:
 
 def test_corpus_links_encode_the_path_and_take_a_base() -> None:
     assert corpus_link("my folder/a#b?.md") == "corpus/my%20folder/a%23b%3F.md"
+    assert corpus_link("back\\slash.md") == "corpus/back%5Cslash.md"  # one file, not a folder
     link = passage_link(None, "x.md", "Hello.", corpus_url_base="http://localhost:8501/files/")
     assert link == "http://localhost:8501/files/x.md#:~:text=Hello."
     assert corpus_link("x.md", corpus_url_base="/home/me/my corpus") == "/home/me/my%20corpus/x.md"

@@ -62,7 +62,8 @@ def _safe(part: str) -> str:
 def corpus_link(path: str, *, corpus_url_base: str | None = None) -> str:
     """Where a corpus file is served: `<base>/<path>`, each path segment percent-encoded."""
     base = _safe(corpus_url_base or DEFAULT_CORPUS_BASE).rstrip("/")
-    encoded = "/".join(quote(seg, safe="") for seg in path.replace("\\", "/").split("/") if seg)
+    # A doc id's folders are "/" (as_posix); a backslash is part of a Linux file name.
+    encoded = "/".join(quote(seg, safe="") for seg in path.split("/") if seg)
     return f"{base}/{encoded}"
 
 
