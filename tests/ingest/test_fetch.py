@@ -460,3 +460,19 @@ def test_articles_whose_canonical_link_is_the_front_page_are_each_kept(
     report = add_sources([site.url("/canon/one"), site.url("/canon/two")], corpus_dir=corpus)
     assert [a.url for a in report.added] == [site.url("/canon/one"), site.url("/canon/two")]
     assert not report.duplicates
+
+
+def test_a_page_with_no_article_text_is_refused_and_not_remembered(
+    site: Site, tmp_path: Path
+) -> None:
+    """A JavaScript shell was saved as an article whose text was "enable JavaScript", which
+    made its URL known for good (a later add, or its feed entry, then skipped it)."""
+    site.routes["/app"] = Route(
+        b"<html><head><title>App</title></head><body><div id=root></div>"
+        b"<noscript>You need to enable JavaScript to run this app.</noscript></body></html>"
+    )
+    corpus = tmp_path / "corpus"
+    report = add_sources([site.url("/app")], corpus_dir=corpus)
+    (failed,) = report.failed
+    assert "words besides the title" in failed.reason and not report.added
+    assert corpus_files(corpus) == [".coverage-search.lock"]
