@@ -85,6 +85,8 @@ def test_a_missing_corpus_folder_is_refused_by_update_and_remove_before_any_inde
         (lambda c, i: CoverageIndex.update(corpus_dir=None, index_dir=i), "folder path"),
         (lambda c, i: CoverageIndex.remove(["a.md"], corpus_dir=c, index_dir=5), "folder path"),
         (lambda c, i: CoverageIndex.build(c, i, stemming=float("nan")), "True or False"),
+        (lambda c, i: CoverageIndex.build(c, i, backend=["onnx"]), "backend must be a name"),
+        (lambda c, i: CoverageIndex.build(c, i, chunking={"max_tokens": 5}), "ChunkSettings"),
     ],
     ids=[
         "str-documents",
@@ -94,6 +96,8 @@ def test_a_missing_corpus_folder_is_refused_by_update_and_remove_before_any_inde
         "none-corpus",
         "int-index",
         "nan-stemming",
+        "list-backend",
+        "dict-chunking",
     ],
 )
 def test_wrong_argument_types_are_one_query_error(

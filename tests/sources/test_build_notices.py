@@ -140,3 +140,12 @@ def test_a_link_to_a_folder_is_reported_not_silently_passed_over(tmp_path: Path)
     for item in skipped.values():
         assert not item.error
         assert item.reason.startswith("a link to a folder, which is not followed")
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "file:///etc/passwd", "not a url"])
+def test_a_url_that_is_not_http_is_dropped_and_noted(url: str) -> None:
+    meta = metadata_from_mapping({"url": url})
+    assert meta.url is None
+    (note,) = meta.notes()
+    assert note.startswith(f"url {url!r} is not an http(s) address")
+    assert metadata_from_mapping({"url": "https://example.com/a"}).notes() == ()

@@ -174,6 +174,8 @@ def build_index(
     """
     if not isinstance(stemming, bool):  # it goes into the manifest, which must stay readable
         raise QueryError(f"stemming must be True or False, not {type(stemming).__name__}.")
+    if not isinstance(backend, str | None) or not isinstance(chunking, ChunkSettings | None):
+        raise QueryError("backend must be a name (onnx-int8, onnx, torch); chunking ChunkSettings.")
     _separate(corpus_dir, index_dir)
     began = time.perf_counter()
     chunking = chunking or ChunkSettings()

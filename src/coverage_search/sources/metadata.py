@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from coverage_search.records import RelatedLink
 from coverage_search.sources.markdown import whole_characters
+from coverage_search.sources.urls import is_web_url
 
 _DATE_FORMATS = ("%Y/%m/%d", "%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%B %d %Y",
                  "%b %d %Y", "%b. %d, %Y", "%d.%m.%Y")  # fmt: skip
@@ -35,6 +36,7 @@ class Metadata:
     language: str | None = None
     related: tuple[RelatedLink, ...] = ()
     unread_date: str | None = None  # a `published` value given but not readable as a date
+    unread_url: str | None = None  # a `url` given that is not an http(s) address
 
     def over(self, base: Metadata) -> Metadata:
         """These values, with `base` filling the gaps."""
@@ -53,21 +55,29 @@ class Metadata:
 
     def notes(self) -> tuple[str, ...]:
         """What was given but could not be read, for the build's report (Document.notes)."""
-        if self.published or self.unread_date is None:
-            return ()
-        return (
-            f"published {self.unread_date} is not a date, so the document is indexed undated "
-            "(date filters and the timeline leave it out): write it as YYYY-MM-DD",
-        )
+        notes = []
+        if self.unread_date is not None and not self.published:
+            notes.append(
+                f"published {self.unread_date} is not a date, so the document is indexed "
+                "undated (date filters and the timeline leave it out): write it as YYYY-MM-DD"
+            )
+        if self.unread_url is not None and not self.url:
+            notes.append(
+                f"url {self.unread_url} is not an http(s) address, so hits link to the corpus "
+                "file: give the article's web address"
+            )
+        return tuple(notes)
 
 
 def metadata_from_mapping(data: Mapping[str, object]) -> Metadata:
     """Metadata from front matter keys: title, url, outlet, published, author, language, related."""
     given = data.get("published")
     published = normalize_date(given)
+    url = _text(data.get("url"), limit=MAX_URL_CHARS)
     return Metadata(
         title=_text(data.get("title")),
-        url=_text(data.get("url"), limit=MAX_URL_CHARS),
+        url=url if url is None or is_web_url(url) else None,  # never javascript: or file:
+        unread_url=_shown_value(url) if url is not None and not is_web_url(url) else None,
         outlet=_text(data.get("outlet")),
         published=published,
         unread_date=_shown_value(given) if published is None and _given(given) else None,
