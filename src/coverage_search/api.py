@@ -225,8 +225,9 @@ class CoverageIndex:
         return layout.live_build_name(folder_path(index_dir, "index_dir"))
 
     def warm_up(self) -> None:
-        """Load the model and set the refusal bar, so the first question is fast."""
+        """Load the model, read ahead for filters, set the refusal bar: a fast first question."""
         self.embedder.encode_query("warm up")
+        self.engine.warm_up()
         self.refusal_floor()
 
     def refusal_floor(self) -> float:

@@ -168,3 +168,21 @@ def test_bitmap_and_set_filters_find_the_same_passages(
         found[spread] = [p for p, _ in index.search(data[5], 10, allowed=allowed)]
     assert found[10**6] == found[0]
     assert set(found[0]) <= set(allowed.tolist()) and len(found[0]) == 10
+
+
+def test_warm_up_reads_the_runs_so_the_first_filtered_search_does_not(tmp_path: Path) -> None:
+    path = _corpus(tmp_path)
+    store = Store(path)
+    asked: list[str] = []
+    real = store._all
+
+    def counting(sql: str, *args: object) -> list:  # type: ignore[type-arg]
+        asked.append(sql)
+        return real(sql, *args)
+
+    store._all = counting  # type: ignore[method-assign]
+    store.warm_up()
+    assert [q for q in asked if "GROUP BY document" in q]
+    asked.clear()
+    store.allowed_passages(SearchFilters(outlets=("Wire",)))
+    assert not [q for q in asked if "GROUP BY document" in q]

@@ -134,6 +134,9 @@ class Engine(ABC):
     def facts(self) -> EngineFacts:
         """Counts, outlets, languages, date range and size."""
 
+    def warm_up(self) -> None:  # noqa: B027 - most engines have nothing to read ahead
+        """Read ahead what the first search would otherwise wait for (an app calls it at open)."""
+
     def close(self) -> None:  # noqa: B027 - most engines hold nothing to close
         """Release what the engine holds open."""
 

@@ -23,6 +23,9 @@ class StoreBacked(Engine):
     build_dir: Path
     _store: Store
 
+    def warm_up(self) -> None:
+        self._store.warm_up()
+
     def term_docs(self, terms: Sequence[str]) -> tuple[list[int], int]:
         return self._store.term_docs(terms)
 
