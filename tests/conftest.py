@@ -197,3 +197,19 @@ def stored_documents(items: Sequence[object], folder: Path) -> DocumentSource:
     )
     write_content(folder / DATABASE, content, keyword_index=False, term_counts=False)
     return open_documents(folder, {"engine": "local"})
+
+
+@pytest.fixture()
+def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The doc ids of the files parsed (not answered by the build cache)."""
+    from coverage_search.sources import scan
+
+    calls: list[str] = []
+    real = scan._parse
+
+    def counting(job: object) -> object:
+        calls.append(job.doc_id)
+        return real(job)
+
+    monkeypatch.setattr(scan, "_parse", counting)
+    return calls

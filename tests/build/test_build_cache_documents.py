@@ -21,20 +21,6 @@ from coverage_search.records import Document
 from coverage_search.sources import scan
 
 
-@pytest.fixture()
-def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The doc ids of the files parsed (not answered by the build cache)."""
-    calls: list[str] = []
-    real = scan._parse
-
-    def counting(job: Any) -> Document:
-        calls.append(job.doc_id)
-        return real(job)
-
-    monkeypatch.setattr(scan, "_parse", counting)
-    return calls
-
-
 def _live_db(index_dir: Path) -> Path:
     build = layout.live_build(index_dir)
     assert build is not None

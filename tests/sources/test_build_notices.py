@@ -48,19 +48,6 @@ def test_a_readable_or_empty_date_gives_no_note(value: object) -> None:
     assert metadata_from_mapping({"published": value}).notes() == ()
 
 
-@pytest.fixture()
-def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    calls: list[str] = []
-    real = scan._parse
-
-    def counting(job: Any) -> Document:
-        calls.append(job.doc_id)
-        return real(job)
-
-    monkeypatch.setattr(scan, "_parse", counting)
-    return calls
-
-
 def _corpus(folder: Path) -> Path:
     write_doc(
         folder,
