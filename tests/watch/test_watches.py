@@ -249,3 +249,15 @@ def test_wrong_arguments_are_one_error_and_save_nothing(tmp_path: Path) -> None:
     for listing in (list_watches, list_feeds):
         with pytest.raises(CorpusError, match="is not a folder: check --corpus"):
             listing(a_file)
+
+
+def test_saving_a_search_before_any_index_says_what_the_first_run_will_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    code, out, err = run(
+        capsys, "watch", "add", "Anthropic IPO", "--corpus", corpus, "--index", tmp_path / "nope"
+    )
+    assert code == 0 and out.startswith("Saved search 1")
+    assert "no index at" in err and "first run reports every article" in err

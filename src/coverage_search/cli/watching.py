@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 from typing import Any
 
 from coverage_search import (
@@ -16,7 +17,7 @@ from coverage_search import (
     run_watches,
 )
 from coverage_search.cli.options import common, corpus_option, filter_options, model_option
-from coverage_search.cli.output import emit, print_watch_reports, watch_line
+from coverage_search.cli.output import emit, escaped, print_watch_reports, watch_line
 
 
 def add_watch_verb(verbs: Any) -> None:
@@ -85,6 +86,12 @@ def cmd_watch_add(args: argparse.Namespace) -> int:
     else:
         now = f"; {watch.seen} matching passages now" if index is not None else ""
         print(f"Saved search {watch_line(watch)}{now}. Each update reports what is new.")
+        if index is None:
+            print(
+                f"coverage-search: no index at {escaped(str(args.index))} yet, so the first "
+                "run reports every article it finds.",
+                file=sys.stderr,
+            )
     return 0
 
 
