@@ -251,3 +251,16 @@ def test_control_characters_the_user_typed_are_echoed_as_escapes(
         capsys, "ask", f"{evil} Anthropic tokens", "--format", "markdown", "--index", str(built)
     )
     assert code == 0 and "\x1b" not in out and "\x07" not in out
+
+
+def test_an_outlet_no_document_has_is_named_with_the_ones_there_are(
+    built: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for verb in ("search", "ask"):
+        code, _out, err = run(capsys, verb, "OpenAI", "--outlet", "Blomberg", "--index", str(built))
+        assert code == 0 and "No outlet named 'Blomberg' in this index; its outlets: " in err
+        assert "Crypto Briefing" in err.splitlines()[-1]
+    _, _, err = run(
+        capsys, "search", "OpenAI", "--outlet", "crypto briefing", "--index", str(built)
+    )
+    assert "No outlet named" not in err

@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import sys
 import textwrap
+from collections.abc import Sequence
 
 from coverage_search import CoverageIndex, export_answer, searched_as
 from coverage_search.cli.output import emit, escaped, format_hit, timeline_table
@@ -56,6 +57,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             else ""
         )
         print(f"No passages match.{hint}")
+        unknown_outlets(index, args.outlet)
     else:
         print("\n\n".join(format_hit(h, explain=args.explain) for h in hits))
     return 0
@@ -84,6 +86,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if answer.searched_as:  # as search and timeline say it: before what was found
         print(f"Searched as: {answer.searched_as}\n")
     print(textwrap.fill(answer.text, width=96) if answer.found else escaped(answer.message))
+    if not answer.hits:
+        unknown_outlets(index, args.outlet)
     if args.explain and answer.found:
         print("\nWhy these sentences (combiner score; features):")
         for c in answer.sentences:
@@ -139,3 +143,19 @@ def cmd_stats(args: argparse.Namespace) -> int:
     ]
     print("\n".join(f"{name:>11}  {value}" for name, value in rows))
     return 0
+
+
+def unknown_outlets(index: CoverageIndex, asked: Sequence[str] | None) -> None:
+    """After an empty result: name the --outlet values no document has, and the ones to use."""
+    known = index.stats().outlets
+    folded = {o.casefold() for o in known}
+    missing = [o for o in asked or () if o.strip() and o.strip().casefold() not in folded]
+    if missing:
+        some = ", ".join(known[:12]) + (f" and {len(known) - 12} more" if len(known) > 12 else "")
+        print(
+            escaped(
+                f"No outlet named {', '.join(repr(o) for o in missing)} in this index; "
+                f"its outlets: {some or 'none'}."
+            ),
+            file=sys.stderr,
+        )
