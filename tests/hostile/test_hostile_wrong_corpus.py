@@ -47,6 +47,17 @@ def test_another_corpus_folder_is_refused_and_the_index_kept(
     assert _documents(index_dir) == 1
 
 
+def test_the_same_corpus_moved_or_copied_elsewhere_is_taken(
+    index: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A project copied to another folder keeps working: its corpus holds the index's files."""
+    corpus, index_dir = index
+    moved = tmp_path / "moved-corpus"
+    shutil.copytree(corpus, moved)
+    report = CoverageIndex.remove([SEED_ARTICLE.name], corpus_dir=moved, index_dir=index_dir)
+    assert report.removed == (SEED_ARTICLE.name,) and _documents(index_dir) == 0
+
+
 def test_an_empty_corpus_folder_does_not_empty_the_index_without_force(
     index: tuple[Path, Path], tmp_path: Path
 ) -> None:

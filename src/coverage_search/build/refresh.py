@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from coverage_search.arguments import folder_path
 from coverage_search.build import layout
@@ -10,6 +11,9 @@ from coverage_search.errors import BuildLockedError, CorpusError, IndexCorruptEr
 from coverage_search.records import BuildReport
 
 LOCK_WAIT = 300.0  # seconds add, update and remove wait for a build already running
+# A corpus folder other than the recorded one is taken as the same corpus, moved, when it holds
+# this share of the index's documents (a few may have been removed since).
+MOVED_SHARE = 0.9
 
 
 def _has_live_build(index_dir: Path) -> bool:
@@ -31,7 +35,7 @@ def check_corpus(corpus_dir: str | Path, index_dir: str | Path) -> None:
     from: with a mistyped --corpus, the build that follows would replace the index's documents
     with that folder's. Builds from before the corpus was recorded are not checked."""
     try:
-        _, manifest = layout.require_live(Path(index_dir))
+        build, manifest = layout.require_live(Path(index_dir))
     except Exception:  # no index yet, or an unreadable one that the next build replaces
         return
     built_from = manifest.get("corpus_path")
@@ -41,12 +45,28 @@ def check_corpus(corpus_dir: str | Path, index_dir: str | Path) -> None:
         here = Path(corpus_dir).resolve()
     except (OSError, RuntimeError):
         here = Path(corpus_dir).absolute()
-    if here != Path(built_from):
+    if here != Path(built_from) and not _holds_its_documents(here, build, manifest):
         raise CorpusError(
             f"The index at {index_dir} was built from {built_from}, not {corpus_dir}: pass "
             f"--corpus {built_from}, or rebuild the index from this folder with "
             f"coverage-search build --corpus {corpus_dir} --index {index_dir}."
         )
+
+
+def _holds_its_documents(corpus: Path, build: Path, manifest: dict[str, Any]) -> bool:
+    """True when `corpus` holds (by name) most of the live build's documents: the same corpus,
+    moved or copied with the project, which the next build then records."""
+    from coverage_search.engine.factory import open_engine
+
+    try:
+        engine = open_engine(build, manifest)
+        try:
+            ids = [doc_id for doc_id, _, _ in engine.documents()]
+        finally:
+            engine.close()
+    except Exception:  # an unreadable build: the mismatch stands
+        return False
+    return bool(ids) and sum((corpus / i).exists() for i in ids) >= MOVED_SHARE * len(ids)
 
 
 def refresh_index(
