@@ -854,18 +854,30 @@ def test_a_tag_of_too_many_attributes_loses_them_and_keeps_its_text() -> None:
     assert read_html(raw.encode()).rendered.text == "Chip export rules tightened again this week."
 
 
-def test_a_page_of_more_markup_than_an_article_is_read_flat_with_every_line() -> None:
-    """trafilatura took 147 s on 8 MB of paragraphs; past MAX_MARKUP_BYTES (scripts aside)
+def test_a_page_of_more_tags_than_an_article_is_read_flat_with_every_line() -> None:
+    """trafilatura took 147 s on 120,000 paragraphs; past MAX_TAGS (scripts and styles aside)
     every visible line is read by pattern."""
-    from coverage_search.sources.html import MAX_MARKUP_BYTES, read_html
+    from coverage_search.sources.html import MAX_TAGS, read_html
 
     line = "<p>Paragraph {} about the AI industry and the companies in it.</p>"
-    count = MAX_MARKUP_BYTES // len(line) + 10
+    count = MAX_TAGS // 2 + 10  # two "<" a paragraph
     page = "<html><body>" + "".join(line.format(i) for i in range(count)) + "</body></html>"
     parts = read_html(page.encode())
     assert parts.flattened
     lines = parts.rendered.text.split("\n\n")
     assert len(lines) == count and lines[-1].startswith(f"Paragraph {count - 1} about")
-    script = "<script>" + "x" * MAX_MARKUP_BYTES + "</script>"
-    small = f"<html><head>{script}</head><body>{line.format(1)}</body></html>"
-    assert not read_html(small.encode()).flattened  # scripts do not count
+    script = "<script>" + "if (a < b) {}" * MAX_TAGS + "</script>"
+    picture = '<img src="data:image/png;base64,' + "A" * 2_000_000 + '">'
+    small = f"<html><head>{script}</head><body>{line.format(1)}{picture}</body></html>"
+    assert not read_html(small.encode()).flattened  # scripts and inline images do not count
+
+
+def test_markup_scans_are_whole_and_single_pass() -> None:
+    """Unclosed <script>, <style> or <head> run to the end; <header> is not <head>."""
+    from coverage_search.sources.html import tame_markup, without
+
+    page = b"a<script>x</script>b<STYLE>y</style >c<header>h</header><head>t"
+    assert without(page, (b"script", b"style")) == b"abc<header>h</header><head>t"
+    assert without(page, (b"head",)) == b"a<script>x</script>b<STYLE>y</style >c<header>h</header>"
+    assert without(b"<script>x " * 50_000, (b"script",)) == b""
+    assert tame_markup(b"<p" + b"a" * 200_000) == b"<p" + b"a" * 200_000  # no ">": left alone

@@ -19,15 +19,15 @@ _BLOCK_TAGS = ("p", "head", "list", "table", "quote", "div")
 # lxml (libxml2) stops parsing at 256 levels of nesting and silently drops the rest of the
 # page; a tree this deep is read by flat_text instead.
 TOO_DEEP = 250
-_HEAD = re.compile(r"<head\b.*?</head\s*>", re.DOTALL | re.IGNORECASE)
-# libxml2 checks each attribute against the tag's others, and trafilatura walks misnested
-# markup again and again: a 650 KB tag of 60,000 attributes took 143 s to read, 2 MB of
-# `<b><i>x</b></i>` 67 s. A tag with more attributes than any page needs loses them, and a
-# page with more markup than an article has (scripts and styles aside) is read flat.
+# libxml2 checks each attribute against the tag's others, and trafilatura's work grows with
+# the tags: a 650 KB tag of 60,000 attributes took 143 s to read, 120,000 paragraphs 147 s. A
+# tag with more attributes than any page needs loses them, and a page of more tags than an
+# article has (scripts and styles aside; about 50 µs a tag) is read flat. Both scans are
+# linear: possessive quantifiers, and finds instead of lazy patterns.
 MAX_ATTRIBUTES = 1000
-MAX_MARKUP_BYTES = 1_500_000
-_LONG_TAG = re.compile(rb"<([a-zA-Z][\w:.-]*)([^<>]{2000,})>")
-_SCRIPTS = re.compile(rb"<(script|style)\b.*?</\1\s*>", re.DOTALL | re.IGNORECASE)
+MAX_TAGS = 100_000
+_LONG_TAG = re.compile(rb"<([a-zA-Z][\w:.-]*+)([^<>]{2000,}+)>")
+_NAME_CHAR = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789-_:")
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -47,7 +47,7 @@ def read_html(raw: bytes) -> Parts:
         if tree is None:
             raise Unreadable("not a readable HTML page")
         lang = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
-        if _depth(tree) >= TOO_DEEP or len(_SCRIPTS.sub(b"", raw)) > MAX_MARKUP_BYTES:
+        if _depth(tree) >= TOO_DEEP or without(raw, (b"script", b"style")).count(b"<") > MAX_TAGS:
             # lxml stopped parsing (what it dropped is in the bytes), or trafilatura would
             # take minutes: every visible line, read by pattern.
             result = trafilatura.extract_metadata(tree, date_config=dates)
@@ -105,6 +105,36 @@ def _depth(tree: Any) -> int:
     return deepest
 
 
+def without(raw: bytes, names: tuple[bytes, ...]) -> bytes:
+    """`raw` without its <name>…</name> elements (an unclosed one runs to the end), in one pass."""
+    low = raw.lower()
+    upcoming = dict.fromkeys(names, -1)
+    kept, pos = [], 0
+    while pos < len(raw):
+        for name in names:  # each name's next start, looked up again only once passed
+            if upcoming[name] != len(raw) and upcoming[name] < pos:
+                upcoming[name] = _next_tag(low, name, pos)
+        name = min(names, key=lambda n: upcoming[n])
+        start = upcoming[name]
+        kept.append(raw[pos:start])
+        if start == len(raw):
+            break
+        end = low.find(b"</" + name, start)
+        close = low.find(b">", end) if end >= 0 else -1
+        pos = close + 1 if close >= 0 else len(raw)
+    return b"".join(kept) if len(kept) != 1 else kept[0]
+
+
+def _next_tag(low: bytes, name: bytes, pos: int) -> int:
+    """Where the next <name> tag (not <name-more>) starts at or after `pos`; len(low) if none."""
+    while (at := low.find(b"<" + name, pos)) >= 0:
+        after = at + 1 + len(name)
+        if after >= len(low) or low[after] not in _NAME_CHAR:
+            return at
+        pos = after
+    return len(low)
+
+
 def tame_markup(raw: bytes) -> bytes:
     """The page with every tag of over MAX_ATTRIBUTES attributes stripped of them."""
     return _LONG_TAG.sub(_bare_tag, raw)
@@ -121,8 +151,7 @@ def flat_text(raw: bytes) -> str:
     """Every visible line of a page, from its bytes by pattern, whatever its nesting depth."""
     from trafilatura.utils import decode_file
 
-    page = _HEAD.sub("\n", decode_file(raw))
-    return html_block_text(page)
+    return html_block_text(decode_file(without(raw, (b"head",))))
 
 
 def xml_blocks(body: Any) -> list[Block]:
