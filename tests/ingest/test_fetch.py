@@ -474,5 +474,31 @@ def test_a_page_with_no_article_text_is_refused_and_not_remembered(
     corpus = tmp_path / "corpus"
     report = add_sources([site.url("/app")], corpus_dir=corpus)
     (failed,) = report.failed
-    assert "words besides the title" in failed.reason and not report.added
+    assert "characters of text besides the title" in failed.reason and not report.added
     assert corpus_files(corpus) == [".coverage-search.lock"]
+    # A short brief, and Chinese text (no spaces between words), are articles.
+    brief = "Magnitude 5.1 quake hits off Hokkaido; no tsunami warning was issued, officials said."
+    chinese = "人工智能公司今天宣布了新的安全研究计划，并表示将与多所大学合作开展长期研究。" * 2
+    for path, text in (("/brief", brief), ("/zh", chinese)):
+        site.routes[path] = Route(article_html("Brief", [text], site_name="Wire").encode())
+    report = add_sources([site.url("/brief"), site.url("/zh")], corpus_dir=corpus)
+    assert len(report.added) == 2, report.failed
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("http://127.0.0.1:9/a/with space", "holds a space or control character"),
+        ("http://127.0.0.1:9/a\nb", "holds a space or control character"),
+        ("http://user:pw@127.0.0.1:9/x", "user name or password are not fetched"),
+        ("http://user@127.0.0.1:9/x", "user name or password are not fetched"),
+    ],
+)
+def test_urls_that_cannot_be_fetched_as_written_say_why(url: str, says: str) -> None:
+    """They said "not a valid HTTP reply" and "host not found"; a stored address with a
+    space (front matter) is still an address (is_web_url)."""
+    from coverage_search.sources.urls import is_web_url
+
+    with pytest.raises(FetchError, match=says):
+        Fetcher(timeout=1.0).fetch(url)
+    assert is_web_url("https://www.example.com/news/city council vote.html")

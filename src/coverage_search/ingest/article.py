@@ -9,9 +9,10 @@ from coverage_search.ingest.catalog import canonical_url, same_site
 from coverage_search.sources.metadata import Metadata, outlet_from_url
 from coverage_search.sources.urls import is_web_url
 
-# Fewer words than this besides the title is not an article: a "You need to enable JavaScript"
-# shell, a paywall teaser, a reply cut short. News briefs run to 40 words and more.
-MIN_WORDS = 20
+# Less text than this besides the title is not an article: a "You need to enable JavaScript"
+# shell (38 letters), a paywall teaser, a reply cut short. Counted in characters, not words:
+# Chinese or Japanese has no spaces between words, and a 15-word brief has some 80 letters.
+MIN_CHARS = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,12 +75,12 @@ def article_from_html(
     )  # fmt: skip
     body = (markdown or parts.rendered.text).strip()
     heading, _, rest = body.partition("\n")
-    words = len((rest if heading.startswith("# ") else body).split())
-    if words < MIN_WORDS:
+    chars = sum(not c.isspace() for c in (rest if heading.startswith("# ") else body))
+    if chars < MIN_CHARS:
         # Saved, it would make the URL "known" and its feed entry seen, for good.
         raise ValueError(
-            f"only {words} words besides the title: a page that needs JavaScript, a paywall "
-            "or a stub, not an article"
+            f"only {chars} characters of text besides the title: a page that needs "
+            "JavaScript, a paywall or a stub, not an article"
         )
     title = meta.title or parts.title or (hints.title if hints else None) or "Untitled"
     if not body.lstrip().startswith("# "):

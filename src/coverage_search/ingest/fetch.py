@@ -345,6 +345,17 @@ def _set_socket_timeout(response: http.client.HTTPResponse, seconds: float) -> N
 def _check_url(url: str, target: str) -> None:
     if problem := url_problem(target):
         raise FetchError(url, problem)
+    # Only for fetching: a stored address with a space (front matter) stays an address.
+    text = target.strip()
+    if any(c.isspace() or not c.isprintable() for c in text):
+        raise FetchError(
+            url, "not a valid URL to fetch: it holds a space or control character (write %20)"
+        )
+    parts = urllib.parse.urlsplit(text)
+    if parts.username is not None or parts.password is not None:
+        raise FetchError(
+            url, "URLs with a user name or password are not fetched: leave out the user:password@"
+        )
 
 
 def _check_reach(url: str, origin: str, target: str) -> None:

@@ -42,10 +42,6 @@ def url_problem(url: str) -> str | None:
         return "not a valid URL: port 0 is out of range (1-65535)"
     if not _valid_host(parts.hostname, bracketed="[" in parts.netloc):
         return f"not a valid URL: {parts.hostname!r} is not a host name"
-    if any(c.isspace() or not c.isprintable() for c in text):
-        return "not a valid URL: it holds a space or control character (write a space as %20)"
-    if parts.username is not None or parts.password is not None:
-        return "URLs with a user name or password are not fetched: leave out the user:password@"
     return None
 
 
