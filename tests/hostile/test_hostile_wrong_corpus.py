@@ -71,6 +71,28 @@ def test_an_empty_corpus_folder_does_not_empty_the_index_without_force(
     assert _documents(index_dir) == 0
 
 
+def test_the_own_corpus_emptied_by_hand_is_followed_by_the_next_update(
+    index: tuple[Path, Path],
+) -> None:
+    """The guard is for other folders: a change left behind in the own corpus is repaired."""
+    corpus, index_dir = index
+    (corpus / SEED_ARTICLE.name).unlink()
+    report = CoverageIndex.update(corpus_dir=corpus, index_dir=index_dir, progress=False)
+    assert report.build is not None and _documents(index_dir) == 0
+
+
+def test_a_corpus_gone_and_another_without_its_documents_says_so(
+    index: tuple[Path, Path], tmp_path: Path
+) -> None:
+    corpus, index_dir = index
+    corpus.rename(tmp_path / "elsewhere")
+    other = tmp_path / "other"
+    other.mkdir()
+    with pytest.raises(CorpusError, match=r"which is gone, and .* does not hold its documents"):
+        CoverageIndex.update(corpus_dir=other, index_dir=index_dir)
+    assert _documents(index_dir) == 1
+
+
 def test_removing_the_last_document_empties_the_index(index: tuple[Path, Path]) -> None:
     corpus, index_dir = index
     report = CoverageIndex.remove([SEED_ARTICLE.name], corpus_dir=corpus, index_dir=index_dir)

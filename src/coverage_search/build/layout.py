@@ -300,3 +300,13 @@ def _acquire(fd: int, index_dir: Path, wait: float, on_wait: Callable[[], None] 
             on_wait()
             on_wait = None
         time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+
+
+def same_corpus(here: Path, built_from: str) -> bool:
+    """True when `here` is the recorded corpus folder, by path or as the same folder."""
+    if here == Path(built_from):
+        return True
+    try:
+        return os.path.samefile(here, built_from)  # a bind mount, another spelling
+    except OSError:
+        return False

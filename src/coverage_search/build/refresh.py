@@ -45,12 +45,18 @@ def check_corpus(corpus_dir: str | Path, index_dir: str | Path) -> None:
         here = Path(corpus_dir).resolve()
     except (OSError, RuntimeError):
         here = Path(corpus_dir).absolute()
-    if here != Path(built_from) and not _holds_its_documents(here, build, manifest):
+    if layout.same_corpus(here, built_from) or _holds_its_documents(here, build, manifest):
+        return
+    rebuild = f"coverage-search build --corpus {corpus_dir} --index {index_dir}"
+    if not Path(built_from).is_dir():
         raise CorpusError(
-            f"The index at {index_dir} was built from {built_from}, not {corpus_dir}: pass "
-            f"--corpus {built_from}, or rebuild the index from this folder with "
-            f"coverage-search build --corpus {corpus_dir} --index {index_dir}."
+            f"The index at {index_dir} was built from {built_from}, which is gone, and "
+            f"{corpus_dir} does not hold its documents: rebuild the index from it with {rebuild}."
         )
+    raise CorpusError(
+        f"The index at {index_dir} was built from {built_from}, not {corpus_dir}: pass "
+        f"--corpus {built_from}, or rebuild the index from this folder with {rebuild}."
+    )
 
 
 def _holds_its_documents(corpus: Path, build: Path, manifest: dict[str, Any]) -> bool:

@@ -212,7 +212,11 @@ def build_index(
             }
             fingerprint = _fingerprint(docs, settings)
             previous = _previous(index_dir)
-            if not docs and previous and previous[1] and not (force or allow_empty):
+            recorded = previous[0].get("corpus_path") if previous else None
+            emptied = isinstance(recorded, str) and layout.same_corpus(
+                Path(_resolved(corpus_dir)), recorded
+            )  # the corpus it was built from, emptied by hand: a build follows it
+            if not docs and previous and previous[1] and not (force or allow_empty or emptied):
                 raise CorpusError(
                     f"{corpus_dir} holds no documents, so this build would empty the index at "
                     f"{index_dir} ({_documents(len(previous[1]))}): check --corpus, or build "
