@@ -84,3 +84,34 @@ def test_a_private_address_the_user_gives_is_fetched(
 )  # fmt: skip
 def test_local_and_private_addresses_are_told_apart(host: str | None, local: bool) -> None:
     assert is_local_host(host, resolve=False) is local
+
+
+def test_names_are_judged_by_what_they_resolve_to(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real rule with names: looked up (once each), public origin to private target only."""
+    import socket
+
+    from coverage_search.errors import FetchError
+    from coverage_search.sources import urls
+
+    table = {"news.example": "93.184.216.34", "intranet.example": "10.0.0.5"}
+    asked: list[str] = []
+
+    def lookup(host: str, *_: object, **__: object) -> list[tuple[object, ...]]:
+        asked.append(host)
+        if host not in table:
+            raise socket.gaierror("unknown")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (table[host], 0))]
+
+    monkeypatch.setattr(urls.socket, "getaddrinfo", lookup)
+    urls._resolves_local.cache_clear()
+    try:
+        with pytest.raises(FetchError, match=r"private address \(intranet.example\)"):
+            fetch._check_reach("u", "http://news.example/feed", "http://intranet.example/x")
+        fetch._check_reach("u", "http://intranet.example/feed", "http://intranet.example/y")
+        fetch._check_reach("u", "http://intranet.example/feed", "http://news.example/a")
+        fetch._check_reach("u", "http://news.example/feed", "http://nowhere.example/a")
+        with pytest.raises(FetchError):
+            fetch._check_reach("u", "http://news.example/a", "http://intranet.example:8/x")
+        assert len(asked) == len(set(asked)) == 3  # each name looked up once
+    finally:
+        urls._resolves_local.cache_clear()

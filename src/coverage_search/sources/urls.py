@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import socket
@@ -79,13 +80,18 @@ def is_local_host(host: str | None, *, resolve: bool = True) -> bool:
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
-        addresses = [ipaddress.ip_address(host)]
+        address = ipaddress.ip_address(host)
     except ValueError:
-        if not resolve:
-            return False
-        try:
-            found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-        except (OSError, UnicodeError):  # unresolvable: the fetch itself will say so
-            return False
-        addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found]
+        return resolve and _resolves_local(host)
+    return not address.is_global or address.is_multicast
+
+
+@functools.lru_cache(maxsize=1024)
+def _resolves_local(host: str) -> bool:
+    """is_local_host for a name, looked up once per process (a feed's entries share hosts)."""
+    try:
+        found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):  # unresolvable: the fetch itself will say so
+        return False
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found]
     return any(not a.is_global or a.is_multicast for a in addresses)
