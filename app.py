@@ -33,8 +33,8 @@ from coverage_search import (
     NoIndexError,
     QueryError,
     SearchHit,
-    UploadError,
     add_watch,
+    check_corpus,
     export_answer,
     list_watches,
     remove_watch,
@@ -168,6 +168,7 @@ def run_build(where: st.delta_generator.DeltaGenerator) -> BuildReport | None:
         bar.progress(min(done / total, 1.0) if total else 0.0, text=f"{stage}: {done} of {total}")
 
     try:
+        check_corpus(CORPUS_DIR, INDEX_DIR)  # an app started elsewhere must not empty the index
         report = CoverageIndex.build(CORPUS_DIR, INDEX_DIR, progress=False, on_progress=on_progress)
     except CoverageSearchError as exc:
         bar.empty()
@@ -219,8 +220,9 @@ def add_coverage(box: Box) -> None:
         box.warning(text_md(f"Choose a file first ({limits}; the box refuses larger ones)."))
         return
     try:
+        check_corpus(CORPUS_DIR, INDEX_DIR)  # before the file goes into a corpus folder
         stored = store_upload(CORPUS_DIR, upload.name, upload.getvalue(), max_bytes=max_bytes)
-    except UploadError as exc:
+    except CoverageSearchError as exc:
         box.error(text_md(str(exc)))
         return
     if stored.existing:

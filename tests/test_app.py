@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import CAFETERIA, REPO, SMALL_CORPUS, write_doc
+from coverage_search import CoverageIndex
 
 APP = REPO / "app.py"
 QUESTION = "Why did Dario Amodei leave OpenAI?"
@@ -196,6 +197,30 @@ def test_uploading_a_file_makes_it_searchable_at_once(
     assert (small_corpus / "Claude-revenue.md").read_text(encoding="utf-8") == body
     ask(at, "How much revenue does Claude Code bring Anthropic?")
     assert "Fortune on the Claude revenue run-rate" in card_titles(at)[0]
+
+
+def test_an_app_started_with_another_corpus_does_not_upload_into_it(
+    small_corpus: Path,
+    tmp_path: Path,
+    build_index,
+    start_app,  # type: ignore[no-untyped-def]
+) -> None:
+    """Started from another folder, with COVERAGE_SEARCH_INDEX set and the default corpus,
+    the first upload made a new corpus folder and replaced the index with its one file."""
+    index = build_index(small_corpus)
+    elsewhere = tmp_path / "elsewhere-corpus"
+    at = start_app(elsewhere, index)
+    upload = (
+        "note.md",
+        b"# Note\n\nA note about chips and export rules this week.\n",
+        "text/markdown",
+    )
+    at.file_uploader(key="upload_file").set_value(upload)
+    at.form_submit_button(key="add").click().run()
+    assert not at.exception
+    assert "was built from" in html.unescape(at.error[0].value)
+    assert not elsewhere.exists()
+    assert CoverageIndex.open(index).stats().documents == 4
 
 
 @pytest.mark.parametrize(

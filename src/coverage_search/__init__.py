@@ -3,6 +3,7 @@
 __version__ = "0.1.0"
 
 from coverage_search.api import CoverageIndex
+from coverage_search.build.refresh import check_corpus
 from coverage_search.embed.embedder import BACKENDS, DEFAULT_BACKEND
 from coverage_search.engine.factory import ENGINES
 from coverage_search.errors import (
@@ -124,6 +125,7 @@ __all__ = [
     "WatchReport",
     "__version__",
     "add_watch",
+    "check_corpus",
     "evaluate",
     "evaluate_qa",
     "export_answer",

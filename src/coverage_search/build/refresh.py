@@ -31,9 +31,14 @@ def ingest_folders(corpus_dir: object, index_dir: object) -> tuple[Path, Path]:
 
 
 def check_corpus(corpus_dir: str | Path, index_dir: str | Path) -> None:
-    """Refuse an add, update or remove whose corpus is not the one the live build was built
+    """Refuse (CorpusError) a change to a corpus that is not the one the live build was built
     from: with a mistyped --corpus, the build that follows would replace the index's documents
-    with that folder's. Builds from before the corpus was recorded are not checked."""
+    with that folder's. Builds from before the corpus was recorded are not checked. add,
+    update and remove call it; an app that saves files into a corpus calls it first too."""
+    corpus_dir, index_dir = (
+        folder_path(corpus_dir, "corpus_dir"),
+        folder_path(index_dir, "index_dir"),
+    )
     try:
         build, manifest = layout.require_live(Path(index_dir))
     except Exception:  # no index yet, or an unreadable one that the next build replaces
