@@ -166,3 +166,14 @@ def test_a_qa_file_that_is_a_pipe_a_device_or_no_path_is_one_error(
         with pytest.raises(CoverageSearchError) as caught:
             load(path)  # type: ignore[arg-type]
         assert "\n" not in str(caught.value)
+    # Each of a BEIR collection's three files in turn.
+    from coverage_search import load_beir
+
+    good = tmp_path / "good.jsonl"
+    good.write_text('{"_id": "d1", "text": "x"}\n')
+    qrels = tmp_path / "qrels.tsv"
+    qrels.write_text("q\td1\t1\n")
+    for files in ((path, good, qrels), (good, path, qrels), (good, good, path)):
+        with pytest.raises(CoverageSearchError) as caught:
+            load_beir(*files)  # type: ignore[arg-type]
+        assert "\n" not in str(caught.value)

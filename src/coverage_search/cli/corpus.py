@@ -10,6 +10,7 @@ import sys
 from coverage_search import CoverageIndex, CoverageSearchError, QueryError, RemoveReport, list_feeds
 from coverage_search.cli.output import (
     emit,
+    escaped,
     print_added,
     print_build,
     print_watch_reports,
@@ -73,12 +74,12 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     if not feeds:
         print("No feeds subscribed. Add one: coverage-search add --feed URL")
     for feed in feeds:
-        checked = f"checked {feed.checked_at}" if feed.checked_at else "never checked"
-        print(f"{feed.title or '(untitled)'} — {feed.url}")
+        checked = f"checked {escaped(feed.checked_at)}" if feed.checked_at else "never checked"
+        print(f"{escaped(feed.title or '(untitled)')} — {shown(feed.url)}")
         entries = "entry" if feed.seen == 1 else "entries"
         print(f"   {feed.seen} {entries} seen, {checked}")
-        if feed.last_error:
-            print(f"   last problem: {feed.last_error}")
+        if feed.last_error:  # a .feeds.json from before the checks may hold anything
+            print(f"   last problem: {escaped(feed.last_error)}")
     return 0
 
 

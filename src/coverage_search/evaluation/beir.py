@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from coverage_search.arguments import file_path
+from coverage_search.arguments import file_path, folder_path
 from coverage_search.errors import EvalDataError
 
 # CommonMark lets a backslash escape any ASCII punctuation, so escaped text renders verbatim.
@@ -158,7 +158,7 @@ def load_beir(
 
 def load_beir_folder(folder: Path | str) -> BeirData:
     """A BEIR collection from a folder holding corpus.jsonl, queries.jsonl and qrels.tsv."""
-    folder = file_path(folder, "the BEIR folder")
+    folder = folder_path(folder, "the BEIR folder")
     qrels = folder / "qrels.tsv"
     if not qrels.is_file() and (folder / "qrels").is_dir():
         qrels = folder / "qrels" / "test.tsv"
