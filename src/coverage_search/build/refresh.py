@@ -65,8 +65,8 @@ def check_corpus(corpus_dir: str | Path, index_dir: str | Path) -> None:
 
 
 def _holds_its_documents(corpus: Path, build: Path, manifest: dict[str, Any]) -> bool:
-    """True when `corpus` holds (by name) most of the live build's documents: the same corpus,
-    moved or copied with the project, which the next build then records."""
+    """True when `corpus` holds (by name) nine in ten of the live build's documents: the same
+    corpus, moved or copied with the project, which the next build then records."""
     from coverage_search.engine.factory import open_engine
 
     try:
@@ -77,7 +77,8 @@ def _holds_its_documents(corpus: Path, build: Path, manifest: dict[str, Any]) ->
             engine.close()
     except Exception:  # an unreadable build: the mismatch stands
         return False
-    return bool(ids) and sum((corpus / i).exists() for i in ids) >= MOVED_SHARE * len(ids)
+    # An index with no documents has none to lose: any corpus may fill it.
+    return sum((corpus / i).exists() for i in ids) >= MOVED_SHARE * len(ids)
 
 
 def refresh_index(
