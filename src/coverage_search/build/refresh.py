@@ -66,7 +66,8 @@ def check_corpus(corpus_dir: str | Path, index_dir: str | Path) -> None:
 
 def _holds_its_documents(corpus: Path, build: Path, manifest: dict[str, Any]) -> bool:
     """True when `corpus` holds (by name) nine in ten of the live build's documents: the same
-    corpus, moved or copied with the project, which the next build then records."""
+    corpus, moved or copied with the project (the next build that changes the index records
+    its new place; until then each change checks this again)."""
     from coverage_search.engine.factory import open_engine
 
     try:
