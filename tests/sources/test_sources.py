@@ -880,4 +880,5 @@ def test_markup_scans_are_whole_and_single_pass() -> None:
     assert without(page, (b"script", b"style")) == b"abc<header>h</header><head>t"
     assert without(page, (b"head",)) == b"a<script>x</script>b<STYLE>y</style >c<header>h</header>"
     assert without(b"<script>x " * 50_000, (b"script",)) == b""
+    assert without(b"a<head>t</header>u</head>b", (b"head",)) == b"ab"
     assert tame_markup(b"<p" + b"a" * 200_000) == b"<p" + b"a" * 200_000  # no ">": left alone

@@ -119,14 +119,15 @@ def without(raw: bytes, names: tuple[bytes, ...]) -> bytes:
         kept.append(raw[pos:start])
         if start == len(raw):
             break
-        end = low.find(b"</" + name, start)
-        close = low.find(b">", end) if end >= 0 else -1
+        end = _next_tag(low, b"/" + name, start)
+        close = low.find(b">", end)
         pos = close + 1 if close >= 0 else len(raw)
     return b"".join(kept) if len(kept) != 1 else kept[0]
 
 
 def _next_tag(low: bytes, name: bytes, pos: int) -> int:
-    """Where the next <name> tag (not <name-more>) starts at or after `pos`; len(low) if none."""
+    """Where the next <name> tag (not <name-more>; "/head" for a closing one) starts at or
+    after `pos`; len(low) if none."""
     while (at := low.find(b"<" + name, pos)) >= 0:
         after = at + 1 + len(name)
         if after >= len(low) or low[after] not in _NAME_CHAR:
