@@ -49,5 +49,9 @@ def text_list(value: object, name: str) -> list[str]:
 def whole_number(value: object, name: str, *, least: int = 0) -> int:
     """An int of at least `least` (True and 1.0 are not numbers of characters or bytes)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < least:
-        raise QueryError(f"{name} must be a whole number of at least {least}, not {value!r:.40}.")
+        try:
+            shown = f"{value!r:.40}"
+        except ValueError:  # an int of more digits than Python prints
+            shown = "a number too long to print"
+        raise QueryError(f"{name} must be a whole number of at least {least}, not {shown}.")
     return value
