@@ -55,10 +55,10 @@ class SearchSettings:
             if (
                 isinstance(value, bool)
                 or not isinstance(value, kinds)
+                or not least <= value <= most  # NaN fails it too; huge ints before isfinite
                 or not math.isfinite(value)
-                or not least <= value <= most
             ):
                 kind = "a whole number" if whole else "a number"
-                raise QueryError(
-                    f"{f.name} must be {kind} from {least} to {most}, not {value!r:.40}."
-                )
+                long = isinstance(value, int) and abs(value) > 10**40  # repr may refuse it
+                shown = "a number too long to print" if long else f"{value!r:.40}"
+                raise QueryError(f"{f.name} must be {kind} from {least} to {most}, not {shown}.")
