@@ -177,3 +177,17 @@ def test_a_qa_file_that_is_a_pipe_a_device_or_no_path_is_one_error(
         with pytest.raises(CoverageSearchError) as caught:
             load_beir(*files)  # type: ignore[arg-type]
         assert "\n" not in str(caught.value)
+
+
+def test_wrong_arguments_to_the_evaluators_are_one_error(tmp_path: Path) -> None:
+    from coverage_search import EvalDataError, evaluate
+
+    for bad in (None, "q", [None], 3):
+        with pytest.raises(EvalDataError, match="list of QAQuestion"):
+            evaluate_qa(bad, index_dir=tmp_path)  # type: ignore[arg-type]
+    ok = [QAQuestion(question="Who?", answer_span="x")]
+    for bad in (None, "q", [1], 3):
+        with pytest.raises(EvalDataError, match="list of questions"):
+            evaluate_qa(ok, refusals=bad, index_dir=tmp_path)  # type: ignore[arg-type]
+    with pytest.raises(EvalDataError, match="collection from load_beir"):
+        evaluate(None)  # type: ignore[arg-type]

@@ -326,6 +326,10 @@ def evaluate_qa(
 
     if (index_dir is None) == (corpus is None):
         raise EvalDataError("Give either an index folder or a corpus .jsonl file, not both.")
+    if not _list_of(questions, QAQuestion):
+        raise EvalDataError("questions must be a list of QAQuestion, as load_qa gives.")
+    if not _list_of(refusals, str):
+        raise EvalDataError("refusals must be a list of questions, as load_refusals gives.")
     options = dict(search_options or {})
     if index_dir is not None:
         index = CoverageIndex.open(index_dir, model=model)
@@ -380,3 +384,11 @@ def evaluate_qa(
             )
         finally:
             index.close()
+
+
+def _list_of(value: object, kind: type) -> bool:
+    return (
+        isinstance(value, Sequence)
+        and not isinstance(value, str)
+        and all(isinstance(v, kind) for v in value)
+    )

@@ -144,6 +144,12 @@ def evaluate(
     """
     from coverage_search.api import CoverageIndex
 
+    if not isinstance(data, BeirData):
+        raise EvalDataError(f"data must be a collection from load_beir, not {type(data).__name__}.")
+    if isinstance(modes, str) or not isinstance(modes, Sequence):
+        raise EvalDataError(f"modes must be a list of mode names ({', '.join(MODES)}).")
+    if query_ids is not None and (missing := set(query_ids) - set(data.queries)):
+        raise EvalDataError(f"No query {sorted(missing)[0]!r} in {data.name}: give its ids.")
     unknown = [m for m in modes if m not in MODES]
     if unknown or not modes:
         raise EvalDataError(
