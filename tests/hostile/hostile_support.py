@@ -173,7 +173,7 @@ def indexed_document_count(index_dir: Path) -> int:
 
 
 @contextlib.contextmanager
-def held_build_lock(index_dir: Path, *, release_after: float = 5.0) -> Iterator[None]:
+def held_build_lock(index_dir: Path, *, release_after: float = 2.0) -> Iterator[None]:
     """Hold index/.build.lock with flock(LOCK_EX) on our own descriptor, as a running build does.
 
     A safety timer lets go after `release_after` seconds, so a product that waits (with a bound)

@@ -1,7 +1,7 @@
 """`add` / `remove` while another build holds the lock: corpus/ and the index end up agreeing.
 
 The lock is held exactly as a build holds it: flock(LOCK_EX) on index/.build.lock, on a
-descriptor of our own (a safety timer lets go after 5 s, so a product that waits for the lock
+descriptor of our own (a safety timer lets go after 2 s, so a product that waits for the lock
 with a bound is not deadlocked). Any of these is acceptable: wait for the lock, roll the
 corpus change back, or have the next command repair. What is checked is the END STATE after
 "retry the same command once the lock is free", and after a plain `coverage-search build`.
