@@ -281,14 +281,8 @@ class CoverageIndex:
         text = clean_query(query)
         check_order(sort, recency)
         filters = make_filters(outlets, since, until, language)
-        base = self.settings
-        settings = dataclasses.replace(
-            base,
-            fusion=fusion or base.fusion,
-            alpha=base.alpha if alpha is None else alpha,
-            document_prior=base.document_prior if document_prior is None else document_prior,
-        )
-        check_search(mode, k, per_document, alpha, settings.document_prior)
+        check_search(mode, k, per_document, alpha, document_prior, group_stories=group_stories)
+        settings = self.settings.with_overrides(fusion, alpha, document_prior)
         hits = self._searcher.search(
             text,
             filters,

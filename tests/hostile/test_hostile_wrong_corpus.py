@@ -158,6 +158,13 @@ def test_wrong_values_for_the_rest_of_the_api_are_one_error(
     for settings in ({"alpha": "x"}, {"rrf_k": -1}, {"min_candidates": float("nan")}):
         with pytest.raises(QueryError, match="must be"):
             SearchSettings(**settings)  # type: ignore[arg-type]
+    for switches in ({"group_stories": "no"}, {"aliases": 0}):
+        with pytest.raises(QueryError, match="must be True"):
+            opened.search("Amodei", **switches)  # type: ignore[arg-type]
+    for fusion in (False, 0, ["rrf"]):
+        with pytest.raises(QueryError, match="Unknown fusion"):
+            opened.search("Amodei", fusion=fusion)  # type: ignore[arg-type]
+    assert opened.search("Amodei", fusion="rrf", k=1)
     with pytest.raises(QueryError, match="settings must be SearchSettings"):
         CoverageIndex.open(index_dir, settings={})  # type: ignore[arg-type]
     before = sorted(p.name for p in corpus.iterdir())

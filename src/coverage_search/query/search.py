@@ -30,9 +30,17 @@ MAX_POOL = 200_000  # candidates asked of each retriever at most
 
 
 def check_search(
-    mode: str, k: int, per_document: int, alpha: float | None, prior: float | None = None
+    mode: str,
+    k: int,
+    per_document: int,
+    alpha: float | None,
+    prior: float | None = None,
+    *,
+    group_stories: object = True,
 ) -> None:
     """Raise QueryError naming the first search argument out of range."""
+    if not isinstance(group_stories, bool):  # "no" is not False
+        raise QueryError("group_stories must be True (one hit a story) or False.")
     if mode not in MODES:
         raise QueryError(f"Unknown mode {mode!r}: use one of {', '.join(MODES)}.")
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 from coverage_search.errors import QueryError
 
@@ -42,6 +42,19 @@ class SearchSettings:
     # nDCG@10 SciFact 0.7628 → 0.7657 / 0.7153 → 0.7185, TIME 0.8108 → 0.8216 / 0.8354 →
     # 0.8359; bench/eval_prior.py). Answers leave it out: it lost a quoted TIME tune question.
     document_prior: float = 0.35
+
+    def with_overrides(
+        self, fusion: object = None, alpha: object = None, document_prior: object = None
+    ) -> SearchSettings:
+        """These settings with a search's own fusion, alpha or prior (None keeps the setting)."""
+        if fusion is not None and not isinstance(fusion, str):
+            raise QueryError(f"Unknown fusion {fusion!r:.40}: use convex or rrf.")
+        return replace(
+            self,
+            fusion=fusion or self.fusion,
+            alpha=self.alpha if alpha is None else alpha,  # type: ignore[arg-type]
+            document_prior=self.document_prior if document_prior is None else document_prior,  # type: ignore[arg-type]
+        )
 
     def __post_init__(self) -> None:
         if self.fusion not in ("convex", "rrf"):
