@@ -7,9 +7,22 @@ import dataclasses
 import sys
 import textwrap
 from collections.abc import Sequence
+from typing import Any
 
 from coverage_search import CoverageIndex, export_answer, searched_as
 from coverage_search.cli.output import emit, escaped, format_hit, timeline_table
+
+
+def _filters(args: argparse.Namespace) -> dict[str, Any]:
+    """What search and ask share: the mode, the filters and whether descriptions are named."""
+    return {
+        "mode": args.mode,
+        "outlets": args.outlet,
+        "since": args.since,
+        "until": args.until,
+        "language": args.language,
+        "aliases": not args.literal,
+    }
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -17,15 +30,10 @@ def cmd_search(args: argparse.Namespace) -> int:
     hits = index.search(
         args.query,
         k=args.k,
-        mode=args.mode,
-        outlets=args.outlet,
-        since=args.since,
-        until=args.until,
-        language=args.language,
+        **_filters(args),
         per_document=args.per_document,
         sort=args.sort,
         recency=args.recency,
-        aliases=not args.literal,
     )
     named = searched_as(args.query, aliases=not args.literal)
     if args.json:
@@ -65,16 +73,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     index = CoverageIndex.open(args.index, model=args.model)
-    answer = index.answer(
-        args.question,
-        k=args.k,
-        mode=args.mode,
-        outlets=args.outlet,
-        since=args.since,
-        until=args.until,
-        language=args.language,
-        aliases=not args.literal,
-    )
+    answer = index.answer(args.question, k=args.k, **_filters(args))
     if args.export:
         sys.stdout.write(export_answer(answer, args.export))
         if not answer.hits:  # an export with no entry: say why on stderr, not in the file
