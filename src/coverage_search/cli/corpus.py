@@ -52,7 +52,7 @@ def cmd_update(args: argparse.Namespace) -> int:
     try:
         watches = run_all_watches(args)
     except CoverageSearchError as exc:  # e.g. no index yet: the update itself went through
-        print(f"coverage-search: saved searches not run: {exc}", file=sys.stderr)
+        print(f"coverage-search: saved searches not run: {escaped(str(exc))}", file=sys.stderr)
         watches = ()
     if args.json:
         data = report.to_dict()

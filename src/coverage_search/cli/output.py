@@ -134,14 +134,14 @@ def watch_line(w: Watch) -> str:
     if w.mode != "hybrid":
         filters.append(f"{w.mode} mode")
     where = f" ({', '.join(filters)})" if filters else ""
-    return f"{w.number}. {one_line(w.question)}{where}"
+    return escaped(f"{w.number}. {one_line(w.question)}{where}")  # outlets as typed, too
 
 
 def print_watch_reports(reports: Sequence[WatchReport]) -> None:
     for r in reports:
         head = f"Saved search {watch_line(r.watch)}"
         if r.error:
-            print(f"{head}: could not run ({r.error})", file=sys.stderr)
+            print(f"{head}: could not run ({escaped(r.error)})", file=sys.stderr)
             continue
         since = f" since {r.watch.last_run}" if r.watch.last_run else ""
         if not r.new:
