@@ -55,12 +55,16 @@ class ModelError(CoverageSearchError):
 class FetchError(CoverageSearchError):
     """A URL or feed could not be fetched or read."""
 
-    def __init__(self, url: str, reason: str, *, status: int | None = None) -> None:
+    def __init__(
+        self, url: str, reason: str, *, status: int | None = None, lasting: bool = False
+    ) -> None:
         where = f"{url}: HTTP {status}: {reason}" if status else f"{url}: {reason}"
         super().__init__(where)
         self.url = url
         self.reason = reason
         self.status = status
+        # No retry can fix it (a URL the rules refuse): a feed entry that fails so is given up.
+        self.lasting = lasting
 
 
 class UploadError(CoverageSearchError):

@@ -1,8 +1,9 @@
 """A page or feed on the web cannot make the tool read the machine's own services.
 
 The test servers all run on 127.0.0.1, so here 127.0.0.1 plays the public site and the name
-"localhost" the machine's private service (is_local_host is patched to say so); the real
-classification of addresses is checked on its own below.
+"localhost" the machine's private service (is_local_host is patched to say so, and the
+connection-time check to let 127.0.0.1 through); the real classification of addresses, and
+the connection-time check against a name that changes its answer, are tested on their own.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from coverage_search.ingest import fetch
+from coverage_search.ingest import fetch, transport
 from coverage_search.ingest.add import add_sources
 from coverage_search.ingest.fetch import Fetcher
 from coverage_search.sources.urls import is_local_host
@@ -24,6 +25,7 @@ FAST = Fetcher(timeout=2.0, max_bytes=1024 * 1024)
 @pytest.fixture()
 def sites(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Site, Site]]:
     monkeypatch.setattr(fetch, "is_local_host", lambda host, **_: host == "localhost")
+    monkeypatch.setattr(transport, "is_local_address", lambda address: False)
     with serve(Site()) as public, serve(Site()) as private:
         private.routes["/admin"] = Route(
             article_html(
@@ -115,3 +117,69 @@ def test_names_are_judged_by_what_they_resolve_to(monkeypatch: pytest.MonkeyPatc
         assert len(asked) == len(set(asked)) == 3  # each name looked up once
     finally:
         urls._resolves_local.cache_clear()
+
+
+def test_a_feed_entry_sent_to_a_private_address_is_given_up_at_once(
+    sites: tuple[Site, Site], tmp_path: Path
+) -> None:
+    """No retry can make that redirect allowed, so the entry is not fetched five more times."""
+    from coverage_search.ingest.add import update_feeds
+
+    public, private = sites
+    public.routes["/go"] = Route(status=302, location=_private(private))
+    items = [("g1", public.url("/go"), "Go", "Tue, 16 Jun 2026")]
+    public.routes["/feed.xml"] = Route(
+        rss("Feed", items).encode(), content_type="application/rss+xml"
+    )
+    corpus = tmp_path / "c"
+    report = add_sources([], feeds=[public.url("/feed.xml")], corpus_dir=corpus, fetcher=FAST)
+    (failed,) = report.failed
+    assert "given up (no retry can change that)" in failed.reason
+    again = update_feeds(corpus_dir=corpus, fetcher=FAST)
+    assert not again.failed and public.hits["/go"] == 1 and private.hits.get("/admin", 0) == 0
+
+
+@pytest.fixture()
+def rebinding(monkeypatch: pytest.MonkeyPatch) -> Iterator[Site]:
+    """A name that looks up as a public address once, then as 127.0.0.1 (DNS rebinding)."""
+    import socket
+
+    from coverage_search.sources import urls
+
+    real = socket.getaddrinfo
+    answers = {"rebind.example": ["93.184.216.34"]}
+
+    def lookup(host: str, port: object, *args: object, **kwargs: object) -> list[object]:
+        if host in answers:
+            address = answers[host].pop() if answers[host] else "127.0.0.1"
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port or 0))]
+        return real(host, port, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+    urls._resolves_local.cache_clear()
+    try:
+        with serve(Site()) as site:
+            page = article_html("Admin", ["The admin token is SECRET. " * 6], site_name="Local")
+            site.routes["/admin"] = Route(page.encode())
+            yield site
+    finally:
+        urls._resolves_local.cache_clear()
+
+
+def test_a_public_name_that_answers_with_a_local_address_is_not_read(
+    rebinding: Site, tmp_path: Path
+) -> None:
+    url = rebinding.url("/admin").replace("127.0.0.1", "rebind.example")
+    report = add_sources([url], corpus_dir=tmp_path / "c", fetcher=FAST)
+    (failed,) = report.failed
+    assert "looked up as a public address but answered with a local or private one" in (
+        failed.reason
+    )
+    assert "(127.0.0.1)" in failed.reason
+    assert rebinding.hits.get("/admin", 0) == 0 and not report.added
+
+
+def test_a_local_url_the_user_gives_is_connected_to(rebinding: Site, tmp_path: Path) -> None:
+    """The connection check is for public pages only: 127.0.0.1 named as such is read."""
+    report = add_sources([rebinding.url("/admin")], corpus_dir=tmp_path / "c", fetcher=FAST)
+    assert len(report.added) == 1 and rebinding.hits["/admin"] == 1

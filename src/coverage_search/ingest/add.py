@@ -45,6 +45,7 @@ class Adder:
         self.added: list[AddedItem] = []
         self.duplicates: list[AddedItem] = []
         self.failed: list[FailedItem] = []
+        self._lasting = False  # whether the last fetch failed in a way no retry can change
 
     def report(self, feeds: Sequence[FeedCheck] = ()) -> AddReport:
         return AddReport(
@@ -68,6 +69,7 @@ class Adder:
             article = article_from_html(html, url=result.final_url, hints=hints)
         except FetchError as exc:
             self.failed.append(FailedItem(url, exc.reason, exc.status, feed))
+            self._lasting = exc.lasting
             return False
         except ValueError as exc:
             self.failed.append(FailedItem(url, f"no article text in the page ({exc})", None, feed))
@@ -213,7 +215,8 @@ class Adder:
         """Add each entry's article: the GUIDs done (added or duplicates), and the failed ones.
 
         A failed GUID maps to True when it is given up: its link can never be fetched (none,
-        javascript:, mailto:, a malformed URL...), or it failed MAX_ATTEMPTS runs (`attempts`
+        javascript:, mailto:, a malformed URL...), it or a redirect broke a rule no retry changes
+        (a local address, a URL with a password), or it failed MAX_ATTEMPTS runs (`attempts`
         counts the runs before this one). Each failure's reason says which it is.
         """
         done: list[str] = []
@@ -227,13 +230,16 @@ class Adder:
                 failed[entry.guid] = True
                 continue
             hints = Metadata(title=entry.title, published=entry.published, author=entry.author)
+            self._lasting = False
             if self.add_url(entry.link or "", hints=hints, feed=feed_url):
                 done.append(entry.guid)
                 continue
             attempt = attempts.get(entry.guid, 0) + 1
-            given_up = attempt >= MAX_ATTEMPTS
+            given_up = self._lasting or attempt >= MAX_ATTEMPTS
             note = (
-                f"given up after {attempt} attempts"
+                "given up (no retry can change that)"
+                if self._lasting
+                else f"given up after {attempt} attempts"
                 if given_up
                 else f"tried again at the next update (attempt {attempt} of {MAX_ATTEMPTS})"
             )
@@ -291,5 +297,3 @@ def _refresh(
         store.record(poll, done, failed)
         checks.append(poll.check(added=len(done), failed=len(failed)))
     return checks
-
-

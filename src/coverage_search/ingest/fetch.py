@@ -19,7 +19,7 @@ from email.message import Message
 from importlib import metadata
 
 from coverage_search.errors import FetchError, QueryError
-from coverage_search.ingest.transport import CutOffError, Deadline, opener
+from coverage_search.ingest.transport import CutOffError, Deadline, LocalAddressError, opener
 from coverage_search.sources.metadata import printable
 from coverage_search.sources.urls import is_local_host, url_problem
 
@@ -125,7 +125,9 @@ class Fetcher:
     ) -> FetchResult:
         seen: list[str] = []
         current = url
-        director = opener(deadline)
+        # A page from the open web: every connection must reach a public address.
+        public = not is_local_host(urllib.parse.urlsplit(origin).hostname)
+        director = opener(deadline, public_only=public)
         while True:
             seen.append(current)
             request = urllib.request.Request(
@@ -161,6 +163,8 @@ class Fetcher:
             except urllib.error.URLError as exc:
                 if isinstance(exc.reason, TimeoutError):
                     raise self._timed_out(url, deadline) from None
+                if isinstance(exc.reason, LocalAddressError):
+                    raise _local_answer(url, exc.reason) from None
                 raise FetchError(url, _network_reason(exc.reason)) from None
             except CutOffError as exc:
                 raise FetchError(url, str(exc)) from None
@@ -344,17 +348,21 @@ def _set_socket_timeout(response: http.client.HTTPResponse, seconds: float) -> N
 
 def _check_url(url: str, target: str) -> None:
     if problem := url_problem(target):
-        raise FetchError(url, problem)
+        raise FetchError(url, problem, lasting=True)
     # Only for fetching: a stored address with a space (front matter) stays an address.
     text = target.strip()
     if any(c.isspace() or not c.isprintable() for c in text):
         raise FetchError(
-            url, "not a valid URL to fetch: it holds a space or control character (write %20)"
+            url,
+            "not a valid URL to fetch: it holds a space or control character (write %20)",
+            lasting=True,
         )
     parts = urllib.parse.urlsplit(text)
     if parts.username is not None or parts.password is not None:
         raise FetchError(
-            url, "URLs with a user name or password are not fetched: leave out the user:password@"
+            url,
+            "URLs with a user name or password are not fetched: leave out the user:password@",
+            lasting=True,
         )
 
 
@@ -372,6 +380,16 @@ def _check_reach(url: str, origin: str, target: str) -> None:
         url,
         f"leads from {came_from} to a local or private address ({going_to}), which a page on "
         "the web may not send us to: add that URL yourself if it is meant",
+        lasting=True,
+    )
+
+
+def _local_answer(url: str, refused: LocalAddressError) -> FetchError:
+    """A public name that answered, when connected to, with a local address (DNS rebinding)."""
+    return FetchError(
+        url,
+        f"{refused.host} looked up as a public address but answered with a local or private "
+        f"one ({refused.address}) when connected to, so it was not read",
     )
 
 

@@ -5,6 +5,10 @@ second never trips it. A `Deadline` is a timer that, when the request's time is 
 every socket the request opened: whatever read is waiting returns at once, and the fetcher
 reports the timeout. Headers cut off before the blank line that ends them are an error, not
 a reply with the headers that happened to arrive.
+
+An opener for a public page (`public_only`) checks the address each connection reached before
+a byte is sent: a name that looked up as public when the fetcher checked it may answer with
+127.0.0.1 when the connection looks it up again (DNS rebinding).
 """
 
 from __future__ import annotations
@@ -16,11 +20,23 @@ import socket
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from typing import Any
+
+from coverage_search.sources.urls import is_local_address
 
 
 class CutOffError(http.client.HTTPException):
     """The connection ended in the middle of the reply's headers."""
+
+
+class LocalAddressError(OSError):
+    """A connection made for a public page reached a local or private address."""
+
+    def __init__(self, host: str, address: str) -> None:
+        super().__init__(f"{host} answered with a local or private address ({address})")
+        self.host = host
+        self.address = address
 
 
 class Deadline:
@@ -104,12 +120,37 @@ class _Response(http.client.HTTPResponse):
             raise CutOffError("the reply was cut off in the middle of its headers")
 
 
+def _checked(host: str, connect: Callable[..., socket.socket]) -> Callable[..., socket.socket]:
+    """`connect` (socket.create_connection), refusing a socket whose peer is not public."""
+
+    def checked(*args: Any, **kwargs: Any) -> socket.socket:
+        sock = connect(*args, **kwargs)
+        address = str(sock.getpeername()[0])
+        if is_local_address(address):
+            sock.close()
+            raise LocalAddressError(host, address)
+        return sock
+
+    return checked
+
+
+def _connector(connection: http.client.HTTPConnection) -> Callable[..., socket.socket]:
+    # http.client connects through this attribute (socket.create_connection), undeclared in
+    # its type stubs.
+    found: Callable[..., socket.socket] = getattr(
+        connection, "_create_connection", socket.create_connection
+    )
+    return found
+
+
 class _HTTPConnection(http.client.HTTPConnection):
     response_class = _Response
 
-    def __init__(self, *args: Any, deadline: Deadline, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, deadline: Deadline, public_only: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._deadline = deadline
+        if public_only:
+            self._create_connection = _checked(self.host, _connector(self))
 
     def connect(self) -> None:
         super().connect()
@@ -119,32 +160,50 @@ class _HTTPConnection(http.client.HTTPConnection):
 class _HTTPSConnection(http.client.HTTPSConnection):
     response_class = _Response
 
-    def __init__(self, *args: Any, deadline: Deadline, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, deadline: Deadline, public_only: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._deadline = deadline
+        if public_only:  # checked before the TLS handshake: nothing is sent to a local peer
+            self._create_connection = _checked(self.host, _connector(self))
 
     def connect(self) -> None:
         super().connect()  # the TLS handshake is bounded per read by the socket timeout
         self._deadline.watch(self.sock)
 
 
+def _direct(req: urllib.request.Request) -> bool:
+    """True when `req` connects to its own host, not through a proxy (whose address is the
+    user's choice and may well be local)."""
+    return not req.has_proxy() and getattr(req, "_tunnel_host", None) is None
+
+
 class _HTTPHandler(urllib.request.HTTPHandler):
-    def __init__(self, deadline: Deadline) -> None:
+    def __init__(self, deadline: Deadline, public_only: bool) -> None:
         super().__init__()
         self._deadline = deadline
+        self._public_only = public_only
 
     def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        connection = functools.partial(_HTTPConnection, deadline=self._deadline)
+        connection = functools.partial(
+            _HTTPConnection,
+            deadline=self._deadline,
+            public_only=self._public_only and _direct(req),
+        )
         return self.do_open(connection, req)
 
 
 class _HTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, deadline: Deadline) -> None:
+    def __init__(self, deadline: Deadline, public_only: bool) -> None:
         super().__init__()
         self._deadline = deadline
+        self._public_only = public_only
 
     def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        connection = functools.partial(_HTTPSConnection, deadline=self._deadline)
+        connection = functools.partial(
+            _HTTPSConnection,
+            deadline=self._deadline,
+            public_only=self._public_only and _direct(req),
+        )
         return self.do_open(connection, req)
 
 
@@ -155,14 +214,15 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def opener(deadline: Deadline) -> urllib.request.OpenerDirector:
-    """An opener for HTTP(S) only (no file:, ftp: or data:), bounded by `deadline`."""
+def opener(deadline: Deadline, *, public_only: bool = False) -> urllib.request.OpenerDirector:
+    """An opener for HTTP(S) only (no file:, ftp: or data:), bounded by `deadline`; with
+    `public_only`, a direct connection that reaches a non-public address is refused."""
     director = urllib.request.OpenerDirector()
     for handler in (
         urllib.request.ProxyHandler(),
         urllib.request.UnknownHandler(),
-        _HTTPHandler(deadline),
-        _HTTPSHandler(deadline),
+        _HTTPHandler(deadline, public_only),
+        _HTTPSHandler(deadline, public_only),
         urllib.request.HTTPDefaultErrorHandler(),
         _NoRedirect(),
         urllib.request.HTTPErrorProcessor(),

@@ -80,10 +80,16 @@ def is_local_host(host: str | None, *, resolve: bool = True) -> bool:
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
-        address = ipaddress.ip_address(host)
+        ipaddress.ip_address(host)
     except ValueError:
         return resolve and _resolves_local(host)
-    return not address.is_global or address.is_multicast
+    return is_local_address(host)
+
+
+def is_local_address(address: str) -> bool:
+    """True for an IP address (text, IPv6 zone allowed) that is not a public unicast one."""
+    ip = ipaddress.ip_address(address.split("%")[0])
+    return not ip.is_global or ip.is_multicast
 
 
 @functools.lru_cache(maxsize=1024)
@@ -93,5 +99,4 @@ def _resolves_local(host: str) -> bool:
         found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):  # unresolvable: the fetch itself will say so
         return False
-    addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found]
-    return any(not a.is_global or a.is_multicast for a in addresses)
+    return any(is_local_address(str(info[4][0])) for info in found)
