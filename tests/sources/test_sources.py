@@ -413,6 +413,21 @@ def test_impossible_date_is_dropped_and_the_document_kept(tmp_path: Path) -> Non
     assert timed.published == "2026-03-01"
 
 
+@pytest.mark.parametrize("deep", [False, True])  # libyaml, and PyYAML's parser for deep text
+def test_front_matter_values_stay_as_written(tmp_path: Path, deep: bool) -> None:
+    """YAML 1.1 reads `no` as False (the Norway problem), `yes` as True, `012` as 10."""
+    nest = "x: " + "[" * 300 + "]" * 300 + "\n" if deep else ""
+    front = "title: yes\nlanguage: no\noutlet: 012\nauthor: 1e3\npublished: 20260102\n"
+    doc = read(tmp_path, "a.md", f"---\n{nest}{front}---\nBody.")
+    assert (doc.title, doc.language, doc.outlet, doc.author, doc.published) == (
+        "yes",
+        "no",
+        "012",
+        "1e3",
+        "2026-01-02",
+    )
+
+
 def test_yaml_aliases_are_refused_not_expanded(tmp_path: Path) -> None:
     rows = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     rows += [f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 9)]

@@ -173,7 +173,8 @@ def _shallow(source: str) -> bool:
 
 @functools.cache
 def _metadata_loader(fast: bool) -> type:
-    """A SafeLoader that keeps dates as the text written; libyaml's parser when `fast`.
+    """A SafeLoader that keeps dates, numbers and yes/no as the text written; libyaml's
+    parser when `fast`.
 
     Through PyYAML's own parser, front matter was 23% of reading a Markdown file, and 4%
     through libyaml (bench/bench_reading.py, results/reading.md).
@@ -200,7 +201,11 @@ def _metadata_loader(fast: bool) -> type:
     def as_text(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
         return loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode) else None
 
-    MetadataLoader.add_constructor(timestamp, as_text)
+    # Every metadata value is text, so a scalar stays as written: YAML 1.1 would read
+    # `language: no` (Norwegian) as False, `title: yes` as True and `title: 012` as 10.
+    for tag in (timestamp, "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int"):
+        MetadataLoader.add_constructor(tag, as_text)
+    MetadataLoader.add_constructor("tag:yaml.org,2002:float", as_text)
     return MetadataLoader
 
 
