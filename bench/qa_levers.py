@@ -5,7 +5,7 @@ and runs every dev question through CoverageIndex.answer, scored by coverage_sea
 `eval --qa` judge: answer passage first / in the top 3, right document first, answer quotes the
 span, refusals. Usage:
 
-    python bench/qa_levers.py [--group search|chunking|prior] [--work DIR]
+    python bench/qa_levers.py [--group search|chunking|prior|confidence] [--work DIR]
 
 Group "prior" gives the answer's own search the document prior (query/answer.py's
 ANSWER_DOCUMENT_PRIOR, 0 in the product) at the weights search measured.
@@ -87,6 +87,10 @@ def run(
 Variant = tuple[str, ChunkSettings, SearchSettings, dict[str, Any]]
 
 
+def replace_kc(settings: SearchSettings, value: float) -> SearchSettings:
+    return dataclasses.replace(settings, keyword_confidence=value)
+
+
 def variants(group: str) -> list[Variant]:
     base_chunks, base = ChunkSettings(), SearchSettings()
     if group == "search":
@@ -96,6 +100,11 @@ def variants(group: str) -> list[Variant]:
         out.append(("semantic only", base_chunks, base, {"mode": "semantic"}))
         out.append(("rrf", base_chunks, dataclasses.replace(base, fusion="rrf"), {}))
         return out
+    if group == "confidence":  # fusion.fuse's keyword weight (bench/eval_keyword_confidence.py)
+        return [("keyword confidence 0", base_chunks, replace_kc(base, 0.0), {})] + [
+            (f"keyword confidence {c:g}", base_chunks, replace_kc(base, c), {})
+            for c in (0.5, 0.75, 1.0, 1.5)
+        ]
     if group == "prior":
         return [("answer prior 0 (the product)", base_chunks, base, {})] + [
             (f"answer prior {w}", base_chunks, base, {"answer_prior": w}) for w in (0.25, 0.35)
@@ -119,7 +128,9 @@ def variants(group: str) -> list[Variant]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--group", default="search", choices=("search", "chunking", "prior"))
+    parser.add_argument(
+        "--group", default="search", choices=("search", "chunking", "prior", "confidence")
+    )
     parser.add_argument("--work", type=Path, default=Path("/tmp/coverage-qa-levers"))
     parser.add_argument("--sets", nargs="+", default=["seed", "time"])
     args = parser.parse_args()

@@ -85,7 +85,7 @@ def keyword_runs(
         def term_docs(self, terms: list[str]) -> tuple[list[int], int]:
             return engine.term_docs(terms)
 
-    hits = keyword_search(
+    hits, _ = keyword_search(
         query,
         idx.settings,
         mode=mode,

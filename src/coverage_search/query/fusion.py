@@ -28,8 +28,15 @@ def fuse(
     semantic: Sequence[tuple[int, float]],
     keyword: Sequence[tuple[int, float]],
     settings: SearchSettings,
+    *,
+    keyword_mass: float = 0.0,
 ) -> list[tuple[int, float]]:
-    """Passage ids with fused scores, best first. Each list is (id, score), best first."""
+    """Passage ids with fused scores, best first. Each list is (id, score), best first.
+
+    With `keyword_confidence` set, the keyword side weighs as much as its best passage
+    covers the query: its score over that share of `keyword_mass` (terms.idf_mass), at most
+    1. Min-max makes the best keyword match 1 however little of the question it holds.
+    """
     if settings.fusion == "rrf":
         fused: dict[int, float] = {}
         for ranked in (semantic, keyword):
@@ -39,9 +46,11 @@ def fuse(
         sem = _minmax(dict(semantic))
         kw = _minmax(dict(keyword))
         a = settings.alpha
+        b = 1 - a
+        if settings.keyword_confidence > 0 and keyword and keyword_mass > 0:
+            b *= min(1.0, keyword[0][1] / (settings.keyword_confidence * keyword_mass))
         fused = {
-            pid: a * sem.get(pid, 0.0) + (1 - a) * kw.get(pid, 0.0)
-            for pid in sem.keys() | kw.keys()
+            pid: a * sem.get(pid, 0.0) + b * kw.get(pid, 0.0) for pid in sem.keys() | kw.keys()
         }
     else:
         raise QueryError(f"Unknown fusion {settings.fusion!r}: use one of {', '.join(FUSIONS)}.")

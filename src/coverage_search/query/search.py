@@ -117,14 +117,19 @@ class Searcher:
         pool = min(pool, MAX_POOL)
         semantic: Ranked = []
         keyword: Ranked = []
+        mass = 0.0
         vector = self.embedder.encode_query(text) if mode in ("hybrid", "semantic") else None
         if vector is not None:
             semantic = self.engine.dense(vector, filters, limit=pool)
         if mode in ("hybrid", "keyword"):
-            keyword = keyword_search(
+            keyword, mass = keyword_search(
                 text, settings, mode=mode, k=k, engine=self.engine, filters=filters, limit=pool
             )
-        ranked = fuse(semantic, keyword, settings) if mode == "hybrid" else (semantic or keyword)
+        ranked = (
+            fuse(semantic, keyword, settings, keyword_mass=mass)
+            if mode == "hybrid"
+            else (semantic or keyword)
+        )
         # Only the few chosen passages are read in full: at 1M passages reading all `pool`
         # candidates' rows took a third of a semantic search.
         owners = self.engine.owners(pid for pid, _ in ranked)

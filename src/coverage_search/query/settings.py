@@ -17,6 +17,7 @@ _BOUNDS = {
     "hybrid_max_df": (False, 0.0, 1.0),
     "keyword_min_terms": (True, 0, 100),
     "document_prior": (False, 0.0, 1.0),
+    "keyword_confidence": (False, 0.0, 10.0),
 }
 
 
@@ -42,6 +43,9 @@ class SearchSettings:
     # nDCG@10 SciFact 0.7628 → 0.7657 / 0.7153 → 0.7185, TIME 0.8108 → 0.8216 / 0.8354 →
     # 0.8359; bench/eval_prior.py). Answers leave it out: it lost a quoted TIME tune question.
     document_prior: float = 0.35
+    # Convex hybrid search weighs the keyword side by how much of the query its best passage
+    # covers (fusion.fuse): full weight from this share of the terms' idf mass; 0 turns it off.
+    keyword_confidence: float = 0.0
 
     def with_overrides(
         self, fusion: object = None, alpha: object = None, document_prior: object = None

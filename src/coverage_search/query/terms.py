@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -50,6 +51,16 @@ def prune_terms(
     return [t for t in terms if t in kept]
 
 
+def idf_mass(terms: Sequence[str], docs: Sequence[int], passages: int) -> float:
+    """What a passage holding each term once, at average length, scores in BM25: the sum of
+    the terms' idf (k1 + 1 over 1 + k1 is 1). Terms no passage holds add nothing."""
+    return sum(
+        math.log(1.0 + (passages - n + 0.5) / (n + 0.5))
+        for t, n in zip(terms, docs, strict=True)
+        if n > 0
+    )
+
+
 def keyword_search(
     query: str,
     settings: SearchSettings,
@@ -59,8 +70,9 @@ def keyword_search(
     engine: Engine,
     filters: SearchFilters,
     limit: int,
-) -> Ranked:
-    """Keyword hits for a query in `mode`, its commonest terms left out (see `prune_terms`).
+) -> tuple[Ranked, float]:
+    """Keyword hits for a query in `mode`, its commonest terms left out (see `prune_terms`),
+    and the idf mass of the terms searched (0 when fusion does not weigh it).
 
     When the pruned query finds fewer than k passages (a filter that the rare terms miss, say),
     it runs again with every term, so a search never comes back short while passages match.
@@ -68,14 +80,20 @@ def keyword_search(
     terms = keyword_terms(query)
     kept = terms
     max_df = settings.hybrid_max_df if mode == "hybrid" else settings.keyword_max_df
-    if max_df < 1.0 and len(terms) > settings.keyword_min_terms:
-        docs, passages = engine.term_docs(terms)
+    weighed = mode == "hybrid" and settings.keyword_confidence > 0
+    prune = max_df < 1.0 and len(terms) > settings.keyword_min_terms
+    docs, passages = engine.term_docs(terms) if weighed or prune else ([], 0)
+    if prune:
         kept = prune_terms(
             terms, docs, passages, max_df=max_df, min_terms=settings.keyword_min_terms
         )
     if not kept:
-        return []
+        return [], 0.0
     hits = engine.keyword(kept, filters, limit=limit)
     if len(hits) < k and len(kept) < len(terms):
+        kept = terms
         hits = engine.keyword(terms, filters, limit=limit)
-    return hits
+    if not weighed:
+        return hits, 0.0
+    held = dict(zip(terms, docs, strict=True))
+    return hits, idf_mass(kept, [held[t] for t in kept], passages)
