@@ -163,8 +163,6 @@ class Fetcher:
             except urllib.error.URLError as exc:
                 if isinstance(exc.reason, TimeoutError):
                     raise self._timed_out(url, deadline) from None
-                if isinstance(exc.reason, LocalAddressError):
-                    raise _local_answer(url, exc.reason) from None
                 raise FetchError(url, _network_reason(exc.reason)) from None
             except CutOffError as exc:
                 raise FetchError(url, str(exc)) from None
@@ -384,15 +382,6 @@ def _check_reach(url: str, origin: str, target: str) -> None:
     )
 
 
-def _local_answer(url: str, refused: LocalAddressError) -> FetchError:
-    """A public name that answered, when connected to, with a local address (DNS rebinding)."""
-    return FetchError(
-        url,
-        f"{refused.host} looked up as a public address but answered with a local or private "
-        f"one ({refused.address}) when connected to, so it was not read",
-    )
-
-
 def _status_reason(code: int, reason: object) -> str:
     text = " ".join(printable(str(reason or "")).split())[:200]  # a server's words, shown
     return text or http.client.responses.get(code, "request failed")
@@ -403,4 +392,6 @@ def _network_reason(reason: object) -> str:
         return "host not found (check the URL or your connection)"
     if isinstance(reason, ConnectionRefusedError):
         return "connection refused"
+    if isinstance(reason, LocalAddressError):  # DNS rebinding
+        return str(reason)
     return f"could not connect ({reason})"

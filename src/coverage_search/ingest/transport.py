@@ -34,7 +34,10 @@ class LocalAddressError(OSError):
     """A connection made for a public page reached a local or private address."""
 
     def __init__(self, host: str, address: str) -> None:
-        super().__init__(f"{host} answered with a local or private address ({address})")
+        super().__init__(
+            f"{host} looked up as a public address but answered with a local or private one "
+            f"({address}) when connected to, so it was not read"
+        )
         self.host = host
         self.address = address
 
