@@ -33,6 +33,7 @@ from coverage_search import (
     NoIndexError,
     QueryError,
     SearchHit,
+    Watch,
     add_watch,
     check_corpus,
     export_answer,
@@ -534,9 +535,15 @@ def outlet_facets(box: Box, facets: Coverage, stats: IndexStats) -> None:
         if name is None:
             continue
         box.button(f"{text_md(chart_text(count.outlet))} · {count.stories}", key=f"facet_{i}",
-                   on_click=pick_outlet, args=(name,), help=f"Only {chart_text(name)}")
+                   on_click=pick_outlet, args=(name,), help=f"Only {text_md(chart_text(name))}")
     if facets.undated:
         box.caption(f"{plural(facets.undated, 'undated story')} among them")
+
+
+def watch_key(watch: Watch) -> str:
+    """A saved search's identity across renumbering: what it asks and when it was saved."""
+    return repr((watch.question, watch.mode, watch.outlets, watch.since, watch.until,
+                 watch.language, watch.added_at))
 
 
 def saved_searches(box: Box, index: CoverageIndex, question: str, options: Options) -> None:
@@ -558,9 +565,11 @@ def saved_searches(box: Box, index: CoverageIndex, question: str, options: Optio
             for watch in watches:
                 left, right = st.columns([4, 1], vertical_alignment="center")
                 left.markdown(f"{watch.number}. {text_md(watch.question)}")
-                if right.button("✕", key=f"watch_remove_{watch.number}",
+                # Keyed and removed by the search itself, not its number: another window's
+                # removal renumbers the list under this page.
+                if right.button("✕", key=f"watch_remove_{watch_key(watch)}",
                                 help="Forget this saved search"):
-                    remove_watch(CORPUS_DIR, watch.number)
+                    remove_watch(CORPUS_DIR, watch)
                     st.session_state.pop("watch_reports", None)
                     st.rerun()
             if not watches:

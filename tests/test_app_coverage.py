@@ -110,8 +110,29 @@ def test_saved_searches_panel_saves_reports_new_hits_and_removes(
     assert "[Amodei explains the OpenAI split](https://techcrunch.example/amodei-split" in panel
     at.button(key="watch_run").click().run()
     assert "nothing new" in markdown(at)
-    at.button(key="watch_remove_1").click().run()
+    (remove,) = [b for b in at.button if b.key.startswith("watch_remove_")]
+    remove.click().run()
     assert list_watches(corpus) == [] and not at.exception
+
+
+def test_removing_a_saved_search_removes_that_one_when_another_window_renumbered_them(
+    coverage_app: AppTest, tmp_path: Path
+) -> None:
+    """The list on this page is stale once another window removes search 1: the ✕ beside
+    "alpha" (number 2 here) must remove alpha, not what is number 2 by then."""
+    from coverage_search import add_watch, remove_watch
+
+    at = coverage_app
+    corpus = tmp_path / "corpus"
+    for question in ("delta question", "alpha question", "bravo question"):
+        add_watch(corpus, question)
+    at.run()
+    buttons = {b.key: b for b in at.button if b.key.startswith("watch_remove_")}
+    (alpha,) = [b for key, b in buttons.items() if "alpha question" in key]
+    remove_watch(corpus, 1)  # the other window
+    alpha.click().run()
+    assert [w.question for w in list_watches(corpus)] == ["bravo question"]
+    assert not at.exception
 
 
 def test_the_download_follows_the_chosen_format(coverage_app: AppTest) -> None:

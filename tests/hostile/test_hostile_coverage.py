@@ -142,5 +142,9 @@ def test_the_app_shows_hostile_names_as_text_in_chart_facets_and_panel(
     labels = [b.label for b in at.button if (b.key or "").startswith("facet_")]
     assert "&#60;img src&#61;x onerror&#61;alert&#40;1&#41;&#62; · 1" in labels  # inert text
     assert not any("<img" in label for label in labels)
+    # Tooltips are Markdown too: an outlet's markup must not become an image that loads.
+    tips = [b.help for b in at.button if (b.key or "").startswith("facet_")]
+    assert "Only &#60;img src&#61;x onerror&#61;alert&#40;1&#41;&#62;" in tips
+    assert not any("<img" in tip or "](" in tip for tip in tips)
     at.button(key="watch_add").click().run()
     assert not at.exception and "<script>" not in "".join(m.value for m in at.markdown)

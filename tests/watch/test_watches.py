@@ -177,6 +177,22 @@ def test_remove_by_question_is_not_shifted_by_another_removal(
     assert code == 1 and "There is no saved search" in err
 
 
+def test_remove_a_search_as_listed_finds_it_wherever_it_moved(small_corpus: Path) -> None:
+    """The app removes the `Watch` it showed: the same search with the same filters, saved at
+    the same time, even after another window renumbered the list or saved it with filters."""
+    add_watch(small_corpus, "first question")
+    add_watch(small_corpus, "shared question")
+    add_watch(small_corpus, "shared question", outlets=["Reuters"])
+    listed = list_watches(small_corpus)
+    remove_watch(small_corpus, 1)  # another window
+    assert remove_watch(small_corpus, listed[2]).outlets == ("Reuters",)
+    assert [(w.question, w.outlets) for w in list_watches(small_corpus)] == [
+        ("shared question", ())
+    ]
+    with pytest.raises(CorpusError, match="'first question' is no longer there"):
+        remove_watch(small_corpus, listed[0])
+
+
 def test_a_newer_file_is_refused_and_entries_it_cannot_read_are_kept(tmp_path: Path) -> None:
     from coverage_search.watch.store import WatchStore
 

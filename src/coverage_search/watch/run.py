@@ -98,10 +98,10 @@ def list_watches(corpus_dir: str | Path) -> list[Watch]:
     return WatchStore(folder_path(corpus_dir, "corpus_dir")).watches()
 
 
-def remove_watch(corpus_dir: str | Path, which: int | str) -> Watch:
-    """Forget saved search `which` (its number, or its question: what another session's
-    removal cannot shift); the ones after it move up by one."""
-    if isinstance(which, bool) or not isinstance(which, int | str):
+def remove_watch(corpus_dir: str | Path, which: int | str | Watch) -> Watch:
+    """Forget saved search `which`: its number, its question, or the `Watch` as listed (what
+    another session's removal cannot shift); the ones after it move up by one."""
+    if isinstance(which, bool) or not isinstance(which, int | str | Watch):
         raise QueryError(f"Name the saved search by its number or question, not {which!r:.40}.")
     return WatchStore(folder_path(corpus_dir, "corpus_dir")).remove(which)
 

@@ -103,14 +103,30 @@ class WatchStore:
             self._save()
             return _public(len(self._states), state), True
 
-    def remove(self, which: int | str) -> Watch:
-        """Forget a saved search by its number or by its question (exact, case aside)."""
+    def remove(self, which: int | str | Watch) -> Watch:
+        """Forget a saved search by its number, its question (exact, case aside), or as listed
+        (a `Watch`: the same search saved at the same time, wherever it has moved since)."""
         with self._locked():
-            number = which if isinstance(which, int) else self._number_of(which)
+            if isinstance(which, Watch):
+                number = self._number_of_watch(which)
+            else:
+                number = which if isinstance(which, int) else self._number_of(which)
             gone = _public(number, self._state(number))
             del self._states[number - 1]
             self._save()
             return gone
+
+    def _number_of_watch(self, watch: Watch) -> int:
+        for number, state in enumerate(self._states, start=1):
+            listed = _public(number, state)
+            if (listed.question, listed.mode, listed.outlets, listed.since, listed.until,
+                    listed.language, listed.added_at) == (
+                    watch.question, watch.mode, watch.outlets, watch.since, watch.until,
+                    watch.language, watch.added_at):  # fmt: skip
+                return number
+        raise CorpusError(
+            f"The saved search {watch.question[:80]!r} is no longer there (removed elsewhere)."
+        )
 
     def _number_of(self, question: str) -> int:
         wanted = " ".join(str(question).split()).casefold()
