@@ -29,6 +29,7 @@ from coverage_search import (
     Coverage,
     CoverageIndex,
     CoverageSearchError,
+    IndexCorruptError,
     IndexStats,
     NoIndexError,
     QueryError,
@@ -154,6 +155,13 @@ def open_index(index_dir: str, live_build: str) -> CoverageIndex:
     index = CoverageIndex.open(index_dir)
     index.warm_up()
     return index
+
+
+def forget_if_damaged(exc: CoverageSearchError) -> None:
+    """Drop the open index when its files were damaged under it: the next run opens it again,
+    repaired or saying what is wrong, where the cached one would fail the same way for good."""
+    if isinstance(exc, IndexCorruptError):
+        open_index.clear()
 
 
 def live_build() -> str:
@@ -652,6 +660,7 @@ def main() -> None:
         index = open_index(str(INDEX_DIR), live_build())
         stats = index.stats()
     except CoverageSearchError as exc:
+        forget_if_damaged(exc)
         no_index(exc)
         st.stop()
 
@@ -681,6 +690,7 @@ def main() -> None:
         st.warning(text_md(str(exc)))
         st.stop()
     except CoverageSearchError as exc:
+        forget_if_damaged(exc)
         st.error(text_md(str(exc)))
         st.stop()
     if len(question.strip()) > MAX_QUERY_CHARS:  # the search cuts it: say so

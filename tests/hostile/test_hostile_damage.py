@@ -205,3 +205,76 @@ def test_manifest_with_wrong_types_is_clear_and_plain_build_repairs(
     stats = json.loads(out)
     assert isinstance(stats["dimension"], int) and isinstance(stats["model"], str)
     assert_ok_or_one_line_error(*cli("stats", "--index", index)[::2])
+
+
+# -- damage under an index already open ----------------------------------------------------------
+
+
+def test_a_database_damaged_under_an_open_index_is_one_sentence(
+    pristine: dict[str, Any], tmp_path: Path
+) -> None:
+    """A search process opened the index, then its database was emptied: the damage sentence,
+    not sqlite3's DatabaseError; put back, the same index opened again answers."""
+    from coverage_search import CoverageIndex, IndexCorruptError
+
+    index = _copy(pristine, tmp_path)
+    database = live_build(index) / "coverage.sqlite"
+    kept = database.read_bytes()
+    ix = CoverageIndex.open(index)
+    try:
+        assert ix.search(QUERY, k=3)
+        database.write_bytes(b"")
+        with pytest.raises(IndexCorruptError) as caught:
+            ix.stats()
+        assert_damage_message(1, str(caught.value) + "\n")
+        assert "coverage.sqlite cannot be read" in str(caught.value)
+    finally:
+        ix.close()
+    database.write_bytes(kept)
+    again = CoverageIndex.open(index)
+    try:
+        assert again.search(QUERY, k=3)[0].doc_id == pristine["top"][0]
+    finally:
+        again.close()
+
+
+def test_the_app_opens_the_index_again_after_damage_under_it(
+    pristine: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app's cached index is dropped on damage, so the next run opens the index afresh,
+    where the cached connection failed the same way until a restart. (SQLite serves a small
+    database from its page cache, so the open connection is pointed at an emptied file.)"""
+    import html
+    import sqlite3
+
+    from hostile_support import REPO
+    from streamlit.testing.v1 import AppTest
+
+    from coverage_search import CoverageIndex
+
+    opened: list[CoverageIndex] = []
+    real_open = CoverageIndex.open.__func__  # type: ignore[attr-defined]
+
+    def recording_open(cls: type[CoverageIndex], *args: Any, **kwargs: Any) -> CoverageIndex:
+        opened.append(real_open(cls, *args, **kwargs))
+        return opened[-1]
+
+    monkeypatch.setattr(CoverageIndex, "open", classmethod(recording_open))
+    index = _copy(pristine, tmp_path)
+    monkeypatch.setenv("COVERAGE_SEARCH_CORPUS", str(pristine["corpus"]))
+    monkeypatch.setenv("COVERAGE_SEARCH_INDEX", str(index))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    at.run()
+    at.text_input(key="question").input(QUERY)
+    at.form_submit_button(key="ask").click()
+    at.run()
+    assert not at.exception and not at.error and len(opened) == 1
+    empty = tmp_path / "emptied.sqlite"
+    empty.write_bytes(b"not a database " * 100)
+    opened[0].engine._store._conn = sqlite3.connect(empty, check_same_thread=False)  # type: ignore[attr-defined]
+    at.run()
+    assert not at.exception
+    shown = [html.unescape(e.value) for e in at.error]
+    assert any("is damaged" in e and "Run: coverage-search build" in e for e in shown), shown
+    at.run()
+    assert not at.exception and not at.error and len(opened) == 2

@@ -21,7 +21,7 @@ from coverage_search.engine.local.sql import (
     related_from_json,
 )
 from coverage_search.engine.local.terms import TermCounter
-from coverage_search.errors import QueryError
+from coverage_search.errors import IndexCorruptError, QueryError
 from coverage_search.records import Document, SearchFilters, StoryCopy
 
 _DOCUMENT_COLUMNS = (
@@ -53,7 +53,12 @@ class Store(DocumentSource):
     def _all(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
         with self._lock:
             self._check_open()
-            return self._conn.execute(sql, params).fetchall()
+            try:
+                return self._conn.execute(sql, params).fetchall()
+            except sqlite3.DatabaseError as exc:  # the file changed under the open index
+                raise IndexCorruptError.damaged(
+                    self.path.parent.parent, f"{self.path.name} cannot be read: {exc}"
+                ) from None
 
     def _check_open(self) -> None:
         if self._closed:
