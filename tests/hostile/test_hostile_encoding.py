@@ -158,3 +158,20 @@ def test_add_of_a_file_with_a_non_utf8_name(tmp_path: Path) -> None:
     _assert_process_ok_or_one_line(done)
     if done.returncode == 0:
         assert keyword_doc_ids(index, "ocelotwordpi"), "added but not searchable"
+
+
+def test_bidi_overrides_in_document_text_never_reach_the_terminal(tmp_path: Path) -> None:
+    """U+202E in a passage reversed what the terminal showed ("txt.exe gnp." reads as a .png);
+    search, ask and --explain print such characters as spaces (JSON escapes them)."""
+    from hostile_support import cli
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    body = "The quantum marmalade file \u202etxt.exe gnp.\u202c was sent to the zebra desk. " * 3
+    (corpus / "bidi.md").write_text(f"# Zebra \u202equantum\u202c desk\n\n{body}\n")
+    index = tmp_path / "index"
+    assert cli("build", "--corpus", corpus, "--index", index, "--quiet")[0] == 0
+    for argv in (("search", "zebra quantum marmalade"), ("ask", "zebra marmalade", "--explain")):
+        code, out, err = cli(*argv, "--index", index)
+        assert code == 0, err
+        assert "marmalade" in out and not any(c in out for c in "\u202e\u202c"), out

@@ -70,10 +70,15 @@ def format_hit(hit: SearchHit, *, explain: bool) -> str:
     where = ", ".join(
         x for x in (hit.outlet, hit.published, f"p. {hit.page}" if hit.page else None) if x
     )
-    lines = [f"{hit.rank}. {hit.title}" + (f" — {where}" if where else "") + f"  [{hit.score:.3f}]"]
+    # Document text on the terminal: bidi overrides and other format characters the reading
+    # kept (they belong to the text) print as spaces, so no line shows reversed.
+    head = f"{hit.rank}. {hit.title}" + (f" — {where}" if where else "")
+    lines = [one_line(head) + f"  [{hit.score:.3f}]"]
     if hit.heading:
-        lines.append(f"   § {hit.heading}")
-    lines += textwrap.wrap(hit.text, width=96, initial_indent="   ", subsequent_indent="   ")
+        lines.append(f"   § {one_line(hit.heading)}")
+    lines += textwrap.wrap(
+        one_line(hit.text), width=96, initial_indent="   ", subsequent_indent="   "
+    )
     if explain:
         parts = [
             f"{name} #{r.rank} ({r.score:.3f})"
@@ -123,7 +128,8 @@ def escaped(text: str) -> str:
 
 
 def one_line(text: str) -> str:
-    """Text from a document on one terminal line: control characters become spaces."""
+    """Text from a document on one terminal line: control and format characters (line breaks,
+    bidi overrides) become spaces."""
     return "".join(c if c.isprintable() else " " for c in text)
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from coverage_search import CoverageIndex, export_answer, searched_as
-from coverage_search.cli.output import emit, escaped, format_hit, timeline_table
+from coverage_search.cli.output import emit, escaped, format_hit, one_line, timeline_table
 
 
 def _filters(args: argparse.Namespace) -> dict[str, Any]:
@@ -84,7 +84,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 0
     if answer.searched_as:  # as search and timeline say it: before what was found
         print(f"Searched as: {answer.searched_as}\n")
-    print(textwrap.fill(answer.text, width=96) if answer.found else escaped(answer.message))
+    print(
+        textwrap.fill(one_line(answer.text), width=96) if answer.found else escaped(answer.message)
+    )
     if not answer.hits:
         unknown_outlets(index, args.outlet)
     if args.explain and answer.found:
@@ -92,12 +94,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
         for c in answer.sentences:
             parts = ", ".join(f"{name} {value:.2f}" for name, value in c.features)
             print(f"[{c.number}] {c.score:+.2f}: {parts}")
-            print(textwrap.indent(textwrap.fill(c.sentence, width=90), "    "))
+            print(textwrap.indent(textwrap.fill(one_line(c.sentence), width=90), "    "))
     if answer.hits:
         print("\nSources:")
     for number, hit in enumerate(answer.hits, start=1):
         where = ", ".join(x for x in (hit.outlet, (hit.published or "")[:10]) if x)
-        print(f"[{number}] {hit.title}" + (f" — {where}" if where else ""))
+        print(one_line(f"[{number}] {hit.title}" + (f" — {where}" if where else "")))
         print(f"    {hit.link}")
     return 0
 
