@@ -33,7 +33,7 @@ from coverage_search.evaluation.qa import (
     load_refusals,
 )
 from coverage_search.export import FORMATS, MEDIA_TYPES, SUFFIXES, export_answer, safe_cell
-from coverage_search.ingest.feeds import list_feeds
+from coverage_search.ingest.feeds import list_feeds, unsubscribe_feed
 from coverage_search.ingest.uploads import StoredUpload, store_upload, upload_limits
 from coverage_search.query.coverage import PERIODS, Bucket, Coverage, OutletCount
 from coverage_search.query.order import SORTS
@@ -139,5 +139,6 @@ __all__ = [
     "safe_cell",
     "searched_as",
     "store_upload",
+    "unsubscribe_feed",
     "upload_limits",
 ]

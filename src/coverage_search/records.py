@@ -278,6 +278,7 @@ class Feed:
     checked_at: str | None = None
     seen: int = 0
     last_error: str | None = None
+    given_up: int = 0  # entries that failed for good (a bad link, or MAX_ATTEMPTS failures)
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,6 +63,31 @@ def test_a_rerun_of_update_fetches_nothing_new(site: Site, tmp_path: Path) -> No
     assert site.hits["/feeds/rss.xml"] == 2 and article_hits(site) == 2  # 304, no article fetched
 
 
+def test_unsubscribing_stops_the_updates_and_keeps_the_articles(
+    site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from coverage_search import unsubscribe_feed
+    from coverage_search.cli import main
+
+    corpus = tmp_path / "corpus"
+    feed = site.url("/feeds/rss.xml")
+    add_sources([], feeds=[feed], corpus_dir=corpus, fetcher=FAST)
+    articles = sorted(p.name for p in corpus.glob("*.md"))
+    assert main(["feeds", "--unsubscribe", f" {feed} ", "--corpus", str(corpus)]) == 0
+    assert "Unsubscribed from" in capsys.readouterr().out
+    assert (
+        FeedStore(corpus).feeds() == [] and sorted(p.name for p in corpus.glob("*.md")) == articles
+    )
+    report = update_feeds(corpus_dir=corpus, fetcher=FAST)
+    assert not report.feeds and site.hits["/feeds/rss.xml"] == 1
+    with pytest.raises(
+        CorpusError, match=r"Not subscribed to .* List the feeds: coverage-search feeds"
+    ):
+        unsubscribe_feed(corpus, feed)
+    assert main(["feeds", "--unsubscribe", "nope", "--corpus", str(tmp_path / "typo")]) == 1
+    assert "not a folder" in capsys.readouterr().err and not (tmp_path / "typo").exists()
+
+
 def test_without_304_support_seen_entries_are_still_skipped(site: Site, tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     add_sources([], feeds=[site.url("/feeds/rss.xml")], corpus_dir=corpus, fetcher=FAST)

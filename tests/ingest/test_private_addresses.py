@@ -123,6 +123,7 @@ def test_a_feed_entry_sent_to_a_private_address_is_given_up_at_once(
     sites: tuple[Site, Site], tmp_path: Path
 ) -> None:
     """No retry can make that redirect allowed, so the entry is not fetched five more times."""
+    from coverage_search import list_feeds
     from coverage_search.ingest.add import update_feeds
 
     public, private = sites
@@ -137,6 +138,8 @@ def test_a_feed_entry_sent_to_a_private_address_is_given_up_at_once(
     assert "given up (no retry can change that)" in failed.reason
     again = update_feeds(corpus_dir=corpus, fetcher=FAST)
     assert not again.failed and public.hits["/go"] == 1 and private.hits.get("/admin", 0) == 0
+    (feed,) = list_feeds(corpus)
+    assert feed.given_up == 1 and feed.last_error is None  # `feeds` still says it was lost
 
 
 @pytest.fixture()

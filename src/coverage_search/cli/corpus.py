@@ -7,7 +7,14 @@ import dataclasses
 import math
 import sys
 
-from coverage_search import CoverageIndex, CoverageSearchError, QueryError, RemoveReport, list_feeds
+from coverage_search import (
+    CoverageIndex,
+    CoverageSearchError,
+    QueryError,
+    RemoveReport,
+    list_feeds,
+    unsubscribe_feed,
+)
 from coverage_search.cli.output import (
     emit,
     escaped,
@@ -67,6 +74,13 @@ def cmd_update(args: argparse.Namespace) -> int:
 
 
 def cmd_feeds(args: argparse.Namespace) -> int:
+    if args.unsubscribe is not None:
+        gone = unsubscribe_feed(args.corpus, args.unsubscribe)
+        if args.json:
+            emit(dataclasses.asdict(gone))
+        else:
+            print(f"Unsubscribed from {shown(gone.url)}; the articles it brought stay indexed.")
+        return 0
     feeds = list_feeds(args.corpus)
     if args.json:
         emit([dataclasses.asdict(f) for f in feeds])
@@ -80,6 +94,9 @@ def cmd_feeds(args: argparse.Namespace) -> int:
         print(f"   {feed.seen} {entries} seen, {checked}")
         if feed.last_error:  # a .feeds.json from before the checks may hold anything
             print(f"   last problem: {escaped(feed.last_error)}")
+        if feed.given_up:
+            lost = "entry" if feed.given_up == 1 else "entries"
+            print(f"   {feed.given_up} {lost} given up (each reported by the update that did)")
     return 0
 
 

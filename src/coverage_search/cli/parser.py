@@ -213,11 +213,17 @@ def add_coverage_verbs(verbs: Any) -> None:
 
     p = verbs.add_parser(
         "feeds",
-        help="list the subscribed feeds",
-        epilog="example:\n  coverage-search feeds --json",
+        help="list the subscribed feeds, or stop following one",
+        epilog="examples:\n  coverage-search feeds --json\n"
+        "  coverage-search feeds --unsubscribe https://example.com/rss   # its articles stay",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     corpus_option(p)
+    p.add_argument(
+        "--unsubscribe",
+        metavar="URL",
+        help="stop following this feed (as listed); the articles it brought stay indexed",
+    )
     p.add_argument("--json", action="store_true", help="print JSON for machines instead of text")
     p.set_defaults(run=cmd_feeds)
 

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from coverage_search.arguments import folder_path
-from coverage_search.errors import CorpusError, FetchError
-from coverage_search.ingest.catalog import canonical_url, replace_file
+from coverage_search.errors import CorpusError, FetchError, QueryError
+from coverage_search.ingest.catalog import canonical_url, corpus_lock, replace_file
 from coverage_search.ingest.fetch import FEED_TYPES, HTML_TYPES, Fetcher
 from coverage_search.records import Feed, FeedCheck
 from coverage_search.sources.files import read_state_file
@@ -88,6 +88,7 @@ class _State:
     seen: list[str] = field(default_factory=list)  # handled: added, duplicates or given up
     seen_urls: list[str] = field(default_factory=list)
     attempts: dict[str, int] = field(default_factory=dict)  # failed runs of entries retried
+    given_up: int = 0  # entries that failed for good, so `feeds` still says they were lost
 
 
 def _fits(name: str, value: object) -> bool:
@@ -96,6 +97,8 @@ def _fits(name: str, value: object) -> bool:
         return isinstance(value, list) and all(isinstance(v, str) for v in value)
     if name == "attempts":
         return isinstance(value, dict)
+    if name == "given_up":
+        return type(value) is int and value >= 0
     return value is None or isinstance(value, str)
 
 
@@ -111,7 +114,7 @@ class FeedStore:
     def feeds(self) -> list[Feed]:
         """Every subscription, in the order they were added."""
         return [
-            Feed(url, s.title, s.added_at, s.checked_at, len(s.seen), s.last_error)
+            Feed(url, s.title, s.added_at, s.checked_at, len(s.seen), s.last_error, s.given_up)
             for url, s in self._feeds.items()
         ]
 
@@ -160,6 +163,18 @@ class FeedStore:
         etag, modified = (None, None) if waiting else (result.etag, result.last_modified)
         return FeedPoll(url, title, False, len(entries), taken, etag, modified, waiting)
 
+    def unsubscribe(self, url: str) -> Feed:
+        """Forget a subscription and what it saw; the articles it brought stay in the corpus."""
+        key = url.strip()
+        listed = {f.url: f for f in self.feeds()}
+        if key not in listed:
+            raise CorpusError(
+                f"Not subscribed to {key[:200]!r}. List the feeds: coverage-search feeds"
+            )
+        del self._feeds[key]
+        self._save()
+        return listed[key]
+
     def attempts(self, url: str) -> dict[str, int]:
         """How many runs failed on each entry of a feed that is still being retried."""
         state = self._feeds.get(url.strip())
@@ -179,6 +194,7 @@ class FeedStore:
         fresh_urls = [canonical_url(link) for g in done if (link := links.get(g))]
         state.seen_urls = (state.seen_urls + fresh_urls)[-MAX_SEEN:]
         retried = [g for g, given_up in failed.items() if not given_up]
+        state.given_up += len(failed) - len(retried)
         for guid in handled:
             state.attempts.pop(guid, None)
         for guid in retried:
@@ -231,6 +247,18 @@ class FeedStore:
 def list_feeds(corpus_dir: str | Path) -> list[Feed]:
     """The feeds this corpus is subscribed to."""
     return FeedStore(folder_path(corpus_dir, "corpus_dir")).feeds()
+
+
+def unsubscribe_feed(corpus_dir: str | Path, url: str) -> Feed:
+    """Stop following feed `url` (as `feeds` lists it); its articles stay in the corpus and
+    the index. CorpusError when the corpus is not subscribed to it."""
+    if not isinstance(url, str):
+        raise QueryError(f"Give the feed's URL as text, not {url!r:.40}.")
+    corpus = folder_path(corpus_dir, "corpus_dir")
+    if not corpus.is_dir():
+        raise CorpusError(f"{corpus} is not a folder: check --corpus.")
+    with corpus_lock(corpus):  # an `update` writes .feeds.json under the same lock
+        return FeedStore(corpus).unsubscribe(url)
 
 
 def parse_feed(body: bytes, content_type: str, *, url: str) -> tuple[str | None, list[FeedEntry]]:
