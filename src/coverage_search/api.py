@@ -135,7 +135,8 @@ class CoverageIndex:
         sources, feeds = text_list(sources, "sources"), text_list(feeds, "feeds")
         corpus_dir, index_dir = _ingest_folders(corpus_dir, index_dir)
         fetcher = fetcher or fetcher_for(timeout)
-        report = add_sources(sources, corpus_dir=corpus_dir, feeds=feeds, fetcher=fetcher)
+        report = add_sources(sources, corpus_dir=corpus_dir, feeds=feeds, fetcher=fetcher,
+                             progress=progress)  # fmt: skip
         # When every item failed, corpus/ is as it was: this run has nothing to bring in step.
         needed = bool(report.added or report.duplicates or not report.failed)
         build = _refresh_index(bool(report.added), needed=needed, corpus_dir=corpus_dir,
@@ -158,7 +159,8 @@ class CoverageIndex:
         from coverage_search.ingest.fetch import fetcher_for
 
         corpus_dir, index_dir = _ingest_folders(corpus_dir, index_dir)
-        report = update_feeds(corpus_dir=corpus_dir, fetcher=fetcher or fetcher_for(timeout))
+        report = update_feeds(corpus_dir=corpus_dir, fetcher=fetcher or fetcher_for(timeout),
+                              progress=progress)  # fmt: skip
         build = _refresh_index(bool(report.added), corpus_dir=corpus_dir, index_dir=index_dir,
                                model=model, progress=progress)  # fmt: skip
         return dataclasses.replace(report, build=build)

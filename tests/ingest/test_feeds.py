@@ -243,6 +243,27 @@ def test_atom_and_rss_entries_parse() -> None:
     )
 
 
+def test_fetching_shows_a_bar_on_stderr_unless_quiet(site: Site, tmp_path: Path) -> None:
+    """Each fetch may take the whole timeout: `add` and `update` say what they are fetching."""
+    import contextlib
+    import io
+
+    corpus = tmp_path / "corpus"
+    for progress in (True, False):
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            add_sources(
+                [site.url("/news/funding.html")],
+                feeds=[site.url("/feeds/rss.xml")],
+                corpus_dir=corpus / str(progress),
+                fetcher=FAST,
+                progress=progress,
+            )
+        shown = err.getvalue()
+        assert ("Adding" in shown and "Fetching entries of 127.0.0.1" in shown) is progress
+        assert shown == "" or progress
+
+
 # -- the whole flow, through the command line, with the real model ----------------------------
 
 

@@ -10,10 +10,13 @@ one failing item is reported with its reason and the others go on.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+import sys
+import urllib.parse
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from coverage_search.errors import CoverageSearchError, FetchError
 from coverage_search.ingest.article import Article, article_from_html
@@ -35,10 +38,16 @@ _COPY_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".pdf"})
 _HTML_SUFFIXES = frozenset({".html", ".htm"})
 
 
+T = TypeVar("T")
+
+
 class Adder:
     """Adds sources one by one into a corpus folder, collecting what happened to each."""
 
-    def __init__(self, corpus_dir: Path, fetcher: Fetcher | None = None) -> None:
+    def __init__(
+        self, corpus_dir: Path, fetcher: Fetcher | None = None, *, progress: bool = False
+    ) -> None:
+        self.progress = progress and sys.stderr is not None
         self.corpus_dir = Path(corpus_dir)
         self.fetcher = fetcher or Fetcher()
         self.catalog = CorpusCatalog.scan(self.corpus_dir)
@@ -46,6 +55,16 @@ class Adder:
         self.duplicates: list[AddedItem] = []
         self.failed: list[FailedItem] = []
         self._lasting = False  # whether the last fetch failed in a way no retry can change
+
+    def steps(self, items: Sequence[T], what: str) -> Iterator[T]:
+        """`items`, with a bar on stderr when asked for: fetches can take the timeout each."""
+        if not self.progress or not items:
+            yield from items
+            return
+        from tqdm import tqdm
+
+        with tqdm(items, desc=what, file=sys.stderr, leave=False, dynamic_ncols=True) as bar:
+            yield from bar
 
     def report(self, feeds: Sequence[FeedCheck] = ()) -> AddReport:
         return AddReport(
@@ -221,7 +240,8 @@ class Adder:
         """
         done: list[str] = []
         failed: dict[str, bool] = {}
-        for entry in entries:
+        host = urllib.parse.urlsplit(feed_url).hostname or "feed"
+        for entry in self.steps(entries, f"Fetching entries of {host}"):
             problem = url_problem(entry.link) if entry.link else "the entry has no link"
             if problem is not None:
                 self.failed.append(
@@ -255,12 +275,14 @@ def add_sources(
     corpus_dir: str | Path,
     feeds: Sequence[str] = (),
     fetcher: Fetcher | None = None,
+    progress: bool = False,
 ) -> AddReport:
-    """Save URLs and files into the corpus, and subscribe to feeds (fetching their entries)."""
+    """Save URLs and files into the corpus, and subscribe to feeds (fetching their entries);
+    with `progress`, a bar on stderr while fetching."""
     corpus = Path(corpus_dir)
     with corpus_lock(corpus, create=True):
-        adder = Adder(corpus, fetcher)
-        for source in sources:
+        adder = Adder(corpus, fetcher, progress=progress)
+        for source in adder.steps(sources, "Adding"):
             adder.add(source)
         checks = _refresh(adder, FeedStore(corpus), list(feeds), subscribe=True)
     return adder.report(checks)
@@ -271,12 +293,13 @@ def update_feeds(
     corpus_dir: str | Path,
     feeds: Sequence[str] | None = None,
     fetcher: Fetcher | None = None,
+    progress: bool = False,
 ) -> AddReport:
     """Fetch what is new in every subscribed feed (or the given ones) into the corpus."""
     corpus = Path(corpus_dir)
     with corpus_lock(corpus):
         store = FeedStore(corpus)
-        adder = Adder(corpus, fetcher)
+        adder = Adder(corpus, fetcher, progress=progress)
         urls = list(feeds) if feeds is not None else [f.url for f in store.feeds()]
         checks = _refresh(adder, store, urls, subscribe=False)
     return adder.report(checks)
