@@ -502,3 +502,21 @@ def test_urls_that_cannot_be_fetched_as_written_say_why(url: str, says: str) -> 
     with pytest.raises(FetchError, match=says):
         Fetcher(timeout=1.0).fetch(url)
     assert is_web_url("https://www.example.com/news/city council vote.html")
+
+
+def test_a_folder_or_another_scheme_is_named_as_such(tmp_path: Path) -> None:
+    """Path() made "file:///x" into "file:/x" and a folder was "no such file"."""
+    from coverage_search.ingest.add import add_sources
+
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    sources = ["file:///tmp/up.md", "FTP://x/y", str(folder)]
+    report = add_sources(sources, corpus_dir=tmp_path / "c")
+    assert [(f.source, f.reason) for f in report.failed] == [
+        (
+            "file:///tmp/up.md",
+            "only http:// and https:// URLs, or paths of local files, can be added",
+        ),
+        ("FTP://x/y", "only http:// and https:// URLs, or paths of local files, can be added"),
+        (str(folder), "a folder: add the files in it (folder/*.md, say)"),
+    ]

@@ -107,7 +107,8 @@ def test_the_cli_prints_one_note_line_per_file(tmp_path: Path, embedder: Any) ->
     lines = err.getvalue().splitlines()
     assert [line for line in lines if line.startswith("note ")] == [
         "note undated.md: published 'next tuesday' is not a date, so the document is indexed "
-        "undated (date filters and the timeline leave it out): write it as YYYY-MM-DD"
+        "undated (date filters leave it out; the timeline counts it as undated): write it as "
+        "YYYY-MM-DD"
     ]
 
 

@@ -10,6 +10,7 @@ one failing item is reported with its reason and the others go on.
 from __future__ import annotations
 
 import hashlib
+import re
 import sys
 import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
@@ -39,6 +40,7 @@ _HTML_SUFFIXES = frozenset({".html", ".htm"})
 
 
 T = TypeVar("T")
+_OTHER_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
 
 class Adder:
@@ -75,6 +77,10 @@ class Adder:
         """Add a URL or a local file; False when it failed (the reason is in `failed`)."""
         if has_web_scheme(source):
             return self.add_url(source)
+        if _OTHER_SCHEME.match(source.strip()):  # file://, ftp://: Path() would mangle them
+            return self._fail(
+                source, "only http:// and https:// URLs, or paths of local files, can be added"
+            )
         return self.add_file(Path(source).expanduser())
 
     def add_url(self, url: str, *, hints: Metadata | None = None, feed: str | None = None) -> bool:
@@ -106,6 +112,8 @@ class Adder:
         """Copy a Markdown, text or PDF file into the corpus; an HTML file becomes Markdown."""
         source = str(path)
         suffix = path.suffix.lower()
+        if path.is_dir():
+            return self._fail(source, "a folder: add the files in it (folder/*.md, say)")
         if not path.is_file():
             return self._fail(source, "no such file (and not an http:// or https:// URL)")
         if suffix not in _COPY_SUFFIXES | _HTML_SUFFIXES:

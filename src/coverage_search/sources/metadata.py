@@ -59,7 +59,8 @@ class Metadata:
         if self.unread_date is not None and not self.published:
             notes.append(
                 f"published {self.unread_date} is not a date, so the document is indexed "
-                "undated (date filters and the timeline leave it out): write it as YYYY-MM-DD"
+                "undated (date filters leave it out; the timeline counts it as undated): write "
+                "it as YYYY-MM-DD"
             )
         if self.unread_url is not None and not self.url:
             notes.append(
