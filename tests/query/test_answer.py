@@ -160,6 +160,9 @@ def test_cli_ask_prints_the_answer_then_numbered_sources(
     assert main(argv) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["found"] is False and data["message"] == NOT_FOUND and len(data["hits"]) == 2
+    assert main(argv[:-1]) == 0  # as text: the passages are not called sources of an answer
+    refused = capsys.readouterr().out
+    assert "\nClosest passages (none answers):\n[1] " in refused and "Sources:" not in refused
 
     assert main(["ask", "   ", "--index", index_dir]) == 2
     assert "Type a question" in capsys.readouterr().err

@@ -17,6 +17,7 @@ from coverage_search.query.answer import (
 )
 from coverage_search.query.evidence import MIN_COSINE, question_weights
 from coverage_search.query.refusal import NULL_MARGIN, PROBES, refusal_floor
+from coverage_search.records import SearchFilters
 from query.test_answer import seed_index  # noqa: F401 - the module's seed fixture, reused
 
 
@@ -65,6 +66,15 @@ def test_best_sentence_under_the_bar_refuses_but_keeps_the_passages(
     )
     assert kept.found and any("December 29, 2020" in c.sentence for c in kept.sentences)
     assert not refused.found and refused.message == NOT_FOUND and refused.hits
+    assert "relax" not in NOT_FOUND  # no filter was on: nothing to relax
+    filtered = answer_from_hits(
+        question, hits, seed_index.embedder, keyword_weights=weights, refuse_below=best + 0.01,
+        filters=SearchFilters(outlets=("Axios",), since="2020-01-01"),
+    )  # fmt: skip
+    assert filtered.message == (
+        "No passage answers this closely enough with these filters; try other words, or relax "
+        "the outlet filter (Axios) or the date range (2020-01-01 to …)."
+    )
     # The bar decides whether to answer, not which sentences: sentences under it (each still
     # above MIN_COSINE) are quoted beside the best one.
     assert len(kept.sentences) >= 2

@@ -95,8 +95,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
             parts = ", ".join(f"{name} {value:.2f}" for name, value in c.features)
             print(f"[{c.number}] {c.score:+.2f}: {parts}")
             print(textwrap.indent(textwrap.fill(one_line(c.sentence), width=90), "    "))
-    if answer.hits:
-        print("\nSources:")
+    if answer.hits:  # a refusal still shows what came closest, as such
+        print("\nSources:" if answer.found else "\nClosest passages (none answers):")
     for number, hit in enumerate(answer.hits, start=1):
         where = ", ".join(x for x in (hit.outlet, (hit.published or "")[:10]) if x)
         print(one_line(f"[{number}] {hit.title}" + (f" — {where}" if where else "")))

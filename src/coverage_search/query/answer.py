@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from coverage_search.embed.embedder import Embedder
 
 NOT_FOUND = (
-    "No passage in the coverage answers this closely enough; try other words or relax the filters."
+    "No passage in the coverage answers this closely enough; try other words, or add coverage "
+    "to the corpus."
 )
 
 # Chosen sentences more alike than this are near-repeats (syndicated copies, restatements).
@@ -122,14 +123,14 @@ def answer_from_hits(
     # Scored against the query as searched: "the ChatGPT maker" is OpenAI.
     scored, vectors = score_sentences(searched, pool, embedder, keyword_weights or {})
     if not scored:
-        return Answer(question, (), hits[:show], False, NOT_FOUND, named)
+        return Answer(question, (), hits[:show], False, not_found(filters), named)
     if rerank:
         hits, scored = _rerank(hits, scored)
     if max(s.cosine for s in scored) < max(refuse_below, min_cosine):
-        return Answer(question, (), hits[:show], False, NOT_FOUND, named)
+        return Answer(question, (), hits[:show], False, not_found(filters), named)
     chosen = _choose(scored, vectors, max_sentences=max_sentences, min_cosine=min_cosine)
     if not chosen:
-        return Answer(question, (), hits[:show], False, NOT_FOUND, named)
+        return Answer(question, (), hits[:show], False, not_found(filters), named)
     chosen = _with_antecedents(chosen, scored, hits)
     citations = tuple(_cite(hits, c) for c in _reading_order(chosen))
     if show is not None:  # never cut a cited hit
@@ -146,10 +147,25 @@ def answer_pool(hits: Sequence[SearchHit]) -> tuple[SearchHit, ...]:
     return head + tuple(h for h in hits[ANSWER_HITS:ANSWER_POOL] if h.doc_id in story)
 
 
+def not_found(filters: SearchFilters | None) -> str:
+    """The refusal, naming the filters that narrowed the search (when any did)."""
+    if filters is None or not filters.active:
+        return NOT_FOUND
+    return (
+        "No passage answers this closely enough with these filters; try other words, or relax "
+        + _relax(filters)
+        + "."
+    )
+
+
 def no_results_message(filters: SearchFilters | None) -> str:
     """Say which filter to relax when a search came back empty."""
     if filters is None or not filters.active:
         return "No passage matches this question. Try other words, or add coverage to the corpus."
+    return "No passage matches with these filters. Relax " + _relax(filters) + "."
+
+
+def _relax(filters: SearchFilters) -> str:
     relax = []
     if filters.outlets:
         relax.append("the outlet filter (" + ", ".join(filters.outlets) + ")")
@@ -157,7 +173,7 @@ def no_results_message(filters: SearchFilters | None) -> str:
         relax.append(f"the date range ({filters.since or '…'} to {filters.until or '…'})")
     if filters.language:
         relax.append(f"the language filter ({filters.language})")
-    return "No passage matches with these filters. Relax " + " or ".join(relax) + "."
+    return " or ".join(relax)
 
 
 def score_sentences(
