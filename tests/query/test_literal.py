@@ -76,7 +76,7 @@ def test_literal_search_and_timeline_print_no_searched_as(
 
     code, out, _ = run(capsys, "timeline", DESCRIBED, "--index", folder, "--mode", "keyword",
                        "--literal")  # fmt: skip
-    assert code == 0 and "Searched as" not in out and out.startswith("1 stories matching")
+    assert code == 0 and "Searched as" not in out and out.startswith("1 story matching")
     code, out, _ = run(capsys, "timeline", DESCRIBED, "--index", folder, "--mode", "keyword",
                        "--literal", "--json")  # fmt: skip
     data = json.loads(out)

@@ -16,6 +16,7 @@ from coverage_search import (
     unsubscribe_feed,
 )
 from coverage_search.cli.output import (
+    count,
     emit,
     escaped,
     print_added,
@@ -153,14 +154,15 @@ def cmd_build(args: argparse.Namespace) -> int:
         )
     elif not report.changed:
         print(
-            f"Index is up to date: {report.documents} documents, {report.passages} passages "
-            f"({report.seconds:.1f} s)."
+            f"Index is up to date: {count(report.documents, 'document')}, "
+            f"{count(report.passages, 'passage')} ({report.seconds:.1f} s)."
         )
     else:
         print(
-            f"Indexed {report.documents} documents into {report.passages} passages in "
-            f"{report.seconds:.1f} s: embedded {report.embedded}, reused {report.reused}, "
-            f"removed {report.removed} documents, skipped {len(report.skipped)} files"
+            f"Indexed {count(report.documents, 'document')} into "
+            f"{count(report.passages, 'passage')} in {report.seconds:.1f} s: embedded "
+            f"{report.embedded}, reused {report.reused}, removed "
+            f"{count(report.removed, 'document')}, skipped {count(len(report.skipped), 'file')}"
             f" → {args.index}"
         )
     return 0

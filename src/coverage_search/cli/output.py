@@ -13,16 +13,27 @@ from typing import Any
 from coverage_search import AddReport, BuildReport, Coverage, SearchHit, Watch, WatchReport
 
 
+def count(n: int, noun: str) -> str:
+    """ "1 document", "2 documents", "1 story", "3 stories"."""
+    if n == 1:
+        return f"1 {noun}"
+    return f"{n:,} {noun[:-1]}ies" if noun.endswith("y") else f"{n:,} {noun}s"
+
+
 def print_build(report: BuildReport | None, index: Path) -> None:
     if report is None:
         print("Nothing new to index.")
     elif not report.changed:
-        print(f"Index is up to date: {report.documents} documents, {report.passages} passages.")
+        print(
+            f"Index is up to date: {count(report.documents, 'document')}, "
+            f"{count(report.passages, 'passage')}."
+        )
     else:
         report_skipped(report)
         print(
-            f"Indexed {report.documents} documents into {report.passages} passages "
-            f"(embedded {report.embedded}, removed {report.removed}) → {index}"
+            f"Indexed {count(report.documents, 'document')} into "
+            f"{count(report.passages, 'passage')} (embedded {report.embedded}, removed "
+            f"{report.removed}) → {index}"
         )
 
 
@@ -98,7 +109,7 @@ BAR_WIDTH = 40
 def timeline_table(cov: Coverage) -> str:
     """Periods with a bar and a count, the undated count, then outlets by count."""
     of = f"of the {cov.depth} best" if cov.total >= cov.depth else "matching"
-    lines = [f"{cov.total} stories {of}, by {cov.period}:"]
+    lines = [f"{count(cov.total, 'story')} {of}, by {cov.period}:"]
     top = max((b.stories for b in cov.buckets), default=0) or 1
     label = {"day": "day", "week": "week of", "month": "month"}[cov.period]
     lines.append(f"  {label:<11} stories")
