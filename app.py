@@ -323,7 +323,7 @@ def search_options(box: Box, stats: IndexStats) -> Options:
 # -- results ------------------------------------------------------------------------------------
 
 
-def meta_line(hit: SearchHit) -> str:
+def meta_line(hit: SearchHit, scale: str = "relevance") -> str:
     found = []
     if hit.semantic:
         found.append(f"semantic #{hit.semantic.rank}")
@@ -332,7 +332,7 @@ def meta_line(hit: SearchHit) -> str:
     parts = [
         text_md(hit.outlet or "unknown outlet"),
         text_md((hit.published or "undated")[:10]),
-        f"relevance {hit.score:.2f}" + (f" ({', '.join(found)})" if found else ""),
+        f"{scale} {hit.score:.2f}" + (f" ({', '.join(found)})" if found else ""),
     ]
     if hit.page:
         parts.append(f"page {hit.page}")
@@ -340,12 +340,14 @@ def meta_line(hit: SearchHit) -> str:
 
 
 def show_hit(
-    index: CoverageIndex, number: int | None, hit: SearchHit, quoted: Sequence[str]
+    index: CoverageIndex, number: int | None, hit: SearchHit, quoted: Sequence[str],
+    scale: str = "relevance",
 ) -> None:
     with st.container(border=True):
         mark = f"&#91;{number}&#93; " if number is not None else ""
         st.markdown(f"**{mark}{text_md(hit.title)}**")
-        st.caption(meta_line(hit) + (f" · §&#160;{text_md(hit.heading)}" if hit.heading else ""))
+        heading = f" · §&#160;{text_md(hit.heading)}" if hit.heading else ""
+        st.caption(meta_line(hit, scale) + heading)
         st.markdown(highlighted_md(hit.text, quoted))
         if web_url(hit.link):
             st.markdown(link_md("Open source ↗", hit.link))
@@ -400,12 +402,14 @@ def show_answer(
     st.subheader("Passages")
     if picked is not None:
         st.caption(f"{plural(len(picked), 'story')} {picked_label}; clear the selection above "
-                   "to see the best passages again.")
-        numbers = {(h.doc_id, h.passage_id): n for n, h in enumerate(answer.hits, start=1)}
+                   "to see the best passages again (the answer's [n] among them).")
+        listed = {(h.doc_id, h.passage_id): (n, h) for n, h in enumerate(answer.hits, start=1)}
         for _, hit in in_order(picked, options.sort):
-            number = numbers.get((hit.doc_id, hit.passage_id))
+            # A passage the answer lists is shown as it is listed there; the timeline's other
+            # stories were ranked with the document prior, a scale of their own.
+            number, hit = listed.get((hit.doc_id, hit.passage_id), (None, hit))
             quoted = [c.sentence for c in answer.sentences if c.number == number]
-            show_hit(index, number, hit, quoted)
+            show_hit(index, number, hit, quoted, "relevance" if number else "story score")
         return
     for number, hit in in_order(answer.hits, options.sort):
         quoted = [c.sentence for c in answer.sentences if c.number == number]

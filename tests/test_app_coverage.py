@@ -55,8 +55,11 @@ def test_the_timeline_sits_above_the_passages_and_counts_the_stories(
 def test_picking_a_period_or_undated_lists_exactly_those_stories(coverage_app: AppTest) -> None:
     at = coverage_app
     assert at.pills(key="period_pick").options == ["2026-06-16", "2026-06-18", "Undated"]
+    listed = [c.value for c in at.caption if " · relevance " in c.value]
     at.pills(key="period_pick").set_value("Undated").run()
     assert card_titles(at) == ["[1] Amodei interview"]  # numbered as in the answer above
+    # ...and scored as listed there (the timeline ranks stories with a prior of its own).
+    assert [c.value for c in at.caption if " · relevance " in c.value] == listed[:1]
     assert "1 story undated" in markdown(at)
     at.pills(key="period_pick").set_value("2026-06-18").run()
     assert [t.split("] ")[-1] for t in card_titles(at)] == ["Anthropic y la seguridad"]
