@@ -552,6 +552,15 @@ def outlet_facets(box: Box, facets: Coverage, stats: IndexStats) -> None:
         box.caption(f"{plural(facets.undated, 'undated story')} among them")
 
 
+def watch_filters(watch: Watch) -> str:
+    """What narrows a saved search, as Markdown: two saves of one question differ here."""
+    parts = [*watch.outlets, *(f"{name} {value}" for name, value in (
+        ("since", watch.since), ("until", watch.until), ("language", watch.language)) if value)]
+    if watch.mode != "hybrid":
+        parts.append(f"{watch.mode} mode")
+    return f" *({text_md(', '.join(parts))})*" if parts else ""
+
+
 def watch_key(watch: Watch) -> str:
     """A saved search's identity across renumbering: what it asks and when it was saved."""
     return repr((watch.question, watch.mode, watch.outlets, watch.since, watch.until,
@@ -576,7 +585,7 @@ def saved_searches(box: Box, index: CoverageIndex, question: str, options: Optio
             watches = list_watches(CORPUS_DIR)
             for watch in watches:
                 left, right = st.columns([4, 1], vertical_alignment="center")
-                left.markdown(f"{watch.number}. {text_md(watch.question)}")
+                left.markdown(f"{watch.number}. {text_md(watch.question)}{watch_filters(watch)}")
                 # Keyed and removed by the search itself, not its number: another window's
                 # removal renumbers the list under this page.
                 if right.button("✕", key=f"watch_remove_{watch_key(watch)}",

@@ -148,3 +148,14 @@ def test_the_download_follows_the_chosen_format(coverage_app: AppTest) -> None:
         urls.append(at.get("download_button")[0].proto.url)
     # A new file for each format (served by type: .md, .csv, and RIS's own media type).
     assert urls[0].endswith(".md") and urls[1].endswith(".csv") and len(set(urls)) == 3
+
+
+def test_saved_searches_show_their_filters(coverage_app: AppTest, tmp_path: Path) -> None:
+    """Two saves of one question differ only in their filters: the panel shows them."""
+    from coverage_search import add_watch
+
+    add_watch(tmp_path / "corpus", "Anthropic IPO")
+    add_watch(tmp_path / "corpus", "Anthropic IPO", since="2026-01-01", outlets=["Axios"])
+    coverage_app.run()
+    lines = [m.value for m in coverage_app.markdown if "Anthropic IPO" in m.value]
+    assert lines == ["1. Anthropic IPO", "2. Anthropic IPO *(Axios, since 2026&#45;01&#45;01)*"]
