@@ -46,6 +46,7 @@ from coverage_search import (
 )
 
 CORPUS_DIR = Path(os.environ.get("COVERAGE_SEARCH_CORPUS", "corpus"))
+EARLIEST_DATE, LATEST_DATE = date(1800, 1, 1), date(2200, 12, 31)  # what the date boxes take
 INDEX_DIR = Path(os.environ.get("COVERAGE_SEARCH_INDEX", "index"))
 EXAMPLES = (
     "Why did Dario Amodei leave OpenAI?",
@@ -304,11 +305,14 @@ def search_options(box: Box, stats: IndexStats) -> Options:
     )
     k = box.slider("Passages", 1, 20, 5, key="k")
     outlets = box.multiselect("Outlets", stats.outlets, key="outlets", placeholder="All outlets")
+    # Any date may be typed: the box ignores one outside its range with only a red note, and
+    # the search then ran unfiltered. The coverage's own span is in the help instead.
     low, high = _bound(stats.earliest), _bound(stats.latest)
-    since = box.date_input("Published since", value=None, min_value=low, max_value=high,
-                           key="since")
-    until = box.date_input("Published until", value=None, min_value=low, max_value=high,
-                           key="until")
+    span = f"The coverage runs from {low} to {high}." if low and high else None
+    since = box.date_input("Published since", value=None, min_value=EARLIEST_DATE,
+                           max_value=LATEST_DATE, key="since", help=span)
+    until = box.date_input("Published until", value=None, min_value=EARLIEST_DATE,
+                           max_value=LATEST_DATE, key="until", help=span)
     sort = box.radio("Sort passages", list(SORT_LABELS), format_func=SORT_LABELS.get,
                      key="sort", horizontal=True, help="Newest first lists undated ones last.")
     recent = box.checkbox("Favour recent coverage", key="recency",

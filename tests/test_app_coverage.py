@@ -159,3 +159,19 @@ def test_saved_searches_show_their_filters(coverage_app: AppTest, tmp_path: Path
     coverage_app.run()
     lines = [m.value for m in coverage_app.markdown if "Anthropic IPO" in m.value]
     assert lines == ["1. Anthropic IPO", "2. Anthropic IPO *(Axios, since 2026&#45;01&#45;01)*"]
+
+
+def test_a_date_past_the_coverage_filters_rather_than_being_dropped(
+    coverage_app: AppTest,
+) -> None:
+    """The date boxes took only the coverage's own span; a later date typed in was dropped
+    by the browser with a red note, and the search ran unfiltered."""
+    import html
+    from datetime import date
+
+    box = coverage_app.date_input(key="since")
+    assert box.min <= date(1900, 1, 1) and box.max >= date(2100, 1, 1)
+    assert "The coverage runs from" in (box.help or "")
+    box.set_value(date(2027, 1, 1)).run()
+    shown = [html.unescape(w.value) for w in coverage_app.warning]
+    assert any("Relax the date range (2027-01-01 to …)" in w for w in shown), shown
