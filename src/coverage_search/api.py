@@ -27,6 +27,7 @@ from coverage_search.query.coverage import (
     check_view,
     coverage_of,
 )
+from coverage_search.query.evidence import question_weights
 from coverage_search.query.filters import make_filters, valid_text
 from coverage_search.query.order import RECENCY_POOL, check_order, newest_first, with_recency
 from coverage_search.query.search import MAX_K, Searcher, check_search, clean_query, named_query
@@ -325,7 +326,8 @@ class CoverageIndex:
             text, filters, k=depth, mode=mode, per_document=1, group_stories=True,
             settings=settings, aliases=aliases,
         )  # fmt: skip
-        return coverage_of(text, hits, filters, period=period, depth=depth)
+        weights = question_weights(self.engine, named_query(text, aliases=aliases))
+        return coverage_of(text, hits, filters, period=period, depth=depth, weights=weights)
 
     def answer(
         self,
@@ -345,7 +347,6 @@ class CoverageIndex:
         `aliases` as in `search`.
         """
         from coverage_search.query import answer as a
-        from coverage_search.query.evidence import question_weights
 
         question = clean_query(question)
         check_search(mode, k, a.ANSWER_PER_DOCUMENT, None)  # k as asked, before the deeper pool

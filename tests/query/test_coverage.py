@@ -133,7 +133,8 @@ def test_recency_moves_newer_coverage_up_and_is_off_by_default(index: CoverageIn
 
 
 def test_a_corpus_of_one_document(
-    tmp_path: Path, build_index  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    build_index,  # type: ignore[no-untyped-def]
 ) -> None:
     body, meta = SMALL_CORPUS["openai-exit.md"]
     write_doc(tmp_path / "corpus", "only.md", body, **meta)
@@ -144,3 +145,25 @@ def test_a_corpus_of_one_document(
     nothing = index.coverage("slow-cooked tomato sauce with basil")
     assert nothing == Coverage(nothing.question, "day", (), (), 0, (), 100, nothing.filters)
     assert nothing.to_dict()["stories"] == 0
+
+
+def test_a_story_holding_one_common_word_of_the_question_is_not_counted(
+    tmp_path: Path,
+    embedder,  # type: ignore[no-untyped-def]
+) -> None:
+    """ "How many moons does Jupiter have?" counted the story that said "many" (a keyword hit
+    of any kind counted); a keyword hit must hold a quarter of the question, by rarity."""
+    corpus = tmp_path / "corpus"
+    chips = "Many analysts expect the chip export rules to tighten soon. " * 4
+    write_doc(corpus, "chips.md", chips, title="Chip rules", outlet="Wire", published="2026-06-01")
+    write_doc(corpus, "ipo.md", "Anthropic picked banks for an initial public offering. " * 4,
+              title="Anthropic IPO", outlet="Desk", published="2026-06-02")  # fmt: skip
+    CoverageIndex.build(corpus, tmp_path / "index", progress=False)
+    index = CoverageIndex.open(tmp_path / "index")
+    try:
+        hits = index.search("How many moons does Jupiter have?", mode="keyword")
+        assert [h.doc_id for h in hits] == ["chips.md"]  # found, on "many" alone
+        assert index.coverage("How many moons does Jupiter have?", mode="keyword").total == 0
+        assert index.coverage("How many analysts expect chip rules?", mode="keyword").total == 1
+    finally:
+        index.close()

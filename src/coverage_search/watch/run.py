@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from coverage_search.arguments import folder_path
+from coverage_search.engine.base import Engine
 from coverage_search.errors import CoverageSearchError, QueryError
 from coverage_search.query.coverage import is_match
+from coverage_search.query.evidence import question_weights
 from coverage_search.query.filters import make_filters
-from coverage_search.query.search import MODES, clean_query
+from coverage_search.query.search import MODES, clean_query, named_query
 from coverage_search.records import SearchHit
 from coverage_search.watch.store import Watch, WatchStore, new_state
 
@@ -21,6 +23,8 @@ WATCH_K = 20  # passages a saved search looks at each run (one per story)
 
 class Searches(Protocol):
     """What a run needs of an open index (CoverageIndex)."""
+
+    engine: Engine
 
     def search(
         self,
@@ -127,7 +131,7 @@ def run_watches(index: Searches, corpus_dir: str | Path) -> tuple[WatchReport, .
 
 
 def _check_index(index: object) -> None:
-    if not callable(getattr(index, "search", None)):
+    if not callable(getattr(index, "search", None)) or not hasattr(index, "engine"):
         raise QueryError(
             f"index must be an open index (CoverageIndex.open), not {type(index).__name__}."
         )
@@ -138,8 +142,9 @@ def _matches(index: Searches, watch: Watch) -> list[SearchHit]:
         watch.question, k=WATCH_K, mode=watch.mode, outlets=list(watch.outlets) or None,
         since=watch.since, until=watch.until, language=watch.language, per_document=1,
     )  # fmt: skip
+    weights = question_weights(index.engine, named_query(watch.question))  # as searched
     firsts: dict[str, SearchHit] = {}
     for hit in hits:
-        if is_match(hit):
+        if is_match(hit, weights):
             firsts.setdefault(hit.doc_id, hit)
     return list(firsts.values())
