@@ -503,7 +503,7 @@ def show_timeline(cov: Coverage) -> tuple[list[SearchHit] | None, str]:
     with right:
         outlet_event = st.altair_chart(outlets, on_select="rerun", key="outlet_chart",
                                        width="stretch")
-    labels = {b.label: b.start for b in cov.buckets}
+    labels = {b.label: b.start for b in cov.buckets if b.stories}  # nothing to show in a gap
     choices = list(labels) + ([UNDATED] if cov.undated else [])
     pill = st.pills("Show the stories of", choices, key="period_pick")
     start = _chart_pick(event, "period", "start")

@@ -42,6 +42,7 @@ def test_the_timeline_sits_above_the_passages_and_counts_the_stories(
     assert [s.value for s in at.subheader] == ["Coverage over time", "Answer", "Passages"]
     assert chart_rows(at, 0) == [
         {"label": "2026-06-16", "stories": 1},
+        {"label": "2026-06-17", "stories": 0},  # the gap is a bar of its own
         {"label": "2026-06-18", "stories": 1},
     ]
     assert {r["outlet"]: r["stories"] for r in chart_rows(at, 1)} == {

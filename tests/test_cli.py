@@ -160,10 +160,11 @@ def test_timeline_prints_a_compact_table_and_json(
     question = "Why did Dario Amodei leave OpenAI?"
     code, out, _ = run(capsys, "timeline", question, "--index", str(built))
     assert code == 0
-    assert out.splitlines()[:4] == [
+    assert out.splitlines()[:5] == [
         "2 stories matching, by day:",
         "  day         stories",
         "  2026-06-16        1  " + "█" * 40,
+        "  2026-06-17        0",  # a day without stories is shown: the bars are days apart
         "  2026-06-18        1  " + "█" * 40,
     ]
     assert "  Axios         1" in out and "  El País       1" in out

@@ -35,7 +35,9 @@ def test_stories_are_counted_once_per_day_with_copies_folded_and_undated_apart(
     assert len({"bloomberg-copy.md", "openai-exit.md"} & set(doc_ids)) == 1
     assert {b.label: b.stories for b in cov.buckets} == {
         "2026-06-16": 1,
+        "2026-06-17": 0,  # days without stories are shown, so the bars are days apart
         "2026-06-18": 1,
+        "2026-06-19": 0,
         "2026-06-20": 1,
     }
     assert cov.undated == 1 and [h.doc_id for h in cov.in_bucket("")] == ["fortune-undated.md"]
@@ -167,3 +169,15 @@ def test_a_story_holding_one_common_word_of_the_question_is_not_counted(
         assert index.coverage("How many analysts expect chip rules?", mode="keyword").total == 1
     finally:
         index.close()
+
+
+def test_every_period_between_the_first_and_last_is_listed() -> None:
+    from coverage_search.query.coverage import MAX_PERIODS, _every_period
+
+    assert _every_period(["2025-11-01", "2026-02-01"], "month") == [
+        "2025-11-01", "2025-12-01", "2026-01-01", "2026-02-01"]  # fmt: skip
+    assert _every_period(["2026-04-27", "2026-05-11"], "week") == [
+        "2026-04-27", "2026-05-04", "2026-05-11"]  # fmt: skip
+    assert _every_period([], "day") == []
+    far = ["1900-01-01", "2026-01-01"]  # 46,000 days: only the days with stories
+    assert _every_period(far, "day") == far and MAX_PERIODS < 46_000

@@ -114,8 +114,8 @@ def timeline_table(cov: Coverage) -> str:
     label = {"day": "day", "week": "week of", "month": "month"}[cov.period]
     lines.append(f"  {label:<11} stories")
     for b in cov.buckets:
-        bar = "█" * max(1, round(b.stories * BAR_WIDTH / top))
-        lines.append(f"  {b.label:<11} {b.stories:>7}  {bar}")
+        bar = "█" * max(1, round(b.stories * BAR_WIDTH / top)) if b.stories else ""
+        lines.append(f"  {b.label:<11} {b.stories:>7}" + (f"  {bar}" if bar else ""))
     if cov.undated:
         lines.append(f"  {'undated':<11} {cov.undated:>7}")
     if cov.outlets:

@@ -14,6 +14,7 @@ from coverage_search.records import SearchFilters, SearchHit
 PERIODS = ("day", "week", "month")
 DEPTH = 100  # stories a timeline looks at: the best-matching ones (100 ms budget, bench_timeline)
 MAX_DEPTH = 2_000
+MAX_PERIODS = 1_000  # empty periods are shown between the first and last, up to this many
 CANDIDATES_PER_STORY = 2  # candidates asked of each retriever per story counted (bench_timeline)
 MIN_COSINE = 0.3  # a hit only the dense retriever found counts as a match from this cosine up
 # A keyword hit counts when it holds this share of the question's words, each weighed by its
@@ -191,6 +192,23 @@ def _in_range(published: str | None, filters: SearchFilters) -> bool:
     )
 
 
+def _every_period(starts: Sequence[str], period: str) -> list[str]:
+    """The periods from the first to the last of `starts`, those without stories included (a
+    timeline with gaps left out reads as if the stories were consecutive); `starts` alone when
+    that would be more than MAX_PERIODS."""
+    if not starts:
+        return []
+    day, last = date.fromisoformat(starts[0]), date.fromisoformat(starts[-1])
+    out: list[str] = []
+    while day <= last and len(out) <= MAX_PERIODS:
+        out.append(day.isoformat())
+        if period == "month":
+            day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+        else:
+            day += timedelta(days=7 if period == "week" else 1)
+    return out if len(out) <= MAX_PERIODS else list(starts)
+
+
 def coverage_of(
     question: str,
     hits: Sequence[SearchHit],
@@ -216,8 +234,8 @@ def coverage_of(
         if start is not None:
             per_bucket[start] = per_bucket.get(start, 0) + 1
     buckets = tuple(
-        Bucket(start, start[:7] if chosen == "month" else start, n)
-        for start, n in sorted(per_bucket.items())
+        Bucket(start, start[:7] if chosen == "month" else start, per_bucket.get(start, 0))
+        for start in _every_period(sorted(per_bucket), chosen)
     )
     per_outlet: dict[str, int] = {}
     names: dict[str, str] = {}
