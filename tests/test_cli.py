@@ -265,3 +265,18 @@ def test_an_outlet_no_document_has_is_named_with_the_ones_there_are(
         capsys, "search", "OpenAI", "--outlet", "crypto briefing", "--index", str(built)
     )
     assert "No outlet named" not in err
+    for verb in ("search", "timeline"):  # the timeline, and languages, say it too
+        code, out, err = run(capsys, verb, "OpenAI", "--language", "english", "--index", str(built))
+        assert code == 0 and "Try fewer filters" in out
+        assert "No language named 'english' in this index; its languages: " in err
+
+
+def test_ask_refuses_options_its_format_would_ignore(
+    built: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for extra in ("--json", "--explain"):
+        code, out, err = run(
+            capsys, "ask", "OpenAI", "--format", "csv", extra, "--index", str(built)
+        )
+        assert (code, out) == (2, "")
+        assert err == f"coverage-search: --format csv prints a file's content; leave out {extra}.\n"

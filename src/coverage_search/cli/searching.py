@@ -6,10 +6,9 @@ import argparse
 import dataclasses
 import sys
 import textwrap
-from collections.abc import Sequence
 from typing import Any
 
-from coverage_search import CoverageIndex, export_answer, searched_as
+from coverage_search import CoverageIndex, QueryError, export_answer, searched_as
 from coverage_search.cli.output import emit, escaped, format_hit, one_line, timeline_table
 
 
@@ -65,13 +64,16 @@ def cmd_search(args: argparse.Namespace) -> int:
             else ""
         )
         print(f"No passages match.{hint}")
-        unknown_outlets(index, args.outlet)
+        unknown_filters(index, args)
     else:
         print("\n\n".join(format_hit(h, explain=args.explain) for h in hits))
     return 0
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    if args.export and (args.json or args.explain):  # each would be ignored without a word
+        taken = "--json" if args.json else "--explain"
+        raise QueryError(f"--format {args.export} prints a file's content; leave out {taken}.")
     index = CoverageIndex.open(args.index, model=args.model)
     answer = index.answer(args.question, k=args.k, **_filters(args))
     if args.export:
@@ -88,7 +90,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         textwrap.fill(one_line(answer.text), width=96) if answer.found else escaped(answer.message)
     )
     if not answer.hits:
-        unknown_outlets(index, args.outlet)
+        unknown_filters(index, args)
     if args.explain and answer.found:
         print("\nWhy these sentences (combiner score; features):")
         for c in answer.sentences:
@@ -117,8 +119,9 @@ def cmd_timeline(args: argparse.Namespace) -> int:
     if named:
         print(f"Searched as: {named}\n")
     if not cov.total:
-        hint = " Try fewer filters." if (args.outlet or args.since or args.until) else ""
-        print(f"No stories match.{hint}")
+        narrowed = args.outlet or args.since or args.until or args.language
+        print(f"No stories match.{' Try fewer filters.' if narrowed else ''}")
+        unknown_filters(index, args)
     else:
         print(timeline_table(cov))
     return 0
@@ -146,17 +149,24 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
-def unknown_outlets(index: CoverageIndex, asked: Sequence[str] | None) -> None:
-    """After an empty result: name the --outlet values no document has, and the ones to use."""
-    known = index.stats().outlets
-    folded = {o.casefold() for o in known}
-    missing = [o for o in asked or () if o.strip() and o.strip().casefold() not in folded]
-    if missing:
-        some = ", ".join(known[:12]) + (f" and {len(known) - 12} more" if len(known) > 12 else "")
-        print(
-            escaped(
-                f"No outlet named {', '.join(repr(o) for o in missing)} in this index; "
-                f"its outlets: {some or 'none'}."
-            ),
-            file=sys.stderr,
-        )
+def unknown_filters(index: CoverageIndex, args: argparse.Namespace) -> None:
+    """After an empty result: name the --outlet or --language values no document has, and the
+    ones the index holds."""
+    stats = index.stats()
+    language = getattr(args, "language", None)
+    for name, asked, known in (
+        ("outlet", args.outlet or (), stats.outlets),
+        ("language", [language] if language else [], stats.languages),
+    ):
+        folded = {k.casefold() for k in known}
+        missing = [a for a in asked if a.strip() and a.strip().casefold() not in folded]
+        if missing:
+            more = f" and {len(known) - 12} more" if len(known) > 12 else ""
+            some = ", ".join(known[:12]) + more
+            print(
+                escaped(
+                    f"No {name} named {', '.join(repr(a) for a in missing)} in this index; "
+                    f"its {name}s: {some or 'none'}."
+                ),
+                file=sys.stderr,
+            )

@@ -44,15 +44,31 @@ def add_watch_verb(verbs: Any) -> None:
         else:
             sub.add_argument("--json", action="store_true", help="print JSON for machines")
 
-    sub = actions.add_parser("add", help="save a search (question and filters)")
+    sub = actions.add_parser(
+        "add",
+        help="save a search (question and filters)",
+        epilog='example:\n  coverage-search watch add "Anthropic IPO" --outlet Reuters '
+        "--since 2026-01-01",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub.add_argument("question", help="a question or keywords")
     filter_options(sub, results=False)
     options(sub, index=True)
     sub.set_defaults(run=cmd_watch_add)
-    sub = actions.add_parser("list", help="list the saved searches with their numbers")
+    sub = actions.add_parser(
+        "list",
+        help="list the saved searches with their numbers",
+        epilog="example:\n  coverage-search watch list --json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     options(sub, index=False)
     sub.set_defaults(run=cmd_watch_list)
-    sub = actions.add_parser("remove", help="forget a saved search, by number or question")
+    sub = actions.add_parser(
+        "remove",
+        help="forget a saved search, by number or question",
+        epilog='example:\n  coverage-search watch remove "Anthropic IPO"',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub.add_argument(
         "which",
         metavar="N|QUESTION",
@@ -60,7 +76,12 @@ def add_watch_verb(verbs: Any) -> None:
     )
     options(sub, index=False)
     sub.set_defaults(run=cmd_watch_remove)
-    sub = actions.add_parser("run", help="run every saved search; list what is new")
+    sub = actions.add_parser(
+        "run",
+        help="run every saved search; list what is new",
+        epilog="example:\n  coverage-search watch run   # after coverage-search update (cron)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     options(sub, index=True)
     sub.set_defaults(run=cmd_watch_run)
 
