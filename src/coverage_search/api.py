@@ -29,6 +29,7 @@ from coverage_search.query.coverage import (
 )
 from coverage_search.query.evidence import question_weights
 from coverage_search.query.filters import make_filters, valid_text
+from coverage_search.query.links import corpus_base
 from coverage_search.query.order import RECENCY_POOL, check_order, newest_first, with_recency
 from coverage_search.query.search import MAX_K, Searcher, check_search, clean_query, named_query
 from coverage_search.query.settings import SearchSettings
@@ -68,7 +69,7 @@ class CoverageIndex:
         self.embedder = embedder
         self.settings = settings
         self.engine = engine
-        corpus = str(manifest.get("corpus_dir") or "corpus")
+        corpus = corpus_base(manifest.get("corpus_path"), manifest.get("corpus_dir"))
         self._searcher = Searcher(engine, embedder, settings, corpus_url=corpus)
         self._floor: float | None = None  # refusal bar of this build, set by the first answer
         self._floor_lock = threading.Lock()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
@@ -108,3 +109,24 @@ def test_pdf_links_open_the_page() -> None:
     assert passage_link("https://example.com/about", "r.pdf", LONG, page=3) == "corpus/r.pdf#page=3"
     assert passage_link(None, "docs/r.pdf", LONG, page=1) == "corpus/docs/r.pdf#page=1"
     assert passage_link("javascript:x", "r.pdf", LONG, page=2) == "corpus/r.pdf#page=2"
+
+
+def test_corpus_files_link_by_the_absolute_folder_the_build_recorded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, embedder  # type: ignore[no-untyped-def]
+) -> None:
+    """"corpus/report.pdf#page=2" worked only from the folder the build ran in."""
+    from coverage_search import CoverageIndex
+    from coverage_search.query.links import corpus_base
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "my corpus").mkdir()
+    (tmp_path / "my corpus" / "notes.txt").write_text("Zebra quantum marmalade notes. " * 5)
+    CoverageIndex.build(Path("my corpus"), Path("index"), progress=False)
+    monkeypatch.chdir("/")
+    index = CoverageIndex.open(tmp_path / "index")
+    try:
+        (hit,) = index.search("zebra marmalade", k=1)
+    finally:
+        index.close()
+    assert hit.link.startswith((tmp_path / "my corpus").as_uri() + "/notes.txt#:~:text=")
+    assert corpus_base(None, "corpus") == "corpus" and corpus_base("rel/dir", None) == "corpus"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from urllib.parse import quote, urlunsplit
 
 from coverage_search.sources.urls import split_web_url
@@ -57,6 +58,14 @@ def _http_url(url: str | None) -> tuple[str, str, str, str] | None:
 def _safe(part: str) -> str:
     """Percent-encode characters that could break out of an HTML attribute or a Markdown link."""
     return "".join(_UNSAFE_IN_URL.get(c, c) for c in part if c >= " " and c != "\x7f")
+
+
+def corpus_base(recorded: object, given: object) -> str:
+    """Where a build's corpus files link: the absolute folder it recorded as a file:// URI, so
+    a link works from any folder; else (builds from before) the folder as it was given."""
+    if isinstance(recorded, str) and Path(recorded).is_absolute():
+        return Path(recorded).as_uri()
+    return str(given or DEFAULT_CORPUS_BASE)
 
 
 def corpus_link(path: str, *, corpus_url_base: str | None = None) -> str:
