@@ -587,12 +587,16 @@ def saved_searches(box: Box, index: CoverageIndex, question: str, options: Optio
                 else:
                     st.success(f"Saved as search {watch.number}; new passages will show here.")
             watches = list_watches(CORPUS_DIR)
+            keys: dict[str, int] = {}
             for watch in watches:
+                # Two identical entries (a hand-edited file) would share a key: count them.
+                key = watch_key(watch)
+                keys[key] = keys.get(key, 0) + 1
                 left, right = st.columns([4, 1], vertical_alignment="center")
                 left.markdown(f"{watch.number}. {text_md(watch.question)}{watch_filters(watch)}")
                 # Keyed and removed by the search itself, not its number: another window's
                 # removal renumbers the list under this page.
-                if right.button("✕", key=f"watch_remove_{watch_key(watch)}",
+                if right.button("✕", key=f"watch_remove_{key}#{keys[key]}",
                                 help="Forget this saved search"):
                     remove_watch(CORPUS_DIR, watch)
                     st.session_state.pop("watch_reports", None)

@@ -176,3 +176,21 @@ def test_a_date_past_the_coverage_filters_rather_than_being_dropped(
     box.set_value(date(2027, 1, 1)).run()
     shown = [html.unescape(w.value) for w in coverage_app.warning]
     assert any("Relax the date range (2027-01-01 to …)" in w for w in shown), shown
+
+
+def test_two_identical_saved_searches_in_the_file_do_not_break_the_panel(
+    coverage_app: AppTest, tmp_path: Path
+) -> None:
+    """A hand-edited .watches.json with one search twice gave two ✕ buttons one key."""
+    import json as _json
+
+    from coverage_search.watch.store import STATE_FILE
+
+    state = {"version": 1, "watches": [{"question": "dup q"}, {"question": "dup q"}]}
+    (tmp_path / "corpus" / STATE_FILE).write_text(_json.dumps(state))
+    coverage_app.run()
+    assert not coverage_app.exception
+    removes = [b for b in coverage_app.button if b.key.startswith("watch_remove_")]
+    assert len(removes) == 2
+    removes[1].click().run()
+    assert not coverage_app.exception and len(list_watches(tmp_path / "corpus")) == 1

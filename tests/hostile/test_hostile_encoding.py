@@ -175,3 +175,13 @@ def test_bidi_overrides_in_document_text_never_reach_the_terminal(tmp_path: Path
         code, out, err = cli(*argv, "--index", index)
         assert code == 0, err
         assert "marmalade" in out and not any(c in out for c in "\u202e\u202c"), out
+
+
+def test_the_terminal_keeps_the_joiners_words_need() -> None:
+    """Soft hyphens, ZWNJ (Persian) and ZWJ (emoji) stay; bidi overrides become spaces."""
+    from coverage_search.cli.output import one_line
+
+    assert one_line("infor\u00admation \u0645\u06cc\u200c\u062e \U0001f468\u200d\U0001f469") == (
+        "infor\u00admation \u0645\u06cc\u200c\u062e \U0001f468\u200d\U0001f469"
+    )
+    assert one_line("a\u202eb\u2066c\x1bd") == "a b c d"

@@ -181,3 +181,12 @@ def test_every_period_between_the_first_and_last_is_listed() -> None:
     assert _every_period([], "day") == []
     far = ["1900-01-01", "2026-01-01"]  # 46,000 days: only the days with stories
     assert _every_period(far, "day") == far and MAX_PERIODS < 46_000
+
+
+def test_periods_end_at_the_last_date_there_is() -> None:
+    """Stepping past 9999-12-31 raised OverflowError (a story dated in year 9999)."""
+    from coverage_search.query.coverage import _every_period
+
+    for period in ("day", "week", "month"):
+        assert _every_period(["9999-12-01"], period) == ["9999-12-01"]
+    assert _every_period(["9999-12-30", "9999-12-31"], "day") == ["9999-12-30", "9999-12-31"]

@@ -138,10 +138,13 @@ def escaped(text: str) -> str:
     return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
 
 
+_JOINERS = frozenset("\u00ad\u200c\u200d")  # soft hyphen, ZWNJ (Persian), ZWJ (emoji)
+
+
 def one_line(text: str) -> str:
-    """Text from a document on one terminal line: control and format characters (line breaks,
-    bidi overrides) become spaces."""
-    return "".join(c if c.isprintable() else " " for c in text)
+    """Text from a document on one terminal line: control characters and bidi overrides
+    become spaces; the joiners words and emoji need are kept."""
+    return "".join(c if c.isprintable() or c in _JOINERS else " " for c in text)
 
 
 def watch_line(w: Watch) -> str:

@@ -107,8 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Search as `search` does (same filters), take the best-matching stories "
         "(--depth, 100 by default; copies of a story folded into one) and count them per "
         "period and per outlet. A story counts for every outlet that carries a copy of it; "
-        "undated stories are counted apart. Only stories found by keyword, or close in meaning "
-        "(cosine 0.3 and up), count as matching.",
+        "undated stories are counted apart. Only stories found by keyword holding a quarter of "
+        "the question's words (by rarity), or close in meaning (cosine 0.3 and up), count.",
         epilog='example:\n  coverage-search timeline "Anthropic tokenized shares" --by week --json',
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

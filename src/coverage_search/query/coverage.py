@@ -202,6 +202,8 @@ def _every_period(starts: Sequence[str], period: str) -> list[str]:
     out: list[str] = []
     while day <= last and len(out) <= MAX_PERIODS:
         out.append(day.isoformat())
+        if day == last:  # the next period may lie past date.max (year 9999)
+            break
         if period == "month":
             day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
         else:
