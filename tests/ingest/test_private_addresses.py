@@ -82,6 +82,11 @@ def test_a_private_address_the_user_gives_is_fetched(
         ("169.254.169.254", True), ("[::1]", True), ("fd00::1", True), ("0.0.0.0", True),
         ("localhost", True), ("db.localhost", True), ("8.8.8.8", False),
         ("2001:4860:4860::8888", False), (None, False),
+        # IPv6 addresses that carry an IPv4 one reach that one
+        ("[::ffff:127.0.0.1]", True), ("[::127.0.0.1]", True), ("[64:ff9b::7f00:1]", True),
+        ("[64:ff9b::a9fe:a9fe]", True), ("[2002:c0a8:101::1]", True), ("[2002:7f00:1::]", True),
+        ("[64:ff9b:1::808:808]", True), ("[::ffff:8.8.8.8]", False),
+        ("[64:ff9b::808:808]", False), ("[2002:808:808::1]", False),
     ],
 )  # fmt: skip
 def test_local_and_private_addresses_are_told_apart(host: str | None, local: bool) -> None:
@@ -105,7 +110,7 @@ def test_names_are_judged_by_what_they_resolve_to(monkeypatch: pytest.MonkeyPatc
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (table[host], 0))]
 
     monkeypatch.setattr(urls.socket, "getaddrinfo", lookup)
-    urls._resolves_local.cache_clear()
+    urls.forget_hosts()
     try:
         with pytest.raises(FetchError, match=r"private address \(intranet.example\)"):
             fetch._check_reach("u", "http://news.example/feed", "http://intranet.example/x")
@@ -116,7 +121,7 @@ def test_names_are_judged_by_what_they_resolve_to(monkeypatch: pytest.MonkeyPatc
             fetch._check_reach("u", "http://news.example/a", "http://intranet.example:8/x")
         assert len(asked) == len(set(asked)) == 3  # each name looked up once
     finally:
-        urls._resolves_local.cache_clear()
+        urls.forget_hosts()
 
 
 def test_a_feed_entry_sent_to_a_private_address_is_given_up_at_once(
@@ -159,14 +164,14 @@ def rebinding(monkeypatch: pytest.MonkeyPatch) -> Iterator[Site]:
         return real(host, port, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(socket, "getaddrinfo", lookup)
-    urls._resolves_local.cache_clear()
+    urls.forget_hosts()
     try:
         with serve(Site()) as site:
             page = article_html("Admin", ["The admin token is SECRET. " * 6], site_name="Local")
             site.routes["/admin"] = Route(page.encode())
             yield site
     finally:
-        urls._resolves_local.cache_clear()
+        urls.forget_hosts()
 
 
 def test_a_public_name_that_answers_with_a_local_address_is_not_read(
@@ -186,3 +191,53 @@ def test_a_local_url_the_user_gives_is_connected_to(rebinding: Site, tmp_path: P
     """The connection check is for public pages only: 127.0.0.1 named as such is read."""
     report = add_sources([rebinding.url("/admin")], corpus_dir=tmp_path / "c", fetcher=FAST)
     assert len(report.added) == 1 and rebinding.hits["/admin"] == 1
+
+
+def test_a_name_trusted_as_local_that_reached_the_web_is_judged_public(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Reverse rebinding: a feed's name looks up as private when checked (so it passes for the
+    user's own service, free to list local hosts) and as the open web when connected to. What
+    it serves is then a page from the web, and its entries may not reach local addresses."""
+    import socket
+
+    from coverage_search.sources import urls
+
+    real = socket.getaddrinfo
+    # 127.0.0.1 plays the open web here (the connection check is told so); 10.0.0.x is local.
+    # Each name answers its last address first. The test server stands in for both the
+    # feed's site and the intranet page a connection to intranet.example would reach.
+    answers = {
+        "flip.example": ["127.0.0.1", "10.0.0.5"],
+        "intranet.example": ["127.0.0.1", "10.0.0.6"],
+    }
+
+    def lookup(host: str, port: object, *args: object, **kwargs: object) -> list[object]:
+        if host in answers:
+            queue = answers[host]
+            address = queue.pop() if len(queue) > 1 else queue[0]
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port or 0))]
+        return real(host, port, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+    monkeypatch.setattr(transport, "is_local_address", lambda address: address != "127.0.0.1")
+    urls.forget_hosts()
+    try:
+        with serve(Site()) as site:
+            entry = site.url("/admin").replace("127.0.0.1", "intranet.example")
+            items = [("g1", entry, "Admin", "Tue, 16 Jun 2026")]
+            page = article_html("Admin", ["The admin token is SECRET. " * 6], site_name="Intra")
+            site.routes["/admin"] = Route(page.encode())
+            site.routes["/feed.xml"] = Route(
+                rss("Feed", items).encode(), content_type="application/rss+xml"
+            )
+            feed = site.url("/feed.xml").replace("127.0.0.1", "flip.example")
+            report = add_sources([], feeds=[feed], corpus_dir=tmp_path / "c", fetcher=FAST)
+            assert site.hits["/feed.xml"] == 1  # the feed was read, from "the web"
+            assert site.hits.get("/admin", 0) == 0 and not report.added
+        (failed,) = report.failed
+        assert failed.source == entry and "local or private address (intranet.example)" in (
+            failed.reason
+        )
+    finally:
+        urls.forget_hosts()

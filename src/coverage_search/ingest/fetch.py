@@ -125,11 +125,12 @@ class Fetcher:
     ) -> FetchResult:
         seen: list[str] = []
         current = url
-        # A page from the open web: every connection must reach a public address.
-        public = not is_local_host(urllib.parse.urlsplit(origin).hostname)
-        director = opener(deadline, public_only=public)
         while True:
             seen.append(current)
+            # A page from the open web: every connection must reach a public address. Judged
+            # at each hop: an origin that looked up as local may have turned out public.
+            public = not is_local_host(urllib.parse.urlsplit(origin).hostname)
+            director = opener(deadline, public_only=public)
             request = urllib.request.Request(
                 current, headers=self._headers(accept, etag, last_modified)
             )

@@ -8,7 +8,9 @@ a reply with the headers that happened to arrive.
 
 An opener for a public page (`public_only`) checks the address each connection reached before
 a byte is sent: a name that looked up as public when the fetcher checked it may answer with
-127.0.0.1 when the connection looks it up again (DNS rebinding).
+127.0.0.1 when the connection looks it up again (DNS rebinding). Any other direct connection
+that reaches a public address tells `urls.note_public`, so a name that looked up as local, and
+was trusted as the user's own service, is judged as the public site it turned out to be.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
-from coverage_search.sources.urls import is_local_address
+from coverage_search.sources.urls import is_local_address, note_public
 
 
 class CutOffError(http.client.HTTPException):
@@ -123,13 +125,18 @@ class _Response(http.client.HTTPResponse):
             raise CutOffError("the reply was cut off in the middle of its headers")
 
 
-def _checked(host: str, connect: Callable[..., socket.socket]) -> Callable[..., socket.socket]:
-    """`connect` (socket.create_connection), refusing a socket whose peer is not public."""
+def _checked(
+    host: str, connect: Callable[..., socket.socket], *, public_only: bool
+) -> Callable[..., socket.socket]:
+    """`connect` (socket.create_connection), noting a public peer; with `public_only`,
+    refusing a socket whose peer is not public."""
 
     def checked(*args: Any, **kwargs: Any) -> socket.socket:
         sock = connect(*args, **kwargs)
         address = str(sock.getpeername()[0])
-        if is_local_address(address):
+        if not is_local_address(address):
+            note_public(host)
+        elif public_only:
             sock.close()
             raise LocalAddressError(host, address)
         return sock
@@ -149,11 +156,13 @@ def _connector(connection: http.client.HTTPConnection) -> Callable[..., socket.s
 class _HTTPConnection(http.client.HTTPConnection):
     response_class = _Response
 
-    def __init__(self, *args: Any, deadline: Deadline, public_only: bool, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, deadline: Deadline, public_only: bool, direct: bool, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self._deadline = deadline
-        if public_only:
-            self._create_connection = _checked(self.host, _connector(self))
+        if direct:
+            self._create_connection = _checked(self.host, _connector(self), public_only=public_only)
 
     def connect(self) -> None:
         super().connect()
@@ -163,11 +172,13 @@ class _HTTPConnection(http.client.HTTPConnection):
 class _HTTPSConnection(http.client.HTTPSConnection):
     response_class = _Response
 
-    def __init__(self, *args: Any, deadline: Deadline, public_only: bool, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, deadline: Deadline, public_only: bool, direct: bool, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self._deadline = deadline
-        if public_only:  # checked before the TLS handshake: nothing is sent to a local peer
-            self._create_connection = _checked(self.host, _connector(self))
+        if direct:  # checked before the TLS handshake: nothing is sent to a local peer
+            self._create_connection = _checked(self.host, _connector(self), public_only=public_only)
 
     def connect(self) -> None:
         super().connect()  # the TLS handshake is bounded per read by the socket timeout
@@ -190,7 +201,8 @@ class _HTTPHandler(urllib.request.HTTPHandler):
         connection = functools.partial(
             _HTTPConnection,
             deadline=self._deadline,
-            public_only=self._public_only and _direct(req),
+            public_only=self._public_only,
+            direct=_direct(req),
         )
         return self.do_open(connection, req)
 
@@ -205,7 +217,8 @@ class _HTTPSHandler(urllib.request.HTTPSHandler):
         connection = functools.partial(
             _HTTPSConnection,
             deadline=self._deadline,
-            public_only=self._public_only and _direct(req),
+            public_only=self._public_only,
+            direct=_direct(req),
         )
         return self.do_open(connection, req)
 

@@ -82,14 +82,59 @@ def is_local_host(host: str | None, *, resolve: bool = True) -> bool:
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        return resolve and _resolves_local(host)
+        return resolve and host not in _REACHED_PUBLIC and _resolves_local(host)
     return is_local_address(host)
 
 
 def is_local_address(address: str) -> bool:
-    """True for an IP address (text, IPv6 zone allowed) that is not a public unicast one."""
+    """True for an IP address (text, IPv6 zone allowed) that is not a public unicast one. An
+    IPv6 address that carries an IPv4 one (mapped, compatible, 6to4, NAT64) is judged by that:
+    64:ff9b::7f00:1 reaches 127.0.0.1 through a NAT64 gateway."""
     ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in _NAT64_LOCAL_USE:  # RFC 8215: a network's own translator, to its own hosts
+            return True
+        carried = _carried_ipv4(ip)
+        if carried is not None:
+            ip = carried
     return not ip.is_global or ip.is_multicast
+
+
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")
+_COMPATIBLE = ipaddress.IPv6Network("::/96")
+
+
+def _carried_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip in _NAT64 or ip in _COMPATIBLE:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
+# Names whose connection reached a public address (transport.py tells us). A name whose lookup
+# said 127.0.0.1 is taken for the user's own service and may lead to local hosts; if the
+# connection then reached the open web (the name's answer changed), what it serves is a page
+# from the web, and must not lead there.
+_REACHED_PUBLIC: set[str] = set()
+
+
+def note_public(host: str) -> None:
+    """Remember that a connection to the name `host` reached a public address."""
+    host = host.strip("[]").rstrip(".").lower()
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        _REACHED_PUBLIC.add(host)
+
+
+def forget_hosts() -> None:
+    """Forget every lookup and connection seen so far (for tests, and a long-lived process)."""
+    _REACHED_PUBLIC.clear()
+    _resolves_local.cache_clear()
 
 
 @functools.lru_cache(maxsize=1024)
