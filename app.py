@@ -562,13 +562,15 @@ def watch_filters(watch: Watch) -> str:
         ("since", watch.since), ("until", watch.until), ("language", watch.language)) if value)]
     if watch.mode != "hybrid":
         parts.append(f"{watch.mode} mode")
+    if watch.literal:
+        parts.append("as typed")
     return f" *({text_md(', '.join(parts))})*" if parts else ""
 
 
 def watch_key(watch: Watch) -> str:
     """A saved search's identity across renumbering: what it asks and when it was saved."""
     return repr((watch.question, watch.mode, watch.outlets, watch.since, watch.until,
-                 watch.language, watch.added_at))
+                 watch.language, watch.added_at, watch.literal))
 
 
 def saved_searches(box: Box, index: CoverageIndex, question: str, options: Options) -> None:
@@ -581,7 +583,7 @@ def saved_searches(box: Box, index: CoverageIndex, question: str, options: Optio
                                   outlets=options.outlets or None,
                                   since=options.since.isoformat() if options.since else None,
                                   until=options.until.isoformat() if options.until else None,
-                                  index=index)
+                                  index=index, literal=options.literal)
                 if len(list_watches(CORPUS_DIR)) == before:
                     st.info(f"Already saved as search {watch.number}.")
                 else:

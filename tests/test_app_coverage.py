@@ -119,6 +119,17 @@ def test_saved_searches_panel_saves_reports_new_hits_and_removes(
     assert list_watches(corpus) == [] and not at.exception
 
 
+def test_a_search_saved_with_the_words_as_typed_stays_as_typed(
+    coverage_app: AppTest, tmp_path: Path
+) -> None:
+    at = coverage_app
+    at.checkbox(key="literal").check().run()
+    at.button(key="watch_add").click().run()
+    (watch,) = list_watches(tmp_path / "corpus")
+    assert watch.question == QUESTION and watch.literal
+    assert f"1. {QUESTION} *(as typed)*" in markdown(at) and not at.exception
+
+
 def test_removing_a_saved_search_removes_that_one_when_another_window_renumbered_them(
     coverage_app: AppTest, tmp_path: Path
 ) -> None:

@@ -277,3 +277,41 @@ def test_saving_a_search_before_any_index_says_what_the_first_run_will_do(
     )
     assert code == 0 and out.startswith("Saved search 1")
     assert "no index at" in err and "first run reports every article" in err
+
+
+def test_a_search_saved_as_typed_runs_as_typed(
+    folders: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`watch add --literal` keeps "the ChatGPT maker" from being searched as OpenAI, on every
+    run; it is a saved search of its own beside the same words with names."""
+    from coverage_search import CoverageIndex, run_watches
+
+    corpus, index = folders
+    where = ("--corpus", corpus, "--index", index)
+    question = "the ChatGPT maker"
+    code, out, err = run(capsys, "watch", "add", question, "--literal", *where)
+    assert code == 0, err
+    assert out.startswith(f"Saved search 1. {question} (as typed); 0 matching passages now")
+    code, out, _ = run(capsys, "watch", "add", question, *where)
+    assert code == 0 and out.startswith(f"Saved search 2. {question};")
+    # As typed, nothing says "ChatGPT maker"; named, it is OpenAI, which the corpus covers.
+    assert [(w.literal, w.seen > 0) for w in list_watches(corpus)] == [(True, False), (False, True)]
+
+    opened = CoverageIndex.open(index)
+    asked: list[tuple[str, bool]] = []
+
+    class Recording:  # the real index, with what each search was asked
+        engine = opened.engine
+
+        def search(self, query: str, **kwargs: object) -> object:
+            asked.append((query, bool(kwargs["aliases"])))
+            return opened.search(query, **kwargs)  # type: ignore[arg-type]
+
+    try:
+        reports = run_watches(Recording(), corpus)  # type: ignore[arg-type]
+    finally:
+        opened.close()
+    assert asked == [(question, False), (question, True)]
+    assert not any(r.error for r in reports)
+    with pytest.raises(QueryError, match="literal must be"):
+        add_watch(corpus, question, literal="yes")  # type: ignore[arg-type]

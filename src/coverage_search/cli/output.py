@@ -153,6 +153,8 @@ def watch_line(w: Watch) -> str:
                                                 ("language", w.language)) if v]  # fmt: skip
     if w.mode != "hybrid":
         filters.append(f"{w.mode} mode")
+    if w.literal:
+        filters.append("as typed")
     where = f" ({', '.join(filters)})" if filters else ""
     return escaped(f"{w.number}. {one_line(w.question)}{where}")  # outlets as typed, too
 

@@ -16,7 +16,13 @@ from coverage_search import (
     remove_watch,
     run_watches,
 )
-from coverage_search.cli.options import common, corpus_option, filter_options, model_option
+from coverage_search.cli.options import (
+    common,
+    corpus_option,
+    filter_options,
+    literal_option,
+    model_option,
+)
 from coverage_search.cli.output import emit, escaped, print_watch_reports, watch_line
 
 
@@ -53,6 +59,7 @@ def add_watch_verb(verbs: Any) -> None:
     )
     sub.add_argument("question", help="a question or keywords")
     filter_options(sub, results=False)
+    literal_option(sub)
     options(sub, index=True)
     sub.set_defaults(run=cmd_watch_add)
     sub = actions.add_parser(
@@ -95,7 +102,7 @@ def cmd_watch_add(args: argparse.Namespace) -> int:
         before = len(list_watches(args.corpus))
         watch = add_watch(
             args.corpus, args.question, mode=args.mode, outlets=args.outlet, since=args.since,
-            until=args.until, language=args.language, index=index,
+            until=args.until, language=args.language, index=index, literal=args.literal,
         )  # fmt: skip
     finally:
         if index is not None:

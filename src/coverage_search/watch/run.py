@@ -37,6 +37,7 @@ class Searches(Protocol):
         until: Any = ...,
         language: str | None = ...,
         per_document: int = ...,
+        aliases: bool = ...,
     ) -> list[SearchHit]: ...
 
 
@@ -74,10 +75,12 @@ def add_watch(
     until: str | None = None,
     language: str | None = None,
     index: Searches | None = None,
+    literal: bool = False,
 ) -> Watch:
     """Save a search; with an open `index`, what it finds now is not reported as new later.
+    With `literal`, it is searched as typed ("the ChatGPT maker" is not searched as OpenAI).
 
-    The same search saved again (question, mode and filters) is the one saved before."""
+    The same search saved again (question, mode, filters, literal) is the one saved before."""
     text = clean_query(question)
     store = WatchStore(folder_path(corpus_dir, "corpus_dir"))
     if index is not None:
@@ -85,10 +88,12 @@ def add_watch(
     if mode not in MODES:
         raise QueryError(f"Unknown mode {mode!r}: use one of {', '.join(MODES)}.")
     filters = make_filters(outlets, since, until, language)
+    if not isinstance(literal, bool):
+        raise QueryError("literal must be True (the words as typed) or False.")
     watch, added = store.add(
         new_state(
             text, mode=mode, outlets=list(filters.outlets), since=filters.since,
-            until=filters.until, language=filters.language,
+            until=filters.until, language=filters.language, literal=literal,
         )
     )  # fmt: skip
     if added and index is not None:  # a search saved before keeps what it has not reported
@@ -141,8 +146,10 @@ def _matches(index: Searches, watch: Watch) -> list[SearchHit]:
     hits = index.search(
         watch.question, k=WATCH_K, mode=watch.mode, outlets=list(watch.outlets) or None,
         since=watch.since, until=watch.until, language=watch.language, per_document=1,
+        aliases=not watch.literal,
     )  # fmt: skip
-    weights = question_weights(index.engine, named_query(watch.question))  # as searched
+    searched = named_query(watch.question, aliases=not watch.literal)
+    weights = question_weights(index.engine, searched)  # as searched
     firsts: dict[str, SearchHit] = {}
     for hit in hits:
         if is_match(hit, weights):

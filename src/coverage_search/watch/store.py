@@ -40,6 +40,7 @@ class Watch:
     added_at: str | None = None
     last_run: str | None = None
     seen: int = 0  # passages reported (or present when it was added) so far
+    literal: bool = False  # searched as typed: descriptions are not replaced with names
 
 
 @dataclass
@@ -53,6 +54,7 @@ class _State:
     added_at: str | None = None
     last_run: str | None = None
     seen: list[str] = field(default_factory=list)
+    literal: bool = False
 
 
 def _same_search(a: _State, b: _State) -> bool:
@@ -60,7 +62,7 @@ def _same_search(a: _State, b: _State) -> bool:
 
     def key(s: _State) -> tuple[object, ...]:
         words = " ".join(s.question.split()).casefold()
-        return words, s.mode, sorted(s.outlets), s.since, s.until, s.language
+        return words, s.mode, sorted(s.outlets), s.since, s.until, s.language, s.literal
 
     return key(a) == key(b)
 
@@ -70,6 +72,8 @@ def _fits(name: str, value: object) -> bool:
         return isinstance(value, list) and all(isinstance(v, str) for v in value)
     if name in ("question", "mode"):
         return isinstance(value, str)
+    if name == "literal":
+        return isinstance(value, bool)
     return value is None or isinstance(value, str)
 
 
@@ -120,9 +124,9 @@ class WatchStore:
         for number, state in enumerate(self._states, start=1):
             listed = _public(number, state)
             if (listed.question, listed.mode, listed.outlets, listed.since, listed.until,
-                    listed.language, listed.added_at) == (
+                    listed.language, listed.added_at, listed.literal) == (
                     watch.question, watch.mode, watch.outlets, watch.since, watch.until,
-                    watch.language, watch.added_at):  # fmt: skip
+                    watch.language, watch.added_at, watch.literal):  # fmt: skip
                 return number
         raise CorpusError(
             f"The saved search {watch.question[:80]!r} is no longer there (removed elsewhere)."
@@ -233,7 +237,7 @@ def new_state(question: str, **fields: Any) -> _State:
 def _public(number: int, s: _State) -> Watch:
     return Watch(
         number, s.question, s.mode, tuple(s.outlets), s.since, s.until, s.language,
-        s.added_at, s.last_run, len(s.seen),
+        s.added_at, s.last_run, len(s.seen), s.literal,
     )  # fmt: skip
 
 
