@@ -183,6 +183,9 @@ def main() -> None:
             "attention fused (chosen), 2 sessions x 1 thread": [
                 session(chosen, threads=1, skip_layer_norm=False) for _ in range(2)
             ],
+            "plain int8, no Skip-LayerNorm fusion, 2 sessions x 1 thread": [
+                session(files["plain int8"], threads=1, skip_layer_norm=False) for _ in range(2)
+            ],
         }
         variants = {k: v for k, v in variants.items() if args.only in k}
         reference = embed([session(files["fp32"], threads=2, skip_layer_norm=False)], encoded)
