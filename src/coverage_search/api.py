@@ -69,7 +69,7 @@ class CoverageIndex:
         self.embedder = embedder
         self.settings = settings
         self.engine = engine
-        corpus = corpus_base(manifest.get("corpus_path"), manifest.get("corpus_dir"))
+        corpus = corpus_base(manifest.get("corpus_path"), manifest.get("corpus_dir"), index_dir)
         self._searcher = Searcher(engine, embedder, settings, corpus_url=corpus)
         self._floor: float | None = None  # refusal bar of this build, set by the first answer
         self._floor_lock = threading.Lock()

@@ -112,9 +112,11 @@ def test_pdf_links_open_the_page() -> None:
 
 
 def test_corpus_files_link_by_the_absolute_folder_the_build_recorded(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, embedder  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    embedder,  # type: ignore[no-untyped-def]
 ) -> None:
-    """"corpus/report.pdf#page=2" worked only from the folder the build ran in."""
+    """ "corpus/report.pdf#page=2" worked only from the folder the build ran in."""
     from coverage_search import CoverageIndex
     from coverage_search.query.links import corpus_base
 
@@ -130,3 +132,26 @@ def test_corpus_files_link_by_the_absolute_folder_the_build_recorded(
         index.close()
     assert hit.link.startswith((tmp_path / "my corpus").as_uri() + "/notes.txt#:~:text=")
     assert corpus_base(None, "corpus") == "corpus" and corpus_base("rel/dir", None) == "corpus"
+
+
+def test_a_project_moved_whole_links_to_the_corpus_beside_its_index(
+    tmp_path: Path,
+    embedder,  # type: ignore[no-untyped-def]
+) -> None:
+    """The recorded folder is gone after a move; the corpus of that name beside the index is
+    where the files are now (a folder that exists elsewhere is not guessed at)."""
+    import shutil
+
+    from coverage_search import CoverageIndex
+
+    old = tmp_path / "old"
+    (old / "corpus").mkdir(parents=True)
+    (old / "corpus" / "notes.txt").write_text("Zebra quantum marmalade notes. " * 5)
+    CoverageIndex.build(old / "corpus", old / "index", progress=False)
+    shutil.move(old, tmp_path / "new")
+    index = CoverageIndex.open(tmp_path / "new" / "index")
+    try:
+        (hit,) = index.search("zebra marmalade", k=1)
+    finally:
+        index.close()
+    assert hit.link.startswith((tmp_path / "new" / "corpus").as_uri() + "/notes.txt#")

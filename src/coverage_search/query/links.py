@@ -60,11 +60,19 @@ def _safe(part: str) -> str:
     return "".join(_UNSAFE_IN_URL.get(c, c) for c in part if c >= " " and c != "\x7f")
 
 
-def corpus_base(recorded: object, given: object) -> str:
+def corpus_base(recorded: object, given: object, index_dir: Path | None = None) -> str:
     """Where a build's corpus files link: the absolute folder it recorded as a file:// URI, so
-    a link works from any folder; else (builds from before) the folder as it was given."""
+    a link works from any folder; else (builds from before) the folder as it was given.
+
+    A project moved whole (corpus and index together) no longer has the recorded folder; its
+    links then go to the folder of that name beside the index, where the corpus now is."""
     if isinstance(recorded, str) and Path(recorded).is_absolute():
-        return Path(recorded).as_uri()
+        folder = Path(recorded)
+        if index_dir is not None and not folder.is_dir():
+            beside = Path(index_dir).absolute().parent / folder.name
+            if beside.is_dir():
+                folder = beside
+        return folder.as_uri()
     return str(given or DEFAULT_CORPUS_BASE)
 
 
