@@ -136,7 +136,8 @@ def test_aliases_must_be_true_or_false(index: CoverageIndex, bad: object) -> Non
         (["ask", DESCRIBED, "--literal=yes"], 2, "ignored explicit argument 'yes'"),
         (["timeline", DESCRIBED, "--literal", "--since", "2026-13-40"], 2, "2026-13-40"),
         (["search", DESCRIBED, "--literal", "-k", "0"], 2, "k must be a whole number"),
-        (["watch", "add", DESCRIBED, "--literal"], 2, "unrecognized arguments: --literal"),
+        (["watch", "add", DESCRIBED, "--literal=1"], 2, "ignored explicit argument '1'"),
+        (["watch", "list", "--literal"], 2, "unrecognized arguments: --literal"),
     ],
 )
 def test_odd_literal_combinations_are_one_line_errors(
