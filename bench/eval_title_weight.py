@@ -26,7 +26,7 @@ from evalkit import prepare
 from machine import print_machine, save, table
 
 from coverage_search.engine.base import BuildContent
-from coverage_search.engine.local import keywords
+from coverage_search.engine.local import engine, keywords
 
 _ORIGINAL = keywords.keyword_rows
 
@@ -50,7 +50,8 @@ def with_title_weight(weight: int) -> None:
                 yield keywords.KeywordRow(ids[flat], row, text, outlet, day, language)
                 flat += 1
 
-    keywords.keyword_rows = _ORIGINAL if weight == 1 else rows  # type: ignore[assignment]
+    # The engine imported the function by name: that is the one a build calls.
+    engine.keyword_rows = _ORIGINAL if weight == 1 else rows  # type: ignore[assignment]
 
 
 def main() -> None:
