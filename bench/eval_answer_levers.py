@@ -19,9 +19,14 @@ answer does). A variant is kept only if it wins on tune and does not lose on con
   leave, men → man);
 - regularisation: the fit's C (1.0 is the product's);
 - MMR: the 2-4 sentences chosen by score minus lambda times the cosine with those already
-  chosen (the product only skips near-repeats, cosine over 0.9).
+  chosen (the product only skips near-repeats, cosine over 0.9);
+- in context (--group context, "late chunking"): the model run once over the text the build
+  embedded for the passage (its title / heading prefix and all), the sentence's vector the
+  mean of the token states inside its characters; or over the sentence and its two
+  neighbours only (window). A sentence not found in that text keeps its own cosine (counted).
+  Also times the extra work per answer on 20 seed questions.
 
-    python bench/eval_answer_levers.py [--work /tmp/coverage-fit-answer]
+    python bench/eval_answer_levers.py [--group all|context] [--work /tmp/coverage-fit-answer]
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -41,7 +47,12 @@ sys.path.insert(0, str(HERE))
 import fit_answer as fa  # noqa: E402
 from machine import machine, save  # noqa: E402
 
+from coverage_search import CoverageIndex  # noqa: E402
+from coverage_search.passages.chunking import ChunkSettings, chunk_document  # noqa: E402
+from coverage_search.passages.sentences import split_sentences  # noqa: E402
 from coverage_search.query import answer, evidence  # noqa: E402
+from coverage_search.query.aliases import expand_aliases  # noqa: E402
+from coverage_search.sources.scan import read_document  # noqa: E402
 
 Extra = Callable[[str, Sequence[evidence.Candidate], np.ndarray, Any, Sequence[Any]], np.ndarray]
 DATA = HERE / "data"
@@ -73,7 +84,7 @@ def _with_extra(*args: Any) -> np.ndarray:
 
 
 def _rows_with_question(index: Any, question: str, found: list) -> Any:
-    _STATE["question"], _STATE["embedder"] = question, index.embedder
+    _STATE["question"], _STATE["embedder"], _STATE["index"] = question, index.embedder, index
     return _rows(index, question, found)
 
 
@@ -224,6 +235,135 @@ VARIANTS: tuple[tuple[str, tuple[Extra, ...]], ...] = (
 )
 
 
+# In-context sentence vectors. Hits carry neither the text the build embedded nor the source's
+# headings (the store drops them, and the prefix is the section path, not hit.heading), so each
+# corpus file is read and cut again as the build did, and the passage found by its span (the
+# texts so found embed to the stored passage vectors, cosine 1.000 on the pools checked).
+_EMBEDDED: dict[tuple[str, int, int], str] = {}
+_CUT: set[str] = set()
+_STATES: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+LOCATED: dict[str, dict[str, set]] = {}  # mode → "found" / "fallback" → distinct sentences
+
+
+def embedded_text(index: Any, hit: Any) -> str | None:
+    if hit.doc_id not in _CUT:
+        _CUT.add(hit.doc_id)
+        corpus = Path(index.manifest["corpus_dir"])
+        doc = read_document(corpus / hit.doc_id, corpus)
+        cut = {k: v for k, v in index.manifest["chunking"].items() if k != "version"}
+        for p in chunk_document(doc, index.embedder, ChunkSettings(**cut)):
+            _EMBEDDED[(p.doc_id, p.start, p.end)] = p.embed_text
+    return _EMBEDDED.get((hit.doc_id, hit.start, hit.end))
+
+
+def _states(e: Any, text: str) -> tuple[np.ndarray, np.ndarray]:
+    """Last hidden states and character spans of `text`'s word pieces (special tokens out)."""
+    if text not in _STATES:
+        enc = e.model  # one text per run, as the int8 encoder embeds passages
+        got = enc._tokenizer.encode(text, add_special_tokens=True)
+        ids = np.array([got.ids], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": 0 * ids}
+        hidden = enc._session.run(None, {k: feeds[k] for k in enc._wanted})[0][0]
+        keep = [i for i, t in enumerate(got.tokens) if t not in ("[CLS]", "[SEP]")]
+        _STATES[text] = hidden[keep], np.array(got.offsets, dtype=np.int64)[keep]
+    return _STATES[text]
+
+
+def span_vector(e: Any, text: str, start: int, end: int) -> np.ndarray | None:
+    """Unit mean of the token states inside text[start:end], None when truncation cut them."""
+    hidden, spans = _states(e, text)
+    inside = (spans[:, 0] >= start) & (spans[:, 1] <= end) & (spans[:, 1] > spans[:, 0])
+    if not inside.any():
+        return None
+    v = hidden[inside].mean(axis=0)
+    return v / max(float(np.linalg.norm(v)), 1e-9)
+
+
+def _window(hit: Any, c: Any) -> tuple[str, int]:
+    """The sentence with the one before and after it in the passage, and its offset there."""
+    spans = split_sentences(hit.text)
+    i = next((k for k, (a, b) in enumerate(spans) if a <= c.start < b), None)
+    if i is None:
+        return hit.text, c.start
+    a, b = spans[max(i - 1, 0)][0], spans[min(i + 1, len(spans) - 1)][1]
+    return hit.text[a:b], c.start - a
+
+
+def in_context(mode: str) -> Extra:
+    def column(
+        q: str, cands: Sequence[Any], v: np.ndarray, e: Any, pool: Sequence[Any]
+    ) -> np.ndarray:
+        qv = e.encode_query(expand_aliases(q))  # as the product's own cosine sees it
+        out = v @ qv  # the fallback: the sentence's own cosine
+        seen = LOCATED.setdefault(mode, {"found": set(), "fallback": set()})
+        for j, c in enumerate(cands):
+            hit = pool[c.hit_index]
+            if mode == "window":
+                text, at = _window(hit, c)
+            else:
+                text = embedded_text(_STATE["index"], hit) or ""
+                at = len(text) - len(hit.text) + c.start if text.endswith(hit.text) else -1
+            vec = None
+            if at >= 0 and text[at : at + len(c.sentence)] == c.sentence:
+                vec = span_vector(e, text, at, at + len(c.sentence))
+            key = (hit.doc_id, hit.start, c.start)
+            seen["found" if vec is not None else "fallback"].add(key)
+            if vec is not None:
+                out[j] = float(vec @ qv)
+        return out
+
+    return column
+
+
+CONTEXT_VARIANTS: tuple[tuple[str, tuple[Extra, ...]], ...] = (
+    ("product features (refit)", ()),
+    ("+ in-context cosine, gap (passage)", (in_context("passage"), gap(in_context("passage")))),
+    ("+ in-context cosine (passage)", (in_context("passage"),)),
+    (
+        "+ in-context cosine, gap (3-sentence window)",
+        (in_context("window"), gap(in_context("window"))),
+    ),
+)
+
+
+def time_context(index_dir: Path, questions: list[str]) -> dict[str, Any]:
+    """ms per answer (sentence cache cleared) and the extra ms of the in-context vectors of its
+    pool (the passages' embedded texts looked up beforehand: the build would store them)."""
+    index = CoverageIndex.open(index_dir)
+    _STATE["extra"], before = (), _load()
+    index.answer(questions[0])  # the model loaded, the sessions warm
+    base, extra, texts = [], [], []
+    for q in questions:
+        answer.clear_sentence_cache()
+        t = time.perf_counter()
+        index.answer(q)
+        base.append(1000 * (time.perf_counter() - t))
+        pool = fa.pool(index, q, 0)
+        cands = answer.candidates(pool)
+        embedded = [embedded_text(index, h) or h.text for h in pool]
+        _STATES.clear()
+        t = time.perf_counter()
+        for c in cands:
+            text, hit = embedded[c.hit_index], pool[c.hit_index]
+            at = len(text) - len(hit.text) + c.start
+            span_vector(index.embedder, text, at, at + len(c.sentence))
+        extra.append(1000 * (time.perf_counter() - t))
+        texts.append(len(pool))
+    index.close()
+    return {
+        "questions": len(questions),
+        "answer ms (mean)": round(float(np.mean(base)), 1),
+        "extra ms (mean)": round(float(np.mean(extra)), 1),
+        "extra ms (median)": round(float(np.median(extra)), 1),
+        "passages per pool (mean)": round(float(np.mean(texts)), 1),
+        "load before / after": f"{before} / {_load()}",
+    }
+
+
+def _load() -> str:
+    return Path("/proc/loadavg").read_text().split()[0]
+
+
 def mmr(lam: float) -> Callable[[np.ndarray, np.ndarray, float, float], list[int]]:
     """fit_answer.choose with a redundancy penalty of `lam` log-odds per unit of cosine."""
 
@@ -305,9 +445,12 @@ def run(indexes: dict[str, Path], extra: tuple[Extra, ...], c: float = 1.0) -> d
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--work", type=Path, default=Path("/tmp/coverage-fit-answer"))
+    parser.add_argument("--group", default="all", choices=("all", "context"))
     args = parser.parse_args()
     indexes = fa.dev_indexes(args.work)
     facts = machine()
+    if args.group == "context":
+        return context_group(indexes, facts)
     results: dict[str, Any] = {}
     for label, extra in VARIANTS:
         results[label] = run(indexes, extra)
@@ -325,8 +468,48 @@ def main() -> None:
         fa.choose = mmr(lam)
         results[f"MMR lambda {lam:g}"] = run(indexes, ())
     fa.choose = product_choose
+    lines = report(results, indexes, facts, "Sentence features tried on the answer's combiner")
+    print("\n".join(lines))
+    save("answer_levers", {"machine": facts, "results": results}, "\n".join(lines) + "\n")
+
+
+def context_group(indexes: dict[str, Path], facts: dict[str, Any]) -> None:
+    results: dict[str, Any] = {}
+    for label, extra in CONTEXT_VARIANTS:
+        results[label] = run(indexes, extra)
+        print(label, results[label], flush=True)
+    located = {m: {k: len(v) for k, v in got.items()} for m, got in LOCATED.items()}
+    seed = [q.question for q in fa.load_qa(DATA / "qa_seed.jsonl")][:20]
+    timing = time_context(indexes["seed"], seed)
+    lines = report(results, indexes, facts, "In-context sentence vectors on the answer's combiner")
+    lines += [
+        "",
+        "Sentences located in the text the model read (distinct sentences of all pools; the "
+        "rest kept their own cosine): "
+        + "; ".join(
+            f"{m}: {n['found']} found, {n['fallback']} fell back" for m, n in located.items()
+        )
+        + ".",
+        "",
+        "Cost on the seed article, 20 dev questions, one answer each from a cleared sentence "
+        "cache; extra = the model over each pool passage's embedded text (one text per run, "
+        "one thread) and the spans pooled: "
+        + ", ".join(f"{k} {v}" for k, v in timing.items())
+        + ".",
+    ]
+    print("\n".join(lines))
+    save(
+        "answer_levers_context",
+        {"machine": facts, "results": results, "located": located, "timing": timing},
+        "\n".join(lines) + "\n",
+    )
+
+
+def report(
+    results: dict[str, Any], indexes: dict[str, Path], facts: dict[str, Any], title: str
+) -> list[str]:
     lines = [
-        "# Sentence features tried on the answer's combiner (passage first / quoted)",
+        f"# {title} (passage first / quoted)",
         "",
         f"Machine: {facts['nproc']} cores, {facts['cpu']}, load {facts['load_1min_at_start']} "
         f"at start ({facts['date']}). Refitted on the tune halves each time; fresh sets: 15 "
@@ -343,8 +526,7 @@ def main() -> None:
         + ", ".join(f"{k} {v}" for k, v in pooled.items())
         + " (questions whose pool had no candidate sentence at all are not counted above)."
     ]
-    print("\n".join(lines))
-    save("answer_levers", {"machine": facts, "results": results}, "\n".join(lines) + "\n")
+    return lines
 
 
 if __name__ == "__main__":
