@@ -241,3 +241,20 @@ def test_a_name_trusted_as_local_that_reached_the_web_is_judged_public(
         )
     finally:
         urls.forget_hosts()
+
+
+def test_names_seen_public_are_remembered_within_a_bound() -> None:
+    """A long-lived app fetching for months keeps at most _REMEMBERED names, newest kept."""
+    from coverage_search.sources import urls
+
+    urls.forget_hosts()
+    try:
+        for n in range(urls._REMEMBERED + 10):
+            urls.note_public(f"site{n}.example.")
+        urls.note_public("[2001:4860:4860::8888]")  # addresses are judged as they are
+        assert len(urls._REACHED_PUBLIC) == urls._REMEMBERED
+        assert "site0.example" not in urls._REACHED_PUBLIC
+        assert f"site{urls._REMEMBERED + 9}.example" in urls._REACHED_PUBLIC
+        assert not urls.is_local_host(f"site{urls._REMEMBERED + 9}.example")
+    finally:
+        urls.forget_hosts()

@@ -6,6 +6,7 @@ import functools
 import ipaddress
 import re
 import socket
+import threading
 from urllib.parse import SplitResult, urlsplit
 
 _SCHEMES = ("http://", "https://")
@@ -119,7 +120,9 @@ def _carried_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
 # said 127.0.0.1 is taken for the user's own service and may lead to local hosts; if the
 # connection then reached the open web (the name's answer changed), what it serves is a page
 # from the web, and must not lead there.
-_REACHED_PUBLIC: set[str] = set()
+_REACHED_PUBLIC: dict[str, None] = {}  # an ordered set: the oldest name is dropped first
+_REMEMBERED = 4096  # names, so a process that fetches for months stays small
+_REACHED_LOCK = threading.Lock()
 
 
 def note_public(host: str) -> None:
@@ -128,12 +131,17 @@ def note_public(host: str) -> None:
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        _REACHED_PUBLIC.add(host)
+        with _REACHED_LOCK:  # fetches run in threads
+            _REACHED_PUBLIC.pop(host, None)
+            _REACHED_PUBLIC[host] = None
+            while len(_REACHED_PUBLIC) > _REMEMBERED:
+                _REACHED_PUBLIC.pop(next(iter(_REACHED_PUBLIC)))
 
 
 def forget_hosts() -> None:
     """Forget every lookup and connection seen so far (for tests, and a long-lived process)."""
-    _REACHED_PUBLIC.clear()
+    with _REACHED_LOCK:
+        _REACHED_PUBLIC.clear()
     _resolves_local.cache_clear()
 
 
