@@ -24,9 +24,12 @@ answer does). A variant is kept only if it wins on tune and does not lose on con
   embedded for the passage (its title / heading prefix and all), the sentence's vector the
   mean of the token states inside its characters; or over the sentence and its two
   neighbours only (window). A sentence not found in that text keeps its own cosine (counted).
-  Also times the extra work per answer on 20 seed questions.
+  Also times the extra work per answer on 20 seed questions, on one lane and on two (the
+  passages' texts on two one-thread sessions side by side, as the int8 encoder embeds).
+- --with-train: the training sets of bench/eval_answer_train.py counted too (never fitted on).
 
-    python bench/eval_answer_levers.py [--group all|context] [--work /tmp/coverage-fit-answer]
+    python bench/eval_answer_levers.py [--group all|context] [--with-train]
+        [--work /tmp/coverage-fit-answer]
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -63,6 +67,8 @@ SETS = (
     ("time", "qa_time_fresh.jsonl"),
 )
 HALVES = ("tune", "confirm", "fresh")
+# --with-train: the training sets too, never fitted on (bench/eval_answer_train.py, split "train")
+TRAIN_SETS = (("seed", "qa_seed_train.jsonl"), ("time", "qa_time_train.jsonl"))
 
 # What the patched feature function sees: the question as the product scores it.
 _STATE: dict[str, Any] = {"question": "", "extra": ()}
@@ -256,17 +262,49 @@ def embedded_text(index: Any, hit: Any) -> str | None:
     return _EMBEDDED.get((hit.doc_id, hit.start, hit.end))
 
 
+def _hidden(enc: Any, session: Any, got: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Last hidden states and character spans of one tokenized text (special tokens out)."""
+    ids = np.array([got.ids], dtype=np.int64)
+    feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": 0 * ids}
+    hidden = session.run(None, {k: feeds[k] for k in enc._wanted})[0][0]
+    keep = [i for i, t in enumerate(got.tokens) if t not in ("[CLS]", "[SEP]")]
+    return hidden[keep], np.array(got.offsets, dtype=np.int64)[keep]
+
+
 def _states(e: Any, text: str) -> tuple[np.ndarray, np.ndarray]:
     """Last hidden states and character spans of `text`'s word pieces (special tokens out)."""
     if text not in _STATES:
         enc = e.model  # one text per run, as the int8 encoder embeds passages
         got = enc._tokenizer.encode(text, add_special_tokens=True)
-        ids = np.array([got.ids], dtype=np.int64)
-        feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": 0 * ids}
-        hidden = enc._session.run(None, {k: feeds[k] for k in enc._wanted})[0][0]
-        keep = [i for i, t in enumerate(got.tokens) if t not in ("[CLS]", "[SEP]")]
-        _STATES[text] = hidden[keep], np.array(got.offsets, dtype=np.int64)[keep]
+        _STATES[text] = _hidden(enc, enc._session, got)
     return _STATES[text]
+
+
+def states_side_by_side(e: Any, texts: Sequence[str], lanes: int = 2) -> None:
+    """Fill _STATES for `texts` as the int8 encoder's _side_by_side embeds: one text per run,
+    longest first, on `lanes` one-thread sessions at once (its own sessions, made alike)."""
+    enc = e.model
+    todo = sorted({t for t in texts if t not in _STATES}, key=len, reverse=True)
+    if not todo:
+        return
+    while len(enc._sessions) < lanes:
+        enc._sessions.append(enc._make())
+    encs = enc._tokenizer.encode_batch(todo, add_special_tokens=True)
+    queue, lock = iter(range(len(todo))), threading.Lock()
+
+    def lane(session: Any) -> None:
+        while True:
+            with lock:
+                i = next(queue, None)
+            if i is None:
+                return
+            _STATES[todo[i]] = _hidden(enc, session, encs[i])
+
+    workers = [threading.Thread(target=lane, args=(s,)) for s in enc._sessions[:lanes]]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
 
 
 def span_vector(e: Any, text: str, start: int, end: int) -> np.ndarray | None:
@@ -326,14 +364,31 @@ CONTEXT_VARIANTS: tuple[tuple[str, tuple[Extra, ...]], ...] = (
 )
 
 
+def _timed(
+    e: Any, lanes: int, used: list[str], cands: Sequence[Any], embedded: list, pool: list
+) -> tuple[float, list]:
+    """ms for the in-context vectors of `cands` from scratch, the texts run on `lanes` lanes."""
+    _STATES.clear()
+    t = time.perf_counter()
+    if lanes > 1:
+        states_side_by_side(e, used, lanes)
+    out = []
+    for c in cands:
+        text, hit = embedded[c.hit_index], pool[c.hit_index]
+        at = len(text) - len(hit.text) + c.start
+        out.append(span_vector(e, text, at, at + len(c.sentence)))
+    return 1000 * (time.perf_counter() - t), out
+
+
 def time_context(index_dir: Path, questions: list[str]) -> dict[str, Any]:
     """ms per answer (sentence cache cleared) and the extra ms of the in-context vectors of its
     pool (the passages' embedded texts looked up beforehand: the build would store them)."""
     index = CoverageIndex.open(index_dir)
     _STATE["extra"], before = (), _load()
     index.answer(questions[0])  # the model loaded, the sessions warm
-    base, extra, texts = [], [], []
-    for q in questions:
+    e = index.embedder
+    base, extra, extra2, texts, diff = [], [], [], [], 0.0
+    for n, q in enumerate(questions):
         answer.clear_sentence_cache()
         t = time.perf_counter()
         index.answer(q)
@@ -341,21 +396,34 @@ def time_context(index_dir: Path, questions: list[str]) -> dict[str, Any]:
         pool = fa.pool(index, q, 0)
         cands = answer.candidates(pool)
         embedded = [embedded_text(index, h) or h.text for h in pool]
-        _STATES.clear()
-        t = time.perf_counter()
-        for c in cands:
-            text, hit = embedded[c.hit_index], pool[c.hit_index]
-            at = len(text) - len(hit.text) + c.start
-            span_vector(index.embedder, text, at, at + len(c.sentence))
-        extra.append(1000 * (time.perf_counter() - t))
-        texts.append(len(pool))
+        used = [embedded[i] for i in sorted({c.hit_index for c in cands})]
+
+        if n % 2 == 0:  # which goes first alternates
+            (ms1, a), (ms2, b) = (
+                _timed(e, 1, used, cands, embedded, pool),
+                _timed(e, 2, used, cands, embedded, pool),
+            )
+        else:
+            (ms2, b), (ms1, a) = (
+                _timed(e, 2, used, cands, embedded, pool),
+                _timed(e, 1, used, cands, embedded, pool),
+            )
+        extra.append(ms1)
+        extra2.append(ms2)
+        for u, v in zip(a, b, strict=True):
+            if u is not None and v is not None:
+                diff = max(diff, float(np.abs(u - v).max()))
+        texts.append(len(used))
     index.close()
     return {
         "questions": len(questions),
         "answer ms (mean)": round(float(np.mean(base)), 1),
         "extra ms (mean)": round(float(np.mean(extra)), 1),
         "extra ms (median)": round(float(np.median(extra)), 1),
-        "passages per pool (mean)": round(float(np.mean(texts)), 1),
+        "two-lane extra ms (mean)": round(float(np.mean(extra2)), 1),
+        "two-lane extra ms (median)": round(float(np.median(extra2)), 1),
+        "passages run per pool (mean)": round(float(np.mean(texts)), 1),
+        "max |one-lane - two-lane| of a sentence vector": f"{diff:.1e}",
         "load before / after": f"{before} / {_load()}",
     }
 
@@ -446,7 +514,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--work", type=Path, default=Path("/tmp/coverage-fit-answer"))
     parser.add_argument("--group", default="all", choices=("all", "context"))
+    parser.add_argument(
+        "--with-train", action="store_true", help="also count the training sets (not fitted on)"
+    )
     args = parser.parse_args()
+    if args.with_train:
+        global SETS, HALVES
+        SETS, HALVES = (*SETS, *TRAIN_SETS), (*HALVES, "train")
     indexes = fa.dev_indexes(args.work)
     facts = machine()
     if args.group == "context":
@@ -482,6 +556,11 @@ def context_group(indexes: dict[str, Path], facts: dict[str, Any]) -> None:
     seed = [q.question for q in fa.load_qa(DATA / "qa_seed.jsonl")][:20]
     timing = time_context(indexes["seed"], seed)
     lines = report(results, indexes, facts, "In-context sentence vectors on the answer's combiner")
+    if "train" in HALVES:
+        lines[2] += (
+            " Train columns: bench/data/qa_seed_train.jsonl and qa_time_train.jsonl "
+            "(--with-train), never fitted on: held out like confirm."
+        )
     lines += [
         "",
         "Sentences located in the text the model read (distinct sentences of all pools; the "
@@ -492,8 +571,10 @@ def context_group(indexes: dict[str, Path], facts: dict[str, Any]) -> None:
         + ".",
         "",
         "Cost on the seed article, 20 dev questions, one answer each from a cleared sentence "
-        "cache; extra = the model over each pool passage's embedded text (one text per run, "
-        "one thread) and the spans pooled: "
+        "cache; extra = the model over the embedded text of each pool passage with a candidate "
+        "sentence (one text per run) and the spans pooled, on one one-thread session, and "
+        "two-lane = on two one-thread sessions side by side, longest text first, as the int8 "
+        "encoder embeds (OnnxEncoder._side_by_side; which of the two ran first alternated): "
         + ", ".join(f"{k} {v}" for k, v in timing.items())
         + ".",
     ]
