@@ -191,3 +191,36 @@ def test_wrong_arguments_to_the_evaluators_are_one_error(tmp_path: Path) -> None
             evaluate_qa(ok, refusals=bad, index_dir=tmp_path)  # type: ignore[arg-type]
     with pytest.raises(EvalDataError, match="collection from load_beir"):
         evaluate(None)  # type: ignore[arg-type]
+
+
+def test_a_span_typed_with_plain_quotes_and_dashes_matches_the_printed_text(
+    tmp_path: Path,
+    embedder,  # type: ignore[no-untyped-def]
+) -> None:
+    """Held-out spans are typed by people: "Amodei's" for "Amodei’s", "2020-21" for "2020–21"."""
+    from coverage_search.evaluation.spans import holds, normalize
+
+    printed = "Amodei’s exit — in 2020–21 — was “about safety”, the ﬁrst such split."
+    assert holds(printed, "amodei's exit - in 2020-21")
+    assert holds(printed, '"about safety", the first')
+    assert holds("soft\u00adhyphen and zero\u200bwidth", "softhyphen and zerowidth")
+    assert not holds(printed, "Amodei's entry")
+    assert normalize("A\u00a0 b") == "a b"
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "exit.md").write_text(
+        "# Why Amodei left\n\nDario Amodei’s reasons were about safety — not scaling. "
+        "He left OpenAI in December 2020 with a group of researchers.\n",
+        encoding="utf-8",
+    )
+    from coverage_search import CoverageIndex
+
+    CoverageIndex.build(corpus, tmp_path / "index", progress=False)
+    rows = [{"question": "What were Amodei's reasons?", "answer_span": "Amodei's reasons were "
+             "about safety - not scaling", "doc_id": "exit.md"}]  # fmt: skip
+    report = evaluate_qa(
+        load_qa(write_jsonl(tmp_path / "qa.jsonl", rows)), index_dir=tmp_path / "index"
+    )
+    (outcome,) = report.outcomes
+    assert outcome.passage_rank == 1 and outcome.quoted

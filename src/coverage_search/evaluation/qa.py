@@ -26,6 +26,7 @@ from coverage_search.evaluation.beir import (
     write_corpus,
 )
 from coverage_search.evaluation.metrics import percentile
+from coverage_search.evaluation.spans import check_spans, holds
 
 if TYPE_CHECKING:
     from coverage_search.api import CoverageIndex
@@ -176,16 +177,6 @@ def load_refusals(path: Path | str) -> list[str]:
     return out
 
 
-def normalize(text: str) -> str:
-    """Text compared for span matching: case and runs of whitespace do not matter."""
-    return " ".join(text.split()).casefold()
-
-
-def holds(text: str, span: str) -> bool:
-    """True when `text` contains `span` (normalized)."""
-    return normalize(span) in normalize(text)
-
-
 def judge(question: QAQuestion, answer: Answer, doc_of: Callable[[SearchHit], str]) -> QAOutcome:
     """Score one answer against its question's span (and document, when the question names it)."""
 
@@ -211,28 +202,6 @@ def judge(question: QAQuestion, answer: Answer, doc_of: Callable[[SearchHit], st
         refused=not answer.found,
         answer=sentences,
     )
-
-
-def check_spans(questions: Sequence[QAQuestion], texts: Mapping[str, str]) -> None:
-    """EvalDataError naming the first question whose span is not in its document (or any)."""
-    normalized = {doc_id: normalize(text) for doc_id, text in texts.items()}
-    for n, q in enumerate(questions, start=1):
-        span = normalize(q.answer_span)
-        if q.doc_id is not None:
-            if q.doc_id not in normalized:
-                raise EvalDataError(
-                    f"Question {n} names document {q.doc_id!r}, which is not in the corpus."
-                )
-            if span not in normalized[q.doc_id]:
-                raise EvalDataError(
-                    f"Question {n}: its answer_span is not in document {q.doc_id!r}. "
-                    "Copy the span from the document's text."
-                )
-        elif not any(span in text for text in normalized.values()):
-            raise EvalDataError(
-                f"Question {n}: its answer_span is in no document of the corpus. "
-                "Copy the span from a document's text."
-            )
 
 
 def ask_all(

@@ -1,0 +1,57 @@
+"""Whether a text holds a QA question's answer span, as a reader would judge it by eye."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from coverage_search.errors import EvalDataError
+
+if TYPE_CHECKING:
+    from coverage_search.evaluation.qa import QAQuestion
+
+# A span typed by hand says "Amodei's" and "2020-2021" where the article printed "Amodei’s"
+# and "2020–2021": typographic quotes and dashes match their plain forms.
+_PLAIN = str.maketrans(
+    {
+        **dict.fromkeys("‘’‚‛′`", "'"),
+        **dict.fromkeys("“”„‟″", '"'),
+        **dict.fromkeys("‐‑‒–—―−", "-"),
+        **dict.fromkeys("\u00ad\u200b\u200c\u200d\u2060\ufeff", ""),  # invisible
+    }
+)
+
+
+def normalize(text: str) -> str:
+    """Text compared for span matching: case, runs of whitespace, Unicode forms (NFKC),
+    invisible characters and typographic quotes and dashes do not matter."""
+    plain = unicodedata.normalize("NFKC", text).translate(_PLAIN)
+    return " ".join(plain.split()).casefold()
+
+
+def holds(text: str, span: str) -> bool:
+    """True when `text` contains `span` (normalized)."""
+    return normalize(span) in normalize(text)
+
+
+def check_spans(questions: Sequence[QAQuestion], texts: Mapping[str, str]) -> None:
+    """EvalDataError naming the first question whose span is not in its document (or any)."""
+    normalized = {doc_id: normalize(text) for doc_id, text in texts.items()}
+    for n, q in enumerate(questions, start=1):
+        span = normalize(q.answer_span)
+        if q.doc_id is not None:
+            if q.doc_id not in normalized:
+                raise EvalDataError(
+                    f"Question {n} names document {q.doc_id!r}, which is not in the corpus."
+                )
+            if span not in normalized[q.doc_id]:
+                raise EvalDataError(
+                    f"Question {n}: its answer_span is not in document {q.doc_id!r}. "
+                    "Copy the span from the document's text."
+                )
+        elif not any(span in text for text in normalized.values()):
+            raise EvalDataError(
+                f"Question {n}: its answer_span is in no document of the corpus. "
+                "Copy the span from a document's text."
+            )
