@@ -224,3 +224,20 @@ def test_a_span_typed_with_plain_quotes_and_dashes_matches_the_printed_text(
     )
     (outcome,) = report.outcomes
     assert outcome.passage_rank == 1 and outcome.quoted
+
+
+def test_a_doc_id_that_can_only_mean_one_document_and_a_capitalised_kind_are_taken(
+    built: Path,
+) -> None:
+    rows = [
+        {**QUESTIONS[1], "doc_id": "openai-exit", "kind": "When"},
+        {**QUESTIONS[1], "doc_id": "corpus/OpenAI-Exit.md"},
+    ]
+    report = evaluate_qa(load_qa(write_jsonl(built / "ids.jsonl", rows)), index_dir=built / "index")
+    assert [o.kind for o in report.outcomes] == ["when", "when"]
+    assert all(o.document_first for o in report.outcomes)  # judged against openai-exit.md
+    with pytest.raises(EvalDataError, match="names document 'exit-openai'"):
+        evaluate_qa(
+            load_qa(write_jsonl(built / "bad.jsonl", [{**QUESTIONS[1], "doc_id": "exit-openai"}])),
+            index_dir=built / "index",
+        )

@@ -26,7 +26,7 @@ from coverage_search.evaluation.beir import (
     write_corpus,
 )
 from coverage_search.evaluation.metrics import percentile
-from coverage_search.evaluation.spans import check_spans, holds
+from coverage_search.evaluation.spans import check_spans, holds, resolve_doc_ids
 
 if TYPE_CHECKING:
     from coverage_search.api import CoverageIndex
@@ -147,6 +147,7 @@ def load_qa(path: Path | str) -> list[QAQuestion]:
     out = []
     for number, row in read_jsonl(path, what=_QA_FILE, need_id=False):
         kind = _optional(row, "kind", path, number)
+        kind = kind.strip().lower() if kind is not None else None  # "Why" is why
         if kind is not None and kind not in KINDS:
             raise EvalDataError(
                 f"{path}:{number} has kind {kind!r}: use one of {', '.join(KINDS)}."
@@ -308,6 +309,7 @@ def evaluate_qa(
                 for doc_id, _, _ in index.engine.documents()
                 if (doc := index.document(doc_id)) is not None
             }
+            questions = resolve_doc_ids(questions, texts)
             check_spans(questions, texts)
             outcomes, answered, latencies = ask_all(
                 index,
@@ -323,6 +325,7 @@ def evaluate_qa(
             index.close()
     assert corpus is not None
     docs = load_corpus(corpus)
+    questions = resolve_doc_ids(questions, docs)
     check_spans(questions, {doc_id: f"{title}\n{text}" for doc_id, (title, text) in docs.items()})
     with tempfile.TemporaryDirectory(prefix="coverage-qa-") as scratch:
         target = Path(keep_index) if keep_index else Path(scratch) / "index"

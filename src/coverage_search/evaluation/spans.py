@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from coverage_search.errors import EvalDataError
@@ -55,3 +57,26 @@ def check_spans(questions: Sequence[QAQuestion], texts: Mapping[str, str]) -> No
                 f"Question {n}: its answer_span is in no document of the corpus. "
                 "Copy the span from a document's text."
             )
+
+
+def resolve_doc_ids(questions: Sequence[QAQuestion], doc_ids: Collection[str]) -> list[QAQuestion]:
+    """`questions` with each doc_id the corpus does not hold as written taken for the one
+    document it can only mean: "exit" or "corpus/exit.md" for "exit.md" (case aside)."""
+    exact = set(doc_ids)
+
+    def forms(doc_id: str) -> set[str]:
+        path = PurePosixPath(doc_id.replace("\\", "/"))
+        return {doc_id.casefold(), path.name.casefold(), path.stem.casefold()}
+
+    by_form: dict[str, set[str]] = {}
+    for doc_id in exact:
+        for form in forms(doc_id):
+            by_form.setdefault(form, set()).add(doc_id)
+    out = []
+    for q in questions:
+        if q.doc_id is not None and q.doc_id not in exact:
+            meant = set().union(*(by_form.get(f, set()) for f in forms(q.doc_id)))
+            if len(meant) == 1:
+                q = dataclasses.replace(q, doc_id=meant.pop())
+        out.append(q)
+    return out
