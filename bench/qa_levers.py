@@ -5,7 +5,8 @@ and runs every dev question through CoverageIndex.answer, scored by coverage_sea
 `eval --qa` judge: answer passage first / in the top 3, right document first, answer quotes the
 span, refusals. Usage:
 
-    python bench/qa_levers.py [--group search|chunking|prior|confidence] [--work DIR]
+    python bench/qa_levers.py [--group search|chunking|prior|confidence|inflections]
+        [--work DIR]
 
 Group "prior" gives the answer's own search the document prior (query/answer.py's
 ANSWER_DOCUMENT_PRIOR, 0 in the product) at the weights search measured.
@@ -105,6 +106,11 @@ def variants(group: str) -> list[Variant]:
             (f"keyword confidence {c:g}", base_chunks, replace_kc(base, c), {})
             for c in (0.5, 0.75, 1.0, 1.5)
         ]
+    if group == "inflections":  # query/inflections.py, bench/eval_inflections.py
+        return [
+            ("inflections off (the product)", base_chunks, base, {}),
+            ("inflections on", base_chunks, dataclasses.replace(base, inflections=True), {}),
+        ]
     if group == "prior":
         return [("answer prior 0 (the product)", base_chunks, base, {})] + [
             (f"answer prior {w}", base_chunks, base, {"answer_prior": w}) for w in (0.25, 0.35)
@@ -129,7 +135,9 @@ def variants(group: str) -> list[Variant]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
-        "--group", default="search", choices=("search", "chunking", "prior", "confidence")
+        "--group",
+        default="search",
+        choices=("search", "chunking", "prior", "confidence", "inflections"),
     )
     parser.add_argument("--work", type=Path, default=Path("/tmp/coverage-qa-levers"))
     parser.add_argument("--sets", nargs="+", default=["seed", "time"])

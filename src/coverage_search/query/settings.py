@@ -46,6 +46,9 @@ class SearchSettings:
     # Convex hybrid search weighs the keyword side by how much of the query its best passage
     # covers (fusion.fuse): full weight from this share of the terms' idf mass; 0 turns it off.
     keyword_confidence: float = 0.0
+    # Keyword search also asks for a term's irregular forms ("leave" → "left": query/
+    # inflections.py), which the stemmer cannot join.
+    inflections: bool = False
 
     def with_overrides(
         self, fusion: object = None, alpha: object = None, document_prior: object = None
@@ -63,6 +66,8 @@ class SearchSettings:
     def __post_init__(self) -> None:
         if self.fusion not in ("convex", "rrf"):
             raise QueryError(f"Unknown fusion {self.fusion!r}: use convex or rrf.")
+        if not isinstance(self.inflections, bool):
+            raise QueryError(f"inflections must be True or False, not {self.inflections!r:.40}.")
         for f in fields(self):
             if f.name not in _BOUNDS:
                 continue

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from coverage_search.engine.base import Engine, Ranked
+from coverage_search.query.inflections import with_inflections
 from coverage_search.records import SearchFilters
 
 if TYPE_CHECKING:
@@ -78,6 +79,8 @@ def keyword_search(
     it runs again with every term, so a search never comes back short while passages match.
     """
     terms = keyword_terms(query)
+    if settings.inflections:
+        terms = with_inflections(terms)[:MAX_QUERY_TERMS]
     kept = terms
     max_df = settings.hybrid_max_df if mode == "hybrid" else settings.keyword_max_df
     weighed = mode == "hybrid" and settings.keyword_confidence > 0
