@@ -6,12 +6,22 @@ import dataclasses
 import unicodedata
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING
+from typing import Protocol, TypeVar
 
 from coverage_search.errors import EvalDataError
 
-if TYPE_CHECKING:
-    from coverage_search.evaluation.qa import QAQuestion
+
+class Question(Protocol):
+    """What span checks read of a question (qa.QAQuestion)."""
+
+    @property
+    def answer_span(self) -> str: ...
+
+    @property
+    def doc_id(self) -> str | None: ...
+
+
+Q = TypeVar("Q", bound=Question)
 
 # A span typed by hand says "Amodei's" and "2020-2021" where the article printed "Amodei’s"
 # and "2020–2021": typographic quotes and dashes match their plain forms.
@@ -37,7 +47,7 @@ def holds(text: str, span: str) -> bool:
     return normalize(span) in normalize(text)
 
 
-def check_spans(questions: Sequence[QAQuestion], texts: Mapping[str, str]) -> None:
+def check_spans(questions: Sequence[Question], texts: Mapping[str, str]) -> None:
     """EvalDataError naming the first question whose span is not in its document (or any)."""
     normalized = {doc_id: normalize(text) for doc_id, text in texts.items()}
     for n, q in enumerate(questions, start=1):
@@ -59,7 +69,7 @@ def check_spans(questions: Sequence[QAQuestion], texts: Mapping[str, str]) -> No
             )
 
 
-def resolve_doc_ids(questions: Sequence[QAQuestion], doc_ids: Collection[str]) -> list[QAQuestion]:
+def resolve_doc_ids(questions: Sequence[Q], doc_ids: Collection[str]) -> list[Q]:
     """`questions` with each doc_id the corpus does not hold as written taken for the one
     document it can only mean: "exit" or "corpus/exit.md" for "exit.md" (case aside)."""
     exact = set(doc_ids)
@@ -77,6 +87,6 @@ def resolve_doc_ids(questions: Sequence[QAQuestion], doc_ids: Collection[str]) -
         if q.doc_id is not None and q.doc_id not in exact:
             meant = set().union(*(by_form.get(f, set()) for f in forms(q.doc_id)))
             if len(meant) == 1:
-                q = dataclasses.replace(q, doc_id=meant.pop())
+                q = dataclasses.replace(q, doc_id=meant.pop())  # type: ignore[type-var]
         out.append(q)
     return out
