@@ -8,7 +8,7 @@ the connection-time check against a name that changes its answer, are tested on 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -250,11 +250,96 @@ def test_names_seen_public_are_remembered_within_a_bound() -> None:
     urls.forget_hosts()
     try:
         for n in range(urls._REMEMBERED + 10):
-            urls.note_public(f"site{n}.example.")
-        urls.note_public("[2001:4860:4860::8888]")  # addresses are judged as they are
+            urls.note_public(f"site{n}.example.", "93.184.216.34")
+        urls.note_public("[2001:4860:4860::8888]", "2001:4860:4860::8888")  # judged as it is
         assert len(urls._REACHED_PUBLIC) == urls._REMEMBERED
         assert "site0.example" not in urls._REACHED_PUBLIC
         assert f"site{urls._REMEMBERED + 9}.example" in urls._REACHED_PUBLIC
         assert not urls.is_local_host(f"site{urls._REMEMBERED + 9}.example")
+    finally:
+        urls.forget_hosts()
+
+
+def _flipping(
+    monkeypatch: pytest.MonkeyPatch, answers: dict[str, list[str]], public: Callable[[str], bool]
+) -> None:
+    """Names that answer their lookups from `answers` (the last address first, then the rest,
+    the first one for good), and a connection check that takes `public(address)` as truth."""
+    import socket
+
+    from coverage_search.sources import urls
+
+    real = socket.getaddrinfo
+
+    def lookup(host: str, port: object, *args: object, **kwargs: object) -> list[object]:
+        if host in answers:
+            queue = answers[host]
+            address = queue.pop() if len(queue) > 1 else queue[0]
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port or 0))]
+        return real(host, port, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+    monkeypatch.setattr(transport, "is_local_address", lambda address: not public(address))
+    urls.forget_hosts()
+
+
+def test_a_dual_stack_home_server_reached_by_an_address_its_lookup_gave_stays_local() -> None:
+    """A NAS with a global IPv6 and a private IPv4 is the user's own service: reached over the
+    IPv6 its lookup gave, it is still trusted to list other local hosts."""
+    import socket
+
+    from coverage_search.sources import urls
+
+    urls.forget_hosts()
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(
+                urls.socket,
+                "getaddrinfo",
+                lambda *a, **k: [
+                    (socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("2001:db8:1::5", 0, 0, 0)),
+                    (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.5", 0)),
+                ],
+            )
+            assert urls.is_local_host("nas.home.arpa")
+            urls.note_public("nas.home.arpa", "2001:db8:1::5")  # an answer it gave
+            assert urls.is_local_host("nas.home.arpa")
+            urls.note_public("nas.home.arpa", "93.184.216.34")  # an answer it did not give
+            assert not urls.is_local_host("nas.home.arpa")
+    finally:
+        urls.forget_hosts()
+
+
+def test_each_redirect_hop_is_judged_by_what_the_origin_turned_out_to_be(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The origin looked up as local (10.0.0.5) but its connection reached the web; its
+    redirect to a name that looks up public and then answers with a local address is not
+    read, as a public page's would not be."""
+    from coverage_search.sources import urls
+
+    connections: list[str] = []
+
+    def public(address: str) -> bool:  # the test server plays the web first, then a local host
+        connections.append(address)
+        return len(connections) == 1
+
+    _flipping(
+        monkeypatch,
+        {"flip.example": ["127.0.0.1", "10.0.0.5"], "turn.example": ["127.0.0.1", "93.184.216.34"]},
+        public,
+    )
+    try:
+        with serve(Site()) as site:
+            page = article_html("Admin", ["The admin token is SECRET. " * 6], site_name="Intra")
+            site.routes["/admin"] = Route(page.encode())
+            site.routes["/go"] = Route(
+                status=302, location=site.url("/admin").replace("127.0.0.1", "turn.example")
+            )
+            start = site.url("/go").replace("127.0.0.1", "flip.example")
+            report = add_sources([start], corpus_dir=tmp_path / "c", fetcher=FAST)
+            assert site.hits["/go"] == 1 and site.hits.get("/admin", 0) == 0
+        (failed,) = report.failed
+        assert "answered with a local or private one" in failed.reason and not report.added
     finally:
         urls.forget_hosts()

@@ -135,7 +135,7 @@ def _checked(
         sock = connect(*args, **kwargs)
         address = str(sock.getpeername()[0])
         if not is_local_address(address):
-            note_public(host)
+            note_public(host, address)
         elif public_only:
             sock.close()
             raise LocalAddressError(host, address)

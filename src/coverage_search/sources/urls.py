@@ -116,32 +116,45 @@ def _carried_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     return None
 
 
-# Names whose connection reached a public address (transport.py tells us). A name whose lookup
-# said 127.0.0.1 is taken for the user's own service and may lead to local hosts; if the
-# connection then reached the open web (the name's answer changed), what it serves is a page
-# from the web, and must not lead there.
+# Names whose connection reached a public address their lookup had not given (transport.py
+# tells us). A name whose lookup said 127.0.0.1 is taken for the user's own service and may
+# lead to local hosts; if the connection then reached the open web (the name's answer
+# changed), what it serves is a page from the web, and must not lead there. A dual-stack home
+# server whose lookup gave a global IPv6 and a private IPv4 stays local when the connection
+# takes the IPv6: that address was among the answers judged.
 _REACHED_PUBLIC: dict[str, None] = {}  # an ordered set: the oldest name is dropped first
 _REMEMBERED = 4096  # names, so a process that fetches for months stays small
-_REACHED_LOCK = threading.Lock()
+_ANSWERS: dict[str, frozenset[ipaddress.IPv4Address | ipaddress.IPv6Address]] = {}
+_LOCK = threading.Lock()  # fetches run in threads
 
 
-def note_public(host: str) -> None:
-    """Remember that a connection to the name `host` reached a public address."""
+def note_public(host: str, address: str) -> None:
+    """A connection to the name `host` reached the public `address`: unless its lookup gave
+    that address, the name is judged public from now on."""
     host = host.strip("[]").rstrip(".").lower()
     try:
         ipaddress.ip_address(host)
+        return  # an address is judged as it is
     except ValueError:
-        with _REACHED_LOCK:  # fetches run in threads
-            _REACHED_PUBLIC.pop(host, None)
+        pass
+    try:
+        reached = ipaddress.ip_address(address.split("%")[0])
+    except ValueError:
+        reached = None
+    with _LOCK:
+        if reached is not None and reached in _ANSWERS.get(host, frozenset()):
+            return
+        if host not in _REACHED_PUBLIC:
             _REACHED_PUBLIC[host] = None
-            while len(_REACHED_PUBLIC) > _REMEMBERED:
-                _REACHED_PUBLIC.pop(next(iter(_REACHED_PUBLIC)))
+        while len(_REACHED_PUBLIC) > _REMEMBERED:
+            _REACHED_PUBLIC.pop(next(iter(_REACHED_PUBLIC)))
 
 
 def forget_hosts() -> None:
     """Forget every lookup and connection seen so far (for tests, and a long-lived process)."""
-    with _REACHED_LOCK:
+    with _LOCK:
         _REACHED_PUBLIC.clear()
+        _ANSWERS.clear()
     _resolves_local.cache_clear()
 
 
@@ -152,4 +165,9 @@ def _resolves_local(host: str) -> bool:
         found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):  # unresolvable: the fetch itself will say so
         return False
-    return any(is_local_address(str(info[4][0])) for info in found)
+    answers = [str(info[4][0]) for info in found]
+    with _LOCK:
+        if len(_ANSWERS) >= _REMEMBERED:
+            _ANSWERS.pop(next(iter(_ANSWERS)))
+        _ANSWERS[host] = frozenset(ipaddress.ip_address(a.split("%")[0]) for a in answers)
+    return any(is_local_address(a) for a in answers)
