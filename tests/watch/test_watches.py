@@ -315,3 +315,37 @@ def test_a_search_saved_as_typed_runs_as_typed(
     assert not any(r.error for r in reports)
     with pytest.raises(QueryError, match="literal must be"):
         add_watch(corpus, question, literal="yes")  # type: ignore[arg-type]
+
+
+def test_the_file_says_version_2_only_while_a_search_is_saved_as_typed(tmp_path: Path) -> None:
+    """An older release reads version 1 and refuses 2, rather than dropping `literal` and
+    searching "the ChatGPT maker" as OpenAI from then on."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    state = corpus / ".watches.json"
+    add_watch(corpus, "Anthropic IPO")
+    assert json.loads(state.read_text())["version"] == 1
+    add_watch(corpus, "the ChatGPT maker", literal=True)
+    assert json.loads(state.read_text())["version"] == 2
+    assert [w.literal for w in list_watches(corpus)] == [False, True]
+    remove_watch(corpus, "the ChatGPT maker")
+    assert json.loads(state.read_text())["version"] == 1
+
+
+def test_a_run_records_what_it_saw_for_the_search_it_ran_after_a_renumbering(
+    small_corpus: Path,
+) -> None:
+    """Two saves of one question, as typed and not: a run's record lands on the one it ran,
+    even when another command's removal moved it to the other's number meanwhile."""
+    from coverage_search.watch.store import WatchStore
+
+    typed = add_watch(small_corpus, "OpenAI", literal=True)
+    named = add_watch(small_corpus, "OpenAI")
+    first = add_watch(small_corpus, "tomato sauce")
+    store = WatchStore(small_corpus)
+    remove_watch(small_corpus, typed)  # `named` is number 1 now, where `typed` was
+    store.record(typed, ["gone#1"])  # removed: nothing is written
+    store.record(named, ["doc#abc"])
+    by_question = {(w.question, w.literal): w.seen for w in list_watches(small_corpus)}
+    assert by_question == {("OpenAI", False): 1, ("tomato sauce", False): 0}
+    assert first.number == 3

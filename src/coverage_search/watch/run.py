@@ -97,7 +97,7 @@ def add_watch(
         )
     )  # fmt: skip
     if added and index is not None:  # a search saved before keeps what it has not reported
-        store.record(watch.number, text, [passage_key(h) for h in _matches(index, watch)])
+        store.record(watch, [passage_key(h) for h in _matches(index, watch)])
         watch = store.get(watch.number)
     return watch
 
@@ -130,7 +130,7 @@ def run_watches(index: Searches, corpus_dir: str | Path) -> tuple[WatchReport, .
         # first: what is new is an article, shown through its best passage.
         reported = {key.rsplit("#", 1)[0] for key in store.seen(watch.number)}
         new = tuple(h for h in hits if h.doc_id not in reported)
-        store.record(watch.number, watch.question, [passage_key(h) for h in hits])
+        store.record(watch, [passage_key(h) for h in hits])
         reports.append(WatchReport(watch, new))
     return tuple(reports)
 

@@ -22,7 +22,9 @@ from coverage_search.sources.files import open_lock, read_state_file
 
 STATE_FILE = ".watches.json"
 LOCK_FILE = ".watches.lock"
-STATE_VERSION = 1
+# Version 2 adds `literal`; a file is written as version 1 while no search uses it, so an older
+# release keeps reading it, and refuses (rather than silently drops) a search saved as typed.
+STATE_VERSION = 2
 MAX_SEEN = 5000  # passages remembered per saved search; the oldest are forgotten first
 
 
@@ -120,7 +122,8 @@ class WatchStore:
             self._save()
             return gone
 
-    def _number_of_watch(self, watch: Watch) -> int:
+    def _find(self, watch: Watch) -> int | None:
+        """The number `watch` has now: the same search saved at the same time."""
         for number, state in enumerate(self._states, start=1):
             listed = _public(number, state)
             if (listed.question, listed.mode, listed.outlets, listed.since, listed.until,
@@ -128,6 +131,12 @@ class WatchStore:
                     watch.question, watch.mode, watch.outlets, watch.since, watch.until,
                     watch.language, watch.added_at, watch.literal):  # fmt: skip
                 return number
+        return None
+
+    def _number_of_watch(self, watch: Watch) -> int:
+        number = self._find(watch)
+        if number is not None:
+            return number
         raise CorpusError(
             f"The saved search {watch.question[:80]!r} is no longer there (removed elsewhere)."
         )
@@ -141,14 +150,14 @@ class WatchStore:
             f"No saved search asks {question[:80]!r}. List them: coverage-search watch list"
         )
 
-    def record(self, number: int, question: str, keys: list[str]) -> None:
-        """Remember `keys` as reported for saved search `number` (if it still asks `question`)."""
+    def record(self, watch: Watch, keys: list[str]) -> None:
+        """Remember `keys` as reported for `watch`, wherever another command has moved it (one
+        removed while this run searched is left gone)."""
         with self._locked():
-            if not 1 <= number <= len(self._states):
+            number = self._find(watch)
+            if number is None:
                 return
             state = self._states[number - 1]
-            if state.question != question:
-                return  # removed and replaced while this run searched: leave the new one be
             state.seen = (state.seen + [k for k in keys if k not in set(state.seen)])[-MAX_SEEN:]
             state.last_run = now()
             self._save()
@@ -223,7 +232,7 @@ class WatchStore:
 
     def _save(self) -> None:
         data: dict[str, Any] = {
-            "version": STATE_VERSION,
+            "version": STATE_VERSION if any(st.literal for st in self._states) else 1,
             "watches": [*(vars(s) for s in self._states), *self._unread],
         }
         text = json.dumps(data, ensure_ascii=False, indent=1) + "\n"
