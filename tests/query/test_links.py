@@ -139,7 +139,7 @@ def test_a_project_moved_whole_links_to_the_corpus_beside_its_index(
     embedder,  # type: ignore[no-untyped-def]
 ) -> None:
     """The recorded folder is gone after a move; the corpus of that name beside the index is
-    where the files are now (a folder that exists elsewhere is not guessed at)."""
+    where the files are now. While the recorded folder exists, it is the one linked."""
     import shutil
 
     from coverage_search import CoverageIndex
@@ -155,3 +155,9 @@ def test_a_project_moved_whole_links_to_the_corpus_beside_its_index(
     finally:
         index.close()
     assert hit.link.startswith((tmp_path / "new" / "corpus").as_uri() + "/notes.txt#")
+    from coverage_search.query.links import corpus_base
+
+    recorded = str(tmp_path / "new" / "corpus")
+    (tmp_path / "elsewhere" / "corpus").mkdir(parents=True)
+    beside = tmp_path / "elsewhere" / "index"
+    assert corpus_base(recorded, None, beside) == Path(recorded).as_uri()
