@@ -85,7 +85,7 @@ def test_a_private_address_the_user_gives_is_fetched(
         # IPv6 addresses that carry an IPv4 one reach that one
         ("[::ffff:127.0.0.1]", True), ("[::127.0.0.1]", True), ("[64:ff9b::7f00:1]", True),
         ("[64:ff9b::a9fe:a9fe]", True), ("[2002:c0a8:101::1]", True), ("[2002:7f00:1::]", True),
-        ("[64:ff9b:1::808:808]", True), ("[::ffff:8.8.8.8]", False),
+        ("[64:ff9b:1::808:808]", True), ("[::ffff:0:7f00:1]", True), ("[::ffff:8.8.8.8]", False),
         ("[64:ff9b::808:808]", False), ("[2002:808:808::1]", False),
     ],
 )  # fmt: skip

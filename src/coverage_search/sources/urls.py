@@ -89,7 +89,7 @@ def is_local_host(host: str | None, *, resolve: bool = True) -> bool:
 
 def is_local_address(address: str) -> bool:
     """True for an IP address (text, IPv6 zone allowed) that is not a public unicast one. An
-    IPv6 address that carries an IPv4 one (mapped, compatible, 6to4, NAT64) is judged by that:
+    IPv6 address that carries an IPv4 one (mapped, compatible, SIIT, 6to4, NAT64) is judged by it:
     64:ff9b::7f00:1 reaches 127.0.0.1 through a NAT64 gateway."""
     ip = ipaddress.ip_address(address.split("%")[0])
     if isinstance(ip, ipaddress.IPv6Address):
@@ -104,6 +104,7 @@ def is_local_address(address: str) -> bool:
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 _NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")
 _COMPATIBLE = ipaddress.IPv6Network("::/96")
+_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")  # SIIT (RFC 2765)
 
 
 def _carried_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
@@ -111,7 +112,7 @@ def _carried_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
         return ip.ipv4_mapped
     if ip.sixtofour is not None:
         return ip.sixtofour
-    if ip in _NAT64 or ip in _COMPATIBLE:
+    if ip in _NAT64 or ip in _COMPATIBLE or ip in _TRANSLATED:
         return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
     return None
 
