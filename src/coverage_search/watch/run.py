@@ -128,7 +128,7 @@ def run_watches(index: Searches, corpus_dir: str | Path) -> tuple[WatchReport, .
             continue
         # An article already reported is not news again when another of its passages ranks
         # first: what is new is an article, shown through its best passage.
-        reported = {key.rsplit("#", 1)[0] for key in store.seen(watch.number)}
+        reported = {key.rsplit("#", 1)[0] for key in store.seen(watch)}
         new = tuple(h for h in hits if h.doc_id not in reported)
         store.record(watch, [passage_key(h) for h in hits])
         reports.append(WatchReport(watch, new))

@@ -96,8 +96,10 @@ class WatchStore:
     def get(self, number: int) -> Watch:
         return _public(number, self._state(number))
 
-    def seen(self, number: int) -> set[str]:
-        return set(self._state(number).seen)
+    def seen(self, watch: Watch) -> set[str]:
+        """The passages reported for `watch` so far, wherever another command has moved it."""
+        number = self._find(watch)
+        return set(self._states[number - 1].seen) if number is not None else set()
 
     def add(self, state: _State) -> tuple[Watch, bool]:
         """Save `state`: (the watch, True), or (the same search saved before, False)."""
