@@ -199,29 +199,17 @@ def test_a_name_trusted_as_local_that_reached_the_web_is_judged_public(
     """Reverse rebinding: a feed's name looks up as private when checked (so it passes for the
     user's own service, free to list local hosts) and as the open web when connected to. What
     it serves is then a page from the web, and its entries may not reach local addresses."""
-    import socket
 
     from coverage_search.sources import urls
 
-    real = socket.getaddrinfo
     # 127.0.0.1 plays the open web here (the connection check is told so); 10.0.0.x is local.
-    # Each name answers its last address first. The test server stands in for both the
-    # feed's site and the intranet page a connection to intranet.example would reach.
+    # The test server stands in for both the feed's site and the intranet page a connection
+    # to intranet.example would reach.
     answers = {
         "flip.example": ["127.0.0.1", "10.0.0.5"],
         "intranet.example": ["127.0.0.1", "10.0.0.6"],
     }
-
-    def lookup(host: str, port: object, *args: object, **kwargs: object) -> list[object]:
-        if host in answers:
-            queue = answers[host]
-            address = queue.pop() if len(queue) > 1 else queue[0]
-            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port or 0))]
-        return real(host, port, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(socket, "getaddrinfo", lookup)
-    monkeypatch.setattr(transport, "is_local_address", lambda address: address != "127.0.0.1")
-    urls.forget_hosts()
+    _flipping(monkeypatch, answers, lambda address: address == "127.0.0.1")
     try:
         with serve(Site()) as site:
             entry = site.url("/admin").replace("127.0.0.1", "intranet.example")
