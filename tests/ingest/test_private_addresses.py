@@ -272,8 +272,9 @@ def _flipping(
 
 
 def test_a_dual_stack_home_server_reached_by_an_address_its_lookup_gave_stays_local() -> None:
-    """A NAS with a global IPv6 and a private IPv4 is the user's own service: reached over the
-    IPv6 its lookup gave, it is still trusted to list other local hosts."""
+    """A NAS with a global IPv6 and a private IPv4, under a name no public zone hands out, is
+    the user's own service: reached over the IPv6 its lookup gave, it is still trusted to
+    list other local hosts. A public name with the same answers is not."""
     import socket
 
     from coverage_search.sources import urls
@@ -294,6 +295,13 @@ def test_a_dual_stack_home_server_reached_by_an_address_its_lookup_gave_stays_lo
             assert urls.is_local_host("nas.home.arpa")
             urls.note_public("nas.home.arpa", "93.184.216.34")  # an answer it did not give
             assert not urls.is_local_host("nas.home.arpa")
+            # A public zone can answer with a local address and its own server at once: the
+            # public peer decides, or its server could redirect to 169.254.169.254.
+            assert urls.is_local_host("evil.example")
+            urls.note_public("evil.example", "2001:db8:1::5")
+            assert not urls.is_local_host("evil.example")
+            with pytest.raises(Exception, match="local or private address"):
+                fetch._check_reach("u", "http://evil.example/", "http://169.254.169.254/latest")
     finally:
         urls.forget_hosts()
 

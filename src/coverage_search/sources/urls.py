@@ -117,12 +117,13 @@ def _carried_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     return None
 
 
-# Names whose connection reached a public address their lookup had not given (transport.py
-# tells us). A name whose lookup said 127.0.0.1 is taken for the user's own service and may
-# lead to local hosts; if the connection then reached the open web (the name's answer
-# changed), what it serves is a page from the web, and must not lead there. A dual-stack home
-# server whose lookup gave a global IPv6 and a private IPv4 stays local when the connection
-# takes the IPv6: that address was among the answers judged.
+# Names whose connection reached a public address (transport.py tells us). A name whose lookup
+# said 127.0.0.1 is taken for the user's own service and may lead to local hosts; if the
+# connection then reached the open web, what it serves is a page from the web, and must not
+# lead there. Only a name in a local namespace (nas.home.arpa, printer.lan) whose lookup gave
+# that public address stays local: a dual-stack home server reached over its global IPv6. A
+# public zone could answer with 127.0.0.1 and its own server at once, so for any other name
+# the public peer decides.
 _REACHED_PUBLIC: dict[str, None] = {}  # an ordered set: the oldest name is dropped first
 _REMEMBERED = 4096  # names, so a process that fetches for months stays small
 _ANSWERS: dict[str, frozenset[ipaddress.IPv4Address | ipaddress.IPv6Address]] = {}
@@ -143,12 +144,21 @@ def note_public(host: str, address: str) -> None:
     except ValueError:
         reached = None
     with _LOCK:
-        if reached is not None and reached in _ANSWERS.get(host, frozenset()):
+        gave = reached is not None and reached in _ANSWERS.get(host, frozenset())
+        if gave and _in_local_namespace(host):
             return
         if host not in _REACHED_PUBLIC:
             _REACHED_PUBLIC[host] = None
         while len(_REACHED_PUBLIC) > _REMEMBERED:
             _REACHED_PUBLIC.pop(next(iter(_REACHED_PUBLIC)))
+
+
+# Names no public DNS zone can hand out (RFC 6762, 8375, 6761 and common home-router ones).
+_LOCAL_SUFFIXES = (".home.arpa", ".local", ".lan", ".internal", ".localdomain", ".home")
+
+
+def _in_local_namespace(host: str) -> bool:
+    return "." not in host or host.endswith(_LOCAL_SUFFIXES)
 
 
 def forget_hosts() -> None:
@@ -168,6 +178,7 @@ def _resolves_local(host: str) -> bool:
         return False
     answers = [str(info[4][0]) for info in found]
     with _LOCK:
+        _ANSWERS.pop(host, None)
         if len(_ANSWERS) >= _REMEMBERED:
             _ANSWERS.pop(next(iter(_ANSWERS)))
         _ANSWERS[host] = frozenset(ipaddress.ip_address(a.split("%")[0]) for a in answers)

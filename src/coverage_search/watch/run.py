@@ -98,7 +98,7 @@ def add_watch(
     )  # fmt: skip
     if added and index is not None:  # a search saved before keeps what it has not reported
         store.record(watch, [passage_key(h) for h in _matches(index, watch)])
-        watch = store.get(watch.number)
+        watch = store.current(watch)
     return watch
 
 

@@ -93,8 +93,10 @@ class WatchStore:
     def watches(self) -> list[Watch]:
         return [_public(i, s) for i, s in enumerate(self._states, start=1)]
 
-    def get(self, number: int) -> Watch:
-        return _public(number, self._state(number))
+    def current(self, watch: Watch) -> Watch:
+        """`watch` as it is saved now (its count and number), or as given when it is gone."""
+        number = self._find(watch)
+        return watch if number is None else _public(number, self._states[number - 1])
 
     def seen(self, watch: Watch) -> set[str]:
         """The passages reported for `watch` so far, wherever another command has moved it."""
