@@ -19,8 +19,9 @@ from coverage_search.records import Document, Passage, RelatedLink, SearchFilter
 
 Ranked = list[tuple[int, float]]  # (passage id, score), best first; higher is better
 # Bump when what a build stores changes, so the next build writes it although no file changed
-# (2: document centroids). Older builds still open: what they lack is left out of search.
-CONTENT_VERSION = 2
+# (2: document centroids, 3: abbreviations). Older builds still open: what they lack is left
+# out of search.
+CONTENT_VERSION = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +106,11 @@ class Engine(ABC):
         """The mean cosine of each document's passages with unit `vector` (its centroid's dot
         product): search's document prior. Only documents that hold passages have one (an exact
         copy's are its original's, as `owners` says); empty for a build that stores none."""
+
+    @abstractmethod
+    def abbreviations(self, shorts: Sequence[str]) -> dict[str, str]:
+        """The long form the indexed documents give each of `shorts` that they define
+        ("RSP" → "Responsible Scaling Policy"); empty for a build that stores none."""
 
     @abstractmethod
     def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:

@@ -10,6 +10,7 @@ import numpy as np
 
 from coverage_search.engine.base import Engine, PassageRow, Ranked
 from coverage_search.errors import QueryError
+from coverage_search.query.abbreviations import expand_abbreviations, short_forms
 from coverage_search.query.aliases import expand_aliases
 from coverage_search.query.diversity import diversify
 from coverage_search.query.filters import valid_text
@@ -109,7 +110,8 @@ class Searcher:
     ) -> list[SearchHit]:
         """The k best passages for a cleaned query, filtered inside the engine before the cut.
 
-        With `aliases` False the words are searched as typed (no description named).
+        With `aliases` False the words are searched as typed (no description named, no
+        abbreviation spelled out).
         """
         settings = settings or self.settings
         text = named_query(text, aliases=aliases)
@@ -118,7 +120,12 @@ class Searcher:
         semantic: Ranked = []
         keyword: Ranked = []
         mass = 0.0
-        vector = self.embedder.encode_query(text) if mode in ("hybrid", "semantic") else None
+        # As typed, a query's abbreviations are not spelled out either.
+        vector = (
+            self.query_vector(text, settings, spell_out=aliases)
+            if mode in ("hybrid", "semantic")
+            else None
+        )
         if vector is not None:
             semantic = self.engine.dense(vector, filters, limit=pool)
         if mode in ("hybrid", "keyword"):
@@ -148,6 +155,25 @@ class Searcher:
             rows = self._show_copies(rows, copies)
         chosen = [(pid, score) for pid, score in chosen if pid in rows]
         return self._hits(chosen, rows, retriever_ranks(semantic), retriever_ranks(keyword))
+
+    def query_vector(
+        self, text: str, settings: SearchSettings, *, spell_out: bool = True
+    ) -> np.ndarray:
+        """The unit vector dense search looks with: the query's own, or, where it uses an
+        abbreviation the coverage defines, the mean of that and the spelled-out query's.
+
+        The mean, not the spelled-out query alone: it won semantic and hybrid nDCG@10 on both
+        SciFact halves where the spelled-out vector alone lost hybrid's tune half.
+        """
+        vector = self.embedder.encode_query(text)
+        if not (settings.abbreviations and spell_out):
+            return vector
+        spelled = expand_abbreviations(text, self.engine.abbreviations(short_forms(text)))
+        if spelled == text:
+            return vector
+        mean = vector + self.embedder.encode_query(spelled)
+        norm = float(np.linalg.norm(mean))
+        return mean / norm if norm > 0 else vector
 
     def _with_prior(
         self,

@@ -49,6 +49,12 @@ class SearchSettings:
     # Keyword search also asks for a term's irregular forms ("leave" → "left": query/
     # inflections.py), which the stemmer cannot join.
     inflections: bool = False
+    # The query's vector is the mean of its own and that of the query with its abbreviations
+    # spelled out as the coverage defines them ("RSP (Responsible Scaling Policy)"). Semantic
+    # SciFact nDCG@10 0.7010 → 0.7039 / 0.6846 → 0.6924, hybrid 0.7607 → 0.7607 / 0.7200 →
+    # 0.7210 (tune / confirm); the spelled-out words in keyword search lost both halves
+    # (bench/eval_abbreviations.py, results/abbreviations.md).
+    abbreviations: bool = True
 
     def with_overrides(
         self, fusion: object = None, alpha: object = None, document_prior: object = None
@@ -66,8 +72,9 @@ class SearchSettings:
     def __post_init__(self) -> None:
         if self.fusion not in ("convex", "rrf"):
             raise QueryError(f"Unknown fusion {self.fusion!r}: use convex or rrf.")
-        if not isinstance(self.inflections, bool):
-            raise QueryError(f"inflections must be True or False, not {self.inflections!r:.40}.")
+        for name in ("inflections", "abbreviations"):
+            if not isinstance(getattr(self, name), bool):
+                raise QueryError(f"{name} must be True or False, not {getattr(self, name)!r:.40}.")
         for f in fields(self):
             if f.name not in _BOUNDS:
                 continue

@@ -35,6 +35,9 @@ class StoreBacked(Engine):
     def mean_cosines(self, doc_ids: Sequence[str], vector: np.ndarray) -> dict[str, float]:
         return self._store.mean_cosines(doc_ids, vector)
 
+    def abbreviations(self, shorts: Sequence[str]) -> dict[str, str]:
+        return self._store.abbreviations(shorts)
+
     def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:
         return self._store.passages(ids)
 

@@ -41,6 +41,7 @@ class Store(DocumentSource):
         self._terms: TermCounter | None = None
         self._has_copies: bool | None = None
         self._has_centroids: bool | None = None
+        self._has_abbreviations: bool | None = None
         # None: not read yet; False: some document's passages are not one run of ids.
         self._runs: tuple[np.ndarray, np.ndarray, np.ndarray] | bool | None = None
         self._closed = False
@@ -201,6 +202,26 @@ class Store(DocumentSource):
             blobs.extend(r[1] for r in rows)
         found = zip(docs, centroids.cosines(blobs, vector), strict=True)
         return {doc: cos for doc, cos in found if cos is not None}
+
+    def abbreviations(self, shorts: Sequence[str]) -> dict[str, str]:
+        """The long form of each of `shorts` the build's documents define."""
+        if self._has_abbreviations is None:  # a build from before them: nothing to spell out
+            self._has_abbreviations = bool(
+                self._all(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'abbreviations'"
+                )
+            )
+        wanted = list(dict.fromkeys(shorts))
+        if not self._has_abbreviations or not wanted:
+            return {}
+        out: dict[str, str] = {}
+        for chunk in batched(wanted):
+            marks = ", ".join("?" * len(chunk))
+            rows = self._all(
+                f"SELECT short, long FROM abbreviations WHERE short IN ({marks})", chunk
+            )
+            out.update((str(r[0]), str(r[1])) for r in rows)
+        return out
 
     def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:
         """Passage rows with their documents, keyed by passage id."""

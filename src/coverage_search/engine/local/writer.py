@@ -13,6 +13,7 @@ import numpy as np
 from coverage_search.engine.base import BuildContent
 from coverage_search.engine.local import centroids
 from coverage_search.engine.local.sql import connect, outlet_key, related_json
+from coverage_search.passages.abbreviations import abbreviation_table
 from coverage_search.records import Document, Passage
 
 _SCHEMA = """
@@ -59,6 +60,9 @@ CREATE TABLE centroids (
     document INTEGER PRIMARY KEY REFERENCES documents(id),
     vector BLOB NOT NULL
 );
+-- Abbreviations the indexed documents define ("RSP" → "Responsible Scaling Policy"), which
+-- search spells out in a query's vector (passages/abbreviations.py, query/abbreviations.py).
+CREATE TABLE abbreviations (short TEXT PRIMARY KEY, long TEXT NOT NULL) WITHOUT ROWID;
 """
 
 # Contentless: the text already lives in `passages`, FTS5 only needs its term statistics.
@@ -150,6 +154,11 @@ def _write_tables(
             )
         if vectors is not None and len(vectors):
             _write_centroids(conn, vectors, [len(p) for p in passages])
+        # An exact copy (no passages of its own) would count its original's definitions twice.
+        texts = (f"{d.title}\n{d.text}" for d, p in zip(documents, passages, strict=True) if p)
+        conn.executemany(
+            "INSERT INTO abbreviations VALUES (?, ?)", sorted(abbreviation_table(texts).items())
+        )
         if with_fts:
             conn.execute(f"INSERT INTO {schema}.passages_fts(passages_fts) VALUES ('optimize')")
             _write_term_df(conn, schema)
