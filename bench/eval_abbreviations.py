@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
+import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -165,10 +166,29 @@ def qa(md: list[str], results: dict[str, Any]) -> None:
     )
 
 
+def cost(names: list[str], md: list[str], results: dict[str, Any]) -> None:
+    """What finding the definitions adds to a build: seconds over each collection's text."""
+    rows = []
+    for name in names:
+        data = load_beir_folder(SHARED_EVAL / name)
+        texts = [f"{title}\n{text}" for title, text in data.corpus.values()]
+        megabytes = sum(len(t.encode("utf-8")) for t in texts) / 1e6
+        start = time.perf_counter()
+        found = abbreviation_table(texts)
+        seconds = time.perf_counter() - start
+        results[f"cost_{name}"] = {"mb": megabytes, "seconds": seconds, "short_forms": len(found)}
+        rows.append([name, f"{megabytes:.1f}", f"{seconds:.2f}", f"{megabytes / seconds:.0f}"])
+    md.append(
+        "\n## What finding the definitions costs a build (one core)\n\n"
+        + table(["collection", "MB of text", "seconds", "MB/s"], rows)
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--datasets", nargs="*", default=["scifact", "time1963"])
     parser.add_argument("--qa", action="store_true", help="the QA sets too")
+    parser.add_argument("--cost", action="store_true", help="only time the definitions' search")
     args = parser.parse_args()
     if not SHARED_EVAL.is_dir():
         sys.exit(f"{SHARED_EVAL} is absent: the shared evaluation data is needed for this bench.")
@@ -179,6 +199,10 @@ def main() -> None:
         f"{info['load_1min_at_start']}. Tune = judged queries at even positions, confirm = odd.\n"
     ]
     results: dict[str, Any] = {}
+    if args.cost:
+        cost(args.datasets, md, results)
+        save("abbreviations_cost", {"machine": info, "results": results}, "\n".join(md) + "\n")
+        return
     for name in args.datasets:
         beir(name, md, results)
     if args.qa:
