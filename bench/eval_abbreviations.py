@@ -78,7 +78,9 @@ def corpus_texts(index: CoverageIndex) -> list[str]:
     return [f"{d.title}\n{d.text}" for d in documents.values()]
 
 
-def beir(name: str, md: list[str], results: dict[str, Any]) -> None:
+def beir(
+    name: str, md: list[str], results: dict[str, Any], variants: tuple[str, ...] = VARIANTS
+) -> None:
     prep = prepare(name, progress=False)
     abbreviations = abbreviation_table(corpus_texts(prep.index))
     queries = prep.tune + prep.confirm
@@ -87,7 +89,7 @@ def beir(name: str, md: list[str], results: dict[str, Any]) -> None:
         for q in queries
     )
     rows = []
-    for variant in VARIANTS:
+    for variant in variants:
         row: dict[str, Any] = {"variant": variant}
         prep.index = reopened(prep.index, variant)
         with expanded(prep.index, variant, abbreviations):
@@ -123,7 +125,7 @@ def beir(name: str, md: list[str], results: dict[str, Any]) -> None:
     )
 
 
-def qa(md: list[str], results: dict[str, Any]) -> None:
+def qa(md: list[str], results: dict[str, Any], variants: tuple[str, ...] = VARIANTS) -> None:
     time_corpus = WORK / "qa-time-corpus"
     write_corpus(load_beir_folder(SHARED_EVAL / "time1963"), time_corpus)
     sets: dict[str, tuple[Path, Path, Callable[[Any], str]]] = {
@@ -144,7 +146,7 @@ def qa(md: list[str], results: dict[str, Any]) -> None:
         touched = sum(
             expand_abbreviations(q.question, abbreviations) != q.question for q in questions
         )
-        for variant in VARIANTS:
+        for variant in variants:
             index = reopened(index, variant)
             with expanded(index, variant, abbreviations):
                 outcomes, _, _ = ask_all(index, questions, [], doc_of=doc_of, progress=False)
@@ -189,6 +191,8 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="*", default=["scifact", "time1963"])
     parser.add_argument("--qa", action="store_true", help="the QA sets too")
     parser.add_argument("--cost", action="store_true", help="only time the definitions' search")
+    parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
+    parser.add_argument("--name", default="abbreviations", help="results file name")
     args = parser.parse_args()
     if not SHARED_EVAL.is_dir():
         sys.exit(f"{SHARED_EVAL} is absent: the shared evaluation data is needed for this bench.")
@@ -203,11 +207,12 @@ def main() -> None:
         cost(args.datasets, md, results)
         save("abbreviations_cost", {"machine": info, "results": results}, "\n".join(md) + "\n")
         return
+    chosen = tuple(args.variants)
     for name in args.datasets:
-        beir(name, md, results)
+        beir(name, md, results, chosen)
     if args.qa:
-        qa(md, results)
-    save("abbreviations", {"machine": info, "results": results}, "\n".join(md) + "\n")
+        qa(md, results, chosen)
+    save(args.name, {"machine": info, "results": results}, "\n".join(md) + "\n")
 
 
 if __name__ == "__main__":
