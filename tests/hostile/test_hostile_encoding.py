@@ -185,3 +185,23 @@ def test_the_terminal_keeps_the_joiners_words_need() -> None:
         "infor\u00admation \u0645\u06cc\u200c\u062e \U0001f468\u200d\U0001f469"
     )
     assert one_line("a\u202eb\u2066c\x1bd") == "a b c d"
+
+
+def test_utf16_without_a_byte_order_mark_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    """Notepad's "Unicode" without its BOM, as .txt, .md and .html: still refused (not guessed),
+    but named as UTF-16 with the fix, where "binary data, not text" said neither."""
+    corpus = make_corpus(tmp_path / "corpus")
+    story = "The Responsible Scaling Policy was published by Anthropic in 2023.\r\n"
+    (corpus / "notes-le.txt").write_bytes(story.encode("utf-16-le"))
+    (corpus / "notes-be.md").write_bytes(f"# Notes\n\n{story}".encode("utf-16-be"))
+    (corpus / "page.html").write_bytes(f"<html><p>{story}</p></html>".encode("utf-16-le"))
+    (corpus / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01")
+    code, out, err = cli("build", "--corpus", corpus, "--index", tmp_path / "index")
+    assert code == 0, err
+    lines = (out + err).splitlines()
+    for name in ("notes-le.txt", "notes-be.md", "page.html"):
+        [line] = [line for line in lines if name in line]
+        assert "UTF-16" in line and "re-save it as UTF-8" in line, line
+    [line] = [line for line in lines if "image.txt" in line]
+    assert "binary data" in line and "UTF-16" not in line, line
+    assert keyword_doc_ids(tmp_path / "index", "tomatoes garlic"), "the rest is indexed"

@@ -13,7 +13,14 @@ from coverage_search.sources.markdown import (
     html_block_text,
 )
 from coverage_search.sources.metadata import Metadata, normalize_date, normalize_language
-from coverage_search.sources.reading import Parts, Unreadable, brief, one_line
+from coverage_search.sources.reading import (
+    UTF16_WITHOUT_BOM,
+    Parts,
+    Unreadable,
+    brief,
+    one_line,
+    utf16_without_bom,
+)
 
 _BLOCK_TAGS = ("p", "head", "list", "table", "quote", "div")
 # lxml (libxml2) stops parsing at 256 levels of nesting and silently drops the rest of the
@@ -37,7 +44,9 @@ def read_html(raw: bytes) -> Parts:
     from trafilatura.settings import set_date_params
 
     if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise Unreadable("binary data, not an HTML page")
+        raise Unreadable(
+            UTF16_WITHOUT_BOM if utf16_without_bom(raw) else "binary data, not an HTML page"
+        )
     # Dates only from the page's markup (meta tags, <time>), never guessed from its text.
     dates = set_date_params(extensive=False)
     result: Any  # trafilatura's Document (its signature says Document | dict)

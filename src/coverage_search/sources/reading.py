@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import functools
 import re
 from dataclasses import dataclass, field
@@ -49,7 +50,7 @@ def decode_text(raw: bytes) -> str:
             except UnicodeDecodeError:
                 raise Unreadable(f"not valid {codec.upper()} text: re-save it as UTF-8") from None
     if b"\x00" in raw:
-        raise Unreadable("binary data, not text")
+        raise Unreadable(UTF16_WITHOUT_BOM if utf16_without_bom(raw) else "binary data, not text")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -60,6 +61,27 @@ def decode_text(raw: bytes) -> str:
             "not UTF-8 text and the encoding could not be detected: re-save it as UTF-8"
         )
     return guessed
+
+
+UTF16_WITHOUT_BOM = "UTF-16 text without a byte-order mark: re-save it as UTF-8"
+
+
+def utf16_without_bom(raw: bytes) -> bool:
+    """Whether `raw` starts as mostly-ASCII text saved as UTF-16 without its byte-order mark.
+
+    Only to say so: "binary data" named no fix. It is still not decoded, since the byte order
+    and whether it is text at all would be guesses. Mostly ASCII, because a UTF-8 file with a
+    stray NUL read in pairs is as free of control characters, but all CJK.
+    """
+    head = raw[:4096]
+    for codec in ("utf-16-le", "utf-16-be"):
+        try:  # incremental: the cut may split a surrogate pair
+            text = codecs.getincrementaldecoder(codec)().decode(head)
+        except UnicodeDecodeError:
+            continue
+        if not CONTROLS.search(text) and sum(c < "\x80" for c in text) * 2 > len(text):
+            return True
+    return False
 
 
 def _guess_encoding(raw: bytes) -> str | None:
