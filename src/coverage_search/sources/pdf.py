@@ -29,6 +29,8 @@ PDF_SECONDS = 60.0
 PDF_PAGE_SECONDS = 0.5
 _clock = time.thread_time
 _PLACEHOLDER_TITLE = re.compile(r"(?i)untitled|microsoft word - .*|.*\.(docx?|pdf|indd)")
+# A download that got the site's login or error page instead, saved under the PDF's name.
+_HTML_START = re.compile(rb"\A\s*<(?:!doctype\s+html|html|head|body)\b", re.I)
 
 
 def read_pdf(raw: bytes, *, sidecar: bytes = b"", sidecar_name: str = "") -> Parts:
@@ -44,6 +46,8 @@ def read_pdf(raw: bytes, *, sidecar: bytes = b"", sidecar_name: str = "") -> Par
     except Unreadable:
         raise
     except Exception as exc:  # pypdf raises many kinds on damaged files
+        if _HTML_START.match(raw[:1024]) and b"%PDF-" not in raw[:1024]:
+            raise Unreadable("an HTML page, not a PDF: rename it to .html") from None
         raise Unreadable(f"not a readable PDF ({brief(exc)})") from None
     if pages and all(p is None for p in pages):
         raise Unreadable("not a readable PDF (no page could be read)")
