@@ -75,6 +75,8 @@ class Adder:
 
     def add(self, source: str) -> bool:
         """Add a URL or a local file; False when it failed (the reason is in `failed`)."""
+        if not source.strip():  # Path("") is the current folder, which was never named
+            return self._fail(source, "an empty argument: give an article URL or a file")
         if has_web_scheme(source):
             return self.add_url(source)
         if _OTHER_SCHEME.match(source.strip()):  # file://, ftp://: Path() would mangle them
@@ -114,6 +116,8 @@ class Adder:
         suffix = path.suffix.lower()
         if path.is_dir():
             return self._fail(source, "a folder: add the files in it (folder/*.md, say)")
+        if path.exists() and not path.is_file():  # a FIFO or /dev/zero exists all the same
+            return self._fail(source, "not a regular file (a pipe or a device?): give a file")
         if not path.is_file():
             return self._fail(source, "no such file (and not an http:// or https:// URL)")
         if suffix not in _COPY_SUFFIXES | _HTML_SUFFIXES:
