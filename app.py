@@ -45,9 +45,10 @@ from coverage_search import (
     upload_limits,
 )
 
-CORPUS_DIR = Path(os.environ.get("COVERAGE_SEARCH_CORPUS", "corpus"))
+# Set to nothing is unset: Path("") is the current folder, which uploads would fill.
+CORPUS_DIR = Path(os.environ.get("COVERAGE_SEARCH_CORPUS") or "corpus")
 EARLIEST_DATE, LATEST_DATE = date(1800, 1, 1), date(2200, 12, 31)  # what the date boxes take
-INDEX_DIR = Path(os.environ.get("COVERAGE_SEARCH_INDEX", "index"))
+INDEX_DIR = Path(os.environ.get("COVERAGE_SEARCH_INDEX") or "index")
 EXAMPLES = (
     "Why did Dario Amodei leave OpenAI?",
     "What did Anthropic say about tokenized shares?",

@@ -106,3 +106,24 @@ def test_a_build_damaged_under_the_running_app_is_one_line_and_recovers(
     at.run()
     assert not at.exception, at.exception
     assert not at.error
+
+
+@pytest.mark.slow
+def test_folders_set_to_nothing_are_the_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """COVERAGE_SEARCH_INDEX= and COVERAGE_SEARCH_CORPUS= (an unset variable passed on) were
+    Path(""), the current folder: the app looked for an index there and uploads went there."""
+    from streamlit.testing.v1 import AppTest
+
+    make_corpus(tmp_path / "corpus")
+    code, _out, err = cli("build", "--corpus", tmp_path / "corpus", "--index", tmp_path / "index")
+    assert code == 0, err
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COVERAGE_SEARCH_CORPUS", "")
+    monkeypatch.setenv("COVERAGE_SEARCH_INDEX", "")
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    assert not any("no index" in m.lower() for m in _messages(at)), _messages(at)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus", "index"]

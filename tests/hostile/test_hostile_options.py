@@ -95,3 +95,40 @@ def test_add_timeout_must_be_positive_and_finite(
     )
     assert_one_line_error(code, err, codes=(2,))
     assert "timeout" in err.lower()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["build", "--index", ""],
+        ["build", "--corpus", " ", "--index", "{index}"],
+        ["search", "Amodei", "--index", ""],
+        ["stats", "--index", ""],
+        ["watch", "add", "Amodei", "--index", "", "--corpus", "{corpus}"],
+        ["eval", "--qa", "", "--index", "{index}"],
+    ],
+    ids=lambda a: " ".join(a[:2]),
+)
+def test_an_empty_path_is_a_usage_error_not_the_current_folder(
+    built: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argv: list[str]
+) -> None:
+    """`--index "$INDEX"` with $INDEX unset built an index into the current folder (Path("")
+    is "."), and `--corpus ""` indexed it; the API already refused empty paths."""
+    monkeypatch.chdir(tmp_path)
+    filled = [a.format(index=built["index"], corpus=built["corpus"]) for a in argv]
+    code, out, err = cli(*filled)
+    assert code == 2, f"exit {code}; stdout: {out[:200]!r}; stderr: {err[-300:]!r}"
+    assert "empty" in err and "unexpected" not in err.lower()
+    assert list(tmp_path.iterdir()) == [], "nothing is written into the current folder"
+
+
+def test_an_empty_environment_variable_is_the_default(
+    built: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """COVERAGE_SEARCH_INDEX= (set, but to nothing) is ./index, as if unset, not ".": the
+    current folder is never taken for the index."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COVERAGE_SEARCH_INDEX", "")
+    code, _out, err = cli("stats")
+    assert code == 1 and "No index at index." in err, err
+    assert list(tmp_path.iterdir()) == []

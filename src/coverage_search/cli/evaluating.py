@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from coverage_search import (
@@ -15,7 +14,7 @@ from coverage_search import (
     load_qa,
     load_refusals,
 )
-from coverage_search.cli.options import backend_option, engine_option, model_option
+from coverage_search.cli.options import backend_option, engine_option, model_option, path_value
 from coverage_search.cli.output import emit
 
 
@@ -36,19 +35,21 @@ def add_eval_verb(verbs: Any) -> None:
         "--refuse bench/data/qa_offtopic.jsonl",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--corpus", type=Path, metavar="C.jsonl", help="BEIR corpus")
-    p.add_argument("--queries", type=Path, metavar="Q.jsonl", help="BEIR queries")
-    p.add_argument("--qrels", type=Path, metavar="R.tsv", help="relevance judgments (TSV)")
+    p.add_argument("--corpus", type=path_value, metavar="C.jsonl", help="BEIR corpus")
+    p.add_argument("--queries", type=path_value, metavar="Q.jsonl", help="BEIR queries")
+    p.add_argument("--qrels", type=path_value, metavar="R.tsv", help="relevance judgments (TSV)")
     p.add_argument(
         "--qa",
-        type=Path,
+        type=path_value,
         metavar="QA.jsonl",
         help='questions with an "answer_span" (optional "doc_id", "kind", "split")',
     )
-    p.add_argument("--refuse", type=Path, metavar="Q.jsonl", help="off-topic questions (with --qa)")
+    p.add_argument(
+        "--refuse", type=path_value, metavar="Q.jsonl", help="off-topic questions (with --qa)"
+    )
     p.add_argument(
         "--index",
-        type=Path,
+        type=path_value,
         metavar="DIR",
         help="with --qa: ask this existing index instead of building one from --corpus",
     )
@@ -63,7 +64,7 @@ def add_eval_verb(verbs: Any) -> None:
     )
     p.add_argument(
         "--keep-index",
-        type=Path,
+        type=path_value,
         metavar="DIR",
         help="build into DIR and keep it: a rerun embeds nothing (default: a temporary folder)",
     )

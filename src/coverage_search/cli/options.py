@@ -9,11 +9,24 @@ from pathlib import Path
 from coverage_search import BACKENDS, ENGINES, MODES, SORTS
 
 
+def path_value(text: str) -> Path:
+    """A path option's value. Empty text (`--index "$INDEX"` with INDEX unset) is refused:
+    Path("") is the current folder, which a build then filled and a corpus scan read."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("empty text is not a path (an unset variable?)")
+    return Path(text)
+
+
+def env_path(name: str, default: str) -> Path:
+    """$name as a path, or `default` when it is unset or set to nothing (not the current folder)."""
+    return Path(os.environ.get(name) or default)
+
+
 def common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--index",
-        type=Path,
-        default=Path(os.environ.get("COVERAGE_SEARCH_INDEX", "index")),
+        type=path_value,
+        default=env_path("COVERAGE_SEARCH_INDEX", "index"),
         help="index folder (default: ./index, or $COVERAGE_SEARCH_INDEX)",
     )
     parser.add_argument(
@@ -53,8 +66,8 @@ def engine_option(parser: argparse.ArgumentParser) -> None:
 def corpus_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--corpus",
-        type=Path,
-        default=Path(os.environ.get("COVERAGE_SEARCH_CORPUS", "corpus")),
+        type=path_value,
+        default=env_path("COVERAGE_SEARCH_CORPUS", "corpus"),
         help="corpus folder (default: ./corpus, or $COVERAGE_SEARCH_CORPUS)",
     )
 
