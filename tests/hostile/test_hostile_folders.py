@@ -9,6 +9,7 @@ written as hidden files the scanner skips.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,12 @@ from hostile_support import (
     assert_one_line_error,
     build_corpus,
     cli,
+    keyword_doc_ids,
     make_corpus,
     run_module,
 )
+
+from pdfutil import write_minimal_pdf
 
 
 @pytest.fixture(scope="module")
@@ -147,3 +151,41 @@ def test_build_never_sweeps_folders_it_did_not_make(built: dict[str, Path], tmp_
     code, _out, err = cli("build", "--corpus", built["corpus"], "--index", index, "--quiet")
     assert "move it out of the index folder" in assert_one_line_error(code, err)
     assert (current / "notes.txt").read_text(encoding="utf-8") == "y\n"
+
+
+def _nest(top: Path, depth: int, name: str, text: str, *, letter: str = "d") -> None:
+    """`depth` folders of 20 letters under `top` and a file at the bottom, made one level at a
+    time (a path this long cannot be opened, or made, whole)."""
+    fd = os.open(top, os.O_RDONLY)
+    try:
+        for _ in range(depth):
+            os.mkdir(letter * 20, dir_fd=fd)
+            inner = os.open(letter * 20, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        out = os.open(name, os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+        os.write(out, text.encode())
+        os.close(out)
+    finally:
+        os.close(fd)
+
+
+def test_a_path_too_long_to_open_is_skipped_with_a_notice(tmp_path: Path) -> None:
+    """Folders nested past the system's 4,096-byte path limit stopped the whole build with
+    "unexpected OSError: File name too long"; now that path is skipped, named, and the rest
+    (the files above it too) is indexed."""
+    corpus = make_corpus(tmp_path / "corpus")
+    _nest(corpus, 250, "deep.md", "# Deep\n\nA deeply nested jabberwockyfar story.\n")
+    _nest(corpus, 100, "near.md", "# Near\n\nA nested jabberwockynear story.\n", letter="n")
+    index = tmp_path / "index"
+    code, out, err = cli("build", "--corpus", corpus, "--index", index)
+    assert code == 0, err
+    assert "unexpected" not in err.lower()
+    [line] = [line for line in (out + err).splitlines() if "too deep" in line]
+    assert "nearer the top" in line, line
+    assert keyword_doc_ids(index, "jabberwockynear"), "the file within the limit is indexed"
+    assert keyword_doc_ids(index, "tomatoes garlic"), "the rest is indexed"
+    write_minimal_pdf(tmp_path / "report.pdf", ["A report on bandersnatch tokens."])
+    code, _out, err = cli("add", tmp_path / "report.pdf", "--corpus", corpus, "--index", index)
+    assert code == 0, err  # its duplicate check listed the corpus with rglob, which raised
+    assert keyword_doc_ids(index, "bandersnatch") == ["report.pdf"]

@@ -212,13 +212,14 @@ class Adder:
         return True
 
     def _same_bytes(self, data: bytes, suffix: str) -> str | None:
-        from coverage_search.sources.files import is_file_inside, read_inside
+        from coverage_search.sources.files import corpus_files, fits, is_file_inside, read_inside
         from coverage_search.sources.reading import Unreadable
 
         digest = hashlib.sha256(data).digest()
-        for path in sorted(self.corpus_dir.rglob(f"*{suffix}")):
+        # As the build lists them (rglob raised on a folder nested too deep to open).
+        for path in corpus_files(self.corpus_dir):
             rel = path.relative_to(self.corpus_dir)
-            if any(part.startswith(".") for part in rel.parts):
+            if not path.name.endswith(suffix) or not fits(path):
                 continue
             if not is_file_inside(path, self.corpus_dir) or path.stat().st_size != len(data):
                 continue

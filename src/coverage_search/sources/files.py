@@ -16,6 +16,34 @@ from typing import Any
 from coverage_search.sources.reading import Unreadable
 
 _NOFOLLOW = os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+# Linux opens no path of PATH_MAX bytes or more, and os.walk silently skips a folder it cannot
+# list: what is nested that deep is listed to be named in the report, never entered or read
+# (one such file stopped the whole build with "File name too long").
+PATH_MAX = 4096
+TOO_DEEP = (
+    "nested too deep for the system to open (a path over 4,095 bytes): "
+    "move it nearer the top of the corpus"
+)
+
+
+def fits(path: Path) -> bool:
+    """Whether the system can open `path`: its absolute form is under PATH_MAX bytes."""
+    return len(os.fsencode(os.path.abspath(path))) < PATH_MAX
+
+
+def corpus_files(corpus_dir: Path) -> list[Path]:
+    """Every file under corpus_dir that is not hidden and not in a hidden folder, sorted, with
+    each link to a folder and each folder too deep to open, so that the report names them."""
+    found: list[Path] = []
+    for root, dirs, files in os.walk(corpus_dir):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]  # .git, .obsidian, ...
+        found.extend(Path(root, f) for f in files if not f.startswith("."))
+        deep = {d for d in dirs if not fits(Path(root, d))}
+        found.extend(Path(root, d) for d in deep)
+        dirs[:] = [d for d in dirs if d not in deep]
+        # os.walk does not enter links to folders; they are listed, so the report names them.
+        found.extend(p for d in dirs if (p := Path(root, d)).is_symlink())
+    return sorted(found, key=lambda p: p.relative_to(corpus_dir).as_posix())
 
 
 def is_utf8_name(name: str) -> bool:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -14,6 +13,9 @@ from typing import TYPE_CHECKING, Protocol
 
 from coverage_search.errors import CorpusError, SourceError
 from coverage_search.sources.files import (
+    TOO_DEEP,
+    corpus_files,
+    fits,
     is_file_inside,
     is_sidecar,
     is_utf8_name,
@@ -116,7 +118,7 @@ def _scan(
 ) -> Iterator[Document | Skipped]:
     from coverage_search.records import Skipped
 
-    files = _corpus_files(corpus_dir)
+    files = corpus_files(corpus_dir)
     # Files are read here (bytes, hash, cache) and parsed on every core; order is the files'.
     with using(shared, workers) as pool:
         entries = _entries(corpus_dir, files, cache)
@@ -148,6 +150,9 @@ def _entries(
     root = corpus_dir.resolve()
     for path in files:
         rel = path.relative_to(corpus_dir).as_posix()
+        if not fits(path):  # listed only to be named: no call on its path would work
+            yield Skipped(shown_name(rel), TOO_DEEP, error=True)
+            continue
         link = link_problem(path, root)
         if not is_utf8_name(rel):
             # A doc id is the file's path as text, so a name that is not UTF-8 cannot be one.
@@ -187,17 +192,6 @@ def _known(
             elif found is not None:
                 window[i] = found
         yield from window
-
-
-def _corpus_files(corpus_dir: Path) -> list[Path]:
-    """Every file under corpus_dir that is not hidden and not in a hidden folder, sorted."""
-    found: list[Path] = []
-    for root, dirs, files in os.walk(corpus_dir):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]  # .git, .obsidian, ...
-        found.extend(Path(root, f) for f in files if not f.startswith("."))
-        # os.walk does not enter links to folders; they are listed, so the report names them.
-        found.extend(p for d in dirs if (p := Path(root, d)).is_symlink())
-    return sorted(found, key=lambda p: p.relative_to(corpus_dir).as_posix())
 
 
 def corpus_document_id(path: Path, corpus_dir: Path) -> str | None:
