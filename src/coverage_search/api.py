@@ -357,11 +357,18 @@ class CoverageIndex:
             per_document=a.ANSWER_PER_DOCUMENT, document_prior=a.ANSWER_DOCUMENT_PRIOR,
         )  # fmt: skip
         weights = question_weights(self.engine, named_query(question, aliases=aliases))
-        return a.answer_from_hits(
+        found = a.answer_from_hits(
             question, hits, self.embedder, keyword_weights=weights, show=k, aliases=aliases,
             filters=make_filters(outlets, since, until, language),
             refuse_below=self.refusal_floor() if hits else 0.0,
         )  # fmt: skip
+        return dataclasses.replace(found, searched_as=self.searched_as(question, aliases=aliases))
+
+    def searched_as(self, query: str, *, aliases: bool = True) -> str:
+        """`query` as search runs it when that differs from the words typed, else "": described
+        companies named ("the ChatGPT maker" → OpenAI) and, in the query's vector, the
+        abbreviations this coverage defines spelled out ("RSP (Responsible Scaling Policy)")."""
+        return self._searcher.searched_as(clean_query(query), aliases=aliases)
 
     # -- documents and facts ----------------------------------------------------------------
 
@@ -377,22 +384,14 @@ class CoverageIndex:
 
     def stats(self) -> IndexStats:
         """Counts, outlets, date range, model and size of the live build."""
-        facts = self.engine.facts()
+        facts, manifest = self.engine.facts(), self.manifest
         return IndexStats(
-            documents=facts.documents,
-            passages=facts.passages,
-            outlets=facts.outlets,
-            languages=facts.languages,
-            earliest=facts.earliest,
-            latest=facts.latest,
-            model=str(self.manifest["model"]),
-            dimension=int(self.manifest["dimension"]),
-            vector_index=str(self.manifest.get("vector_index", "flat")),
-            built_at=str(self.manifest["built_at"]),
-            index_bytes=facts.bytes,
-            index_dir=str(self.index_dir),
-            version=str(self.manifest.get("package_version", "")),
-            backend=self.embedder.backend,
-            engine=self.engine.name,
+            documents=facts.documents, passages=facts.passages, outlets=facts.outlets,
+            languages=facts.languages, earliest=facts.earliest, latest=facts.latest,
+            model=str(manifest["model"]), dimension=int(manifest["dimension"]),
+            vector_index=str(manifest.get("vector_index", "flat")),
+            built_at=str(manifest["built_at"]), index_bytes=facts.bytes,
+            index_dir=str(self.index_dir), version=str(manifest.get("package_version", "")),
+            backend=self.embedder.backend, engine=self.engine.name,
             engine_location=facts.location,
-        )
+        )  # fmt: skip

@@ -111,3 +111,33 @@ def test_a_search_of_the_words_as_typed_spells_nothing_out(folder: Path) -> None
         off.close()
     assert [(h.doc_id, h.score) for h in typed] == [(h.doc_id, h.score) for h in plain]
     assert [(h.doc_id, h.score) for h in spelled] != [(h.doc_id, h.score) for h in plain]
+
+
+def test_searched_as_says_what_was_spelled_out(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from coverage_search.cli import main
+
+    spelled = "What must a model pass under the RSP (Responsible Scaling Policy)?"
+    index = CoverageIndex.open(folder)
+    try:
+        assert index.searched_as(QUERY) == spelled
+        assert index.searched_as(QUERY, aliases=False) == ""
+        assert index.searched_as("What did Anthropic publish?") == ""
+        assert index.answer(QUERY).searched_as == spelled
+        assert index.answer(QUERY, aliases=False).searched_as == ""
+    finally:
+        index.close()
+    off = CoverageIndex.open(folder, settings=SearchSettings(abbreviations=False))
+    try:
+        assert off.searched_as(QUERY) == ""
+    finally:
+        off.close()
+    assert main(["search", QUERY, "--index", str(folder), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["searched_as"] == spelled
+    assert main(["ask", QUERY, "--index", str(folder)]) == 0
+    assert capsys.readouterr().out.startswith(f"Searched as: {spelled}\n")
+    assert main(["search", QUERY, "--index", str(folder), "--literal", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["searched_as"] == ""

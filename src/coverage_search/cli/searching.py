@@ -8,7 +8,7 @@ import sys
 import textwrap
 from typing import Any
 
-from coverage_search import CoverageIndex, QueryError, export_answer, searched_as
+from coverage_search import CoverageIndex, QueryError, export_answer
 from coverage_search.cli.output import emit, escaped, format_hit, one_line, timeline_table
 
 
@@ -34,7 +34,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         sort=args.sort,
         recency=args.recency,
     )
-    named = searched_as(args.query, aliases=not args.literal)
+    named = index.searched_as(args.query, aliases=not args.literal)
     if args.json:
         # Facets: matching stories per outlet for this question and date range (not the outlet
         # filter itself, so every outlet one could pick is counted).
@@ -112,7 +112,7 @@ def cmd_timeline(args: argparse.Namespace) -> int:
         args.question, period=args.by, mode=args.mode, outlets=args.outlet, since=args.since,
         until=args.until, language=args.language, depth=args.depth, aliases=not args.literal,
     )  # fmt: skip
-    named = searched_as(args.question, aliases=not args.literal)
+    named = index.searched_as(args.question, aliases=not args.literal)
     if args.json:
         emit({**cov.to_dict(), "searched_as": named})
         return 0

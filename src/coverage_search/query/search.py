@@ -169,12 +169,24 @@ class Searcher:
         vector = self.embedder.encode_query(text)
         if not (settings.abbreviations and spell_out):
             return vector
-        spelled = expand_abbreviations(text, self.engine.abbreviations(short_forms(text)))
+        spelled = self.spelled_out(text)
         if spelled == text:
             return vector
         mean = vector + self.embedder.encode_query(spelled)
         norm = float(np.linalg.norm(mean))
         return mean / norm if norm > 0 else vector
+
+    def spelled_out(self, text: str) -> str:
+        """`text` with the abbreviations this index's coverage defines spelled out."""
+        return expand_abbreviations(text, self.engine.abbreviations(short_forms(text)))
+
+    def searched_as(self, text: str, *, aliases: bool = True) -> str:
+        """A cleaned query as search runs it, described companies named and (in its vector)
+        abbreviations spelled out, when that changed it; else ""."""
+        named = named_query(text, aliases=aliases)
+        if aliases and self.settings.abbreviations:
+            named = self.spelled_out(named)
+        return named if named != text else ""
 
     def _with_prior(
         self,
