@@ -30,6 +30,7 @@ from coverage_search.query.coverage import (
 from coverage_search.query.evidence import question_weights
 from coverage_search.query.filters import make_filters, valid_text
 from coverage_search.query.links import corpus_base
+from coverage_search.query.names import unknown_names
 from coverage_search.query.order import RECENCY_POOL, check_order, newest_first, with_recency
 from coverage_search.query.search import MAX_K, Searcher, check_search, clean_query, named_query
 from coverage_search.query.settings import SearchSettings
@@ -360,6 +361,7 @@ class CoverageIndex:
         found = a.answer_from_hits(
             question, hits, self.embedder, keyword_weights=weights, show=k, aliases=aliases,
             filters=make_filters(outlets, since, until, language),
+            unknown=unknown_names(self.engine, question),
             refuse_below=self.refusal_floor() if hits else 0.0,
         )  # fmt: skip
         return dataclasses.replace(found, searched_as=self.searched_as(question, aliases=aliases))

@@ -75,7 +75,8 @@ def test_off_topic_questions_are_refused_not_answered_with_noise(seed_index: Cov
         answer = seed_index.answer(question)
         assert not answer.found, question
         assert answer.sentences == ()
-        assert answer.message == NOT_FOUND
+        # The World Cup question also hears which of its names the coverage never mentions.
+        assert answer.message.endswith(NOT_FOUND)
         assert answer.hits  # the passages are still there to look at
 
 

@@ -25,6 +25,7 @@ from coverage_search.query.evidence import (
     topic_stems,
 )
 from coverage_search.query.links import text_fragment
+from coverage_search.query.names import UNKNOWN_NAME_MARGIN, unknown_names_note
 from coverage_search.records import Answer, Citation, SearchFilters, SearchHit
 
 if TYPE_CHECKING:
@@ -102,6 +103,7 @@ def answer_from_hits(
     rerank: bool = True,
     show: int | None = None,
     aliases: bool = True,
+    unknown: Sequence[str] = (),
 ) -> Answer:
     """Pick the 1-`max_sentences` sentences of `hits` that best answer `question`, each cited.
 
@@ -110,7 +112,9 @@ def answer_from_hits(
     sentence under `min_cosine` is quoted, and nothing at all unless the best reaches
     `refuse_below` (the index's refusal bar, CoverageIndex.refusal_floor). The answer lists
     `show` hits (all when None), more when a cited one ranks below. With `aliases` False the
-    sentences are scored against the question as typed, and searched_as stays "".
+    sentences are scored against the question as typed, and searched_as stays "". `unknown`
+    names the question's names no passage holds (names.unknown_names): they raise the bar by
+    UNKNOWN_NAME_MARGIN, and a refusal says the coverage never mentions them.
     """
     searched = expand_aliases(question) if aliases else question
     named = searched if searched != question else ""
@@ -126,8 +130,10 @@ def answer_from_hits(
         return Answer(question, (), hits[:show], False, not_found(filters), named)
     if rerank:
         hits, scored = _rerank(hits, scored)
-    if max(s.cosine for s in scored) < max(refuse_below, min_cosine):
-        return Answer(question, (), hits[:show], False, not_found(filters), named)
+    bar = max(refuse_below, min_cosine) + (UNKNOWN_NAME_MARGIN if unknown else 0.0)
+    if max(s.cosine for s in scored) < bar:
+        message = unknown_names_note(unknown) + not_found(filters)
+        return Answer(question, (), hits[:show], False, message, named)
     chosen = _choose(scored, vectors, max_sentences=max_sentences, min_cosine=min_cosine)
     if not chosen:
         return Answer(question, (), hits[:show], False, not_found(filters), named)

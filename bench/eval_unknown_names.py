@@ -1,0 +1,139 @@
+"""Names no passage holds as a refusal signal: answerable questions refused, off-topic answered.
+
+    .venv/bin/python bench/eval_unknown_names.py [--work DIR]
+
+For the seed article and TIME 1963, every question of the QA dev halves, the fresh and the
+training sets (answerable) and of bench/data/qa_offtopic.jsonl is asked through the product
+(`CoverageIndex.answer`) with query/names.UNKNOWN_NAME_MARGIN at each value: a question with a
+name the coverage never mentions (names.unknown_names) must then reach the index's refusal
+bar plus that margin. Margin 0 is the rule before; "refuse" refuses every such question.
+Only a question with such a name can change, so the others are asked once. Keep the largest
+margin that refuses no answerable tune question, if it answers fewer off-topic questions on
+the tune halves and refuses no answerable confirm question. Writes
+bench/results/unknown_names.json/.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from machine import print_machine, save, table  # noqa: E402
+from qa_levers import build, corpora  # noqa: E402
+
+from coverage_search import CoverageIndex  # noqa: E402
+from coverage_search.passages.chunking import ChunkSettings  # noqa: E402
+from coverage_search.query import answer  # noqa: E402
+from coverage_search.query.names import unknown_names  # noqa: E402
+
+GROUPS = ("tune", "confirm", "fresh", "train")
+MARGINS: tuple[float, ...] = (0.0, 0.05, 0.08, 0.1, 0.12, 0.14, 0.2, 0.3, 10.0)
+SETS = {
+    "seed": ("qa_seed.jsonl", "qa_seed_fresh.jsonl", "qa_seed_train.jsonl"),
+    "time": ("qa_time.jsonl", "qa_time_fresh.jsonl", "qa_time_train.jsonl"),
+}
+
+
+def questions(name: str) -> list[dict[str, Any]]:
+    rows = []
+    for file in SETS[name]:
+        for line in (HERE / "data" / file).open(encoding="utf-8"):
+            q = json.loads(line)
+            split = q.get("split") or ("fresh" if "fresh" in file else "train")
+            rows.append({"question": q["question"], "group": split, "answerable": True})
+    for line in (HERE / "data" / "qa_offtopic.jsonl").open(encoding="utf-8"):
+        q = json.loads(line)
+        rows.append({"question": q["question"], "group": q["split"], "answerable": False})
+    return rows
+
+
+def measure(name: str, index_dir: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    index = CoverageIndex.open(index_dir)
+    rows = questions(name)
+    for row in rows:
+        row["unknown"] = unknown_names(index.engine, row["question"])
+    found: dict[float, list[bool]] = {}
+    for margin in MARGINS:
+        answer.UNKNOWN_NAME_MARGIN = margin
+        found[margin] = [
+            index.answer(r["question"]).found if (r["unknown"] or margin == 0.0) else None
+            for r in rows
+        ]
+        # Questions without an unknown name answer as at margin 0.
+        found[margin] = [f if f is not None else found[0.0][i] for i, f in enumerate(found[margin])]
+    index.close()
+    out = []
+    for margin in MARGINS:
+        line: dict[str, Any] = {"set": name, "margin": "refuse" if margin >= 10 else margin}
+        for g in GROUPS:
+            ans = [f for r, f in zip(rows, found[margin], strict=True) if r["group"] == g]
+            kinds = [r["answerable"] for r in rows if r["group"] == g]
+            line[f"{g} refused"] = sum(1 for a, k in zip(ans, kinds, strict=True) if k and not a)
+            line[f"{g} answerable"] = sum(kinds)
+            line[f"{g} off-topic answered"] = sum(
+                1 for a, k in zip(ans, kinds, strict=True) if not k and a
+            )
+            line[f"{g} off-topic"] = len(kinds) - sum(kinds)
+        print(line, flush=True)
+        out.append(line)
+    flagged = [
+        {"question": r["question"], "group": r["group"], "answerable": r["answerable"],
+         "unknown": r["unknown"]}
+        for r in rows if r["unknown"]
+    ]  # fmt: skip
+    return out, flagged
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--work", type=Path, default=Path("/tmp/coverage-qa-levers"))
+    args = parser.parse_args()
+    info = print_machine()
+    args.work.mkdir(parents=True, exist_ok=True)
+    sources = corpora(args.work)
+    product = answer.UNKNOWN_NAME_MARGIN
+    lines, flagged = [], {}
+    for name in SETS:
+        index_dir = build(sources[name], args.work / f"{name}-names", ChunkSettings())
+        rows, flagged[name] = measure(name, index_dir)
+        lines += rows
+    answer.UNKNOWN_NAME_MARGIN = product
+
+    def cell(r: dict[str, Any], g: str) -> str:
+        if not r[f"{g} off-topic"]:
+            return f"{r[f'{g} refused']} of {r[f'{g} answerable']}"
+        return (
+            f"{r[f'{g} refused']} of {r[f'{g} answerable']} / "
+            f"{r[f'{g} off-topic answered']} of {r[f'{g} off-topic']}"
+        )
+
+    md = (
+        "# Unknown names: answerable refused / off-topic answered\n\n"
+        f"`python bench/eval_unknown_names.py` ({info['nproc']} cores, {info['cpu']}, load "
+        f"{info['load_1min_at_start']} at start, {info['date']}). Margin: how far the refusal "
+        "bar rises for a question with a name no passage holds (0: the rule before; refuse: "
+        f"every such question refused). Product: {product}.\n\n"
+        + table(
+            ["set", "margin", "tune", "confirm", "fresh", "train"],
+            [[r["set"], r["margin"], *(cell(r, g) for g in GROUPS)] for r in lines],
+        )
+        + "\n\nQuestions with a name no passage holds:\n\n"
+        + "\n".join(
+            f"- {name} {q['group']} {'answerable' if q['answerable'] else 'off-topic'}: "
+            f"{q['question']} ({', '.join(q['unknown'])})"
+            for name, qs in flagged.items()
+            for q in qs
+        )
+        + "\n"
+    )
+    save("unknown_names", {"machine": info, "rows": lines, "flagged": flagged}, md)
+
+
+if __name__ == "__main__":
+    main()

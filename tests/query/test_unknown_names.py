@@ -1,0 +1,92 @@
+"""Names the coverage never mentions raise the refusal bar (query/names.py), on the seed index."""
+
+from __future__ import annotations
+
+import pytest
+
+from coverage_search import CoverageIndex
+from coverage_search.query import answer as answer_module
+from coverage_search.query.answer import ANSWER_DOCUMENT_PRIOR, ANSWER_PER_DOCUMENT, best_cosine
+from coverage_search.query.names import (
+    UNKNOWN_NAME_MARGIN,
+    question_names,
+    unknown_names,
+    unknown_names_note,
+)
+from query.test_answer import seed_index  # noqa: F401 - the module's seed fixture, reused
+
+
+@pytest.mark.parametrize(
+    ("question", "names"),
+    [
+        ("Which university awarded Dario Amodei his PhD?", ["Dario", "Amodei", "PhD"]),
+        ("Why did Amodei’s team leave OpenAI?", ["Amodei", "OpenAI"]),  # possessive dropped
+        ("How do I turn on Copilot inside Microsoft Word?", ["Copilot", "Microsoft", "Word"]),
+        ("What is the half-life of carbon-14?", ["14"]),  # a number names something too
+        ("Why does the Claude-versus-ChatGPT contest matter?", ["Claude", "ChatGPT"]),
+        ("I asked: Who won the 2022 FIFA World Cup?", ["2022", "FIFA", "World", "Cup"]),
+        ("why did amodei leave openai?", []),  # typed in lower case: no sign either way
+        ("Why Did Dario Amodei Leave OpenAI In 2020?", ["2020"]),  # title case: digits only
+        ("WHY DID DARIO AMODEI LEAVE OPENAI?", []),  # capitals say nothing
+        ("", []),
+    ],
+)
+def test_question_names(question: str, names: list[str]) -> None:
+    assert question_names(question) == names
+
+
+def test_a_pasted_paragraph_is_looked_up_a_bounded_number_of_names() -> None:
+    assert len(question_names("Why " + " ".join(f"Name{i}" for i in range(500)))) == 32
+
+
+def test_unknown_names_are_the_ones_no_passage_holds(
+    seed_index: CoverageIndex,  # noqa: F811
+) -> None:
+    engine = seed_index.engine
+    assert unknown_names(engine, "Why did Dario Amodei leave OpenAI?") == []
+    assert unknown_names(engine, "Which university awarded Dario Amodei his PhD?") == ["PhD"]
+    assert unknown_names(engine, "Who directed the 2023 film Oppenheimer?") == [
+        "2023",
+        "Oppenheimer",
+    ]
+
+
+def test_a_question_about_a_name_never_mentioned_needs_a_higher_bar(
+    seed_index: CoverageIndex,  # noqa: F811
+) -> None:
+    question = "Who directed the 2023 film Oppenheimer?"
+    hits = seed_index.search(
+        question, k=10, per_document=ANSWER_PER_DOCUMENT, document_prior=ANSWER_DOCUMENT_PRIOR
+    )
+    best = best_cosine(question, hits, seed_index.embedder)
+    bar = seed_index.refusal_floor()
+    # Between the plain bar and the raised one: answered without the names rule.
+    assert bar <= best < bar + UNKNOWN_NAME_MARGIN
+    refused = seed_index.answer(question)
+    assert not refused.found and not refused.sentences and refused.hits
+    assert refused.message.startswith("The coverage never mentions “2023”, “Oppenheimer”.")
+
+
+def test_without_the_margin_the_same_question_is_answered(
+    seed_index: CoverageIndex,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(answer_module, "UNKNOWN_NAME_MARGIN", 0.0)
+    assert seed_index.answer("Who directed the 2023 film Oppenheimer?").found
+
+
+def test_a_close_question_with_an_unknown_name_is_still_answered(
+    seed_index: CoverageIndex,  # noqa: F811
+) -> None:
+    # The bar rises, it does not refuse outright: a reader's own word for something the
+    # coverage names differently ("Microsoft's desktop OS") still gets its answer.
+    question = "Why are shops running Microsoft's desktop OS particularly affected?"
+    assert unknown_names(seed_index.engine, question) == ["OS"]
+    assert seed_index.answer(question).found
+
+
+def test_the_note_names_at_most_three() -> None:
+    assert unknown_names_note([]) == ""
+    assert unknown_names_note(["A", "B", "C", "D"]) == (
+        "The coverage never mentions “A”, “B”, “C” or 1 more. "
+    )
