@@ -3,7 +3,9 @@
     .venv/bin/python bench/eval_unknown_names.py [--work DIR]
 
 For the seed article and TIME 1963, every question of the QA dev halves, the fresh and the
-training sets (answerable) and of bench/data/qa_offtopic.jsonl is asked through the product
+training sets (answerable) and of the off-topic sets (bench/data/qa_offtopic.jsonl, split into
+tune and confirm, and qa_offtopic_fresh.jsonl, written after the margin was chosen, counted
+with the fresh sets) is asked through the product
 (`CoverageIndex.answer`) with query/names.UNKNOWN_NAME_MARGIN at each value: a question with a
 name the coverage never mentions (names.unknown_names) must then reach the index's refusal
 bar plus that margin. Margin 0 is the rule before; "refuse" refuses every such question.
@@ -47,9 +49,10 @@ def questions(name: str) -> list[dict[str, Any]]:
             q = json.loads(line)
             split = q.get("split") or ("fresh" if "fresh" in file else "train")
             rows.append({"question": q["question"], "group": split, "answerable": True})
-    for line in (HERE / "data" / "qa_offtopic.jsonl").open(encoding="utf-8"):
-        q = json.loads(line)
-        rows.append({"question": q["question"], "group": q["split"], "answerable": False})
+    for file in ("qa_offtopic.jsonl", "qa_offtopic_fresh.jsonl"):
+        for line in (HERE / "data" / file).open(encoding="utf-8"):
+            q = json.loads(line)
+            rows.append({"question": q["question"], "group": q["split"], "answerable": False})
     return rows
 
 

@@ -371,3 +371,20 @@ def test_a_changed_side_database_is_damage_and_build_repairs_it(milvus_index: Pa
         assert index.search("tomato sauce", k=1)
     finally:
         index.close()
+
+
+def test_a_rare_name_the_side_database_does_not_count_is_still_known(
+    small_corpus: Path, embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from coverage_search.engine.local import writer
+    from coverage_search.query.names import unknown_names
+
+    # The side database keeps only terms in a share of the passages (a thousandth on a large
+    # corpus); here, only terms in every passage, so "Solana" (one passage) counts 0.
+    monkeypatch.setattr(writer, "TERM_DF_SHARE", 1)
+    index_dir = small_corpus.parent / "index"
+    CoverageIndex.build(small_corpus, index_dir, engine="milvus", progress=False)
+    with contextlib.closing(CoverageIndex.open(index_dir)) as index:
+        assert index.engine.term_docs(["solana"])[0] == [0]
+        question = "Which traders on Solana bought exposure to Oppenheimer?"
+        assert unknown_names(index.engine, question) == ["Oppenheimer"]

@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 
 from coverage_search.engine.base import Engine
+from coverage_search.records import SearchFilters
 
 # How far the refusal bar rises when the question uses a name no passage holds. The largest
 # margin that refused no answerable question of the QA tune halves was 0.14 (the seed
@@ -63,8 +64,13 @@ def unknown_names(engine: Engine, question: str) -> list[str]:
     if not terms:
         return []
     docs, _ = engine.term_docs(terms)
-    held = dict(zip(terms, docs, strict=True))
-    return [name for name, words in parts.items() if words and any(held[w] == 0 for w in words)]
+    held = {t: n > 0 for t, n in zip(terms, docs, strict=True)}
+    for term in terms:
+        # An engine may count a rare term as 0 (the side database of the Milvus engine keeps
+        # only terms in a thousandth of the passages): a name is rare, so ask the keyword index.
+        if not held[term]:
+            held[term] = bool(engine.keyword([term], SearchFilters(), limit=1))
+    return [name for name, words in parts.items() if words and not all(held[w] for w in words)]
 
 
 def unknown_names_note(names: Sequence[str]) -> str:
