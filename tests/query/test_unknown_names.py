@@ -90,3 +90,22 @@ def test_the_note_names_at_most_three() -> None:
     assert unknown_names_note(["A", "B", "C", "D"]) == (
         "The coverage never mentions “A”, “B”, “C” or 1 more. "
     )
+
+
+def test_a_long_list_of_names_is_looked_up_a_bounded_number_of_times(
+    seed_index: CoverageIndex,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    engine = seed_index.engine
+    calls: list[int] = []
+    real = engine.keyword
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "keyword", counted)
+    question = "Why " + " ".join(f"Zq{i}-Xv{i}" for i in range(100)) + "?"
+    unknown = unknown_names(engine, question)
+    assert 0 < len(calls) <= 32  # one keyword lookup a term counted 0, at most 32 terms
+    assert unknown and set(unknown) <= set(question_names(question))

@@ -60,7 +60,8 @@ def question_names(question: str) -> list[str]:
 def unknown_names(engine: Engine, question: str) -> list[str]:
     """The names of `question` that no passage of the index holds (question_names)."""
     parts = {name: _WORD.findall(name.casefold()) for name in question_names(question)}
-    terms = list(dict.fromkeys(t for words in parts.values() for t in words))
+    # At most MAX_NAMES terms, each looked up at most twice; a name past them counts as known.
+    terms = list(dict.fromkeys(t for words in parts.values() for t in words))[:MAX_NAMES]
     if not terms:
         return []
     docs, _ = engine.term_docs(terms)
@@ -70,7 +71,7 @@ def unknown_names(engine: Engine, question: str) -> list[str]:
         # only terms in a thousandth of the passages): a name is rare, so ask the keyword index.
         if not held[term]:
             held[term] = bool(engine.keyword([term], SearchFilters(), limit=1))
-    return [name for name, words in parts.items() if words and not all(held[w] for w in words)]
+    return [name for name, ws in parts.items() if any(not held.get(w, True) for w in ws)]
 
 
 def unknown_names_note(names: Sequence[str]) -> str:
