@@ -28,6 +28,7 @@ from query.test_answer import seed_index  # noqa: F401 - the module's seed fixtu
         ("why did amodei leave openai?", []),  # typed in lower case: no sign either way
         ("Why Did Dario Amodei Leave OpenAI In 2020?", ["2020"]),  # title case: digits only
         ("WHY DID DARIO AMODEI LEAVE OPENAI?", []),  # capitals say nothing
+        ("What were the 3 reasons, and the 12 steps, behind GPT-4?", ["12", "GPT"]),
         ("", []),
     ],
 )

@@ -27,13 +27,13 @@ MAX_NAMES = 32  # looked up per question: a pasted paragraph is not a list of na
 _TOKEN = re.compile(r"[^\W_][\w'’-]*")
 _POSSESSIVE = re.compile(r"['’]s?$", re.IGNORECASE)
 _PRONOUNS = frozenset({"i", "i'm", "i’m", "i've", "i’ve", "i'd", "i’d", "i'll", "i’ll"})
-_SENTENCE_END = re.compile(r"[.!?:;]\s*$")
+_SENTENCE_END = frozenset(".!?:;")
 _WORD = re.compile(r"[^\W_]+")
 
 
 def question_names(question: str) -> list[str]:
     """The words of `question` that name something: capitalized inside a sentence, all
-    capitals, or holding a digit; once each, in order.
+    capitals, or a number of two characters or more ("2023", "H100"); once each, in order.
 
     A question typed in capitals or title case ("Why Did Amodei Leave?") says nothing by its
     capitals, so then only words with digits count.
@@ -43,13 +43,16 @@ def question_names(question: str) -> list[str]:
     capitals = sum(w[0].isupper() for w in inner)
     by_case = not question.isupper() and not (len(inner) >= 4 and capitals > 0.8 * len(inner))
     names: list[str] = []
+    previous_end = 0
     for i, match in enumerate(tokens):
         word = _POSSESSIVE.sub("", match.group(0))
-        starts = i == 0 or bool(_SENTENCE_END.search(question[: match.start()]))
+        starts = i == 0 or any(c in _SENTENCE_END for c in question[previous_end : match.start()])
+        previous_end = match.end()
         for part in filter(None, word.split("-")):
             if part.casefold() in _PRONOUNS:
                 continue
-            named = any(c.isdigit() for c in part) or (
+            # One digit is no name: prose spells small numbers out ("three reasons").
+            named = (len(part) > 1 and any(c.isdigit() for c in part)) or (
                 by_case and not starts and (part[0].isupper() or part.isupper())
             )
             if named and part not in names:
