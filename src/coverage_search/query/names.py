@@ -11,11 +11,10 @@ from coverage_search.records import SearchFilters
 # "What was the euro area's inflation rate in 2023?" comes as close to TIME 1963 (best
 # sentence cosine 0.51, bar 0.39) as many questions it answers, but no passage holds "2023". A
 # name no passage holds raises the refusal bar rather than refusing outright: a reader may call
-# Microsoft "Redmond". How far it rises: the largest
-# margin that refused no answerable question of the QA tune halves was 0.14 (the seed
-# article's "Why are shops running Microsoft's desktop OS …", best cosine 0.39 against a bar
-# of 0.25); 0.12 keeps 0.02 of room, as the bar's own margin does (bench/eval_unknown_names.py,
-# results/unknown_names.md).
+# Microsoft "Redmond". Of the margins tried (0.05-0.3), 0.14 was the largest that refused no
+# answerable question of the QA tune halves (0.2 refused the seed article's "Why are shops
+# running Microsoft's desktop OS …", best cosine 0.44 against a bar of 0.25); 0.12 answers the
+# same and keeps more room (bench/eval_unknown_names.py, results/unknown_names.md).
 UNKNOWN_NAME_MARGIN = 0.12
 MAX_NAMES = 32  # looked up per question: a pasted paragraph is not a list of names
 _TOKEN = re.compile(r"[^\W_][\w'’-]*")
