@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from coverage_search.passages.chunking import ChunkSettings  # noqa: E402
 from coverage_search.query import answer  # noqa: E402
 from coverage_search.query.names import unknown_names  # noqa: E402
 
+COST: dict[str, float] = {}  # index → ms a question for unknown_names
 GROUPS = ("tune", "confirm", "fresh", "train")
 MARGINS: tuple[float, ...] = (0.0, 0.05, 0.08, 0.1, 0.12, 0.14, 0.2, 0.3, 10.0)
 SETS = {
@@ -61,6 +63,11 @@ def measure(name: str, index_dir: Path) -> tuple[list[dict[str, Any]], list[dict
     rows = questions(name)
     for row in rows:
         row["unknown"] = unknown_names(index.engine, row["question"])
+    start = time.perf_counter()  # what the lookup adds to an answer, warm
+    for _ in range(20):
+        for row in rows:
+            unknown_names(index.engine, row["question"])
+    COST[name] = (time.perf_counter() - start) / (20 * len(rows)) * 1000
     found: dict[float, list[bool]] = {}
     for margin in MARGINS:
         answer.UNKNOWN_NAME_MARGIN = margin
@@ -126,7 +133,9 @@ def main() -> None:
             ["set", "margin", "tune", "confirm", "fresh", "train"],
             [[r["set"], r["margin"], *(cell(r, g) for g in GROUPS)] for r in lines],
         )
-        + "\n\nQuestions with a name no passage holds:\n\n"
+        + "\n\nThe lookup (names.unknown_names, warm, every question 20 times): "
+        + ", ".join(f"{n} {ms:.3f} ms a question" for n, ms in COST.items())
+        + ".\n\nQuestions with a name no passage holds:\n\n"
         + "\n".join(
             f"- {name} {q['group']} {'answerable' if q['answerable'] else 'off-topic'}: "
             f"{q['question']} ({', '.join(q['unknown'])})"
@@ -135,7 +144,7 @@ def main() -> None:
         )
         + "\n"
     )
-    save("unknown_names", {"machine": info, "rows": lines, "flagged": flagged}, md)
+    save("unknown_names", {"machine": info, "rows": lines, "flagged": flagged, "ms": COST}, md)
 
 
 if __name__ == "__main__":
