@@ -63,6 +63,11 @@ def resolve_model(model: str | None) -> tuple[str, str]:
                 f"Model path {name} is not a folder. Give a sentence-transformers model folder."
             )
         return str(path.resolve()), str(path.resolve())
+    if path.is_absolute() or name.startswith(("~", "./", "../")):  # a folder, not a hub name
+        raise ModelError(
+            f"Model folder {name} does not exist (moved or deleted?): put it back, or build "
+            "with another: coverage-search build --model FOLDER"
+        )
     return name, name
 
 
