@@ -132,3 +132,19 @@ def test_an_empty_environment_variable_is_the_default(
     code, _out, err = cli("stats")
     assert code == 1 and "No index at index." in err, err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("value", ["", " "])
+@pytest.mark.parametrize("name", ["COVERAGE_SEARCH_BACKEND", "COVERAGE_SEARCH_MODEL"])
+def test_a_model_or_backend_variable_set_to_nothing_is_unset(
+    built: dict[str, Path], monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    """COVERAGE_SEARCH_BACKEND= stopped every build with "Unknown embedding backend ''", and
+    COVERAGE_SEARCH_MODEL=' ' every search with "built with model ..., not ' '. Rebuild it";
+    the index and corpus variables set to nothing already counted as unset."""
+    monkeypatch.setenv(name, value)
+    argv = ("--corpus", built["corpus"], "--index", built["index"], "--quiet")
+    code, _out, err = cli("build", *argv)
+    assert code == 0, err
+    code, out, err = cli("search", "Amodei", "--index", built["index"], "-k", "1")
+    assert code == 0 and "Amodei" in out, err

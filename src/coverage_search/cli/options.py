@@ -22,6 +22,11 @@ def env_path(name: str, default: str) -> Path:
     return Path(os.environ.get(name) or default)
 
 
+def env_text(name: str) -> str | None:
+    """$name stripped, or None when it is unset or blank (an unset variable passed on)."""
+    return os.environ.get(name, "").strip() or None
+
+
 def common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--index",
@@ -37,7 +42,7 @@ def common(parser: argparse.ArgumentParser) -> None:
 def model_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
-        default=os.environ.get("COVERAGE_SEARCH_MODEL"),
+        default=env_text("COVERAGE_SEARCH_MODEL"),
         help="sentence-transformers model name or folder (default: $COVERAGE_SEARCH_MODEL, "
         "else the one the index was built with, else the bundled all-MiniLM-L6-v2)",
     )
@@ -47,7 +52,7 @@ def backend_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--backend",
         choices=BACKENDS,
-        default=os.environ.get("COVERAGE_SEARCH_BACKEND"),
+        default=env_text("COVERAGE_SEARCH_BACKEND"),
         help="how the model runs: onnx-int8 (default for a model folder; 2.4x faster, same "
         "ranking quality), onnx or torch; queries use what the index was built with",
     )
