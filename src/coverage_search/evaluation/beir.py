@@ -145,6 +145,10 @@ def load_beir(
     judged = read_qrels(qrels)
     data = BeirData(name or corpus.resolve().parent.name, docs, texts, judged)
     ids = data.judged_queries()
+    if not any(text.strip() for text in texts.values()):  # ids cannot help: there is nothing
+        raise EvalDataError(f'No query in {queries} has text. Give each query a "text".')
+    if not any(r > 0 for judged_docs in judged.values() for r in judged_docs.values()):
+        raise EvalDataError(f"{qrels} judges no document relevant (no score above 0).")
     if not ids:
         raise EvalDataError(
             f"No query in {queries} has a relevant document in {qrels}. Check that the ids match."
