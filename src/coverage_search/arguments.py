@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from coverage_search.errors import QueryError
 
@@ -55,3 +57,23 @@ def whole_number(value: object, name: str, *, least: int = 0) -> int:
             shown = "a number too long to print"
         raise QueryError(f"{name} must be a whole number of at least {least}, not {shown}.")
     return value
+
+
+def keyword_names(function: Callable[..., Any], *, but: Iterable[str] = ()) -> set[str]:
+    """The keyword-only parameters of `function`, less those its caller sets itself (`but`)."""
+    parameters = inspect.signature(function).parameters.values()
+    return {p.name for p in parameters if p.kind is p.KEYWORD_ONLY} - set(but)
+
+
+def keyword_options(value: object, name: str, accepted: Iterable[str]) -> dict[str, Any]:
+    """Options passed on as keywords (build_options, search_options) as a dict; QueryError for
+    anything else or a name not `accepted`, before a build that may take an hour, not after."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise QueryError(f"{name} must map option names to values, not {type(value).__name__}.")
+    allowed = sorted(accepted)
+    for key in value:
+        if key not in allowed:
+            raise QueryError(f"{name} has no option {key!r:.40}: use {', '.join(allowed)}.")
+    return dict(value)

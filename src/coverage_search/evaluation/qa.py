@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from coverage_search.arguments import file_path
+from coverage_search.arguments import file_path, keyword_names, keyword_options
 from coverage_search.errors import EvalDataError
 from coverage_search.evaluation.beir import (
     BeirData,
@@ -300,7 +300,10 @@ def evaluate_qa(
         raise EvalDataError("questions must be a list of QAQuestion, as load_qa gives.")
     if not _list_of(refusals, str):
         raise EvalDataError("refusals must be a list of questions, as load_refusals gives.")
-    options = dict(search_options or {})
+    answering = keyword_names(CoverageIndex.answer, but={"k"})
+    options = keyword_options(search_options, "search_options", answering)
+    building = keyword_names(CoverageIndex.build, but={"model", "progress"})
+    building_options = keyword_options(build_options, "build_options", building)
     if index_dir is not None:
         index = CoverageIndex.open(index_dir, model=model)
         try:
@@ -332,9 +335,7 @@ def evaluate_qa(
         folder = target.parent / f"{target.name}-corpus"
         names = write_corpus(BeirData(Path(corpus).stem, docs, {}, {}), folder)
         claim_index(target, folder)  # never a user's own index
-        CoverageIndex.build(
-            folder, target, model=model, progress=progress, **dict(build_options or {})
-        )
+        CoverageIndex.build(folder, target, model=model, progress=progress, **building_options)
         index = CoverageIndex.open(target, model=model)
         try:
             outcomes, answered, latencies = ask_all(

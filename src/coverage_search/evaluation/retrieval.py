@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from coverage_search.arguments import keyword_names, keyword_options
 from coverage_search.errors import EvalDataError
 from coverage_search.evaluation.beir import BeirData, claim_index, write_corpus
 from coverage_search.evaluation.metrics import percentile, score_rankings
@@ -155,15 +156,17 @@ def evaluate(
         raise EvalDataError(
             f"Unknown mode {', '.join(unknown) or '(none)'}: use {', '.join(MODES)}."
         )
+    searching = keyword_names(CoverageIndex.search, but={"k", "mode"}) | {"depth"}
+    search_options = keyword_options(search_options, "search_options", searching)
+    building = keyword_names(CoverageIndex.build, but={"model", "progress"})
+    build_options = keyword_options(build_options, "build_options", building)
     with tempfile.TemporaryDirectory(prefix="coverage-eval-") as scratch:
         corpus = Path(corpus_dir) if corpus_dir else Path(scratch) / "corpus"
         target = Path(index_dir) if index_dir else Path(scratch) / "index"
         names = write_corpus(data, corpus)
         claim_index(target, corpus)  # never a user's own index
         start = time.perf_counter()
-        CoverageIndex.build(
-            corpus, target, model=model, progress=progress, **dict(build_options or {})
-        )
+        CoverageIndex.build(corpus, target, model=model, progress=progress, **build_options)
         build_seconds = time.perf_counter() - start
         index = CoverageIndex.open(target, model=model)
         try:
@@ -175,7 +178,7 @@ def evaluate(
                 modes=modes,
                 query_ids=query_ids,
                 progress=progress,
-                **dict(search_options or {}),
+                **search_options,
             )
         finally:
             close = getattr(index, "close", None)
@@ -193,7 +196,7 @@ def evaluate(
                 **scores,
             )
         )
-    options = {k: repr(v) for k, v in {**(build_options or {}), **(search_options or {})}.items()}
+    options = {k: repr(v) for k, v in {**build_options, **search_options}.items()}
     return EvalReport(
         dataset=data.name,
         documents=stats.documents,

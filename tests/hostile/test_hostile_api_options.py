@@ -1,0 +1,53 @@
+"""evaluate() and evaluate_qa() pass `build_options` and `search_options` on as keywords: a name
+they do not take, or options that are not a mapping, raised TypeError ("got an unexpected
+keyword argument"), for evaluate() only after the whole collection was built. Now each is one
+QueryError naming the options that exist, raised before anything is built."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hostile_support import build_corpus
+
+WRONG: dict[str, dict[str, Any]] = {
+    "unknown search option": {"search_options": {"nope": 1}},
+    "k given twice": {"search_options": {"k": 3}},
+    "not a mapping": {"search_options": [("mode", "keyword")]},
+    "unknown build option": {"build_options": {"force": True, "nope": 2}},
+}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return build_corpus(tmp_path_factory.mktemp("api-options"))
+
+
+@pytest.mark.parametrize("case", list(WRONG))
+def test_evaluate_qa_refuses_options_it_cannot_pass_on(built: dict[str, Path], case: str) -> None:
+    from coverage_search import QAQuestion, QueryError, evaluate_qa
+
+    question = QAQuestion(question="When did Amodei leave OpenAI?", answer_span="December 2020")
+    with pytest.raises(QueryError, match="option"):
+        evaluate_qa([question], index_dir=built["index"], progress=False, **WRONG[case])
+    good = evaluate_qa(
+        [question], index_dir=built["index"], progress=False, search_options={"mode": "keyword"}
+    )
+    assert good.overall.questions == 1
+
+
+@pytest.mark.parametrize("case", list(WRONG))
+def test_evaluate_refuses_them_before_building(tmp_path: Path, case: str) -> None:
+    from coverage_search import QueryError, evaluate, load_beir
+
+    doc = {"_id": "d1", "title": "Exit", "text": "Dario Amodei left OpenAI in December 2020."}
+    (tmp_path / "c.jsonl").write_text(json.dumps(doc) + "\n", encoding="utf-8")
+    (tmp_path / "q.jsonl").write_text('{"_id": "q1", "text": "Amodei"}\n', encoding="utf-8")
+    (tmp_path / "r.tsv").write_text("q1\td1\t1\n", encoding="utf-8")
+    data = load_beir(tmp_path / "c.jsonl", tmp_path / "q.jsonl", tmp_path / "r.tsv")
+    index = tmp_path / "index"
+    with pytest.raises(QueryError, match="option"):
+        evaluate(data, index_dir=index, corpus_dir=tmp_path / "md", progress=False, **WRONG[case])
+    assert not index.exists() and not (tmp_path / "md").exists()
