@@ -51,3 +51,14 @@ def test_evaluate_refuses_them_before_building(tmp_path: Path, case: str) -> Non
     with pytest.raises(QueryError, match="option"):
         evaluate(data, index_dir=index, corpus_dir=tmp_path / "md", progress=False, **WRONG[case])
     assert not index.exists() and not (tmp_path / "md").exists()
+
+
+def test_evaluate_qa_with_neither_index_nor_corpus_says_to_give_one() -> None:
+    """It said "Give either an index folder or a corpus .jsonl file, not both." of neither."""
+    from coverage_search import EvalDataError, QAQuestion, evaluate_qa
+
+    question = QAQuestion(question="When did Amodei leave OpenAI?", answer_span="December 2020")
+    with pytest.raises(EvalDataError, match="one of them"):
+        evaluate_qa([question], progress=False)
+    with pytest.raises(EvalDataError, match="not both"):
+        evaluate_qa([question], index_dir="index", corpus="c.jsonl", progress=False)

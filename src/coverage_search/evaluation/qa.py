@@ -295,7 +295,8 @@ def evaluate_qa(
     from coverage_search.api import CoverageIndex
 
     if (index_dir is None) == (corpus is None):
-        raise EvalDataError("Give either an index folder or a corpus .jsonl file, not both.")
+        which = "not both" if corpus is not None else "one of them"
+        raise EvalDataError(f"Give either an index folder or a corpus .jsonl file, {which}.")
     if not _list_of(questions, QAQuestion):
         raise EvalDataError("questions must be a list of QAQuestion, as load_qa gives.")
     if not _list_of(refusals, str):
