@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from coverage_search.arguments import folder_path, text_list
+from coverage_search.arguments import folder_path, function_or_none, text_list
 from coverage_search.build import layout
 from coverage_search.build.refresh import ingest_folders as _ingest_folders
 from coverage_search.build.refresh import refresh_index as _refresh_index
@@ -110,7 +110,7 @@ class CoverageIndex:
             chunking=chunking,
             stemming=stemming,
             progress=progress,
-            on_progress=on_progress,
+            on_progress=function_or_none(on_progress, "on_progress", "(stage, done, total)"),
             force=force,
             engine=engine,
             engine_uri=engine_uri,

@@ -6,9 +6,11 @@ import inspect
 import os
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from coverage_search.errors import QueryError
+
+T = TypeVar("T")
 
 
 def folder_path(value: object, name: str, *, kind: str = "folder") -> Path:
@@ -56,6 +58,14 @@ def whole_number(value: object, name: str, *, least: int = 0) -> int:
         except ValueError:  # an int of more digits than Python prints
             shown = "a number too long to print"
         raise QueryError(f"{name} must be a whole number of at least {least}, not {shown}.")
+    return value
+
+
+def function_or_none(value: T, name: str, takes: str) -> T:
+    """A callback argument (None, or something callable with `takes`); QueryError otherwise,
+    before the work whose first progress report would have raised TypeError halfway."""
+    if value is not None and not callable(value):
+        raise QueryError(f"{name} must be a function of {takes}, not {type(value).__name__}.")
     return value
 
 

@@ -62,3 +62,25 @@ def test_evaluate_qa_with_neither_index_nor_corpus_says_to_give_one() -> None:
         evaluate_qa([question], progress=False)
     with pytest.raises(EvalDataError, match="not both"):
         evaluate_qa([question], index_dir="index", corpus="c.jsonl", progress=False)
+
+
+@pytest.mark.parametrize("hook", [5, "progress", object()])
+def test_a_progress_hook_that_cannot_be_called_is_refused_up_front(
+    built: dict[str, Path], hook: object
+) -> None:
+    """CoverageIndex.build(on_progress=<a tqdm bar>) raised TypeError from inside the build
+    ("bool() undefined when iterable == total == None"); now a QueryError before it starts."""
+    from coverage_search import CoverageIndex, QueryError
+
+    before = CoverageIndex.live_build_name(built["index"])
+    with pytest.raises(QueryError, match="on_progress must be a function"):
+        CoverageIndex.build(
+            built["corpus"], built["index"], on_progress=hook, progress=False, force=True
+        )
+    assert CoverageIndex.live_build_name(built["index"]) == before
+    calls: list[tuple[str, int, int]] = []
+    CoverageIndex.build(
+        built["corpus"], built["index"], progress=False, force=True,
+        on_progress=lambda *a: calls.append(a),
+    )  # fmt: skip
+    assert calls
