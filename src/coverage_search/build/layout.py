@@ -166,10 +166,29 @@ def live_build_name(index_dir: Path) -> str:
     return build.name if build is not None else ""
 
 
+def index_of_build(folder: Path) -> Path | None:
+    """The index folder when `folder` is one of its builds (index/build-…), else None."""
+    real = folder.resolve()
+    if not _BUILD_NAME.fullmatch(real.name) or (folder / CURRENT).exists():
+        return None
+    inside = (folder / MANIFEST).is_file() and (real.parent / CURRENT).exists()
+    return real.parent if inside else None
+
+
+def not_a_build(index_dir: Path) -> None:
+    """Refuse a build folder given as the index: "No index at" it, or an index made inside it."""
+    parent = index_of_build(index_dir)
+    if parent is not None:
+        raise NoIndexError(
+            f"{index_dir} is one build of the index at {parent}: give --index {parent}"
+        )
+
+
 def require_live(index_dir: Path) -> tuple[Path, dict[str, Any]]:
     """The live build and its manifest; NoIndexError when there is none."""
     build = live_build(index_dir)
     if build is None:
+        not_a_build(index_dir)
         raise NoIndexError(f"No index at {index_dir}. Run: coverage-search build")
     return build, read_manifest(build, index_dir=index_dir)
 
@@ -257,6 +276,7 @@ def build_lock(
         raise IndexCorruptError(
             f"{index_dir} is a file, not an index folder. Give --index a folder."
         )
+    not_a_build(index_dir)
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:  # a read-only parent, a name too long

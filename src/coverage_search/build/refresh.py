@@ -39,6 +39,7 @@ def check_corpus(corpus_dir: str | Path, index_dir: str | Path) -> None:
         folder_path(corpus_dir, "corpus_dir"),
         folder_path(index_dir, "index_dir"),
     )
+    layout.not_a_build(index_dir)  # before the corpus changes, not at the build after it
     try:
         build, manifest = layout.require_live(Path(index_dir))
     except Exception:  # no index yet, or an unreadable one that the next build replaces

@@ -1,0 +1,52 @@
+"""--index pointing at one build inside an index (index/build-…, the folder that holds
+manifest.json), a slip of tab completion: search said "No index at index/build-…. Run:
+coverage-search build", and that build then made a second index nested inside the live build.
+Now every verb names the index folder to give instead, and nothing is written or changed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hostile_support import (
+    assert_one_line_error,
+    build_corpus,
+    cli,
+    corpus_documents,
+    keyword_doc_ids,
+    live_build,
+)
+
+VERBS = {
+    "search": ["search", "Amodei"],
+    "stats": ["stats"],
+    "build": ["build", "--quiet"],
+    "add": ["add", "--quiet"],  # the file to add is appended
+    "remove": ["remove", "cooking.md", "--quiet"],
+}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return build_corpus(tmp_path_factory.mktemp("build-folder"))
+
+
+@pytest.mark.parametrize("verb", list(VERBS))
+def test_a_build_folder_given_as_the_index_names_the_index(
+    built: dict[str, Path], tmp_path: Path, verb: str
+) -> None:
+    build = live_build(built["index"])
+    before_build = sorted(p.name for p in build.iterdir())
+    before_corpus = corpus_documents(built["corpus"])
+    argv = [*VERBS[verb], "--index", str(build)]
+    if verb in ("build", "add", "remove"):
+        argv += ["--corpus", str(built["corpus"])]
+    if verb == "add":
+        note = tmp_path / "note.txt"
+        note.write_text("A note about wombats and their burrows.", encoding="utf-8")
+        argv.append(str(note))
+    text = assert_one_line_error(*cli(*argv)[::2])
+    assert "one build of the index at" in text and str(built["index"]) in text, text
+    assert sorted(p.name for p in build.iterdir()) == before_build  # no index nested in it
+    assert corpus_documents(built["corpus"]) == before_corpus  # the corpus is as it was
+    assert keyword_doc_ids(built["index"], "tomatoes") == ["cooking.md"]
