@@ -9,9 +9,10 @@ with the fresh sets) is asked through the product
 (`CoverageIndex.answer`) with query/names.UNKNOWN_NAME_MARGIN at each value: a question with a
 name the coverage never mentions (names.unknown_names) must then reach the index's refusal
 bar plus that margin. Margin 0 is the rule before; "refuse" refuses every such question.
-Only a question with such a name can change, so the others are asked once. Keep the largest
-margin that refuses no answerable tune question, if it answers fewer off-topic questions on
-the tune halves and refuses no answerable confirm question. Writes
+Only a question with such a name can change, so the others are asked once. A margin is kept
+only if it answers fewer off-topic questions on the tune halves, answers no more on the confirm
+halves and refuses no answerable question of any set; of those, the product takes one with room
+under the largest (query/names.py says which and why). Writes
 bench/results/unknown_names.json/.md.
 """
 

@@ -361,7 +361,7 @@ class CoverageIndex:
         found = a.answer_from_hits(
             question, hits, self.embedder, keyword_weights=weights, show=k, aliases=aliases,
             filters=make_filters(outlets, since, until, language),
-            unknown=unknown_names(self.engine, question),
+            unknown=unknown_names(self.engine, question, aliases=aliases) if hits else (),
             refuse_below=self.refusal_floor() if hits else 0.0,
         )  # fmt: skip
         return dataclasses.replace(found, searched_as=self.searched_as(question, aliases=aliases))

@@ -132,7 +132,8 @@ def answer_from_hits(
         hits, scored = _rerank(hits, scored)
     bar = max(refuse_below, min_cosine) + (UNKNOWN_NAME_MARGIN if unknown else 0.0)
     if max(s.cosine for s in scored) < bar:
-        message = unknown_names_note(unknown) + not_found(filters)
+        # A name the whole index lacks is not found by relaxing a filter either.
+        message = unknown_names_note(unknown) + not_found(None if unknown else filters)
         return Answer(question, (), hits[:show], False, message, named)
     chosen = _choose(scored, vectors, max_sentences=max_sentences, min_cosine=min_cosine)
     if not chosen:
