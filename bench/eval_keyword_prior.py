@@ -71,7 +71,8 @@ def _patched_prior(
     if VARIANT["pool"] == "off" or not VARIANT["weight"]:
         return ranked
     document_of = {pid: doc for pid, (doc, _) in owners.items()}
-    evidence = _evidence(getattr(_state, "keyword", []), document_of)
+    keyword, _state.keyword = getattr(_state, "keyword", []), []  # a semantic search has none
+    evidence = _evidence(keyword, document_of)
     w = VARIANT["weight"]
     scored = [(pid, s + w * evidence.get(document_of.get(pid, ""), 0.0)) for pid, s in ranked]
     return sorted(scored, key=lambda item: -item[1])

@@ -31,8 +31,10 @@ def chart_rows(at: AppTest, number: int) -> list[dict[str, object]]:
     """The data rows of the page's chart `number` (0: periods, 1: outlets)."""
     chart = at.get("vega_lite_chart")[number].proto
     table = pa.ipc.open_stream(io.BytesIO(chart.data.data)).read_all()
-    return [{k: v for k, v in row.items() if k in ("label", "outlet", "stories")}
-            for row in table.to_pylist()]
+    return [
+        {k: v for k, v in row.items() if k in ("label", "outlet", "stories")}
+        for row in table.to_pylist()
+    ]
 
 
 def test_the_timeline_sits_above_the_passages_and_counts_the_stories(
@@ -46,7 +48,11 @@ def test_the_timeline_sits_above_the_passages_and_counts_the_stories(
         {"label": "2026-06-18", "stories": 1},
     ]
     assert {r["outlet"]: r["stories"] for r in chart_rows(at, 1)} == {
-        "Axios": 1, "Bloomberg": 1, "El País": 1, "Fortune": 1}
+        "Axios": 1,
+        "Bloomberg": 1,
+        "El País": 1,
+        "Fortune": 1,
+    }
     spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
     assert spec["params"][0]["name"] == "period"  # a click selects a bar
     caption = next(c.value for c in at.caption if "counted apart" in c.value)
@@ -96,7 +102,9 @@ def test_sort_newest_first_keeps_each_card_number(coverage_app: AppTest) -> None
 
 
 def test_saved_searches_panel_saves_reports_new_hits_and_removes(
-    coverage_app: AppTest, tmp_path: Path, build_index  # type: ignore[no-untyped-def]
+    coverage_app: AppTest,
+    tmp_path: Path,
+    build_index,  # type: ignore[no-untyped-def]
 ) -> None:
     at = coverage_app
     corpus = tmp_path / "corpus"

@@ -19,8 +19,15 @@ from conftest import REPO, SEED_ARTICLE, write_doc
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 pytestmark = [
     pytest.mark.browser,
@@ -58,13 +65,18 @@ def server(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[str]:
     corpus = root / "corpus"
     corpus.mkdir()
     (corpus / SEED_ARTICLE.name).write_bytes(SEED_ARTICLE.read_bytes())
-    write_doc(corpus, "evil.txt",
-              "<script>alert('x')</script> Tokenized shares of Anthropic were sold on a "
-              "<img src=x onerror=alert(2)> shady exchange, a scam site said. Write to "
-              "press@attacker.example, see www.attacker.example/phish or "
-              "http://127.0.0.1:1/beacon.png for the exchange's terms.\n",
-              title="<script>alert(1)</script> Token scam", url="javascript:alert(1)",
-              outlet="Evil Outlet", published="2026-06-01")
+    write_doc(
+        corpus,
+        "evil.txt",
+        "<script>alert('x')</script> Tokenized shares of Anthropic were sold on a "
+        "<img src=x onerror=alert(2)> shady exchange, a scam site said. Write to "
+        "press@attacker.example, see www.attacker.example/phish or "
+        "http://127.0.0.1:1/beacon.png for the exchange's terms.\n",
+        title="<script>alert(1)</script> Token scam",
+        url="javascript:alert(1)",
+        outlet="Evil Outlet",
+        published="2026-06-01",
+    )
     with streamlit_app(root, corpus) as url:
         yield url
 
@@ -76,16 +88,36 @@ def streamlit_app(root: Path, corpus: Path) -> Iterator[str]:
 
     CoverageIndex.build(corpus, root / "index", progress=False)
     port = free_port()
-    env = {**os.environ, "COVERAGE_SEARCH_CORPUS": str(corpus),
-           "COVERAGE_SEARCH_INDEX": str(root / "index"),
-           "PYTHONPATH": os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "COVERAGE_SEARCH_CORPUS": str(corpus),
+        "COVERAGE_SEARCH_INDEX": str(root / "index"),
+        "PYTHONPATH": os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")]),
+    }
     log = (root / "streamlit.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"),
-         "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(REPO / "app.py"),
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
         # From REPO, so .streamlit/config.toml applies as it does under `make run`.
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -390,7 +390,7 @@ HOSTILE: dict[str, tuple[str, bytes, str]] = {
         b'{"_id": "d1", "text": "ok"}\n{"_id": "d2", "te\n',
         ":2 is not JSON",
     ),
-    "JSON that is no object": ("queries.jsonl", b"[1, 2]\n", ':1 is not a JSON object'),
+    "JSON that is no object": ("queries.jsonl", b"[1, 2]\n", ":1 is not a JSON object"),
     "not UTF-8": ("corpus.jsonl", b'{"_id": "d1", "text": "caf\xe9"}\n', "is not UTF-8 text"),
     "score is a word": (
         "qrels.tsv",

@@ -98,7 +98,15 @@ def test_there_are_no_import_cycles() -> None:
 
 def test_every_stage_is_a_subpackage_with_a_one_line_docstring() -> None:
     for name in (
-        "sources", "ingest", "passages", "embed", "engine", "build", "query", "watch", "export"
+        "sources",
+        "ingest",
+        "passages",
+        "embed",
+        "engine",
+        "build",
+        "query",
+        "watch",
+        "export",
     ):
         init = PACKAGE / name / "__init__.py"
         doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8")))

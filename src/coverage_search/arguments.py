@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import inspect
 import os
 from collections.abc import Callable, Iterable, Mapping
@@ -28,6 +29,13 @@ def folder_path(value: object, name: str, *, kind: str = "folder") -> Path:
         text = "\x00"  # a lone surrogate no file name can hold
     if "\x00" in text:
         raise QueryError(f"{name} must be a {kind} path, not text with a NUL or lone surrogate.")
+    try:
+        os.stat(text)
+    except OSError as exc:  # a missing path is fine (a new index); a loop breaks every resolve()
+        if exc.errno == errno.ELOOP:
+            raise QueryError(
+                f"{name} {text!r:.200} is a link that leads back to itself: give a real {kind}."
+            ) from None
     return Path(text)
 
 
@@ -75,15 +83,20 @@ def keyword_names(function: Callable[..., Any], *, but: Iterable[str] = ()) -> s
     return {p.name for p in parameters if p.kind is p.KEYWORD_ONLY} - set(but)
 
 
-def keyword_options(value: object, name: str, accepted: Iterable[str]) -> dict[str, Any]:
+def keyword_options(
+    value: object, name: str, accepted: Iterable[str], *, own: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """Options passed on as keywords (build_options, search_options) as a dict; QueryError for
-    anything else or a name not `accepted`, before a build that may take an hour, not after."""
+    anything else or a name not `accepted`, before a build that may take an hour, not after.
+    `own` maps an option to the caller's own argument for it (k, modes), which the message names."""
     if value is None:
         return {}
     if not isinstance(value, Mapping):
         raise QueryError(f"{name} must map option names to values, not {type(value).__name__}.")
     allowed = sorted(accepted)
     for key in value:
+        if own and key in own:
+            raise QueryError(f"{name} has no option {key!r}: give {own[key]}= on its own.")
         if key not in allowed:
             raise QueryError(f"{name} has no option {key!r:.40}: use {', '.join(allowed)}.")
     return dict(value)

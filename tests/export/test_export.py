@@ -76,7 +76,8 @@ def test_unknown_format_and_non_answers_are_query_errors(answer: Answer) -> None
 
 
 def test_an_answer_with_nothing_found_exports_its_message(
-    tmp_path: Path, build_index  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    build_index,  # type: ignore[no-untyped-def]
 ) -> None:
     index = CoverageIndex.open(build_index(write_coverage_corpus(tmp_path / "corpus")))
     none = index.answer(QUESTION, outlets=["Nobody"])

@@ -84,3 +84,26 @@ def test_a_progress_hook_that_cannot_be_called_is_refused_up_front(
         on_progress=lambda *a: calls.append(a),
     )  # fmt: skip
     assert calls
+
+
+def test_an_option_that_is_an_argument_of_its_own_says_so(built: dict[str, Path]) -> None:
+    """search_options={"k": 3} said "no option 'k': use ..." and listed every option but k."""
+    from coverage_search import QAQuestion, QueryError, evaluate_qa
+
+    question = QAQuestion(question="When did Amodei leave OpenAI?", answer_span="December 2020")
+    with pytest.raises(QueryError, match=r"no option 'k': give k= on its own"):
+        evaluate_qa([question], index_dir=built["index"], progress=False, search_options={"k": 3})
+    assert evaluate_qa([question], index_dir=built["index"], progress=False, k=3).overall.questions
+
+
+def test_a_mode_among_retrieval_options_points_to_modes(tmp_path: Path) -> None:
+    from coverage_search import QueryError, evaluate, load_beir
+
+    doc = {"_id": "d1", "title": "Exit", "text": "Dario Amodei left OpenAI in December 2020."}
+    (tmp_path / "c.jsonl").write_text(json.dumps(doc) + "\n", encoding="utf-8")
+    (tmp_path / "q.jsonl").write_text('{"_id": "q1", "text": "Amodei"}\n', encoding="utf-8")
+    (tmp_path / "r.tsv").write_text("q1\td1\t1\n", encoding="utf-8")
+    data = load_beir(tmp_path / "c.jsonl", tmp_path / "q.jsonl", tmp_path / "r.tsv")
+    with pytest.raises(QueryError, match=r"give modes= on its own"):
+        evaluate(data, index_dir=tmp_path / "i", progress=False, search_options={"mode": "keyword"})
+    assert not (tmp_path / "i").exists()

@@ -50,3 +50,24 @@ def test_a_build_folder_given_as_the_index_names_the_index(
     assert sorted(p.name for p in build.iterdir()) == before_build  # no index nested in it
     assert corpus_documents(built["corpus"]) == before_corpus  # the corpus is as it was
     assert keyword_doc_ids(built["index"], "tomatoes") == ["cooking.md"]
+
+
+@pytest.mark.parametrize("verb", list(VERBS))
+def test_an_index_that_is_a_symlink_loop_is_one_line(
+    built: dict[str, Path], tmp_path: Path, verb: str
+) -> None:
+    # resolve() raised RuntimeError ("Symlink loop") out of every verb that checks for a build
+    loop = tmp_path / "index"
+    loop.symlink_to(loop)
+    argv = [*VERBS[verb], "--index", str(loop)]
+    if verb in ("build", "add", "remove"):
+        argv += ["--corpus", str(built["corpus"])]
+    if verb == "add":
+        note = tmp_path / "note.txt"
+        note.write_text("A note about wombats and their burrows.", encoding="utf-8")
+        argv.append(str(note))
+    before_corpus = corpus_documents(built["corpus"])
+    text = assert_one_line_error(*cli(*argv)[::2], codes=(1, 2))
+    assert "leads back to itself" in text, text
+    assert loop.is_symlink()  # nothing replaced the link
+    assert corpus_documents(built["corpus"]) == before_corpus

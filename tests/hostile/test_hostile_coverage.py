@@ -85,7 +85,8 @@ def test_timeline_and_facets_carry_names_as_plain_data(hostile: dict[str, Path])
 
 
 def test_an_empty_corpus_has_an_empty_timeline(
-    tmp_path: Path, embedder  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    embedder,  # type: ignore[no-untyped-def]
 ) -> None:
     (tmp_path / "corpus").mkdir()
     code, _, err = cli("build", "--corpus", tmp_path / "corpus", "--index", tmp_path / "index",

@@ -6,6 +6,7 @@ and `-k -1` are usage errors; `--timeout` must be a positive, finite number of s
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -137,14 +138,20 @@ def test_an_empty_environment_variable_is_the_default(
 @pytest.mark.parametrize("value", ["", " "])
 @pytest.mark.parametrize("name", ["COVERAGE_SEARCH_BACKEND", "COVERAGE_SEARCH_MODEL"])
 def test_a_model_or_backend_variable_set_to_nothing_is_unset(
-    built: dict[str, Path], monkeypatch: pytest.MonkeyPatch, name: str, value: str
+    built: dict[str, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    value: str,
 ) -> None:
     """COVERAGE_SEARCH_BACKEND= stopped every build with "Unknown embedding backend ''", and
     COVERAGE_SEARCH_MODEL=' ' every search with "built with model ..., not ' '. Rebuild it";
     the index and corpus variables set to nothing already counted as unset."""
+    index = tmp_path / "index"  # a copy: the module's index stays as the other tests built it
+    shutil.copytree(built["index"], index, symlinks=True)
     monkeypatch.setenv(name, value)
-    argv = ("--corpus", built["corpus"], "--index", built["index"], "--quiet")
+    argv = ("--corpus", built["corpus"], "--index", index, "--quiet", "--force")
     code, _out, err = cli("build", *argv)
     assert code == 0, err
-    code, out, err = cli("search", "Amodei", "--index", built["index"], "-k", "1")
+    code, out, err = cli("search", "Amodei", "--index", index, "-k", "1")
     assert code == 0 and "Amodei" in out, err

@@ -388,9 +388,7 @@ def test_one_paragraph_documents_get_the_sentence_packers_passages(tok: Embedder
 
     data = load_beir_folder(SCIFACT.parent)
     docs = [
-        Document(
-            doc_id=i, path=i, title=t, text=" ".join(x.split()), format="text", content_hash=i
-        )
+        Document(doc_id=i, path=i, title=t, text=" ".join(x.split()), format="text", content_hash=i)
         for i, (t, x) in list(data.corpus.items())[:300]
     ]
 

@@ -168,7 +168,10 @@ def live_build_name(index_dir: Path) -> str:
 
 def index_of_build(folder: Path) -> Path | None:
     """The index folder when `folder` is one of its builds (index/build-…), else None."""
-    real = folder.resolve()
+    try:
+        real = folder.resolve()
+    except (OSError, RuntimeError):  # a symlink loop: no build, and the caller says what is wrong
+        return None
     if not _BUILD_NAME.fullmatch(real.name) or (folder / CURRENT).exists():
         return None
     inside = (folder / MANIFEST).is_file() and (real.parent / CURRENT).exists()
@@ -277,6 +280,11 @@ def build_lock(
             f"{index_dir} is a file, not an index folder. Give --index a folder."
         )
     not_a_build(index_dir)
+    if index_dir.is_symlink() and not index_dir.exists():  # mkdir would say "File exists"
+        raise IndexCorruptError(
+            f"{index_dir} is a link that leads to no folder (a loop or a missing target): "
+            "give --index a folder."
+        )
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:  # a read-only parent, a name too long

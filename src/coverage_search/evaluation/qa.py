@@ -302,7 +302,7 @@ def evaluate_qa(
     if not _list_of(refusals, str):
         raise EvalDataError("refusals must be a list of questions, as load_refusals gives.")
     answering = keyword_names(CoverageIndex.answer, but={"k"})
-    options = keyword_options(search_options, "search_options", answering)
+    options = keyword_options(search_options, "search_options", answering, own={"k": "k"})
     building = keyword_names(CoverageIndex.build, but={"model", "progress"})
     building_options = keyword_options(build_options, "build_options", building)
     if index_dir is not None:

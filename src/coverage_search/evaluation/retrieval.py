@@ -157,7 +157,9 @@ def evaluate(
             f"Unknown mode {', '.join(unknown) or '(none)'}: use {', '.join(MODES)}."
         )
     searching = keyword_names(CoverageIndex.search, but={"k", "mode"}) | {"depth"}
-    search_options = keyword_options(search_options, "search_options", searching)
+    search_options = keyword_options(
+        search_options, "search_options", searching, own={"mode": "modes"}
+    )
     building = keyword_names(CoverageIndex.build, but={"model", "progress"})
     build_options = keyword_options(build_options, "build_options", building)
     with tempfile.TemporaryDirectory(prefix="coverage-eval-") as scratch:
