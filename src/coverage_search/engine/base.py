@@ -96,6 +96,16 @@ class Engine(ABC):
     def term_docs(self, terms: Sequence[str]) -> tuple[list[int], int]:
         """How many passages hold each term (as the engine analyzes it), and the passage count."""
 
+    def held_terms(self, terms: Sequence[str]) -> list[bool]:
+        """Whether any passage holds each term. An engine may count a rare term as 0 in
+        term_docs (Milvus's side database keeps only terms in a share of the passages), so a
+        zero is asked of the keyword index; an engine that can, asks for all of them at once."""
+        docs, _ = self.term_docs(terms)
+        return [
+            n > 0 or bool(self.keyword([t], SearchFilters(), limit=1))
+            for t, n in zip(terms, docs, strict=True)
+        ]
+
     @abstractmethod
     def owners(self, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
         """(doc id, story id) of each passage, keyed by passage id: what choosing hits needs

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 
 from coverage_search.engine.base import Engine
 from coverage_search.query.aliases import expand_aliases
-from coverage_search.records import SearchFilters
 
 # "What was the euro area's inflation rate in 2023?" comes as close to TIME 1963 (best
 # sentence cosine 0.509, bar 0.391) as many questions it answers, but no passage holds "2023".
@@ -82,17 +81,11 @@ def unknown_names(engine: Engine, question: str, *, aliases: bool = True) -> lis
         kept = set(question_names(expand_aliases(question)))
         names = [n for n in names if n in kept]
     parts = {name: _WORD.findall(name.casefold()) for name in names}
-    # At most MAX_NAMES terms, each looked up at most twice; a name past them counts as known.
+    # At most MAX_NAMES terms, looked up in at most two requests; a name past them is known.
     terms = list(dict.fromkeys(t for words in parts.values() for t in words))[:MAX_NAMES]
     if not terms:
         return []
-    docs, _ = engine.term_docs(terms)
-    held = {t: n > 0 for t, n in zip(terms, docs, strict=True)}
-    for term in terms:
-        # An engine may count a rare term as 0 (the side database of the Milvus engine keeps
-        # only terms in a thousandth of the passages): a name is rare, so ask the keyword index.
-        if not held[term]:
-            held[term] = bool(engine.keyword([term], SearchFilters(), limit=1))
+    held = dict(zip(terms, engine.held_terms(terms), strict=True))
     return [
         name
         for name, words in parts.items()

@@ -125,8 +125,20 @@ class MilvusEngine(StoreBacked):
         filters: SearchFilters,
         limit: int,
     ) -> list[dict[str, Any]]:
-        if limit <= 0:
-            return []
+        found = self._search_each(data, field, params, filters, limit)
+        return found[0] if found else []
+
+    def _search_each(
+        self,
+        data: list[Any],
+        field: str,
+        params: dict[str, Any],
+        filters: SearchFilters,
+        limit: int,
+    ) -> list[list[dict[str, Any]]]:
+        """One search request for several queries: the hits of each, in order."""
+        if limit <= 0 or not data:
+            return [[] for _ in data]
         expression = ""
         if filters.active:
             expression = filter_expression(filters, self._store.copied_documents(filters))
@@ -142,7 +154,7 @@ class MilvusEngine(StoreBacked):
                 output_fields=[],
                 timeout=CALL_TIMEOUT,
             )
-        return list(result[0]) if result else []
+        return [list(hits) for hits in result] if result else [[] for _ in data]
 
     def keyword(self, terms: Sequence[str], filters: SearchFilters, *, limit: int) -> Ranked:
         """BM25 in Milvus: the terms go in as text (never syntax); any of them may match."""
@@ -151,6 +163,15 @@ class MilvusEngine(StoreBacked):
         hits = self._search([" ".join(terms)], "sparse", {"metric_type": "BM25"}, filters, limit)
         # Milvus (2.5 and its Lite) gives BM25 as a positive distance; milvus-lite 3 negates it.
         return [(int(h["id"]), abs(float(h["distance"]))) for h in hits]
+
+    def held_terms(self, terms: Sequence[str]) -> list[bool]:
+        """The side database's counts, and the terms it counts 0 asked of Milvus in one request
+        (it keeps only terms in a share of the passages, and a name asked about is rare)."""
+        docs, _ = self.term_docs(terms)
+        ask = [t for t, n in zip(terms, docs, strict=True) if n == 0]
+        found = self._search_each(ask, "sparse", {"metric_type": "BM25"}, SearchFilters(), 1)
+        held = {t for t, hits in zip(ask, found, strict=True) if hits}
+        return [n > 0 or t in held for t, n in zip(terms, docs, strict=True)]
 
     def dense(self, vector: np.ndarray, filters: SearchFilters, *, limit: int) -> Ranked:
         query = np.asarray(vector, dtype=np.float32).reshape(-1).tolist()
