@@ -26,9 +26,11 @@ answer does). A variant is kept only if it wins on tune and does not lose on con
   neighbours only (window). A sentence not found in that text keeps its own cosine (counted).
   Also times the extra work per answer on 20 seed questions, on one lane and on two (the
   passages' texts on two one-thread sessions side by side, as the int8 encoder embeds).
+- article vote (--group vote): the reciprocal ranks of the first five hits of the sentence's
+  document, summed, over the best document's (search's first hit alone is one vote);
 - --with-train: the training sets of bench/eval_answer_train.py counted too (never fitted on).
 
-    python bench/eval_answer_levers.py [--group all|context] [--with-train]
+    python bench/eval_answer_levers.py [--group all|context|vote] [--with-train]
         [--work /tmp/coverage-fit-answer]
 """
 
@@ -225,6 +227,18 @@ def with_pronoun_pairs(hits: Sequence[Any]) -> list[evidence.Candidate]:
             text = hits[c.hit_index].text[prev.start : c.start + len(c.sentence)]
             out.append(evidence.Candidate(c.hit_index, prev.start, text, prev.ordinal))
     return out
+
+
+def article_vote(
+    q: str, cands: Sequence[Any], v: np.ndarray, e: Any, pool: Sequence[Any]
+) -> np.ndarray:
+    """The reciprocal ranks of the first five hits of the sentence's document, summed, over
+    the best document's: a story several hits agree on (search's own first hit is one vote)."""
+    votes: dict[str, float] = {}
+    for rank, hit in enumerate(pool[: answer.ANSWER_HITS], start=1):
+        votes[hit.doc_id] = votes.get(hit.doc_id, 0.0) + 1.0 / rank
+    best = max(votes.values(), default=1.0)
+    return np.array([votes.get(pool[c.hit_index].doc_id, 0.0) / best for c in cands])
 
 
 VARIANTS: tuple[tuple[str, tuple[Extra, ...]], ...] = (
@@ -513,7 +527,7 @@ def run(indexes: dict[str, Path], extra: tuple[Extra, ...], c: float = 1.0) -> d
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--work", type=Path, default=Path("/tmp/coverage-fit-answer"))
-    parser.add_argument("--group", default="all", choices=("all", "context"))
+    parser.add_argument("--group", default="all", choices=("all", "context", "vote"))
     parser.add_argument(
         "--with-train", action="store_true", help="also count the training sets (not fitted on)"
     )
@@ -526,6 +540,14 @@ def main() -> None:
     if args.group == "context":
         return context_group(indexes, facts)
     results: dict[str, Any] = {}
+    if args.group == "vote":
+        for label, extra in (VARIANTS[0], ("+ article vote", (article_vote,))):
+            results[label] = run(indexes, extra)
+            print(label, results[label], flush=True)
+        lines = report(results, indexes, facts, "The article several hits agree on")
+        print("\n".join(lines))
+        save("answer_levers_vote", {"machine": facts, "results": results}, "\n".join(lines) + "\n")
+        return None
     for label, extra in VARIANTS:
         results[label] = run(indexes, extra)
         print(label, results[label], flush=True)
