@@ -48,7 +48,7 @@ MAX_LANES = 4
 def cache_root() -> Path:
     """Where exported models live: $COVERAGE_SEARCH_CACHE or ~/.cache/coverage-search."""
     base = os.environ.get("COVERAGE_SEARCH_CACHE")
-    if not base:
+    if not base or not base.strip():  # set to blanks is unset: no folder "  " in the current one
         try:
             base = str(Path.home() / ".cache" / "coverage-search")
         except (RuntimeError, KeyError):  # no HOME and no passwd entry (a container's bare uid)
