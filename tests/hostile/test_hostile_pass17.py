@@ -1,15 +1,17 @@
 """Hostile pass 17: environment variables set to blanks, QA files of invisible text, and more.
 
 COVERAGE_SEARCH_CACHE=' ' exported the model (143 MB) into a folder named ' ' in the current
-folder; the other variables set to blanks already counted as unset.
+folder; the other variables set to blanks already counted as unset. A QA answer_span of
+zero-width characters was held by every passage.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
-from hostile_support import build_corpus, run_module
+from hostile_support import assert_one_line_error, build_corpus, cli, run_module
 
 
 @pytest.fixture(scope="module")
@@ -27,3 +29,27 @@ def test_a_cache_variable_set_to_blanks_is_unset(
     )
     assert done.returncode == 0, done.stderr.decode(errors="replace")[-300:]
     assert list(tmp_path.iterdir()) == [], "nothing is written into the current folder"
+
+
+@pytest.mark.parametrize("text", ["\u200b", "\ufeff\u00ad", "\u200c \u2060"])
+@pytest.mark.parametrize("field", ["question", "answer_span"])
+def test_a_qa_field_of_invisible_characters_is_refused_by_its_line(
+    built: dict[str, Path], tmp_path: Path, field: str, text: str
+) -> None:
+    """A span of zero-width spaces normalized to "", which every passage holds: the question
+    scored as found at rank 1 and quoted. A question of them failed only when asked."""
+    row = {"question": "When did Amodei leave OpenAI?", "answer_span": "December 2020"}
+    row[field] = text
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    code, out, err = cli("eval", "--qa", qa, "--index", built["index"], "--quiet")
+    message = assert_one_line_error(code, err)
+    assert f'qa.jsonl:1 needs a non-empty "{field}"' in message and not out
+
+
+def test_the_api_refuses_an_invisible_span(built: dict[str, Path]) -> None:
+    from coverage_search import EvalDataError, QAQuestion, evaluate_qa
+
+    question = QAQuestion(question="When did Amodei leave OpenAI?", answer_span="\u200b\u200b")
+    with pytest.raises(EvalDataError, match="answer_span is empty"):
+        evaluate_qa([question], index_dir=built["index"], progress=False)

@@ -26,7 +26,7 @@ from coverage_search.evaluation.beir import (
     write_corpus,
 )
 from coverage_search.evaluation.metrics import percentile
-from coverage_search.evaluation.spans import check_spans, holds, resolve_doc_ids
+from coverage_search.evaluation.spans import check_spans, holds, normalize, resolve_doc_ids
 
 if TYPE_CHECKING:
     from coverage_search.api import CoverageIndex
@@ -127,7 +127,8 @@ class QAReport:
 
 def _text(row: Mapping[str, Any], key: str, path: Path, number: int, what: str) -> str:
     value = row.get(key)
-    if not isinstance(value, str) or not value.strip():
+    # Zero-width spaces alone normalize to "", which every passage holds: all would score.
+    if not isinstance(value, str) or not normalize(value):
         raise EvalDataError(f'{path}:{number} needs a non-empty "{key}" string. Give {what}.')
     return value
 
