@@ -53,3 +53,22 @@ def test_the_api_refuses_an_invisible_span(built: dict[str, Path]) -> None:
     question = QAQuestion(question="When did Amodei leave OpenAI?", answer_span="\u200b\u200b")
     with pytest.raises(EvalDataError, match="answer_span is empty"):
         evaluate_qa([question], index_dir=built["index"], progress=False)
+
+
+def test_a_corpus_document_with_only_a_title_is_indexed(tmp_path: Path) -> None:
+    """A BEIR document with a title and no text (TREC-COVID has thousands) was written as a
+    file of front matter alone, which the build skips: it was silently left out of the index."""
+    corpus = tmp_path / "corpus.jsonl"
+    rows = [
+        {"_id": "t1", "title": "Tomato harvest doubles in the valley", "text": ""},
+        {"_id": "t2", "title": "", "text": "Garlic prices rose sharply in the spring."},
+    ]
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    qa = tmp_path / "qa.jsonl"
+    row = {"question": "What doubled in the valley?", "answer_span": "harvest doubles"}
+    qa.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    code, out, err = cli("eval", "--qa", qa, "--corpus", corpus, "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["documents"] == 2, report
+    assert report["overall"]["passage_top5"] == 1, report

@@ -247,7 +247,9 @@ def write_corpus(data: BeirData, folder: Path | str) -> dict[str, str]:
             if title.strip()
             else ""
         )
-        body = markdown_escape(" ".join(text.split()))
+        # A document with only a title (TREC-COVID has thousands) is its title: the scanner
+        # skips a file that holds only front matter, so it would be left out of the index.
+        body = markdown_escape(" ".join((text if text.strip() else title).split()))
         content = (f"---\n{front}---\n\n" if front else "") + body + "\n"
         path = folder / name
         raw = content.encode("utf-8")
