@@ -72,3 +72,35 @@ def test_a_corpus_document_with_only_a_title_is_indexed(tmp_path: Path) -> None:
     report = json.loads(out)
     assert report["documents"] == 2, report
     assert report["overall"]["passage_top5"] == 1, report
+
+
+# A JSON escape of half a UTF-16 pair decodes to a lone surrogate, which UTF-8 cannot encode.
+LONE = "\\ud800"
+
+
+def test_a_lone_surrogate_in_a_beir_corpus_line_is_no_crash(tmp_path: Path) -> None:
+    """Writing the document as a Markdown file raised UnicodeEncodeError ("unexpected")."""
+    corpus = tmp_path / "corpus.jsonl"
+    text = f"Tomato harvest doubles {LONE} in the valley."
+    corpus.write_text(f'{{"_id": "t1{LONE}", "title": "T{LONE}", "text": "{text}"}}\n')
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text('{"question": "What doubled in the valley?", "answer_span": "harvest doubles"}\n')
+    code, out, err = cli("eval", "--qa", qa, "--corpus", corpus, "--json")
+    assert code == 0, err
+    assert json.loads(out)["documents"] == 1
+
+
+def test_a_lone_surrogate_in_a_qa_line_prints_as_json(
+    built: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under a C.UTF-8 locale stdout escapes surrogates only of bytes (surrogateescape), so
+    --json raised UnicodeEncodeError on the question echoed in the outcomes."""
+    monkeypatch.setenv("PYTHONIOENCODING", "utf-8:surrogateescape")  # what C.UTF-8 gives
+    qa = tmp_path / "qa.jsonl"
+    line = {"question": "When did Amodei leave OpenAI?", "answer_span": "December 2020"}
+    raw = json.dumps(line).replace("OpenAI?", f"OpenAI {LONE}?")
+    qa.write_text(raw.replace('2020"}', f'2020", "split": "s{LONE}"}}') + "\n")
+    done = run_module(["eval", "--qa", str(qa), "--index", str(built["index"]), "--json"])
+    assert done.returncode == 0, done.stderr.decode(errors="replace")[-300:]
+    report = json.loads(done.stdout)
+    assert report["outcomes"][0]["question"] == "When did Amodei leave OpenAI \ufffd?"

@@ -13,12 +13,14 @@ from typing import Any, TextIO
 
 from coverage_search.arguments import file_path, folder_path
 from coverage_search.errors import EvalDataError
+from coverage_search.sources.files import valid_data
 
 # CommonMark lets a backslash escape any ASCII punctuation, so escaped text renders verbatim.
 _MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 EVAL_MARK = ".coverage-search-eval"
 _EVAL_SCRATCH = ("coverage-eval-", "coverage-qa-")  # evaluation's temporary folders
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # a line that may hold a lone surrogate
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,8 @@ def read_jsonl(
                     continue
                 try:
                     row = json.loads(line)
+                    if _SURROGATE_ESCAPE.search(line):  # no Markdown file or terminal takes one
+                        row = valid_data(row)
                 except json.JSONDecodeError as exc:
                     raise EvalDataError(
                         f"{path}:{number} is not JSON ({exc.msg}). Give {what}."

@@ -13,6 +13,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
+from coverage_search.sources.markdown import whole_characters
 from coverage_search.sources.reading import Unreadable
 
 _NOFOLLOW = os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
@@ -206,3 +207,15 @@ def open_lock(path: Path) -> Any:
             else exc.strerror
         ) from None
     return os.fdopen(fd, "r+b")
+
+
+def valid_data(value: object) -> object:
+    """Data read from JSON with every string, key or value, made whole characters: a file's
+    `\\ud800` escape decodes to half a character, which no file or terminal takes (U+FFFD)."""
+    if isinstance(value, str):
+        return whole_characters(value)
+    if isinstance(value, list):
+        return [valid_data(v) for v in value]
+    if isinstance(value, dict):
+        return {valid_data(k): valid_data(v) for k, v in value.items()}
+    return value
