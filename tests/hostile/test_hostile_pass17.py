@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
-from hostile_support import assert_one_line_error, build_corpus, cli, run_module
+from hostile_support import assert_one_line_error, build_corpus, cli, make_corpus, run_module
 
 
 @pytest.fixture(scope="module")
@@ -104,3 +104,35 @@ def test_a_lone_surrogate_in_a_qa_line_prints_as_json(
     assert done.returncode == 0, done.stderr.decode(errors="replace")[-300:]
     report = json.loads(done.stdout)
     assert report["outcomes"][0]["question"] == "When did Amodei leave OpenAI \ufffd?"
+
+
+def test_a_lone_surrogate_in_the_saved_searches_file_is_no_crash(
+    built: dict[str, Path], tmp_path: Path
+) -> None:
+    """A hand edit's \\ud800 made every `watch run` and `watch add` raise UnicodeEncodeError
+    when the file was saved again."""
+    corpus = make_corpus(tmp_path / "corpus")
+    (corpus / ".watches.json").write_text(
+        f'{{"version": 1, "watches": [{{"question": "Amodei {LONE}", "outlets": ["{LONE}"]}}]}}'
+    )
+    code, _out, err = cli("watch", "run", "--corpus", corpus, "--index", built["index"])
+    assert code == 0, err
+    code, _out, err = cli("watch", "add", "OpenAI", "--corpus", corpus, "--index", built["index"])
+    assert code == 0, err
+    saved = json.loads((corpus / ".watches.json").read_text(encoding="utf-8"))
+    assert [w["question"] for w in saved["watches"]] == ["Amodei \ufffd", "OpenAI"]
+
+
+def test_a_lone_surrogate_in_the_feeds_file_is_no_crash(tmp_path: Path) -> None:
+    """`feeds --unsubscribe` saved the file again and raised UnicodeEncodeError."""
+    corpus = make_corpus(tmp_path / "corpus")
+    feeds = {"http://127.0.0.1:9/a.xml": {"title": f"T{LONE}", "seen": [LONE]}, "x": {}}
+    text = json.dumps({"version": 1, "feeds": feeds}).replace("\\\\", "\\")
+    (corpus / ".feeds.json").write_text(text)
+    code, _out, err = cli("feeds", "--unsubscribe", "x", "--corpus", corpus)
+    assert code == 0, err
+    code, out, err = cli("feeds", "--corpus", corpus)
+    assert code == 0 and "T\ufffd" in out, err
+    assert list(json.loads((corpus / ".feeds.json").read_text())["feeds"]) == [
+        "http://127.0.0.1:9/a.xml"
+    ]

@@ -21,7 +21,7 @@ from coverage_search.errors import CorpusError, FetchError, QueryError
 from coverage_search.ingest.catalog import canonical_url, corpus_lock, replace_file
 from coverage_search.ingest.fetch import FEED_TYPES, HTML_TYPES, Fetcher
 from coverage_search.records import Feed, FeedCheck
-from coverage_search.sources.files import read_state_file
+from coverage_search.sources.files import read_state_file, valid_data
 
 STATE_FILE = ".feeds.json"
 STATE_VERSION = 1
@@ -211,7 +211,8 @@ class FeedStore:
             raw = read_state_file(self.path)
             if raw is None:
                 return {}
-            data = json.loads(raw.decode("utf-8"))
+            # A \ud800 escape (a hand edit) is a lone surrogate, which saving it would refuse.
+            data: Any = valid_data(json.loads(raw.decode("utf-8")))
         except (OSError, ValueError, RecursionError) as exc:
             raise CorpusError(
                 f"{self.path} is unreadable ({exc}). Fix or delete it (subscriptions are lost)."

@@ -18,7 +18,7 @@ from typing import Any
 
 from coverage_search.errors import CorpusError
 from coverage_search.ingest.catalog import replace_file
-from coverage_search.sources.files import open_lock, read_state_file
+from coverage_search.sources.files import open_lock, read_state_file, valid_data
 
 STATE_FILE = ".watches.json"
 LOCK_FILE = ".watches.lock"
@@ -205,7 +205,8 @@ class WatchStore:
             raw = read_state_file(self.path)
             if raw is None:
                 return []
-            data = json.loads(raw.decode("utf-8"))
+            # A \ud800 escape (a hand edit) is a lone surrogate, which saving it would refuse.
+            data: Any = valid_data(json.loads(raw.decode("utf-8")))
         except (OSError, ValueError, RecursionError) as exc:
             raise CorpusError(
                 f"{self.path} is unreadable ({exc}). Fix or delete it (saved searches are lost)."
