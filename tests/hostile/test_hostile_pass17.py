@@ -11,7 +11,18 @@ import json
 from pathlib import Path
 
 import pytest
-from hostile_support import assert_one_line_error, build_corpus, cli, make_corpus, run_module
+from hostile_support import (
+    assert_one_line_error,
+    build_corpus,
+    cli,
+    make_corpus,
+    network_guard,
+    run_module,
+)
+
+from http_fixture import OTHER_PARAGRAPHS, WIRE_PARAGRAPHS, Route, Site, article_html, serve
+
+__all__ = ["network_guard"]  # the fixture, imported for use here
 
 
 @pytest.fixture(scope="module")
@@ -136,3 +147,19 @@ def test_a_lone_surrogate_in_the_feeds_file_is_no_crash(tmp_path: Path) -> None:
     assert list(json.loads((corpus / ".feeds.json").read_text())["feeds"]) == [
         "http://127.0.0.1:9/a.xml"
     ]
+
+
+@pytest.mark.usefixtures("network_guard")
+def test_a_url_with_letters_past_ascii_is_fetched_as_a_browser_does(tmp_path: Path) -> None:
+    """`add http://host/café.html` (as an address bar shows it) said "could not connect ('ascii'
+    codec can't encode character ...)": the path is sent percent-encoded as UTF-8."""
+    page = article_html("Café society", WIRE_PARAGRAPHS, site_name="Wire").encode()
+    other = article_html("Tokyo", OTHER_PARAGRAPHS, site_name="Wire").encode()
+    site = Site(routes={"/caf%C3%A9.html": Route(body=page), "/x.html": Route(body=other)})
+    corpus = tmp_path / "corpus"
+    with serve(site):
+        for url in (site.url("/café.html"), site.url("/x.html?q=日本")):
+            code, out, err = cli("add", url, "--corpus", corpus, "--index", tmp_path / "i")
+            assert code == 0, err
+            assert "added" in out
+    assert site.hits["/caf%C3%A9.html"] == 1 and site.hits["/x.html"] == 1

@@ -21,7 +21,7 @@ from importlib import metadata
 from coverage_search.errors import FetchError, QueryError
 from coverage_search.ingest.transport import CutOffError, Deadline, LocalAddressError, opener
 from coverage_search.sources.metadata import printable
-from coverage_search.sources.urls import is_local_host, url_problem
+from coverage_search.sources.urls import ascii_url, is_local_host, url_problem
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 FEED_TYPES = frozenset(
@@ -132,7 +132,7 @@ class Fetcher:
             public = not is_local_host(urllib.parse.urlsplit(origin).hostname)
             director = opener(deadline, public_only=public)
             request = urllib.request.Request(
-                current, headers=self._headers(accept, etag, last_modified)
+                ascii_url(current), headers=self._headers(accept, etag, last_modified)
             )
             try:
                 response = director.open(request, timeout=deadline.left())

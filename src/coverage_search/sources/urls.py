@@ -7,11 +7,12 @@ import ipaddress
 import re
 import socket
 import threading
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult, quote, urlsplit, urlunsplit
 
 _SCHEMES = ("http://", "https://")
 _LABEL = re.compile(r"[\w-]+", re.ASCII | re.IGNORECASE)
 _SHOWN = 80  # characters of a bad URL quoted in a message
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 
 def has_web_scheme(text: str) -> bool:
@@ -45,6 +46,20 @@ def url_problem(url: str) -> str | None:
     if not _valid_host(parts.hostname, bracketed="[" in parts.netloc):
         return f"not a valid URL: {parts.hostname!r} is not a host name"
     return None
+
+
+def ascii_url(url: str) -> str:
+    """`url` as a request sends it: letters past ASCII in its path and query percent-encoded as
+    UTF-8, as a browser does ("/café" is "/caf%C3%A9"). HTTP carries ASCII only: urllib
+    raised UnicodeEncodeError on them. The host is left to IDNA."""
+    if url.isascii():
+        return url
+    parts = urlsplit(url)
+
+    def encoded(text: str) -> str:
+        return _NON_ASCII.sub(lambda m: quote(m[0], errors="replace"), text)
+
+    return urlunsplit(parts._replace(path=encoded(parts.path), query=encoded(parts.query)))
 
 
 def split_web_url(url: str | None) -> SplitResult | None:
