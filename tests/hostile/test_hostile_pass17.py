@@ -8,13 +8,16 @@ zero-width characters was held by every passage.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 from hostile_support import (
+    assert_damage_message,
     assert_one_line_error,
     build_corpus,
     cli,
+    live_build,
     make_corpus,
     network_guard,
     run_module,
@@ -163,3 +166,30 @@ def test_a_url_with_letters_past_ascii_is_fetched_as_a_browser_does(tmp_path: Pa
             assert code == 0, err
             assert "added" in out
     assert site.hits["/caf%C3%A9.html"] == 1 and site.hits["/x.html"] == 1
+
+
+@pytest.mark.parametrize("field", ["corpus_path", "built_at", "model"])
+def test_a_manifest_holding_half_a_character_is_damage_a_build_repairs(
+    built: dict[str, Path], tmp_path: Path, field: str
+) -> None:
+    """A hand edit's \\ud800 in manifest.json raised UnicodeEncodeError from every verb."""
+    index = tmp_path / "index"
+    shutil.copytree(built["index"], index)
+    manifest = live_build(index) / "manifest.json"
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    data[field] += "\ud800"
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+    for verb in (("stats",), ("search", "Amodei"), ("ask", "Why did Amodei leave?")):
+        assert_damage_message(*cli(*verb, "--index", index)[::2])
+    code, _out, err = cli("build", "--corpus", built["corpus"], "--index", index, "--quiet")
+    assert code == 0, err
+    assert cli("stats", "--index", index)[0] == 0
+
+
+def test_a_manifest_of_a_corpus_path_not_utf8_is_no_damage(tmp_path: Path) -> None:
+    """A build records such a path with the halves \\udc80-\\udcff: that is no damage."""
+    corpus = make_corpus(tmp_path / "corpus-\udcff")
+    code, _out, err = cli("build", "--corpus", corpus, "--index", tmp_path / "index", "--quiet")
+    assert code == 0, err
+    code, out, err = cli("search", "Amodei", "--index", tmp_path / "index", "-k", "1")
+    assert code == 0 and "Amodei" in out, err

@@ -38,6 +38,7 @@ KEEP_BUILDS = 2  # the live build and the one before it (an app may still be rea
 _BUILD_NAME = re.compile(r"build-[0-9A-Za-z-]+")
 _MADE_BUILD = re.compile(r"build-\d{8}T\d{12}Z-\d+")  # new_build_dir's names
 _SMALL_FILE_BYTES = 1024 * 1024  # CURRENT and manifests are a few hundred bytes
+_HALF = re.compile("[\ud800-\udc7f]")
 # Manifest fields: accepted types, and whether every build has them. Engines check their own
 # extra fields (the local engine its "files").
 _SCHEMA: dict[str, tuple[tuple[type, ...], bool]] = {
@@ -149,6 +150,10 @@ def _schema_problem(manifest: dict[str, Any]) -> str | None:
     for key, known in (("backend", BACKENDS), ("engine", ENGINES)):  # values no build writes
         if key in manifest and manifest[key] not in known:
             return f"an unknown {key}"
+    # Half a UTF-16 pair (a hand edit's \ud800) is no text a path or a terminal takes; the
+    # halves \udc80-\udcff are the bytes of a path that is not UTF-8, as a build writes them.
+    if _HALF.search(json.dumps(manifest, ensure_ascii=False)):
+        return "text that is not valid Unicode"
     counts = manifest["counts"]
     for key in ("documents", "passages"):
         value = counts.get(key)
