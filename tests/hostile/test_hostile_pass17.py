@@ -65,7 +65,7 @@ def test_the_api_refuses_an_invisible_span(built: dict[str, Path]) -> None:
     from coverage_search import EvalDataError, QAQuestion, evaluate_qa
 
     question = QAQuestion(question="When did Amodei leave OpenAI?", answer_span="\u200b\u200b")
-    with pytest.raises(EvalDataError, match="answer_span is empty"):
+    with pytest.raises(EvalDataError, match="needs a non-empty question and answer_span"):
         evaluate_qa([question], index_dir=built["index"], progress=False)
 
 
@@ -193,3 +193,31 @@ def test_a_manifest_of_a_corpus_path_not_utf8_is_no_damage(tmp_path: Path) -> No
     assert code == 0, err
     code, out, err = cli("search", "Amodei", "--index", tmp_path / "index", "-k", "1")
     assert code == 0 and "Amodei" in out, err
+
+
+FIELDS = {
+    "span a number": {"answer_span": 5},
+    "question None": {"question": None},
+    "doc_id a number": {"doc_id": 5},
+    "kind a list": {"kind": ["why"]},
+    "split a dict": {"split": {"a": 1}},
+}
+
+
+@pytest.mark.parametrize("case", list(FIELDS))
+def test_the_api_refuses_question_fields_of_wrong_types(built: dict[str, Path], case: str) -> None:
+    """They raised TypeError or AttributeError (a question None: QueryError only when asked)."""
+    from coverage_search import EvalDataError, QAQuestion, evaluate_qa
+
+    fields = {"question": "When did Amodei leave OpenAI?", "answer_span": "December 2020"}
+    question = QAQuestion(**{**fields, **FIELDS[case]})  # type: ignore[arg-type]
+    with pytest.raises(EvalDataError, match=r"^Question 1 "):
+        evaluate_qa([question], index_dir=built["index"], progress=False)
+
+
+def test_the_api_refuses_an_empty_off_topic_question(built: dict[str, Path]) -> None:
+    from coverage_search import EvalDataError, QAQuestion, evaluate_qa
+
+    question = QAQuestion(question="When did Amodei leave OpenAI?", answer_span="December 2020")
+    with pytest.raises(EvalDataError, match="Off-topic question 2 is empty"):
+        evaluate_qa([question], refusals=["Who won?", " \u200b"], index_dir=built["index"])

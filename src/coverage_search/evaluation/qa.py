@@ -302,6 +302,7 @@ def evaluate_qa(
         raise EvalDataError("questions must be a list of QAQuestion, as load_qa gives.")
     if not _list_of(refusals, str):
         raise EvalDataError("refusals must be a list of questions, as load_refusals gives.")
+    _check_fields(questions, refusals)
     answering = keyword_names(CoverageIndex.answer, but={"k"})
     options = keyword_options(search_options, "search_options", answering, own={"k": "k"})
     building = keyword_names(CoverageIndex.build, but={"model", "progress"})
@@ -359,6 +360,18 @@ def evaluate_qa(
             )
         finally:
             index.close()
+
+
+def _check_fields(questions: Sequence[QAQuestion], refusals: Sequence[str]) -> None:
+    """EvalDataError naming the first question whose fields are not what load_qa gives, before
+    anything is built or asked."""
+    for n, q in enumerate(questions, start=1):
+        if not all(isinstance(t, str) and normalize(t) for t in (q.question, q.answer_span)):
+            raise EvalDataError(f"Question {n} needs a non-empty question and answer_span (text).")
+        if not all(v is None or isinstance(v, str) for v in (q.doc_id, q.kind, q.split)):
+            raise EvalDataError(f"Question {n} has a doc_id, kind or split that is not text.")
+    if empty := next((n for n, text in enumerate(refusals, start=1) if not normalize(text)), 0):
+        raise EvalDataError(f"Off-topic question {empty} is empty.")
 
 
 def _list_of(value: object, kind: type) -> bool:
