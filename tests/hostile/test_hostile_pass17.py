@@ -221,3 +221,25 @@ def test_the_api_refuses_an_empty_off_topic_question(built: dict[str, Path]) -> 
     question = QAQuestion(question="When did Amodei leave OpenAI?", answer_span="December 2020")
     with pytest.raises(EvalDataError, match="Off-topic question 2 is empty"):
         evaluate_qa([question], refusals=["Who won?", " \u200b"], index_dir=built["index"])
+
+
+@pytest.mark.usefixtures("network_guard")
+def test_a_url_added_with_letters_past_ascii_is_one_address_with_its_encoded_form(
+    tmp_path: Path,
+) -> None:
+    """Added as "/café.html", the article was not found by "/caf%C3%A9.html", the spelling a
+    request sends (and a browser copies): `remove` said no document matches."""
+    page = article_html("Café society", WIRE_PARAGRAPHS, site_name="Wire").encode()
+    site = Site(routes={"/caf%C3%A9.html": Route(body=page)})
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    with serve(site):
+        code, _out, err = cli("add", site.url("/café.html"), "--corpus", corpus, "--index", index)
+        assert code == 0, err
+        code, out, err = cli("add", site.url("/caf%C3%A9.html"), "--corpus", corpus)
+        assert code == 0 and "already in the corpus" in out, err
+    assert site.hits["/caf%C3%A9.html"] == 1, "the second spelling is known without a fetch"
+    code, out, err = cli(
+        "remove", site.url("/caf%C3%A9.html"), "--corpus", corpus, "--index", index, "--quiet"
+    )
+    assert code == 0 and "removed" in out, err
+    assert not list(corpus.glob("*.md"))

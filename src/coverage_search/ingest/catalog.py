@@ -18,7 +18,7 @@ from coverage_search.passages.dedup import normalized_hash
 from coverage_search.sources.files import open_lock, read_inside
 from coverage_search.sources.reading import Unreadable, split_front_matter
 from coverage_search.sources.scan import MAX_TEXT_BYTES
-from coverage_search.sources.urls import is_web_url
+from coverage_search.sources.urls import ascii_url, is_web_url
 
 LOCK = ".coverage-search.lock"
 TEXT_SUFFIXES = frozenset({".md", ".markdown", ".txt"})
@@ -37,7 +37,8 @@ def canonical_url(url: str) -> str:
     compared as text, and whoever fetches it says what is wrong with it.
     """
     try:
-        parts = urllib.parse.urlsplit(url.strip())
+        # "/café" and "/caf%C3%A9" are one address: the second is what a request sends.
+        parts = urllib.parse.urlsplit(ascii_url(url.strip()))
         port_number = parts.port
     except ValueError:
         return url.strip()
