@@ -33,6 +33,21 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return build_corpus(tmp_path_factory.mktemp("pass17"))
 
 
+def test_an_engine_uri_variable_set_to_blanks_is_unset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """COVERAGE_SEARCH_ENGINE_URI=' ' stopped `build --engine milvus` with "A Milvus Lite
+    database must be a file named like milvus.db ..., not ' '" instead of the default."""
+    pytest.importorskip("milvus_lite")
+    monkeypatch.setenv("COVERAGE_SEARCH_ENGINE_URI", " ")
+    corpus = make_corpus(tmp_path / "corpus")
+    argv = ("--corpus", corpus, "--index", tmp_path / "index", "--engine", "milvus", "--quiet")
+    code, _out, err = cli("build", *argv)
+    assert code == 0, err
+    code, out, err = cli("search", "Amodei", "--index", tmp_path / "index", "-k", "1")
+    assert code == 0 and "Amodei" in out, err
+
+
 @pytest.mark.parametrize("value", [" ", "\t"])
 def test_a_cache_variable_set_to_blanks_is_unset(
     built: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from typing import Any
 
 from coverage_search import FORMATS, PERIODS, __version__
@@ -14,6 +13,7 @@ from coverage_search.cli.options import (
     common,
     corpus_option,
     engine_option,
+    env_text,
     filter_options,
     literal_option,
     model_option,
@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--engine-uri",
         metavar="URI",
-        default=os.environ.get("COVERAGE_SEARCH_ENGINE_URI"),
+        default=env_text("COVERAGE_SEARCH_ENGINE_URI"),  # blanks are unset, as for the others
         help="with --engine milvus: a Milvus server (http://host:19530, token in "
         "$COVERAGE_SEARCH_ENGINE_TOKEN) or a Milvus Lite file (default: milvus.db in the index "
         "folder, or $COVERAGE_SEARCH_ENGINE_URI)",
