@@ -45,10 +45,17 @@ from coverage_search import (
     upload_limits,
 )
 
-# Set to nothing is unset: Path("") is the current folder, which uploads would fill.
-CORPUS_DIR = Path(os.environ.get("COVERAGE_SEARCH_CORPUS") or "corpus")
+
+def env_folder(name: str, default: str) -> Path:
+    """$name, or `default` when it is unset, empty or blanks: Path("") is the current folder,
+    which uploads would fill, and " " a folder no one meant."""
+    value = os.environ.get(name, "")
+    return Path(value if value.strip() else default)
+
+
+CORPUS_DIR = env_folder("COVERAGE_SEARCH_CORPUS", "corpus")
 EARLIEST_DATE, LATEST_DATE = date(1800, 1, 1), date(2200, 12, 31)  # what the date boxes take
-INDEX_DIR = Path(os.environ.get("COVERAGE_SEARCH_INDEX") or "index")
+INDEX_DIR = env_folder("COVERAGE_SEARCH_INDEX", "index")
 EXAMPLES = (
     "Why did Dario Amodei leave OpenAI?",
     "What did Anthropic say about tokenized shares?",

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from hostile_support import (
+    REPO,
     assert_damage_message,
     assert_one_line_error,
     build_corpus,
@@ -31,6 +32,38 @@ __all__ = ["network_guard"]  # the fixture, imported for use here
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return build_corpus(tmp_path_factory.mktemp("pass17"))
+
+
+@pytest.mark.parametrize("value", [" ", "\t "])
+def test_an_index_or_corpus_variable_set_to_blanks_is_the_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    """Set to nothing they were ./index and ./corpus; set to blanks every verb said
+    "index_dir must be a folder path, not empty text", naming no variable."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COVERAGE_SEARCH_INDEX", value)
+    monkeypatch.setenv("COVERAGE_SEARCH_CORPUS", value)
+    code, _out, err = cli("stats")
+    assert code == 1 and "No index at index." in err, err
+    code, out, err = cli("watch", "list")
+    assert code == 0 and "No saved searches" in out, err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_the_app_takes_blank_folder_variables_for_the_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COVERAGE_SEARCH_INDEX", " ")
+    monkeypatch.setenv("COVERAGE_SEARCH_CORPUS", " ")
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    shown = " ".join(str(m.value) for m in (*at.error, *at.warning, *at.info))
+    assert "empty text" not in shown and "index" in shown, shown
 
 
 def test_an_engine_uri_variable_set_to_blanks_is_unset(

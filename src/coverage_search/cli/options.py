@@ -18,8 +18,10 @@ def path_value(text: str) -> Path:
 
 
 def env_path(name: str, default: str) -> Path:
-    """$name as a path, or `default` when it is unset or set to nothing (not the current folder)."""
-    return Path(os.environ.get(name) or default)
+    """$name as a path, or `default` when it is unset or set to nothing or blanks (not the
+    current folder, nor a folder named " ")."""
+    value = os.environ.get(name, "")
+    return Path(value if value.strip() else default)
 
 
 def env_text(name: str) -> str | None:
