@@ -291,3 +291,23 @@ def test_a_url_added_with_letters_past_ascii_is_one_address_with_its_encoded_for
     )
     assert code == 0 and "removed" in out, err
     assert not list(corpus.glob("*.md"))
+
+
+@pytest.mark.usefixtures("network_guard")
+@pytest.mark.parametrize("where", ["header", "meta"])
+def test_a_charset_label_naming_the_undefined_codec_is_passed_over(
+    tmp_path: Path, where: str
+) -> None:
+    """charset=undefined names Python's codec that refuses everything with UnicodeError (not
+    UnicodeDecodeError): the page was refused as "no article text in the page (decoding with
+    'undefined' codec failed ...)"; an unknown label is passed over, as a browser does."""
+    meta = "undefined" if where == "meta" else "windows-1252"
+    page = article_html("Café society", WIRE_PARAGRAPHS, site_name="Wire", charset_meta=meta)
+    body = page.encode("cp1252")  # é as one byte: not UTF-8, so the labels are read
+    kind = "text/html; charset=undefined" if where == "header" else "text/html"
+    site = Site(routes={"/a.html": Route(body=body, content_type=kind)})
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    with serve(site):
+        code, out, err = cli("add", site.url("/a.html"), "--corpus", corpus, "--index", index)
+    assert code == 0 and "added" in out, err
+    assert "Café society" in next(corpus.glob("*.md")).read_text(encoding="utf-8")

@@ -314,7 +314,7 @@ def decode_body(body: bytes, declared: str | None, *, url: str = "") -> str:
     for name in candidates:
         try:
             return body.decode(_codec(name))
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, UnicodeError):  # the label "undefined" names a codec that fails all
             continue
     from coverage_search.sources.reading import (  # a careful guess for mislabeled pages
         Unreadable,
