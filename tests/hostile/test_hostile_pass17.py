@@ -311,3 +311,23 @@ def test_a_charset_label_naming_the_undefined_codec_is_passed_over(
         code, out, err = cli("add", site.url("/a.html"), "--corpus", corpus, "--index", index)
     assert code == 0 and "added" in out, err
     assert "Café society" in next(corpus.glob("*.md")).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("target", ["a file", "a live index"])
+def test_a_refused_keep_index_leaves_nothing_beside_it(
+    built: dict[str, Path], tmp_path: Path, target: str
+) -> None:
+    """The corpus was written into <keep-index>-corpus before the index folder was refused:
+    `--keep-index /` wrote /-corpus at the root of the disk."""
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text('{"_id": "d", "text": "Tomato harvest doubles in the valley."}\n')
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text('{"question": "What doubled?", "answer_span": "harvest doubles"}\n')
+    keep = tmp_path / "keep"
+    if target == "a file":
+        keep.write_text("notes\n")
+    else:
+        shutil.copytree(built["index"], keep)
+    code, _out, err = cli("eval", "--qa", qa, "--corpus", corpus, "--keep-index", keep, "--quiet")
+    assert_one_line_error(code, err)
+    assert not (tmp_path / "keep-corpus").exists()

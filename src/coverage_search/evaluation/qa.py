@@ -336,8 +336,9 @@ def evaluate_qa(
     with tempfile.TemporaryDirectory(prefix="coverage-qa-") as scratch:
         target = Path(keep_index) if keep_index else Path(scratch) / "index"
         folder = target.parent / f"{target.name}-corpus"
+        # Never a user's own index; refused before the corpus is written beside it.
+        claim_index(target, folder)
         names = write_corpus(BeirData(Path(corpus).stem, docs, {}, {}), folder)
-        claim_index(target, folder)  # never a user's own index
         CoverageIndex.build(folder, target, model=model, progress=progress, **building_options)
         index = CoverageIndex.open(target, model=model)
         try:
