@@ -331,3 +331,19 @@ def test_a_refused_keep_index_leaves_nothing_beside_it(
     code, _out, err = cli("eval", "--qa", qa, "--corpus", corpus, "--keep-index", keep, "--quiet")
     assert_one_line_error(code, err)
     assert not (tmp_path / "keep-corpus").exists()
+
+
+def test_evaluate_refuses_a_live_index_before_writing_the_corpus(
+    built: dict[str, Path], tmp_path: Path
+) -> None:
+    from coverage_search import EvalDataError, evaluate, load_beir
+
+    (tmp_path / "c.jsonl").write_text('{"_id": "d", "text": "Tomato harvest doubles."}\n')
+    (tmp_path / "q.jsonl").write_text('{"_id": "q", "text": "tomato harvest"}\n')
+    (tmp_path / "r.tsv").write_text("q\td\t1\n")
+    data = load_beir(tmp_path / "c.jsonl", tmp_path / "q.jsonl", tmp_path / "r.tsv")
+    keep = tmp_path / "keep"
+    shutil.copytree(built["index"], keep)
+    with pytest.raises(EvalDataError):
+        evaluate(data, index_dir=keep, corpus_dir=tmp_path / "corpus", progress=False)
+    assert not (tmp_path / "corpus").exists()

@@ -165,8 +165,8 @@ def evaluate(
     with tempfile.TemporaryDirectory(prefix="coverage-eval-") as scratch:
         corpus = Path(corpus_dir) if corpus_dir else Path(scratch) / "corpus"
         target = Path(index_dir) if index_dir else Path(scratch) / "index"
+        claim_index(target, corpus)  # never a user's own index; refused before writing corpus
         names = write_corpus(data, corpus)
-        claim_index(target, corpus)  # never a user's own index
         start = time.perf_counter()
         CoverageIndex.build(corpus, target, model=model, progress=progress, **build_options)
         build_seconds = time.perf_counter() - start
