@@ -34,7 +34,7 @@ from coverage_search.passages.chunking import ChunkSettings  # noqa: E402
 from coverage_search.query import terms  # noqa: E402
 
 PRODUCT = terms._STOPWORDS
-# The rest of NLTK's English list (its contractions' pieces left out: the tokenizer splits them).
+# The rest of NLTK's English list, without the pieces of its contractions (didn, wouldn, ...).
 STANDARD = frozenset(
     """
     myself ours ourselves yours yourself yourselves himself hers herself itself theirs

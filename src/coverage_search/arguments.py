@@ -29,13 +29,15 @@ def folder_path(value: object, name: str, *, kind: str = "folder") -> Path:
         text = "\x00"  # a lone surrogate no file name can hold
     if "\x00" in text:
         raise QueryError(f"{name} must be a {kind} path, not text with a NUL or lone surrogate.")
-    try:
-        os.stat(text)
-    except OSError as exc:  # a missing path is fine (a new index); a loop breaks every resolve()
-        if exc.errno == errno.ELOOP:
-            raise QueryError(
-                f"{name} {text!r:.200} is a link that leads back to itself: give a real {kind}."
-            ) from None
+    if kind == "folder":  # a file's reader says it cannot read a loop, in its own error
+        try:
+            os.stat(text)
+        except OSError as exc:  # missing is fine (a new index); a loop breaks every resolve()
+            if exc.errno == errno.ELOOP:
+                raise QueryError(
+                    f"{name} {text!r:.200} passes through a link that leads back to itself: "
+                    f"give a real {kind}."
+                ) from None
     return Path(text)
 
 

@@ -152,14 +152,6 @@ def test_same_facts_and_term_counts(built: dict[str, CoverageIndex]) -> None:
     assert built["milvus"].engine.term_docs(terms) == built["local"].engine.term_docs(terms)
 
 
-def test_held_terms_say_which_terms_any_passage_holds(index: CoverageIndex) -> None:
-    terms = ["anthropic", "tokenized", "giraffes", "nowhere", "zqxjv"]
-    docs, _ = index.engine.term_docs(terms)
-    held = index.engine.held_terms(terms)
-    assert held == [n > 0 for n in docs] and held[:2] == [True, True] and not held[-1]
-    assert index.engine.held_terms([]) == []
-
-
 def test_owners_name_each_passages_document_and_story(index: CoverageIndex) -> None:
     hits = index.search("tokenized shares void", mode="hybrid", k=5, group_stories=False)
     ids = [h.passage_id for h in hits]

@@ -388,3 +388,8 @@ def test_a_rare_name_the_side_database_does_not_count_is_still_known(
         assert index.engine.term_docs(["solana"])[0] == [0]
         question = "Which traders on Solana bought exposure to Oppenheimer?"
         assert unknown_names(index.engine, question) == ["Oppenheimer"]
+        # every count 0: each term is asked of Milvus, in one request, and answered in order
+        monkeypatch.setattr(index.engine, "term_docs", lambda ts: ([0] * len(ts), 3))
+        terms = ["zqxjv", "solana", "oppenheimer", "tomato"]
+        assert index.engine.held_terms(terms) == [False, True, False, True]
+        assert index.engine.held_terms([]) == []

@@ -71,3 +71,23 @@ def test_an_index_that_is_a_symlink_loop_is_one_line(
     assert "leads back to itself" in text, text
     assert loop.is_symlink()  # nothing replaced the link
     assert corpus_documents(built["corpus"]) == before_corpus
+
+
+def test_a_corpus_loop_a_loop_above_the_index_and_a_dangling_index_link_are_one_line(
+    built: dict[str, Path], tmp_path: Path
+) -> None:
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    dangling = tmp_path / "dangling"
+    dangling.symlink_to(tmp_path / "gone" / "index")
+    cases = {
+        "corpus loop": (["--corpus", str(loop), "--index", str(tmp_path / "i")], "back to itself"),
+        "loop above": (["--corpus", str(built["corpus"]), "--index", str(loop / "sub")], "back"),
+        "dangling": (["--corpus", str(built["corpus"]), "--index", str(dangling)], "leads to no"),
+    }
+    for label, (argv, said) in cases.items():
+        text = assert_one_line_error(*cli("build", "--quiet", *argv)[::2], codes=(1, 2))
+        assert said in text, (label, text)
+    assert (
+        dangling.is_symlink() and not (tmp_path / "gone").exists() and not (tmp_path / "i").exists()
+    )

@@ -108,17 +108,24 @@ def test_a_long_list_of_names_is_looked_up_a_bounded_number_of_times(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     engine = seed_index.engine
-    calls: list[int] = []
-    real = engine.keyword
+    asked: list[int] = []
+    searches: list[int] = []
+    real_counts, real_keyword = engine.term_docs, engine.keyword
 
-    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append(1)
-        return real(*args, **kwargs)
+    def counted(terms):  # type: ignore[no-untyped-def]
+        asked.append(len(terms))
+        return real_counts(terms)
 
-    monkeypatch.setattr(engine, "keyword", counted)
+    def searched(*args, **kwargs):  # type: ignore[no-untyped-def]
+        searches.append(1)
+        return real_keyword(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "term_docs", counted)
+    monkeypatch.setattr(engine, "keyword", searched)
     question = "Why " + " ".join(f"Zq{i}-Xv{i}" for i in range(100)) + "?"
     unknown = unknown_names(engine, question)
-    assert 0 < len(calls) <= 32  # one keyword lookup a term counted 0, at most 32 terms
+    # one count of at most 32 terms; the local engine's counts are exact, so no search
+    assert asked == [32] and searches == []
     assert unknown and set(unknown) <= set(question_names(question))
 
 
@@ -148,3 +155,11 @@ def test_with_a_filter_the_refusal_of_an_unknown_name_does_not_say_to_relax_it(
 
 def test_a_long_name_is_shown_cut() -> None:
     assert unknown_names_note(["X" * 500]) == f"The coverage never mentions “{'X' * 40}”. "
+
+
+def test_the_local_engine_holds_exactly_the_terms_it_counts(seed_index: CoverageIndex) -> None:
+    terms = ["anthropic", "zqxjv", "tokenized", "oppenheimer"]
+    docs, _ = seed_index.engine.term_docs(terms)
+    assert seed_index.engine.held_terms(terms) == [n > 0 for n in docs] == [
+        True, False, True, False
+    ]  # fmt: skip

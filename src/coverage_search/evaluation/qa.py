@@ -306,7 +306,9 @@ def evaluate_qa(
     answering = keyword_names(CoverageIndex.answer, but={"k"})
     options = keyword_options(search_options, "search_options", answering, own={"k": "k"})
     building = keyword_names(CoverageIndex.build, but={"model", "progress"})
-    building_options = keyword_options(build_options, "build_options", building)
+    building_options = keyword_options(
+        build_options, "build_options", building, own={"model": "model", "progress": "progress"}
+    )
     if index_dir is not None:
         index = CoverageIndex.open(index_dir, model=model)
         try:

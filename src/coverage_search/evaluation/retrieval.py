@@ -161,7 +161,9 @@ def evaluate(
         search_options, "search_options", searching, own={"mode": "modes"}
     )
     building = keyword_names(CoverageIndex.build, but={"model", "progress"})
-    build_options = keyword_options(build_options, "build_options", building)
+    build_options = keyword_options(
+        build_options, "build_options", building, own={"model": "model", "progress": "progress"}
+    )
     with tempfile.TemporaryDirectory(prefix="coverage-eval-") as scratch:
         corpus = Path(corpus_dir) if corpus_dir else Path(scratch) / "corpus"
         target = Path(index_dir) if index_dir else Path(scratch) / "index"

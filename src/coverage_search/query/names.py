@@ -81,7 +81,7 @@ def unknown_names(engine: Engine, question: str, *, aliases: bool = True) -> lis
         kept = set(question_names(expand_aliases(question)))
         names = [n for n in names if n in kept]
     parts = {name: _WORD.findall(name.casefold()) for name in names}
-    # At most MAX_NAMES terms, looked up in at most two requests; a name past them is known.
+    # At most MAX_NAMES terms (Milvus: two requests); a name past them counts as known.
     terms = list(dict.fromkeys(t for words in parts.values() for t in words))[:MAX_NAMES]
     if not terms:
         return []

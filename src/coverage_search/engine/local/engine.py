@@ -97,6 +97,10 @@ class LocalEngine(StoreBacked):
     def term_docs(self, terms: Sequence[str]) -> tuple[list[int], int]:
         return self._keywords.term_docs(terms)
 
+    def held_terms(self, terms: Sequence[str]) -> list[bool]:
+        # tantivy's document frequencies are exact: a 0 needs no second look
+        return [n > 0 for n in self.term_docs(terms)[0]]
+
     def dense(self, vector: np.ndarray, filters: SearchFilters, *, limit: int) -> Ranked:
         allowed = self._store.allowed_passages(filters) if filters.active else None
         return self._vectors.search(vector, limit, allowed=allowed)

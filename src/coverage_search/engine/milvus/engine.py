@@ -170,6 +170,8 @@ class MilvusEngine(StoreBacked):
         docs, _ = self.term_docs(terms)
         ask = [t for t, n in zip(terms, docs, strict=True) if n == 0]
         found = self._search_each(ask, "sparse", {"metric_type": "BM25"}, SearchFilters(), 1)
+        if len(found) != len(ask):  # not one list per query: count them known, as names past
+            return [True] * len(terms)  # MAX_NAMES are, rather than guess which is which
         held = {t for t, hits in zip(ask, found, strict=True) if hits}
         return [n > 0 or t in held for t, n in zip(terms, docs, strict=True)]
 
