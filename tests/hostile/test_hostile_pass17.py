@@ -7,6 +7,7 @@ zero-width characters was held by every passage.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from pathlib import Path
@@ -347,3 +348,22 @@ def test_evaluate_refuses_a_live_index_before_writing_the_corpus(
     with pytest.raises(EvalDataError):
         evaluate(data, index_dir=keep, corpus_dir=tmp_path / "corpus", progress=False)
     assert not (tmp_path / "corpus").exists()
+
+
+@pytest.mark.parametrize("mark", ["\u200b", "\u00ad", "\u2060", "\ufeff", "\u200d"])
+def test_an_invisible_character_inside_a_word_of_the_query_is_dropped(
+    built: dict[str, Path], mark: str
+) -> None:
+    """ "Amo\u200bdei" (pasted from a web page) was two keyword terms, "amo" and "dei", and
+    the unknown-names rule called "Amo" a name the coverage never mentions."""
+    from coverage_search import CoverageIndex
+    from coverage_search.query.names import unknown_names
+    from coverage_search.query.search import clean_query
+
+    with contextlib.closing(CoverageIndex.open(built["index"])) as index:
+        plain = index.search("Amodei Solana", mode="keyword", k=3)
+        marked = index.search(f"Amo{mark}dei Sol{mark}ana", mode="keyword", k=3)
+        assert plain and [h.passage_id for h in marked] == [h.passage_id for h in plain]
+        question = f"Why did Amo{mark}dei leave OpenAI?"
+        assert unknown_names(index.engine, clean_query(question)) == []
+        assert index.answer(question).found

@@ -58,6 +58,11 @@ def check_search(
         raise QueryError("document_prior must be a number from 0 (none) to 1.")
 
 
+# Invisible characters pasted inside a word ("Amo\u200bdei", a soft hyphen from a web page)
+# would cut it in two for keyword search and for the names a question uses: they go.
+_INSIDE_WORDS = dict.fromkeys(map(ord, "\u00ad\u200b\u200d\u2060\ufeff"))
+
+
 def clean_query(query: str) -> str:
     """The query as valid text without surrounding whitespace; refuses an empty one."""
     # Spaces, controls and invisible format characters (zero-width spaces) alone are no query.
@@ -65,7 +70,7 @@ def clean_query(query: str) -> str:
         unicodedata.category(c) not in _INVISIBLE for c in query[: MAX_QUERY_CHARS * 2]
     ):
         raise QueryError("Type a question or some words to search for.")
-    return valid_text(query.strip()[:MAX_QUERY_CHARS])
+    return valid_text(query.strip()[:MAX_QUERY_CHARS]).translate(_INSIDE_WORDS)
 
 
 def named_query(text: str, *, aliases: bool = True) -> str:
