@@ -367,3 +367,20 @@ def test_an_invisible_character_inside_a_word_of_the_query_is_dropped(
         question = f"Why did Amo{mark}dei leave OpenAI?"
         assert unknown_names(index.engine, clean_query(question)) == []
         assert index.answer(question).found
+
+
+def test_keep_index_with_an_index_is_refused_not_ignored(
+    built: dict[str, Path], tmp_path: Path
+) -> None:
+    from coverage_search import EvalDataError, QAQuestion, evaluate_qa
+
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text('{"question": "When did Amodei leave?", "answer_span": "December"}\n', "utf-8")
+    kept = tmp_path / "kept"
+    argv = ["eval", "--qa", qa, "--index", built["index"], "--keep-index", kept]
+    text = assert_one_line_error(*cli(*argv)[::2], codes=(1, 2))
+    assert "--keep-index" in text and not kept.exists()
+    question = QAQuestion(question="When did Amodei leave?", answer_span="December")
+    with pytest.raises(EvalDataError, match="keep_index"):
+        evaluate_qa([question], index_dir=built["index"], keep_index=kept, progress=False)
+    assert not kept.exists()

@@ -116,6 +116,10 @@ def build_options(args: argparse.Namespace) -> dict[str, Any] | None:
 def cmd_eval_qa(args: argparse.Namespace) -> int:
     if (args.index is None) == (args.corpus is None):
         raise QueryError("With --qa, give --index DIR or --corpus C.jsonl (one of them).")
+    if args.index is not None and args.keep_index is not None:
+        raise QueryError(
+            "--keep-index keeps the index built of --corpus: with --index, leave it out."
+        )
     questions = load_qa(args.qa)
     if args.split:
         questions = [q for q in questions if q.split == args.split]

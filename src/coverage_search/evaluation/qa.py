@@ -298,6 +298,10 @@ def evaluate_qa(
     if (index_dir is None) == (corpus is None):
         which = "not both" if corpus is not None else "one of them"
         raise EvalDataError(f"Give either an index folder or a corpus .jsonl file, {which}.")
+    if index_dir is not None and keep_index is not None:
+        raise EvalDataError(
+            "keep_index keeps the index built of a corpus: with index_dir, leave it out."
+        )
     if not _list_of(questions, QAQuestion):
         raise EvalDataError("questions must be a list of QAQuestion, as load_qa gives.")
     if not _list_of(refusals, str):
