@@ -284,7 +284,9 @@ def test_a_url_added_with_letters_past_ascii_is_one_address_with_its_encoded_for
     with serve(site):
         code, _out, err = cli("add", site.url("/café.html"), "--corpus", corpus, "--index", index)
         assert code == 0, err
-        code, out, err = cli("add", site.url("/caf%C3%A9.html"), "--corpus", corpus)
+        code, out, err = cli(
+            "add", site.url("/caf%C3%A9.html"), "--corpus", corpus, "--index", index
+        )
         assert code == 0 and "already in the corpus" in out, err
     assert site.hits["/caf%C3%A9.html"] == 1, "the second spelling is known without a fetch"
     code, out, err = cli(
