@@ -386,3 +386,17 @@ def test_keep_index_with_an_index_is_refused_not_ignored(
     with pytest.raises(EvalDataError, match="keep_index"):
         evaluate_qa([question], index_dir=built["index"], keep_index=kept, progress=False)
     assert not kept.exists()
+
+
+def test_a_corpus_that_repeats_a_document_id_is_refused_by_its_line(tmp_path: Path) -> None:
+    """The later line replaced the earlier silently: a span only in the first copy was then
+    reported as "not in document", and the first document was left out of the index."""
+    from coverage_search import EvalDataError
+    from coverage_search.evaluation.beir import load_corpus
+
+    corpus = tmp_path / "corpus.jsonl"
+    rows = [{"_id": "d1", "text": "Amodei left."}, {"_id": "d2", "text": "Other."}]
+    rows.append({"_id": "d1", "text": "A second d1."})
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    with pytest.raises(EvalDataError, match=r"corpus.jsonl:3 repeats the id 'd1' of line 1"):
+        load_corpus(corpus)

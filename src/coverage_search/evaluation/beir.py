@@ -127,10 +127,17 @@ def read_qrels(path: Path) -> dict[str, dict[str, int]]:
 def load_corpus(corpus: Path | str) -> dict[str, tuple[str, str]]:
     """id → (title, text) of a BEIR corpus.jsonl; EvalDataError when it holds no text."""
     corpus = Path(corpus)
-    docs = {
-        _row_id(row): (str(row.get("title") or ""), str(row.get("text") or ""))
-        for _, row in read_jsonl(corpus)
-    }
+    docs: dict[str, tuple[str, str]] = {}
+    lines: dict[str, int] = {}
+    for number, row in read_jsonl(corpus):
+        doc_id = _row_id(row)
+        if doc_id in lines:  # the later one would silently replace the earlier
+            raise EvalDataError(
+                f"{corpus}:{number} repeats the id {doc_id[:60]!r} of line {lines[doc_id]}: "
+                "give each document its own id."
+            )
+        lines[doc_id] = number
+        docs[doc_id] = (str(row.get("title") or ""), str(row.get("text") or ""))
     if not docs:
         raise EvalDataError(f"{corpus} holds no documents. Give a BEIR corpus.jsonl.")
     if not any(title.strip() or text.strip() for title, text in docs.values()):
