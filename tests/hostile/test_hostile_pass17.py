@@ -400,3 +400,15 @@ def test_a_corpus_that_repeats_a_document_id_is_refused_by_its_line(tmp_path: Pa
     corpus.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     with pytest.raises(EvalDataError, match=r"corpus.jsonl:3 repeats the id 'd1' of line 1"):
         load_corpus(corpus)
+
+
+@pytest.mark.parametrize("label", ["unicode_escape", "raw-unicode-escape", "utf-7", "charmap"])
+def test_a_charset_label_no_browser_knows_decodes_no_escapes(label: str) -> None:
+    """A page not in UTF-8 labelled unicode_escape had its backslash sequences decoded
+    ("C:\\new" lost its backslash and gained a line break); utf-7 decodes "+...-" runs."""
+    from coverage_search.ingest.decoding import decode_body
+
+    text = "Caf\xe9 paths: C:\\new\\table and 1+1-2 \\u0041"
+    body = f'<html><meta charset="{label}"><p>{text}</p></html>'.encode("cp1252")
+    decoded = decode_body(body, label, url="http://127.0.0.1/a.html")
+    assert text.removeprefix("Caf\xe9") in decoded  # é is the detector's guess; no escapes

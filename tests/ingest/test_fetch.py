@@ -16,7 +16,8 @@ from coverage_search.errors import FetchError
 from coverage_search.ingest.add import add_sources
 from coverage_search.ingest.article import article_from_html
 from coverage_search.ingest.catalog import canonical_url
-from coverage_search.ingest.fetch import USER_AGENT, Fetcher, decode_body
+from coverage_search.ingest.decoding import decode_body
+from coverage_search.ingest.fetch import USER_AGENT, Fetcher
 from coverage_search.ingest.remove import remove_documents
 from coverage_search.sources.reading import split_front_matter
 from http_fixture import Route, Site, article_html, news_site, serve

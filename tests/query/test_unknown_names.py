@@ -157,7 +157,9 @@ def test_a_long_name_is_shown_cut() -> None:
     assert unknown_names_note(["X" * 500]) == f"The coverage never mentions “{'X' * 40}”. "
 
 
-def test_the_local_engine_holds_exactly_the_terms_it_counts(seed_index: CoverageIndex) -> None:
+def test_the_local_engine_holds_exactly_the_terms_it_counts(
+    seed_index: CoverageIndex,  # noqa: F811
+) -> None:
     terms = ["anthropic", "zqxjv", "tokenized", "oppenheimer"]
     docs, _ = seed_index.engine.term_docs(terms)
     assert seed_index.engine.held_terms(terms) == [n > 0 for n in docs] == [

@@ -28,8 +28,9 @@ from coverage_search.ingest.catalog import (
     slug,
     write_new_file,
 )
+from coverage_search.ingest.decoding import decode_body
 from coverage_search.ingest.feeds import MAX_ATTEMPTS, FeedEntry, FeedStore
-from coverage_search.ingest.fetch import DEFAULT_MAX_BYTES, HTML_TYPES, Fetcher, decode_body
+from coverage_search.ingest.fetch import DEFAULT_MAX_BYTES, HTML_TYPES, Fetcher
 from coverage_search.ingest.uploads import MAX_UPLOAD_BYTES
 from coverage_search.records import AddedItem, AddReport, FailedItem, FeedCheck
 from coverage_search.sources.metadata import Metadata

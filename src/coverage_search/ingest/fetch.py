@@ -7,9 +7,7 @@ in chunks so a huge response is cut off by size, and a wall-clock deadline bound
 
 from __future__ import annotations
 
-import codecs
 import http.client
-import re
 import socket
 import urllib.error
 import urllib.parse
@@ -19,6 +17,7 @@ from email.message import Message
 from importlib import metadata
 
 from coverage_search.errors import FetchError, QueryError
+from coverage_search.ingest.decoding import decode_body
 from coverage_search.ingest.transport import CutOffError, Deadline, LocalAddressError, opener
 from coverage_search.sources.metadata import printable
 from coverage_search.sources.urls import ascii_url, is_local_host, url_problem
@@ -39,8 +38,6 @@ DEFAULT_TIMEOUT = 20.0
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_REDIRECTS = 5
 _CHUNK = 64 * 1024
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
-_XML_ENCODING = re.compile(rb"""<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""", re.I)
 
 
 def _version() -> str:
@@ -286,51 +283,6 @@ def fetch(
 ) -> FetchResult:
     """GET one URL with default caps (see `Fetcher` for all settings)."""
     return Fetcher(timeout=timeout).fetch(url, accept=accept)
-
-
-def decode_body(body: bytes, declared: str | None, *, url: str = "") -> str:
-    """Bytes → text: BOM, strict UTF-8, declared charset, the page's own declaration, detection.
-
-    Servers often declare a charset that does not match (ISO-8859-1 said, UTF-8 sent, or the
-    reverse). Text that decodes as strict UTF-8 is UTF-8 in practice, so that goes first; each
-    other candidate must decode strictly too, and detection is the last resort. Binary fails.
-    """
-    boms = (
-        (codecs.BOM_UTF8, "utf-8-sig"),
-        (codecs.BOM_UTF16_LE, "utf-16"),
-        (codecs.BOM_UTF16_BE, "utf-16"),
-    )
-    candidates = [name for bom, name in boms if body.startswith(bom)]
-    if not candidates and b"\x00" in body[:4096]:
-        raise FetchError(url, "undecodable bytes (binary content, not text)")
-    candidates.append("utf-8")
-    if declared:
-        candidates.append(declared)
-    head = body[:4096]
-    for pattern in (_META_CHARSET, _XML_ENCODING):
-        match = pattern.search(head)
-        if match:
-            candidates.append(match.group(1).decode("ascii", "replace"))
-    for name in candidates:
-        try:
-            return body.decode(_codec(name))
-        except (LookupError, UnicodeError):  # the label "undefined" names a codec that fails all
-            continue
-    from coverage_search.sources.reading import (  # a careful guess for mislabeled pages
-        Unreadable,
-        decode_text,
-    )
-
-    try:
-        return decode_text(body)
-    except Unreadable as exc:
-        raise FetchError(url, f"undecodable bytes ({exc})") from None
-
-
-def _codec(name: str) -> str:
-    # Browsers read "iso-8859-1" and "ascii" labels as Windows-1252; do the same.
-    normalized = codecs.lookup(name).name
-    return "cp1252" if normalized in {"latin-1", "iso8859-1", "ascii"} else normalized
 
 
 def _looks_like_html(body: bytes) -> bool:

@@ -1,0 +1,60 @@
+"""Bytes of a fetched page → text, as a browser would decode them."""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from coverage_search.errors import FetchError
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+_XML_ENCODING = re.compile(rb"""<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""", re.I)
+# Labels of codecs no browser knows, that would decode a page's backslashes or "+" as escapes.
+_NOT_WEB = {"unicode-escape", "raw-unicode-escape", "charmap", "undefined", "utf-7", "punycode"}
+
+
+def decode_body(body: bytes, declared: str | None, *, url: str = "") -> str:
+    """Bytes → text: BOM, strict UTF-8, declared charset, the page's own declaration, detection.
+
+    Servers often declare a charset that does not match (ISO-8859-1 said, UTF-8 sent, or the
+    reverse). Text that decodes as strict UTF-8 is UTF-8 in practice, so that goes first; each
+    other candidate must decode strictly too, and detection is the last resort. Binary fails.
+    """
+    boms = (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    )
+    candidates = [name for bom, name in boms if body.startswith(bom)]
+    if not candidates and b"\x00" in body[:4096]:
+        raise FetchError(url, "undecodable bytes (binary content, not text)")
+    candidates.append("utf-8")
+    if declared:
+        candidates.append(declared)
+    head = body[:4096]
+    for pattern in (_META_CHARSET, _XML_ENCODING):
+        match = pattern.search(head)
+        if match:
+            candidates.append(match.group(1).decode("ascii", "replace"))
+    for name in candidates:
+        try:
+            return body.decode(_codec(name))
+        except (LookupError, UnicodeError):  # the label "undefined" names a codec that fails all
+            continue
+    from coverage_search.sources.reading import (  # a careful guess for mislabeled pages
+        Unreadable,
+        decode_text,
+    )
+
+    try:
+        return decode_text(body)
+    except Unreadable as exc:
+        raise FetchError(url, f"undecodable bytes ({exc})") from None
+
+
+def _codec(name: str) -> str:
+    # As browsers: "iso-8859-1" and "ascii" are Windows-1252, Python's own codecs (_NOT_WEB) none.
+    normalized = codecs.lookup(name).name
+    if normalized in _NOT_WEB:
+        raise LookupError(name)
+    return "cp1252" if normalized in {"latin-1", "iso8859-1", "ascii"} else normalized
