@@ -26,6 +26,18 @@ VERBS = {
 }
 
 
+def verb_argv(verb: str, index: Path, corpus: Path, tmp_path: Path) -> list[str]:
+    """The verb's arguments with --index `index`, and the corpus and file it needs."""
+    argv = [*VERBS[verb], "--index", str(index)]
+    if verb in ("build", "add", "remove"):
+        argv += ["--corpus", str(corpus)]
+    if verb == "add":
+        note = tmp_path / "note.txt"
+        note.write_text("A note about wombats and their burrows.", encoding="utf-8")
+        argv.append(str(note))
+    return argv
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return build_corpus(tmp_path_factory.mktemp("build-folder"))
@@ -38,13 +50,7 @@ def test_a_build_folder_given_as_the_index_names_the_index(
     build = live_build(built["index"])
     before_build = sorted(p.name for p in build.iterdir())
     before_corpus = corpus_documents(built["corpus"])
-    argv = [*VERBS[verb], "--index", str(build)]
-    if verb in ("build", "add", "remove"):
-        argv += ["--corpus", str(built["corpus"])]
-    if verb == "add":
-        note = tmp_path / "note.txt"
-        note.write_text("A note about wombats and their burrows.", encoding="utf-8")
-        argv.append(str(note))
+    argv = verb_argv(verb, build, built["corpus"], tmp_path)
     text = assert_one_line_error(*cli(*argv)[::2])
     assert "one build of the index at" in text and str(built["index"]) in text, text
     assert sorted(p.name for p in build.iterdir()) == before_build  # no index nested in it
@@ -59,13 +65,7 @@ def test_an_index_that_is_a_symlink_loop_is_one_line(
     # resolve() raised RuntimeError ("Symlink loop") out of every verb that checks for a build
     loop = tmp_path / "index"
     loop.symlink_to(loop)
-    argv = [*VERBS[verb], "--index", str(loop)]
-    if verb in ("build", "add", "remove"):
-        argv += ["--corpus", str(built["corpus"])]
-    if verb == "add":
-        note = tmp_path / "note.txt"
-        note.write_text("A note about wombats and their burrows.", encoding="utf-8")
-        argv.append(str(note))
+    argv = verb_argv(verb, loop, built["corpus"], tmp_path)
     before_corpus = corpus_documents(built["corpus"])
     text = assert_one_line_error(*cli(*argv)[::2], codes=(1, 2))
     assert "leads back to itself" in text, text

@@ -117,17 +117,6 @@ class MilvusEngine(StoreBacked):
                 f"{exc} (damaged?). Run: coverage-search build --force"
             ) from exc
 
-    def _search(
-        self,
-        data: list[Any],
-        field: str,
-        params: dict[str, Any],
-        filters: SearchFilters,
-        limit: int,
-    ) -> list[dict[str, Any]]:
-        found = self._search_each(data, field, params, filters, limit)
-        return found[0] if found else []
-
     def _search_each(
         self,
         data: list[Any],
@@ -160,7 +149,8 @@ class MilvusEngine(StoreBacked):
         """BM25 in Milvus: the terms go in as text (never syntax); any of them may match."""
         if not terms:
             return []
-        hits = self._search([" ".join(terms)], "sparse", {"metric_type": "BM25"}, filters, limit)
+        text = [" ".join(terms)]
+        hits = self._search_each(text, "sparse", {"metric_type": "BM25"}, filters, limit)[0]
         # Milvus (2.5 and its Lite) gives BM25 as a positive distance; milvus-lite 3 negates it.
         return [(int(h["id"]), abs(float(h["distance"]))) for h in hits]
 
@@ -177,7 +167,9 @@ class MilvusEngine(StoreBacked):
 
     def dense(self, vector: np.ndarray, filters: SearchFilters, *, limit: int) -> Ranked:
         query = np.asarray(vector, dtype=np.float32).reshape(-1).tolist()
-        hits = self._search([query], "dense", dense_params(self.kind, limit), filters, limit)
+        hits = self._search_each([query], "dense", dense_params(self.kind, limit), filters, limit)[
+            0
+        ]
         return [(int(h["id"]), float(h["distance"])) for h in hits]
 
     def facts(self) -> EngineFacts:
