@@ -71,10 +71,7 @@ def main() -> None:
         "(half ask for the latest state, half for an earlier fact), hybrid, k=5.\n\n"
         + table(
             ["recency", "MRR latest", "top-1 latest", "MRR dated", "top-1 dated", "MRR all"],
-            [
-                [r[key] for key in COLUMNS]
-                for r in results
-            ],
+            [[r[key] for key in COLUMNS] for r in results],
         )
         + f"\n\nBest overall: recency {best['weight']}.\n"
     )

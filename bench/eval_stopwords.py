@@ -26,10 +26,10 @@ sys.path.insert(0, str(HERE))
 
 from evalkit import prepare, rankings, scores  # noqa: E402
 from machine import print_machine, save, table  # noqa: E402
-from qa_levers import build, corpora  # noqa: E402
+from qa_levers import build, corpora, half_counts  # noqa: E402
 
 from coverage_search import CoverageIndex  # noqa: E402
-from coverage_search.evaluation.qa import QAScores, ask_all, load_qa  # noqa: E402
+from coverage_search.evaluation.qa import ask_all, load_qa  # noqa: E402
 from coverage_search.passages.chunking import ChunkSettings  # noqa: E402
 from coverage_search.query import terms  # noqa: E402
 
@@ -106,15 +106,7 @@ def qa(work: Path) -> list[dict[str, Any]]:
             terms._STOPWORDS = PRODUCT
             row: dict[str, Any] = {"corpus": corpus, "variant": label}
             for half in ("tune", "confirm", "train", "fresh"):
-                s = QAScores.of([o for o in outcomes if o.split == half])
-                row[half] = {
-                    "n": s.questions,
-                    "first": s.passage_first,
-                    "top3": s.passage_top3,
-                    "article": s.document_first,
-                    "quoted": s.quoted,
-                    "refused": s.refused,
-                }
+                row[half] = half_counts(outcomes, half)
             print(row, flush=True)
             rows.append(row)
     return rows
@@ -143,7 +135,7 @@ def main() -> None:
         cells.append(
             [r["corpus"], r["variant"]]
             + [
-                f"{r[h]['first']} / {r[h]['article']} / {r[h]['quoted']} of {r[h]['n']}"
+                f"{r[h]['first']} / {r[h]['doc_first']} / {r[h]['quoted']} of {r[h]['n']}"
                 + (f", {r[h]['refused']} refused" if r[h]["refused"] else "")
                 for h in ("tune", "confirm", "train", "fresh")
             ]

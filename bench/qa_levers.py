@@ -29,7 +29,7 @@ from machine import SHARED_EVAL, machine  # noqa: E402
 
 from coverage_search import CoverageIndex, SearchSettings  # noqa: E402
 from coverage_search.evaluation import load_beir_folder, write_corpus  # noqa: E402
-from coverage_search.evaluation.qa import QAScores, ask_all, load_qa  # noqa: E402
+from coverage_search.evaluation.qa import QAOutcome, QAScores, ask_all, load_qa  # noqa: E402
 from coverage_search.passages.chunking import ChunkSettings  # noqa: E402
 from coverage_search.query import answer  # noqa: E402
 
@@ -71,18 +71,20 @@ def run(
     )
     index.close()
     answer.ANSWER_DOCUMENT_PRIOR = PRODUCT_PRIOR
-    out = {}
-    for half in HALVES:
-        s = QAScores.of([o for o in outcomes if o.split == half])
-        out[half] = {
-            "n": s.questions,
-            "first": s.passage_first,
-            "top3": s.passage_top3,
-            "doc_first": s.document_first,
-            "quoted": s.quoted,
-            "refused": s.refused,
-        }
-    return out
+    return {half: half_counts(outcomes, half) for half in HALVES}
+
+
+def half_counts(outcomes: list[QAOutcome], half: str) -> dict[str, int]:
+    """The QA counts of the questions of one split."""
+    s = QAScores.of([o for o in outcomes if o.split == half])
+    return {
+        "n": s.questions,
+        "first": s.passage_first,
+        "top3": s.passage_top3,
+        "doc_first": s.document_first,
+        "quoted": s.quoted,
+        "refused": s.refused,
+    }
 
 
 Variant = tuple[str, ChunkSettings, SearchSettings, dict[str, Any]]
