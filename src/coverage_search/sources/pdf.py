@@ -27,6 +27,9 @@ from coverage_search.sources.reading import (
 
 PDF_SECONDS = 60.0
 PDF_PAGE_SECONDS = 0.5
+# However many pages a file claims: the allowance per page let a 700 KB file of 5,000 pages,
+# all one heavy content stream, hold a build (or the app's upload) for 43 minutes of CPU.
+PDF_MAX_SECONDS = 300.0
 _clock = time.thread_time
 _PLACEHOLDER_TITLE = re.compile(r"(?i)untitled|microsoft word - .*|.*\.(docx?|pdf|indd)")
 # A download that got the site's login or error page instead, saved under the PDF's name.
@@ -106,9 +109,10 @@ def _pages_text(reader: Any) -> list[str | None]:
 
     pypdf gives up on a content stream only after millions of operators, 6-10 s a page, and a
     12 KB file can point all its pages at one such stream: without a budget one file held a
-    build for hours. A 1,000-page report at 0.2 s a page stays well inside."""
+    build for hours. A 1,000-page report at 0.2 s a page stays well inside; no file gets more
+    than PDF_MAX_SECONDS."""
     pages = reader.pages
-    budget = PDF_SECONDS + PDF_PAGE_SECONDS * len(pages)
+    budget = min(PDF_SECONDS + PDF_PAGE_SECONDS * len(pages), PDF_MAX_SECONDS)
     start = _clock()  # this thread's CPU time: a busy machine does not eat the budget
     texts: list[str | None] = []
     for page in pages:
