@@ -1,17 +1,29 @@
 """Hostile pass 18: PDFs, feeds and fetching, exports, uploads and corpus files.
 
 A PDF of thousands of pages, all one heavy content stream, earned half a second of CPU per page
-it claimed: a 700 KB file held a build for the best part of an hour.
+it claimed: a 700 KB file held a build for the best part of an hour. A server that compresses
+whatever it is asked (a stored .gz) had its page refused as "binary content".
 """
 
 from __future__ import annotations
 
+import gzip
+import zlib
 from pathlib import Path
 
 import pytest
-from hostile_support import cli, keyword_doc_ids, make_corpus
+from hostile_support import build_corpus, cli, keyword_doc_ids, make_corpus, network_guard
 
+from http_fixture import OTHER_PARAGRAPHS, WIRE_PARAGRAPHS, Route, Site, article_html, rss, serve
 from pdfutil import write_minimal_pdf
+
+__all__ = ["network_guard"]  # the fixture, imported for use here
+
+
+def _add(place: dict[str, Path], *source: str) -> tuple[int, str, str]:
+    return cli(
+        "add", *source, "--timeout", "10", "--corpus", place["corpus"], "--index", place["index"]
+    )
 
 
 def test_a_pdf_of_many_pages_gets_no_more_than_five_minutes(
@@ -31,3 +43,43 @@ def test_a_pdf_of_many_pages_gets_no_more_than_five_minutes(
     assert "took over 300 s of CPU" in line and "split it" in line, line
     assert next(clock) < 320, "read on past the cap"
     assert keyword_doc_ids(tmp_path / "index", "tomatoes garlic"), "the rest is indexed"
+
+
+def test_a_page_or_feed_compressed_though_asked_not_to_is_read_within_the_cap(
+    tmp_path: Path, network_guard: list[str]
+) -> None:
+    """Accept-Encoding: identity is a request; a server sending a stored .gz anyway had its
+    page refused as "undecodable bytes (binary content, not text)" and its feed as malformed
+    XML. Unpacked, a bomb (200 KB of gzip, 200 MB of text) is still stopped at the cap."""
+    place = build_corpus(tmp_path)
+    page = article_html("Packed wire story", WIRE_PARAGRAPHS, site_name="Packed Wire").encode()
+    other = article_html("Deflated story", OTHER_PARAGRAPHS, site_name="Deflated Wire").encode()
+    bomb = gzip.compress(b"<html><body><p>" + b"a" * (200 * 2**20) + b"</p></body></html>")
+    site = Site()
+    with serve(site):
+        feed = rss("Packed", [("p1", site.url("/deflated.html"), "Deflated", "")]).encode()
+        site.routes.update(
+            {
+                "/packed.html": Route(gzip.compress(page), headers={"Content-Encoding": "gzip"}),
+                "/deflated.html": Route(
+                    zlib.compress(other), headers={"Content-Encoding": "deflate"}
+                ),
+                "/bomb.html": Route(bomb, headers={"Content-Encoding": "gzip"}),
+                "/brotli.html": Route(b"\x1b\x00\xf8", headers={"Content-Encoding": "br"}),
+                "/feed.xml": Route(
+                    gzip.compress(feed),
+                    content_type="application/rss+xml",
+                    headers={"Content-Encoding": "x-gzip"},
+                ),
+            }
+        )
+        code, out, err = _add(place, site.url("/packed.html"), "--feed", site.url("/feed.xml"))
+        assert code == 0, err
+        assert "Packed Wire" in out and "1 added" in out, out
+        for path, says in (("/bomb.html", "too large"), ("/brotli.html", "compressed (br)")):
+            code, out, err = _add(place, site.url(path))
+            [line] = [line for line in (out + err).splitlines() if path in line]
+            assert code == 1 and says in line, line
+    assert network_guard == []
+    assert "packed-wire-packed-wire-story.md" in keyword_doc_ids(place["index"], "scaling laws")
+    assert any(d.startswith("deflated-wire") for d in keyword_doc_ids(place["index"], "Tokyo"))

@@ -18,7 +18,14 @@ from importlib import metadata
 
 from coverage_search.errors import FetchError, QueryError
 from coverage_search.ingest.decoding import decode_body
-from coverage_search.ingest.transport import CutOffError, Deadline, LocalAddressError, opener
+from coverage_search.ingest.transport import (
+    CutOffError,
+    Deadline,
+    LocalAddressError,
+    opener,
+    set_socket_timeout,
+    unpacked,
+)
 from coverage_search.sources.metadata import printable
 from coverage_search.sources.urls import ascii_url, is_local_host, url_problem
 
@@ -229,7 +236,7 @@ class Fetcher:
             while True:
                 # read1 returns what has arrived instead of waiting for a full chunk; each wait
                 # is bounded by the time left, and the deadline shuts the socket at the end.
-                _set_socket_timeout(response, deadline.left())
+                set_socket_timeout(response, deadline.left())
                 chunk = response.read1(_CHUNK)
                 if deadline.expired:
                     raise self._timed_out(url, deadline)
@@ -247,7 +254,7 @@ class Fetcher:
             raise FetchError(
                 url, f"the reply was cut off ({size:,} bytes of {size + response.length:,})"
             )
-        body = b"".join(chunks)
+        body = unpacked(url, b"".join(chunks), headers.get("Content-Encoding"), self.max_bytes)
         if not content_type and accept is HTML_TYPES and not _looks_like_html(body):
             raise FetchError(
                 url, "not HTML (no Content-Type and the body is not a web page)", status=status
@@ -288,13 +295,6 @@ def fetch(
 def _looks_like_html(body: bytes) -> bool:
     head = body[:2048].lstrip().lower()
     return head.startswith((b"<!doctype html", b"<html")) or b"<html" in head or b"<body" in head
-
-
-def _set_socket_timeout(response: http.client.HTTPResponse, seconds: float) -> None:
-    """Bound the next socket wait of `response` (urllib only sets one timeout per connection)."""
-    sock = getattr(getattr(response.fp, "raw", None), "_sock", None)
-    if isinstance(sock, socket.socket):
-        sock.settimeout(max(0.01, seconds))
 
 
 def _check_url(url: str, target: str) -> None:
