@@ -2,12 +2,14 @@
 
 A PDF of thousands of pages, all one heavy content stream, earned half a second of CPU per page
 it claimed: a 700 KB file held a build for the best part of an hour. A server that compresses
-whatever it is asked (a stored .gz) had its page refused as "binary content".
+whatever it is asked (a stored .gz) had its page refused as "binary content". A file or a
+section of zero-width spaces was indexed as a blank passage that topped every semantic query.
 """
 
 from __future__ import annotations
 
 import gzip
+import unicodedata
 import zlib
 from pathlib import Path
 
@@ -83,3 +85,29 @@ def test_a_page_or_feed_compressed_though_asked_not_to_is_read_within_the_cap(
     assert network_guard == []
     assert "packed-wire-packed-wire-story.md" in keyword_doc_ids(place["index"], "scaling laws")
     assert any(d.startswith("deflated-wire") for d in keyword_doc_ids(place["index"], "Tokyo"))
+
+
+def test_a_file_or_section_of_invisible_marks_is_no_blank_hit(tmp_path: Path) -> None:
+    """Zero-width spaces, soft hyphens and byte-order marks are not whitespace to str.strip():
+    such a file, or a section of one, was a passage of nothing a reader sees, whose embedding
+    (close to every query's) made it the first hit of "anything at all"."""
+    corpus = make_corpus(tmp_path / "corpus")
+    (corpus / "blank.md").write_text("\u200b\u200b\u00ad\n\n\u2060\n", encoding="utf-8")
+    (corpus / "marks.txt").write_bytes("\ufeff\ufeff\ufeff".encode("utf-32"))
+    mixed = "# Flamingo budget\n\nThe flamingo budget grew again this year, the zoo said.\n\n"
+    (corpus / "mixed.md").write_text(mixed + "## \u200b\n\n" + "\u200b" * 3000, encoding="utf-8")
+    code, out, err = cli("build", "--corpus", corpus, "--index", tmp_path / "index")
+    assert code == 0, err
+    for name in ("blank.md", "marks.txt"):
+        [line] = [line for line in (out + err).splitlines() if name in line]
+        assert "no text" in line and "invisible" in line, line
+    from coverage_search import CoverageIndex
+
+    index = CoverageIndex.open(tmp_path / "index")
+    try:
+        hits = index.search("anything at all", k=20, mode="semantic", per_document=0)
+    finally:
+        index.close()
+    blank = [h.doc_id for h in hits if all(unicodedata.category(c)[0] in "ZC" for c in h.text)]
+    assert not blank, f"blank passages indexed: {blank}"
+    assert "mixed.md" in keyword_doc_ids(tmp_path / "index", "flamingo budget")

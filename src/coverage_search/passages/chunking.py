@@ -18,6 +18,7 @@ from coverage_search.passages.packing import (
 )
 from coverage_search.passages.sentences import split_sentences, strip_span
 from coverage_search.records import Document, Passage
+from coverage_search.sources.reading import visible
 
 __all__ = [
     "ChunkSettings",
@@ -338,6 +339,8 @@ def _passages(drafts: Sequence[_Draft], docs: Sequence[Document]) -> list[Passag
             last_doc, ordinal = p.doc_index, 0
         doc = docs[p.doc_index]
         text = doc.text[p.start : p.end]
+        if not visible(text):  # a section of zero-width spaces: a blank hit of every query
+            continue
         out.append(
             Passage(
                 doc_id=doc.doc_id,

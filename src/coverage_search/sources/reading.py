@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,7 @@ from coverage_search.sources.markdown import RenderedText
 from coverage_search.sources.metadata import Metadata
 
 CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")  # C0/C1 controls but \t \n \v \f \r
+_INVISIBLE = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})  # spaces, controls, format characters
 MAX_YAML_CHARS = 64 * 1024  # front matter and sidecars hold metadata, never an article
 MAX_FAST_NESTING = 256
 _NESTING = re.compile(r"[\[{]|[-?](?=\s|\Z)")
@@ -24,6 +26,13 @@ _BOMS = (
     (b"\xff\xfe", "utf-16"),
     (b"\xfe\xff", "utf-16"),
 )
+
+
+def visible(text: str) -> bool:
+    """True when `text` holds a character a reader sees: not only spaces, zero-width spaces,
+    soft hyphens or byte-order marks (which embed close to anything, so such a file was the
+    first hit of every semantic query)."""
+    return any(unicodedata.category(c) not in _INVISIBLE for c in text)
 
 
 class Unreadable(Exception):

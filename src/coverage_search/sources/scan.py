@@ -34,6 +34,7 @@ from coverage_search.sources.reading import (
     brief,
     decode_text,
     split_front_matter,
+    visible,
 )
 
 if TYPE_CHECKING:
@@ -323,8 +324,10 @@ def _parse(job: _Job) -> Document:
             parts = read_html(raw)
         else:
             parts = _read_text(raw, markdown=fmt == "markdown")
-        if not parts.rendered.text.strip():
-            raise Unreadable("no text: the file is empty or holds only metadata")
+        if not visible(parts.rendered.text):
+            raise Unreadable(
+                "no text: the file is empty, or holds only metadata or invisible marks"
+            )
         if (chars := len(parts.rendered.text)) > MAX_TEXT_CHARS:
             raise Unreadable(
                 f"too large for one article ({chars:,} characters of text; "
