@@ -4,6 +4,8 @@ A PDF of thousands of pages, all one heavy content stream, earned half a second 
 it claimed: a 700 KB file held a build for the best part of an hour. A server that compresses
 whatever it is asked (a stored .gz) had its page refused as "binary content". A file or a
 section of zero-width spaces was indexed as a blank passage that topped every semantic query.
+A text file or a cut-off download saved as .pdf was "not a readable PDF (Stream has ended
+unexpectedly)", pypdf's words, which name no fix.
 """
 
 from __future__ import annotations
@@ -111,3 +113,16 @@ def test_a_file_or_section_of_invisible_marks_is_no_blank_hit(tmp_path: Path) ->
     blank = [h.doc_id for h in hits if all(unicodedata.category(c)[0] in "ZC" for c in h.text)]
     assert not blank, f"blank passages indexed: {blank}"
     assert "mixed.md" in keyword_doc_ids(tmp_path / "index", "flamingo budget")
+
+
+def test_a_text_file_or_a_cut_off_download_saved_as_pdf_says_what_to_do(tmp_path: Path) -> None:
+    corpus = make_corpus(tmp_path / "corpus")
+    (corpus / "notes.pdf").write_text("Notes from the call with the desk.\n" * 5, encoding="utf-8")
+    whole = write_minimal_pdf(tmp_path / "whole.pdf", ["A full page of text. " * 20] * 3)
+    (corpus / "cut.pdf").write_bytes(whole.read_bytes()[:400])
+    code, out, err = cli("build", "--corpus", corpus, "--index", tmp_path / "index")
+    assert code == 0, err
+    lines = (out + err).splitlines()
+    for name, says in (("notes.pdf", "rename it to .txt"), ("cut.pdf", "download it again")):
+        [line] = [line for line in lines if name in line]
+        assert "not a readable PDF" in line and says in line and "Stream" not in line, line

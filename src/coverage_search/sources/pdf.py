@@ -49,9 +49,7 @@ def read_pdf(raw: bytes, *, sidecar: bytes = b"", sidecar_name: str = "") -> Par
     except Unreadable:
         raise
     except Exception as exc:  # pypdf raises many kinds on damaged files
-        if _HTML_START.match(raw[:1024]) and b"%PDF-" not in raw[:1024]:
-            raise Unreadable("an HTML page, not a PDF: rename it to .html") from None
-        raise Unreadable(f"not a readable PDF ({brief(exc)})") from None
+        raise Unreadable(_why_unreadable(raw, exc)) from None
     if pages and all(p is None for p in pages):
         raise Unreadable("not a readable PDF (no page could be read)")
     text, starts = _join_pages(pages)
@@ -66,6 +64,23 @@ def read_pdf(raw: bytes, *, sidecar: bytes = b"", sidecar_name: str = "") -> Par
             raise Unreadable(str(exc) if label in str(exc) else f"{label}: {exc}") from None
         meta = metadata_from_mapping(mapping).over(info)
     return Parts(RenderedText(text, ()), meta, None, starts)
+
+
+def _why_unreadable(raw: bytes, exc: Exception) -> str:
+    """What a file pypdf could not read really is, when that says what to do: pypdf's own
+    words ("Stream has ended unexpectedly") fit a text file, a cut-off download and junk."""
+    if b"%PDF-" not in raw[:1024]:  # where every PDF says it is one
+        if _HTML_START.match(raw[:1024]):
+            return "an HTML page, not a PDF: rename it to .html"
+        try:
+            text = decode_text(raw)
+        except Unreadable:
+            text = "\x00"
+        if not CONTROLS.search(text):
+            return "not a readable PDF (it holds plain text): rename it to .txt"
+    elif b"%%EOF" not in raw[-1024:]:  # the end marker every complete PDF has
+        return "not a readable PDF (cut off: no end marker): download it again"
+    return f"not a readable PDF ({brief(exc)})"
 
 
 def _join_pages(pages: list[str | None]) -> tuple[str, tuple[int, ...]]:
