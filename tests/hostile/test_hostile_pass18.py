@@ -126,3 +126,20 @@ def test_a_text_file_or_a_cut_off_download_saved_as_pdf_says_what_to_do(tmp_path
     for name, says in (("notes.pdf", "rename it to .txt"), ("cut.pdf", "download it again")):
         [line] = [line for line in lines if name in line]
         assert "not a readable PDF" in line and says in line and "Stream" not in line, line
+
+
+def test_a_feed_of_too_many_tags_is_refused_before_parsing() -> None:
+    """A 10 MB feed of empty tags took feedparser minutes and gigabytes of memory."""
+    from coverage_search import FetchError
+    from coverage_search.ingest.feeds import MAX_FEED_TAGS, parse_feed
+
+    item = b"<item><title>t</title><link>http://127.0.0.1/a</link></item>"
+    head, tail = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>F</title>',
+        b"</channel></rss>",
+    )
+    small = head + item * 10 + tail
+    assert len(parse_feed(small, "application/rss+xml", url="http://127.0.0.1/f")[1]) == 10
+    huge = head + b"<x/>" * (MAX_FEED_TAGS + 1) + item + tail
+    with pytest.raises(FetchError, match="too large to read"):  # counted, never parsed
+        parse_feed(huge, "application/rss+xml", url="http://127.0.0.1/f")

@@ -34,6 +34,9 @@ MAX_NEW_ENTRIES = 200
 # Entries read of one feed, newest first: as many as are remembered as seen, so an entry past
 # the memory never comes back as new each update. News feeds hold tens.
 MAX_FEED_ENTRIES = MAX_SEEN
+# Feeds hold thousands of tags; a million took feedparser 45 s and half a gigabyte, and the
+# 10 MB cap on a download alone lets a feed hold three million.
+MAX_FEED_TAGS = 300_000
 # A GUID longer than this is kept as its hash: a feed of 3 MB GUIDs grew .feeds.json past its
 # cap in a few updates, which then locked every subscription out.
 MAX_GUID_CHARS = 200
@@ -271,6 +274,8 @@ def parse_feed(body: bytes, content_type: str, *, url: str) -> tuple[str | None,
     def line(value: object) -> str | None:  # a terminal never sees a feed's escapes
         return " ".join(printable(str(value or "")).split())[:2000] or None
 
+    if body.count(b"<") > MAX_FEED_TAGS:  # feedparser's time and memory grow with its tags
+        raise FetchError(url, f"a feed of over {MAX_FEED_TAGS:,} tags, too large to read")
     headers = {"content-type": content_type or "text/xml", "content-location": url}
     parsed = feedparser.parse(body, response_headers=headers)  # relative links resolve to url
     feed = parsed.get("feed", {})
