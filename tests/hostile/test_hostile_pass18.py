@@ -143,3 +143,17 @@ def test_a_feed_of_too_many_tags_is_refused_before_parsing() -> None:
     huge = head + b"<x/>" * (MAX_FEED_TAGS + 1) + item + tail
     with pytest.raises(FetchError, match="too large to read"):  # counted, never parsed
         parse_feed(huge, "application/rss+xml", url="http://127.0.0.1/f")
+
+
+def test_compression_stacked_past_two_layers_is_refused_at_once() -> None:
+    """ "gzip, gzip, ..." unpacked once a layer, each up to the 10 MB cap, with no bound on the
+    number of layers a header names."""
+    from coverage_search import FetchError
+    from coverage_search.ingest.transport import unpacked
+
+    page = b"<html><body><p>Hello</p></body></html>"
+    twice = gzip.compress(gzip.compress(page))
+    assert unpacked("http://127.0.0.1/a", twice, "gzip, identity, gzip", 10**6) == page
+    assert unpacked("http://127.0.0.1/a", page, " , identity", 10**6) == page
+    with pytest.raises(FetchError, match="compressed 3 times over"):
+        unpacked("http://127.0.0.1/a", gzip.compress(twice), "gzip, gzip, gzip", 10**6)

@@ -247,9 +247,11 @@ def unpacked(url: str, body: bytes, coding: str | None, max_bytes: int) -> bytes
     Some servers send a stored .gz whatever the request says: kept packed, a page read as
     "binary content" and a feed as malformed XML. A few KB of gzip may unpack to gigabytes.
     """
-    for name in reversed([c.strip().lower() for c in (coding or "").split(",")]):
-        if name in ("", "identity"):
-            continue
+    named = [c.strip().lower() for c in (coding or "").split(",")]
+    layers = [name for name in named if name not in ("", "identity")]
+    if len(layers) > 2:  # each layer may unpack to the cap: no server stacks more than two
+        raise FetchError(url, f"compressed {len(layers)} times over: unreadable")
+    for name in reversed(layers):
         if name not in ("gzip", "x-gzip", "deflate"):
             shown = " ".join(printable(name).split())[:40]  # a server's words, shown
             raise FetchError(url, f"sent compressed ({shown}) though asked not to: unreadable")

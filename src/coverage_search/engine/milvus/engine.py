@@ -167,9 +167,8 @@ class MilvusEngine(StoreBacked):
 
     def dense(self, vector: np.ndarray, filters: SearchFilters, *, limit: int) -> Ranked:
         query = np.asarray(vector, dtype=np.float32).reshape(-1).tolist()
-        hits = self._search_each([query], "dense", dense_params(self.kind, limit), filters, limit)[
-            0
-        ]
+        params = dense_params(self.kind, limit)
+        hits = self._search_each([query], "dense", params, filters, limit)[0]
         return [(int(h["id"]), float(h["distance"])) for h in hits]
 
     def facts(self) -> EngineFacts:
