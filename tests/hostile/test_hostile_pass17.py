@@ -412,3 +412,10 @@ def test_a_charset_label_no_browser_knows_decodes_no_escapes(label: str) -> None
     body = f'<html><meta charset="{label}"><p>{text}</p></html>'.encode("cp1252")
     decoded = decode_body(body, label, url="http://127.0.0.1/a.html")
     assert text.removeprefix("Caf\xe9") in decoded  # é is the detector's guess; no escapes
+
+
+def test_an_outlet_the_index_lacks_is_named_in_a_short_line(built: dict[str, Path]) -> None:
+    """A 5,000-character --outlet (a pasted page) was echoed whole in the notice."""
+    long_name = "Wire" * 1250
+    code, _out, err = cli("search", "Amodei", "--outlet", long_name, "--index", built["index"])
+    assert code == 0 and "No outlet named 'WireWire" in err and len(err) < 600, err

@@ -163,10 +163,8 @@ def unknown_filters(index: CoverageIndex, args: argparse.Namespace) -> None:
         if missing:
             more = f" and {len(known) - 12} more" if len(known) > 12 else ""
             some = ", ".join(known[:12]) + more
+            named = ", ".join(f"{a!r:.60}" for a in missing[:5])  # a pasted page is no name
             print(
-                escaped(
-                    f"No {name} named {', '.join(repr(a) for a in missing)} in this index; "
-                    f"its {name}s: {some or 'none'}."
-                ),
+                escaped(f"No {name} named {named} in this index; its {name}s: {some or 'none'}."),
                 file=sys.stderr,
             )
