@@ -34,9 +34,10 @@ MAX_NEW_ENTRIES = 200
 # Entries read of one feed, newest first: as many as are remembered as seen, so an entry past
 # the memory never comes back as new each update. News feeds hold tens.
 MAX_FEED_ENTRIES = MAX_SEEN
-# Feeds hold thousands of tags; a million took feedparser 45 s and half a gigabyte, and the
-# 10 MB cap on a download alone lets a feed hold three million.
-MAX_FEED_TAGS = 300_000
+# A million tags took feedparser 45 s and half a gigabyte, and the 10 MB cap on a download
+# lets a feed of empty tags hold three million; real markup runs 30-50 bytes a tag, so even a
+# 10 MB feed of full-text entries stays under this.
+MAX_FEED_TAGS = 500_000
 # A GUID longer than this is kept as its hash: a feed of 3 MB GUIDs grew .feeds.json past its
 # cap in a few updates, which then locked every subscription out.
 MAX_GUID_CHARS = 200
