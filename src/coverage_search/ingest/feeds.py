@@ -35,8 +35,8 @@ MAX_NEW_ENTRIES = 200
 # the memory never comes back as new each update. News feeds hold tens.
 MAX_FEED_ENTRIES = MAX_SEEN
 # A million tags took feedparser 45 s and half a gigabyte, and the 10 MB cap on a download
-# lets a feed of empty tags hold three million; real markup runs 30-50 bytes a tag, so even a
-# 10 MB feed of full-text entries stays under this.
+# lets a feed of empty tags hold three million; markup with text in it runs tens of bytes a
+# tag, so a 10 MB feed of full-text entries stays under this.
 MAX_FEED_TAGS = 500_000
 # A GUID longer than this is kept as its hash: a feed of 3 MB GUIDs grew .feeds.json past its
 # cap in a few updates, which then locked every subscription out.
