@@ -149,7 +149,7 @@ def test_compression_stacked_past_two_layers_is_refused_at_once() -> None:
     """ "gzip, gzip, ..." unpacked once a layer, each up to the 10 MB cap, with no bound on the
     number of layers a header names."""
     from coverage_search import FetchError
-    from coverage_search.ingest.transport import unpacked
+    from coverage_search.ingest.unpacking import unpacked
 
     page = b"<html><body><p>Hello</p></body></html>"
     twice = gzip.compress(gzip.compress(page))
@@ -157,3 +157,40 @@ def test_compression_stacked_past_two_layers_is_refused_at_once() -> None:
     assert unpacked("http://127.0.0.1/a", page, " , identity", 10**6) == page
     with pytest.raises(FetchError, match="compressed 3 times over"):
         unpacked("http://127.0.0.1/a", gzip.compress(twice), "gzip, gzip, gzip", 10**6)
+
+
+def _raw_deflate(data: bytes) -> bytes:
+    packer = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    return packer.compress(data) + packer.flush()
+
+
+PAGE = b"<html><body><p>Hello caf\xc3\xa9</p></body></html>" * 20
+PACKED = gzip.compress(PAGE)
+UNPACKING = {  # label: (body, Content-Encoding, unpacked body or the error's words)
+    "gzip": (PACKED, "gzip", PAGE),
+    "two gzip members": (gzip.compress(PAGE[:100]) + gzip.compress(PAGE[100:]), "gzip", PAGE),
+    "bytes after the stream": (PACKED + b"junk", "gzip", PAGE),
+    "plain text labelled gzip (a proxy unpacked it)": (PAGE, "gzip", PAGE),
+    "plain text labelled deflate": (PAGE, "deflate", PAGE),
+    "zlib as deflate": (zlib.compress(PAGE), "deflate", PAGE),
+    "bare deflate": (_raw_deflate(PAGE), "deflate", PAGE),
+    "gzip labelled deflate": (PACKED, "deflate", PAGE),
+    "gzip cut in half": (PACKED[: len(PACKED) // 2], "gzip", "stream is cut off"),
+    "gzip without its trailer": (PACKED[:-8], "gzip", "stream is cut off"),
+    "bare deflate cut": (_raw_deflate(PAGE)[:40], "deflate", "stream is cut off"),
+}
+
+
+@pytest.mark.parametrize("case", list(UNPACKING))
+def test_a_packed_body_is_read_whole_or_refused_never_cut(case: str) -> None:
+    """A cut-off gzip stream was indexed as the part that came (zlib raises nothing), a second
+    gzip member was dropped, and a plain page labelled gzip was refused as damaged."""
+    from coverage_search import FetchError
+    from coverage_search.ingest.unpacking import unpacked
+
+    body, coding, want = UNPACKING[case]
+    if isinstance(want, bytes):
+        assert unpacked("http://127.0.0.1/a", body, coding, 10**6) == want
+    else:
+        with pytest.raises(FetchError, match=want):
+            unpacked("http://127.0.0.1/a", body, coding, 10**6)

@@ -24,8 +24,8 @@ from coverage_search.ingest.transport import (
     LocalAddressError,
     opener,
     set_socket_timeout,
-    unpacked,
 )
+from coverage_search.ingest.unpacking import unpacked
 from coverage_search.sources.metadata import printable
 from coverage_search.sources.urls import ascii_url, is_local_host, url_problem
 
@@ -254,7 +254,8 @@ class Fetcher:
             raise FetchError(
                 url, f"the reply was cut off ({size:,} bytes of {size + response.length:,})"
             )
-        body = unpacked(url, b"".join(chunks), headers.get("Content-Encoding"), self.max_bytes)
+        coding = ", ".join(headers.get_all("Content-Encoding") or [])  # each header line
+        body = unpacked(url, b"".join(chunks), coding, self.max_bytes)
         if not content_type and accept is HTML_TYPES and not _looks_like_html(body):
             raise FetchError(
                 url, "not HTML (no Content-Type and the body is not a web page)", status=status

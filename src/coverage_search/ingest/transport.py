@@ -22,12 +22,9 @@ import socket
 import threading
 import time
 import urllib.request
-import zlib
 from collections.abc import Callable
 from typing import Any
 
-from coverage_search.errors import FetchError
-from coverage_search.sources.metadata import printable
 from coverage_search.sources.urls import is_local_address, note_public
 
 
@@ -238,35 +235,6 @@ def set_socket_timeout(response: http.client.HTTPResponse, seconds: float) -> No
     sock = getattr(getattr(response.fp, "raw", None), "_sock", None)
     if isinstance(sock, socket.socket):
         sock.settimeout(max(0.01, seconds))
-
-
-def unpacked(url: str, body: bytes, coding: str | None, max_bytes: int) -> bytes:
-    """`body` unpacked when the server compressed it (gzip, deflate) though asked not to, to
-    at most `max_bytes`; FetchError when it cannot be, or is larger unpacked.
-
-    Some servers send a stored .gz whatever the request says: kept packed, a page read as
-    "binary content" and a feed as malformed XML. A few KB of gzip may unpack to gigabytes.
-    """
-    named = [c.strip().lower() for c in (coding or "").split(",")]
-    layers = [name for name in named if name not in ("", "identity")]
-    if len(layers) > 2:  # each layer may unpack to the cap: no server stacks more than two
-        raise FetchError(url, f"compressed {len(layers)} times over: unreadable")
-    for name in reversed(layers):
-        if name not in ("gzip", "x-gzip", "deflate"):
-            shown = " ".join(printable(name).split())[:40]  # a server's words, shown
-            raise FetchError(url, f"sent compressed ({shown}) though asked not to: unreadable")
-        # gzip and zlib streams say which they are (RFC 1950's header check); some servers send
-        # a bare deflate stream as "deflate", with no header at all.
-        zlib_head = len(body) > 1 and body[0] & 0x0F == 8 and int.from_bytes(body[:2]) % 31 == 0
-        bare = name == "deflate" and not zlib_head
-        unpacker = zlib.decompressobj(-zlib.MAX_WBITS if bare else 32 + zlib.MAX_WBITS)
-        try:
-            body = unpacker.decompress(body, max_bytes + 1)
-        except zlib.error:
-            raise FetchError(url, f"its {name} compression is damaged") from None
-        if len(body) > max_bytes:
-            raise FetchError(url, f"too large unpacked (over the cap of {max_bytes:,} bytes)")
-    return body
 
 
 def opener(deadline: Deadline, *, public_only: bool = False) -> urllib.request.OpenerDirector:
