@@ -419,3 +419,18 @@ def test_an_outlet_the_index_lacks_is_named_in_a_short_line(built: dict[str, Pat
     long_name = "Wire" * 1250
     code, _out, err = cli("search", "Amodei", "--outlet", long_name, "--index", built["index"])
     assert code == 0 and "No outlet named 'WireWire" in err and len(err) < 600, err
+
+
+@pytest.mark.parametrize(
+    ("typed", "searched"),
+    [("\u200b" * 4000 + "hello", "hello"), ("\u00ad" * 3999 + " x", "x"), ("\u200b hi", "hi")],
+)
+def test_a_query_is_checked_as_it_is_searched(typed: str, searched: str) -> None:
+    """The emptiness check looked at the text as typed; the marks inside words were dropped
+    after it and after the cut, so "\u200b" * 4000 + "hello" was searched as ""."""
+    from coverage_search import QueryError
+    from coverage_search.query.search import clean_query
+
+    assert clean_query(typed) == searched
+    with pytest.raises(QueryError):
+        clean_query("\u200b\u00ad \ufeff" * 100)

@@ -65,12 +65,14 @@ _INSIDE_WORDS = dict.fromkeys(map(ord, "\u00ad\u200b\u200d\u2060\ufeff"))
 
 def clean_query(query: str) -> str:
     """The query as valid text without surrounding whitespace; refuses an empty one."""
-    # Spaces, controls and invisible format characters (zero-width spaces) alone are no query.
-    if not isinstance(query, str) or not any(
-        unicodedata.category(c) not in _INVISIBLE for c in query[: MAX_QUERY_CHARS * 2]
-    ):
-        raise QueryError("Type a question or some words to search for.")
-    return valid_text(query.strip()[:MAX_QUERY_CHARS]).translate(_INSIDE_WORDS)
+    # Spaces, controls and invisible format characters (zero-width spaces) alone are no query:
+    # checked on the text as searched, after the marks inside words went and the cut.
+    if isinstance(query, str):
+        text = valid_text(query[: MAX_QUERY_CHARS * 2]).translate(_INSIDE_WORDS).strip()
+        text = text[:MAX_QUERY_CHARS].rstrip()
+        if any(unicodedata.category(c) not in _INVISIBLE for c in text):
+            return text
+    raise QueryError("Type a question or some words to search for.")
 
 
 def named_query(text: str, *, aliases: bool = True) -> str:
