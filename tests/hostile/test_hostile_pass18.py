@@ -194,3 +194,21 @@ def test_a_packed_body_is_read_whole_or_refused_never_cut(case: str) -> None:
     else:
         with pytest.raises(FetchError, match=want):
             unpacked("http://127.0.0.1/a", body, coding, 10**6)
+
+
+@pytest.mark.parametrize("where", ["declaration", "header"])
+def test_a_feed_labelled_with_a_codec_no_browser_knows_keeps_its_backslashes(where: str) -> None:
+    """feedparser picks its own codec: a feed labelled unicode_escape had "C:\\new" turned
+    into a line break and "\\u0041" into "A" (pages were fixed, feeds were not)."""
+    from coverage_search.ingest.feeds import parse_feed
+
+    title = "Caf\xe9 C:\\new \\u0041"
+    declared = "unicode_escape" if where == "declaration" else "utf-8"
+    kind = "application/rss+xml" + ("; charset=unicode_escape" if where == "header" else "")
+    xml = (
+        f'<?xml version="1.0" encoding="{declared}"?><rss version="2.0"><channel>'
+        f"<title>{title}</title><item><title>a</title><link>http://127.0.0.1/a</link></item>"
+        "</channel></rss>"
+    )
+    body = xml.encode("cp1252" if where == "declaration" else "utf-8")
+    assert parse_feed(body, kind, url="http://127.0.0.1/f")[0] == title

@@ -58,3 +58,30 @@ def _codec(name: str) -> str:
     if normalized in _NOT_WEB:
         raise LookupError(name)
     return "cp1252" if normalized in {"latin-1", "iso8859-1", "ascii"} else normalized
+
+
+def web_labels(body: bytes, content_type: str) -> tuple[bytes, str]:
+    """`body` and `content_type` without a charset label no browser knows: a parser that picks
+    its own codec (feedparser) would decode a feed labelled unicode_escape's backslashes."""
+    head = body[:4096]
+    match = _XML_ENCODING.search(head)
+    if match and not _web(match.group(1).decode("ascii", "replace")):
+        start, end = match.span(1)
+        body = body[:start] + b"utf-8" + body[end:]  # then utf-8, or the parser's own fallback
+    kept = [
+        part
+        for part in content_type.split(";")
+        if not (
+            part.strip().lower().startswith("charset=")
+            and not _web(part.split("=", 1)[1].strip().strip("\"'"))
+        )
+    ]
+    return body, ";".join(kept)
+
+
+def _web(label: str) -> bool:
+    try:
+        _codec(label)
+    except LookupError:
+        return False
+    return True

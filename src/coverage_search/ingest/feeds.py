@@ -270,6 +270,7 @@ def parse_feed(body: bytes, content_type: str, *, url: str) -> tuple[str | None,
     """(title, entries) of RSS/Atom bytes; FetchError when they are not a readable feed."""
     import feedparser
 
+    from coverage_search.ingest.decoding import web_labels
     from coverage_search.sources.metadata import MAX_URL_CHARS, normalize_date, printable
 
     def line(value: object) -> str | None:  # a terminal never sees a feed's escapes
@@ -277,7 +278,8 @@ def parse_feed(body: bytes, content_type: str, *, url: str) -> tuple[str | None,
 
     if body.count(b"<") > MAX_FEED_TAGS:  # feedparser's time and memory grow with its tags
         raise FetchError(url, f"a feed of over {MAX_FEED_TAGS:,} tags, too large to read")
-    headers = {"content-type": content_type or "text/xml", "content-location": url}
+    body, content_type = web_labels(body, content_type or "text/xml")
+    headers = {"content-type": content_type, "content-location": url}
     parsed = feedparser.parse(body, response_headers=headers)  # relative links resolve to url
     feed = parsed.get("feed", {})
     if not parsed.entries and (parsed.get("bozo") or not parsed.get("version")):
