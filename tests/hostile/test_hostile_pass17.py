@@ -402,10 +402,11 @@ def test_a_corpus_that_repeats_a_document_id_is_refused_by_its_line(tmp_path: Pa
         load_corpus(corpus)
 
 
-@pytest.mark.parametrize("label", ["unicode_escape", "raw-unicode-escape", "utf-7", "charmap"])
+@pytest.mark.parametrize("label", ["unicode_escape", "raw-unicode-escape", "ibm037", "cp500"])
 def test_a_charset_label_no_browser_knows_decodes_no_escapes(label: str) -> None:
     """A page not in UTF-8 labelled unicode_escape had its backslash sequences decoded
-    ("C:\\new" lost its backslash and gained a line break); utf-7 decodes "+...-" runs."""
+    ("C:\\new" lost its backslash and gained a line break); one labelled with an EBCDIC code
+    page (ibm037), which no browser knows either, came out as other letters altogether."""
     from coverage_search.ingest.decoding import decode_body
 
     text = "Caf\xe9 paths: C:\\new\\table and 1+1-2 \\u0041"

@@ -9,8 +9,15 @@ from coverage_search.errors import FetchError
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _XML_ENCODING = re.compile(rb"""<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""", re.I)
-# Labels of codecs no browser knows, that would decode a page's backslashes or "+" as escapes.
-_NOT_WEB = {"unicode-escape", "raw-unicode-escape", "charmap", "undefined", "utf-7", "punycode"}
+# The encodings of the WHATWG Encoding Standard, as Python names them: a browser knows no
+# other label, and Python's own (unicode_escape, EBCDIC's cp037) would garble a page.
+_WEB = frozenset(
+    """utf-8 utf-8-sig utf-16 utf-16-le utf-16-be cp866 iso8859-2 iso8859-3 iso8859-4 iso8859-5
+    iso8859-6 iso8859-7 iso8859-8 iso8859-10 iso8859-11 iso8859-13 iso8859-14 iso8859-15
+    iso8859-16 koi8-r koi8-u mac-roman mac-cyrillic cp874 tis-620 cp1250 cp1251 cp1252 cp1253
+    cp1254 cp1255 cp1256 cp1257 cp1258 gbk gb2312 gb18030 big5 big5hkscs euc_jp iso2022_jp
+    shift_jis cp932 euc_kr cp949 iso8859-1 latin-1 ascii""".split()  # noqa: SIM905
+)
 
 
 def decode_body(body: bytes, declared: str | None, *, url: str = "") -> str:
@@ -53,9 +60,9 @@ def decode_body(body: bytes, declared: str | None, *, url: str = "") -> str:
 
 
 def _codec(name: str) -> str:
-    # As browsers: "iso-8859-1" and "ascii" are Windows-1252, Python's own codecs (_NOT_WEB) none.
+    # As browsers: "iso-8859-1" and "ascii" are Windows-1252, and a label not in _WEB is none.
     normalized = codecs.lookup(name).name
-    if normalized in _NOT_WEB:
+    if normalized not in _WEB:
         raise LookupError(name)
     return "cp1252" if normalized in {"latin-1", "iso8859-1", "ascii"} else normalized
 
