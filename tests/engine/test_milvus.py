@@ -393,3 +393,6 @@ def test_a_rare_name_the_side_database_does_not_count_is_still_known(
         terms = ["zqxjv", "solana", "oppenheimer", "tomato"]
         assert index.engine.held_terms(terms) == [False, True, False, True]
         assert index.engine.held_terms([]) == []
+        # Milvus answering with no list at all (or too few) says nothing: every term is known
+        monkeypatch.setattr(index.engine, "_search_each", lambda *args: [])
+        assert index.engine.held_terms(terms) == [True] * 4

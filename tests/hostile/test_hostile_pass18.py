@@ -120,12 +120,17 @@ def test_a_text_file_or_a_cut_off_download_saved_as_pdf_says_what_to_do(tmp_path
     (corpus / "notes.pdf").write_text("Notes from the call with the desk.\n" * 5, encoding="utf-8")
     whole = write_minimal_pdf(tmp_path / "whole.pdf", ["A full page of text. " * 20] * 3)
     (corpus / "cut.pdf").write_bytes(whole.read_bytes()[:400])
+    (corpus / "empty.pdf").write_bytes(b"  \n")  # a failed download, not text to rename
     code, out, err = cli("build", "--corpus", corpus, "--index", tmp_path / "index")
     assert code == 0, err
     lines = (out + err).splitlines()
-    for name, says in (("notes.pdf", "rename it to .txt"), ("cut.pdf", "download it again")):
+    for name, says in (
+        ("notes.pdf", "not a readable PDF (it holds plain text): rename it to .txt"),
+        ("cut.pdf", "not a readable PDF (cut off: no end marker): download it again"),
+        ("empty.pdf", "an empty file, not a PDF: download it again"),
+    ):
         [line] = [line for line in lines if name in line]
-        assert "not a readable PDF" in line and says in line and "Stream" not in line, line
+        assert says in line and "Stream" not in line, line
 
 
 def test_a_feed_of_too_many_tags_is_refused_before_parsing() -> None:

@@ -164,6 +164,7 @@ def unknown_filters(index: CoverageIndex, args: argparse.Namespace) -> None:
             more = f" and {len(known) - 12} more" if len(known) > 12 else ""
             some = ", ".join(known[:12]) + more
             named = ", ".join(f"{a!r:.60}" for a in missing[:5])  # a pasted page is no name
+            named += f" and {len(missing) - 5} more" if len(missing) > 5 else ""
             print(
                 escaped(f"No {name} named {named} in this index; its {name}s: {some or 'none'}."),
                 file=sys.stderr,

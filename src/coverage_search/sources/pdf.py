@@ -70,6 +70,8 @@ def _why_unreadable(raw: bytes, exc: Exception) -> str:
     """What a file pypdf could not read really is, when that says what to do: pypdf's own
     words ("Stream has ended unexpectedly") fit a text file, a cut-off download and junk."""
     if b"%PDF-" not in raw[:1024]:  # where every PDF says it is one
+        if not raw.strip():
+            return "an empty file, not a PDF: download it again"
         if _HTML_START.match(raw[:1024]):
             return "an HTML page, not a PDF: rename it to .html"
         try:

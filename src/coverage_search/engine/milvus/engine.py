@@ -125,7 +125,8 @@ class MilvusEngine(StoreBacked):
         filters: SearchFilters,
         limit: int,
     ) -> list[list[dict[str, Any]]]:
-        """One search request for several queries: the hits of each, in order."""
+        """One search request for several queries: the hits of each, in order ([] when
+        Milvus answers with nothing at all)."""
         if limit <= 0 or not data:
             return [[] for _ in data]
         expression = ""
@@ -143,14 +144,15 @@ class MilvusEngine(StoreBacked):
                 output_fields=[],
                 timeout=CALL_TIMEOUT,
             )
-        return [list(hits) for hits in result] if result else [[] for _ in data]
+        return [list(hits) for hits in result] if result else []
 
     def keyword(self, terms: Sequence[str], filters: SearchFilters, *, limit: int) -> Ranked:
         """BM25 in Milvus: the terms go in as text (never syntax); any of them may match."""
         if not terms:
             return []
         text = [" ".join(terms)]
-        hits = self._search_each(text, "sparse", {"metric_type": "BM25"}, filters, limit)[0]
+        found = self._search_each(text, "sparse", {"metric_type": "BM25"}, filters, limit)
+        hits = found[0] if found else []
         # Milvus (2.5 and its Lite) gives BM25 as a positive distance; milvus-lite 3 negates it.
         return [(int(h["id"]), abs(float(h["distance"]))) for h in hits]
 
@@ -168,7 +170,8 @@ class MilvusEngine(StoreBacked):
     def dense(self, vector: np.ndarray, filters: SearchFilters, *, limit: int) -> Ranked:
         query = np.asarray(vector, dtype=np.float32).reshape(-1).tolist()
         params = dense_params(self.kind, limit)
-        hits = self._search_each([query], "dense", params, filters, limit)[0]
+        found = self._search_each([query], "dense", params, filters, limit)
+        hits = found[0] if found else []
         return [(int(h["id"]), float(h["distance"])) for h in hits]
 
     def facts(self) -> EngineFacts:
