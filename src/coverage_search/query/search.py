@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import unicodedata
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,13 +18,13 @@ from coverage_search.query.links import passage_link
 from coverage_search.query.settings import SearchSettings
 from coverage_search.query.terms import keyword_search
 from coverage_search.records import RetrieverHit, SearchFilters, SearchHit
+from coverage_search.sources.reading import visible
 
 if TYPE_CHECKING:
     from coverage_search.embed.embedder import Embedder
 
 MODES = ("hybrid", "semantic", "keyword")
 MAX_QUERY_CHARS = 4_000
-_INVISIBLE = {"Zs", "Zl", "Zp", "Cc", "Cf"}  # spaces, controls, format characters
 MAX_K = 10_000  # passages one search returns at most (and the most per document)
 MAX_POOL = 200_000  # candidates asked of each retriever at most
 
@@ -70,7 +69,7 @@ def clean_query(query: str) -> str:
     if isinstance(query, str):
         text = valid_text(query[: MAX_QUERY_CHARS * 2]).translate(_INSIDE_WORDS).strip()
         text = text[:MAX_QUERY_CHARS].rstrip()
-        if any(unicodedata.category(c) not in _INVISIBLE for c in text):
+        if visible(text):
             return text
     raise QueryError("Type a question or some words to search for.")
 
