@@ -19,9 +19,19 @@ from coverage_search.records import Document, Passage, RelatedLink, SearchFilter
 
 Ranked = list[tuple[int, float]]  # (passage id, score), best first; higher is better
 # Bump when what a build stores changes, so the next build writes it although no file changed
-# (2: document centroids, 3: abbreviations). Older builds still open: what they lack is left
-# out of search.
-CONTENT_VERSION = 3
+# (2: document centroids, 3: abbreviations, 4: keyword text without marks inside words). Older
+# builds still open: what they lack is left out of search.
+CONTENT_VERSION = 4
+
+# Invisible marks inside a word ("An\u00adthropic" from a web page's soft hyphen, a zero-width
+# space pasted into a question) would cut it in two for keyword search: every engine indexes and
+# searches words without them. Not U+200C, which keeps Persian and Indic morphemes apart.
+INSIDE_WORDS = dict.fromkeys(map(ord, "\u00ad\u200b\u200d\u2060\ufeff"))
+
+
+def keyword_text(text: str) -> str:
+    """`text` as keyword search reads it: the marks inside words gone."""
+    return text if text.isascii() else text.translate(INSIDE_WORDS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coverage_search.engine.base import Engine
+from coverage_search.engine.base import Engine, keyword_text
 from coverage_search.passages.sentences import split_sentences
 from coverage_search.query.terms import keyword_terms
 from coverage_search.records import SearchHit
@@ -143,9 +143,13 @@ def question_weights(engine: Engine, question: str) -> dict[str, float]:
     return keyword_weights(terms, docs, passages)
 
 
+def _words(text: str) -> list[str]:
+    return _WORD.findall(keyword_text(text))
+
+
 def topic_stems(weights: Mapping[str, float], hits: Sequence[SearchHit]) -> set[str]:
     """The question's stems that most of the top hits hold: the topic, not the question."""
-    held = [{_stem(w) for w in _WORD.findall(f"{h.title} {h.text}")} for h in hits]
+    held = [{_stem(w) for w in _words(f"{h.title} {h.text}")} for h in hits]
     need = max(2.0, TOPIC_SHARE * len(hits))
     return {s for s in weights if sum(s in h for h in held) >= need}
 
@@ -164,7 +168,7 @@ def local_weights(weights: Mapping[str, float], hits: Sequence[SearchHit]) -> di
     """Each stem's weight times the share of the top hits that lack it (a rarity among them)."""
     if not hits:
         return dict(weights)
-    held = [{_stem(w) for w in _WORD.findall(h.text)} for h in hits]
+    held = [{_stem(w) for w in _words(h.text)} for h in hits]
     return {s: w * (1.0 - sum(s in h for h in held) / len(held)) for s, w in weights.items()}
 
 
@@ -173,7 +177,7 @@ def keyword_share(weights: Mapping[str, float], sentence: str) -> float:
     total = sum(weights.values())
     if total <= 0:
         return 0.0
-    stems = {_stem(w) for w in _WORD.findall(sentence)}
+    stems = {_stem(w) for w in _words(sentence)}
     return sum(w for s, w in weights.items() if s in stems) / total
 
 

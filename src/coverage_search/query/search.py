@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from coverage_search.engine.base import Engine, PassageRow, Ranked
+from coverage_search.engine.base import INSIDE_WORDS, Engine, PassageRow, Ranked
 from coverage_search.errors import QueryError
 from coverage_search.query.abbreviations import expand_abbreviations, short_forms
 from coverage_search.query.aliases import expand_aliases
@@ -57,17 +57,13 @@ def check_search(
         raise QueryError("document_prior must be a number from 0 (none) to 1.")
 
 
-# Invisible characters pasted inside a word ("Amo\u200bdei", a soft hyphen from a web page)
-# would cut it in two for keyword search and for the names a question uses: they go.
-_INSIDE_WORDS = dict.fromkeys(map(ord, "\u00ad\u200b\u200d\u2060\ufeff"))
-
-
 def clean_query(query: str) -> str:
     """The query as valid text without surrounding whitespace; refuses an empty one."""
+    # Marks pasted inside a word ("Amo\u200bdei") go, for the names a question uses as well.
     # Spaces, controls and invisible format characters (zero-width spaces) alone are no query:
     # checked on the text as searched, after the marks inside words went and the cut.
     if isinstance(query, str):
-        text = valid_text(query[: MAX_QUERY_CHARS * 2]).translate(_INSIDE_WORDS).strip()
+        text = valid_text(query[: MAX_QUERY_CHARS * 2]).translate(INSIDE_WORDS).strip()
         text = text[:MAX_QUERY_CHARS].rstrip()
         if visible(text):
             return text

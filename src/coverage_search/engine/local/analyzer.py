@@ -17,6 +17,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
+from coverage_search.engine.base import INSIDE_WORDS
 from coverage_search.engine.local.writer import STEMMED
 
 _WORD = re.compile(r"[^\W_]+")
@@ -35,10 +36,11 @@ def _fold(token: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """The words of `text`, casefolded and without accents (FTS5's unicode61)."""
+    """The words of `text`, casefolded and without accents (FTS5's unicode61), a soft hyphen
+    or zero-width space inside a word not cutting it."""
     if text.isascii():
         return text.lower().translate(_ASCII_SPACES).split()
-    found: list[str] = _WORD.findall(text.casefold())
+    found: list[str] = _WORD.findall(text.translate(INSIDE_WORDS).casefold())
     return [w if w.isascii() else _fold(w) for w in found]
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from coverage_search.engine.base import BuildContent, EngineWriter
+from coverage_search.engine.base import BuildContent, EngineWriter, keyword_text
 from coverage_search.engine.local.integrity import file_record
 from coverage_search.engine.local.writer import write_content
 from coverage_search.engine.milvus.client import (
@@ -61,7 +61,9 @@ def passage_rows(
             yield {
                 "id": int(ids[flat]),
                 "doc": row,
-                "keywords": clip("\n".join(x for x in (doc.title, p.heading, p.text) if x)),
+                "keywords": clip(
+                    keyword_text("\n".join(x for x in (doc.title, p.heading, p.text) if x))
+                ),
                 "dense": vectors[flat].tolist(),
                 "outlet": outlet,
                 "published": day,
