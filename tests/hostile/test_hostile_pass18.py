@@ -150,6 +150,45 @@ def test_a_feed_of_too_many_tags_is_refused_before_parsing() -> None:
         parse_feed(huge, "application/rss+xml", url="http://127.0.0.1/f")
 
 
+@pytest.mark.parametrize("atom", [False, True])
+def test_a_long_feed_is_cut_after_the_last_whole_entry_within_the_tag_cap(
+    monkeypatch: pytest.MonkeyPatch, atom: bool
+) -> None:
+    """A feed over the tag cap was refused whole, newest entries and all: it is read up to
+    the last entry that ends within the cap, still well-formed after the cut."""
+    from coverage_search import FetchError
+    from coverage_search.ingest import feeds
+
+    monkeypatch.setattr(feeds, "MAX_FEED_TAGS", 1000)
+    tag = b"entry" if atom else b"item"
+    head, tail = (
+        (
+            b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>F</title>',
+            b"</feed>",
+        )
+        if atom
+        else (
+            b'<?xml version="1.0"?><rss version="2.0"><channel><title>F</title>',
+            b"</channel></rss>",
+        )
+    )
+    # 10 '<' an entry, 4 or 5 before the first: 99 entries end within 1,000 tags
+    entries = b"".join(
+        b"<%s><id>n%d</id><title>Story %d</title><link>http://127.0.0.1/%d</link><x/><x/></%s>"
+        % (tag, n, n, n, tag)
+        for n in range(300)
+    )
+    title, found = feeds.parse_feed(head + entries + tail, "text/xml", url="http://127.0.0.1/f")
+    assert title == "F"
+    assert [e.title for e in found] == [f"Story {n}" for n in range(len(found))]
+    assert len(found) == 99
+    # the same tags with no entry ending among them: nothing to keep, refused as before
+    with pytest.raises(FetchError, match="too large to read"):
+        feeds.parse_feed(
+            head + b"<x/>" * 1500 + entries + tail, "text/xml", url="http://127.0.0.1/f"
+        )
+
+
 def test_compression_stacked_past_two_layers_is_refused_at_once() -> None:
     """ "gzip, gzip, ..." unpacked once a layer, each up to the 10 MB cap, with no bound on the
     number of layers a header names."""
