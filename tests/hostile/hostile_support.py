@@ -228,11 +228,15 @@ Handler = Callable[[socket.socket, threading.Event, float], None]
 
 
 @contextlib.contextmanager
-def raw_server(handler: Handler, *, cap: float) -> Iterator[str]:
+def raw_server(
+    handler: Handler, *, cap: float, held: list[tuple[float, float]] | None = None
+) -> Iterator[str]:
     """A bare TCP server on 127.0.0.1 (ephemeral port) in a thread; yields its base URL.
 
     Each connection: the request is read, then `handler(conn, stop, deadline)` writes whatever
-    it likes until `deadline` (now + `cap`), and the connection is closed.
+    it likes until `deadline` (now + `cap`), and the connection is closed. `held` gets each
+    connection's (request read, client gone) monotonic times: how long the client waited,
+    whatever its process took to start.
     """
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -251,7 +255,24 @@ def raw_server(handler: Handler, *, cap: float) -> Iterator[str]:
                     if not chunk:
                         break
                     data += chunk
-            handler(conn, stop, time.monotonic() + cap)
+            began = time.monotonic()
+            if held is not None:
+                threading.Thread(target=watch, args=(conn, began), daemon=True).start()
+            handler(conn, stop, began + cap)
+
+    def watch(conn: socket.socket, began: float) -> None:
+        """Record when the client hangs up (the request is all it ever sends)."""
+        assert held is not None
+        while not stop.is_set():
+            try:
+                if conn.recv(4096):
+                    continue
+            except TimeoutError:
+                continue
+            except OSError:
+                pass  # reset by the client, or closed by the handler at its deadline
+            break
+        held.append((began, time.monotonic()))
 
     def loop() -> None:
         while not stop.is_set():
