@@ -91,7 +91,8 @@ def test_a_trickling_body_times_out_on_the_whole_response(site: Site) -> None:
     started = time.monotonic()
     with pytest.raises(FetchError, match=r"timed out after 2 s"):
         Fetcher(timeout=2).fetch(site.url("/drip.html"))
-    assert time.monotonic() - started < 3
+    # Unbounded, the drip takes 1,000 s: a loose bound tells the two apart on a loaded machine.
+    assert time.monotonic() - started < 10
 
 
 def test_bodies_over_the_cap_are_refused_while_streaming_or_by_their_declared_size(
