@@ -19,14 +19,18 @@ def remove_documents(refs: Sequence[str], *, corpus_dir: str | Path) -> RemoveRe
     removed: list[str] = []
     failed: list[FailedItem] = []
     with corpus_lock(corpus):
+        # Every name is resolved before any file goes: a document named twice (its doc id and
+        # its path) is one document, where the second name was "no document matches" (exit 1).
+        found: dict[str, str] = {}
         for ref in refs:
             try:
-                doc_id = resolve_document(ref, corpus)
-                path = corpus / doc_id
-                path.unlink()
+                found.setdefault(resolve_document(ref, corpus), ref)
             except CoverageSearchError as exc:
                 failed.append(FailedItem(ref, str(exc)))
-                continue
+        for doc_id, ref in found.items():
+            path = corpus / doc_id
+            try:
+                path.unlink()
             except OSError as exc:
                 failed.append(FailedItem(ref, f"cannot delete it ({exc.strerror or exc})"))
                 continue
