@@ -260,7 +260,10 @@ def write_corpus(data: BeirData, folder: Path | str) -> dict[str, str]:
         )
         # A document with only a title (TREC-COVID has thousands) is its title: the scanner
         # skips a file that holds only front matter, so it would be left out of the index.
-        body = markdown_escape(" ".join((text if text.strip() else title).split()))
+        # A NUL made the file "binary data" to the scanner: the document was left out of the
+        # index without a word, and scored as never found. It is no letter of the text.
+        words = (text if text.strip() else title).replace("\x00", " ").split()
+        body = markdown_escape(" ".join(words))
         content = (f"---\n{front}---\n\n" if front else "") + body + "\n"
         path = folder / name
         raw = content.encode("utf-8")
