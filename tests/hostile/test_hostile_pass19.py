@@ -2,7 +2,8 @@
 
 `remove a.md ./a.md` deleted a.md, then said the second name matched no document and exited 1.
 A BEIR document holding a NUL was written as a file the scanner calls binary: the evaluation
-left it out without a word.
+left it out without a word. A QA question of control characters or direction marks failed only
+when asked ("Type a question"), naming no line.
 """
 
 from __future__ import annotations
@@ -10,12 +11,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from hostile_support import (
+    assert_one_line_error,
     build_corpus,
     cli,
     corpus_documents,
     keyword_doc_ids,
 )
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return build_corpus(tmp_path_factory.mktemp("pass19"))
 
 
 def _folders(place: dict[str, Path]) -> tuple[str, ...]:
@@ -64,3 +72,43 @@ def test_a_beir_document_holding_a_nul_is_indexed_not_left_out(tmp_path: Path) -
     report = json.loads(out)
     assert report["documents"] == 2, report
     assert report["modes"][0]["recall_at_10"] == 1.0, report
+
+
+@pytest.mark.parametrize("text", ["\x00", "\x07\x1b", "\u200e", "\u2066\u2069"])
+@pytest.mark.parametrize("field", ["question", "answer_span"])
+def test_a_qa_field_of_controls_or_direction_marks_is_refused_by_its_line(
+    built: dict[str, Path], tmp_path: Path, field: str, text: str
+) -> None:
+    """A question of them passed the file's check and failed when asked, as "Type a question or
+    some words to search for.", naming neither the file nor the line."""
+    row = {"question": "When did Amodei leave OpenAI?", "answer_span": "December 2020"}
+    row[field] = text
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    code, out, err = cli("eval", "--qa", qa, "--index", built["index"], "--quiet")
+    message = assert_one_line_error(code, err)
+    assert f'qa.jsonl:1 needs a non-empty "{field}"' in message and not out
+
+
+def test_an_off_topic_question_of_controls_is_refused_by_its_line(
+    built: dict[str, Path], tmp_path: Path
+) -> None:
+    qa, refuse = tmp_path / "qa.jsonl", tmp_path / "refuse.jsonl"
+    row = {"question": "When did Amodei leave OpenAI?", "answer_span": "December 2020"}
+    qa.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    refused = [{"question": "What is the capital of Peru?"}, {"question": "\u0000\u200e"}]
+    refuse.write_text("".join(json.dumps(r) + "\n" for r in refused), encoding="utf-8")
+    code, out, err = cli("eval", "--qa", qa, "--index", built["index"], "--refuse", refuse)
+    message = assert_one_line_error(code, err)
+    assert 'refuse.jsonl:2 needs a non-empty "question"' in message and not out
+
+
+def test_the_api_refuses_a_question_of_controls_before_asking(built: dict[str, Path]) -> None:
+    from coverage_search import EvalDataError, QAQuestion, evaluate_qa
+
+    question = QAQuestion(question="\x07\u200e", answer_span="December 2020")
+    with pytest.raises(EvalDataError, match="Question 1 needs a non-empty question"):
+        evaluate_qa([question], index_dir=built["index"], progress=False)
+    fine = QAQuestion(question="When did Amodei leave OpenAI?", answer_span="December 2020")
+    with pytest.raises(EvalDataError, match="Off-topic question 1 is empty"):
+        evaluate_qa([fine], refusals=["\x00"], index_dir=built["index"], progress=False)

@@ -26,7 +26,7 @@ from coverage_search.evaluation.beir import (
     write_corpus,
 )
 from coverage_search.evaluation.metrics import percentile
-from coverage_search.evaluation.spans import check_spans, holds, normalize, resolve_doc_ids
+from coverage_search.evaluation.spans import check_spans, has_words, holds, resolve_doc_ids
 
 if TYPE_CHECKING:
     from coverage_search.api import CoverageIndex
@@ -127,8 +127,7 @@ class QAReport:
 
 def _text(row: Mapping[str, Any], key: str, path: Path, number: int, what: str) -> str:
     value = row.get(key)
-    # Zero-width spaces alone normalize to "", which every passage holds: all would score.
-    if not isinstance(value, str) or not normalize(value):
+    if not isinstance(value, str) or not has_words(value):
         raise EvalDataError(f'{path}:{number} needs a non-empty "{key}" string. Give {what}.')
     return value
 
@@ -373,11 +372,11 @@ def _check_fields(questions: Sequence[QAQuestion], refusals: Sequence[str]) -> N
     """EvalDataError naming the first question whose fields are not what load_qa gives, before
     anything is built or asked."""
     for n, q in enumerate(questions, start=1):
-        if not all(isinstance(t, str) and normalize(t) for t in (q.question, q.answer_span)):
+        if not all(isinstance(t, str) and has_words(t) for t in (q.question, q.answer_span)):
             raise EvalDataError(f"Question {n} needs a non-empty question and answer_span (text).")
         if not all(v is None or isinstance(v, str) for v in (q.doc_id, q.kind, q.split)):
             raise EvalDataError(f"Question {n} has a doc_id, kind or split that is not text.")
-    if empty := next((n for n, text in enumerate(refusals, start=1) if not normalize(text)), 0):
+    if empty := next((n for n, text in enumerate(refusals, start=1) if not has_words(text)), 0):
         raise EvalDataError(f"Off-topic question {empty} is empty.")
 
 

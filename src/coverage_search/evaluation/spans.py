@@ -9,6 +9,7 @@ from pathlib import PurePosixPath
 from typing import Protocol, TypeVar
 
 from coverage_search.errors import EvalDataError
+from coverage_search.sources.reading import visible
 
 
 class Question(Protocol):
@@ -40,6 +41,13 @@ def normalize(text: str) -> str:
     invisible characters and typographic quotes and dashes do not matter."""
     plain = unicodedata.normalize("NFKC", text).translate(_PLAIN)
     return " ".join(plain.split()).casefold()
+
+
+def has_words(text: str) -> bool:
+    """Whether a question or span holds something to find: zero-width spaces normalize to ""
+    (which every passage holds), and controls or direction marks alone are no question (the
+    search refused it as "Type a question", naming no line of the file)."""
+    return bool(normalize(text)) and visible(text)
 
 
 def holds(text: str, span: str) -> bool:
