@@ -3,7 +3,8 @@
 `remove a.md ./a.md` deleted a.md, then said the second name matched no document and exited 1.
 A BEIR document holding a NUL was written as a file the scanner calls binary: the evaluation
 left it out without a word. A QA question of control characters or direction marks failed only
-when asked ("Type a question"), naming no line.
+when asked ("Type a question"), naming no line. A manifest whose corpus_path held a NUL stopped
+every build, `add`, `update` and `remove` with "unexpected ValueError".
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from hostile_support import (
     build_corpus,
     cli,
     corpus_documents,
+    indexed_document_count,
     keyword_doc_ids,
+    live_build,
 )
 
 
@@ -112,3 +115,26 @@ def test_the_api_refuses_a_question_of_controls_before_asking(built: dict[str, P
     fine = QAQuestion(question="When did Amodei leave OpenAI?", answer_span="December 2020")
     with pytest.raises(EvalDataError, match="Off-topic question 1 is empty"):
         evaluate_qa([fine], refusals=["\x00"], index_dir=built["index"], progress=False)
+
+
+def test_a_manifest_whose_corpus_folder_holds_a_nul_stops_nothing(tmp_path: Path) -> None:
+    """os.path.samefile raised ValueError for the NUL: build (even --force), add, update and
+    remove all ended in "unexpected ValueError", so nothing could repair the index but
+    deleting it."""
+    place = build_corpus(tmp_path)
+    manifest = live_build(place["index"]) / "manifest.json"
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    data["corpus_path"] = "/no\u0000where"
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+    code, out, err = cli("remove", "cooking.md", *_folders(place))
+    assert code == 0 and "removed cooking.md" in out, err
+    note = tmp_path / "note.md"
+    note.write_text("Garlic prices rose sharply across the valley markets this spring.\n")
+    code, _out, err = cli("add", note, *_folders(place))
+    assert code == 0, err
+    code, _out, err = cli("update", *_folders(place))
+    assert code == 0, err
+    code, _out, err = cli("build", "--force", *_folders(place))
+    assert code == 0, err
+    assert keyword_doc_ids(place["index"], "garlic prices valley") == ["note.md"]
+    assert indexed_document_count(place["index"]) == 4

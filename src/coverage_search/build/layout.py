@@ -341,5 +341,5 @@ def same_corpus(here: Path, built_from: str) -> bool:
         return True
     try:
         return os.path.samefile(here, built_from)  # a bind mount, another spelling
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL in an edited manifest, no folder at all
         return False
