@@ -71,6 +71,20 @@ def whole_number(value: object, name: str, *, least: int = 0) -> int:
     return value
 
 
+def true_or_false(value: object, name: str) -> bool:
+    """A flag of the API: True or False only ("no" is truthy: force="no" forced)."""
+    if not isinstance(value, bool):
+        raise QueryError(f"{name} must be True or False, not {type(value).__name__}.")
+    return value
+
+
+def of_type(value: T, name: str, kind: type, what: str) -> T:
+    """An argument that is None or a `kind` (`what` says which); QueryError naming it otherwise."""
+    if value is not None and not isinstance(value, kind):
+        raise QueryError(f"{name} must be {what}, not {type(value).__name__}.")
+    return value
+
+
 def function_or_none(value: T, name: str, takes: str) -> T:
     """A callback argument (None, or something callable with `takes`); QueryError otherwise,
     before the work whose first progress report would have raised TypeError halfway."""

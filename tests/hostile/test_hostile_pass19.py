@@ -4,7 +4,8 @@
 A BEIR document holding a NUL was written as a file the scanner calls binary: the evaluation
 left it out without a word. A QA question of control characters or direction marks failed only
 when asked ("Type a question"), naming no line. A manifest whose corpus_path held a NUL stopped
-every build, `add`, `update` and `remove` with "unexpected ValueError".
+every build, `add`, `update` and `remove` with "unexpected ValueError". `build(force="no")` was
+truthy and emptied an index the empty-corpus guard keeps.
 """
 
 from __future__ import annotations
@@ -138,3 +139,20 @@ def test_a_manifest_whose_corpus_folder_holds_a_nul_stops_nothing(tmp_path: Path
     assert code == 0, err
     assert keyword_doc_ids(place["index"], "garlic prices valley") == ["note.md"]
     assert indexed_document_count(place["index"]) == 4
+
+
+def test_a_build_flag_that_is_not_true_or_false_is_refused(tmp_path: Path) -> None:
+    """force="no" is truthy: an empty folder replaced an index of four documents, which the
+    empty-corpus guard exists to prevent; a wrong chunking was reported as the backend."""
+    from coverage_search import CoverageIndex, QueryError
+
+    place = build_corpus(tmp_path)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(QueryError, match=r"^force must be True or False, not str"):
+        CoverageIndex.build(empty, place["index"], force="no", progress=False)  # type: ignore[arg-type]
+    assert indexed_document_count(place["index"]) == 4
+    with pytest.raises(QueryError, match=r"^chunking must be ChunkSettings, not dict"):
+        CoverageIndex.build(place["corpus"], place["index"], chunking={"target_tokens": 80})  # type: ignore[arg-type]
+    with pytest.raises(QueryError, match=r"^backend must be a name \(onnx-int8"):
+        CoverageIndex.build(place["corpus"], place["index"], backend=8)  # type: ignore[arg-type]

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from coverage_search import __version__
+from coverage_search.arguments import of_type, true_or_false
 from coverage_search.build import cache as buildcache
 from coverage_search.build import layout
 from coverage_search.build.embedding_cache import EmbeddingCache, as_cached, sweep_cache
@@ -34,7 +35,7 @@ from coverage_search.engine.factory import (
     open_documents,
     open_engine,
 )
-from coverage_search.errors import CorpusError, QueryError
+from coverage_search.errors import CorpusError
 from coverage_search.passages.chunking import ChunkSettings
 from coverage_search.passages.dedup import DEDUP_VERSION, group_stories
 from coverage_search.records import BuildReport, Document, Notice, Passage, Skipped
@@ -172,13 +173,12 @@ def build_index(
     `wait_for_lock` seconds for it (saying so on stderr). A corpus with no documents does not
     replace an index that has some (a mistyped folder), unless `force` or `allow_empty`.
     """
-    if not isinstance(stemming, bool):  # it goes into the manifest, which must stay readable
-        raise QueryError(f"stemming must be True or False, not {type(stemming).__name__}.")
-    if not isinstance(backend, str | None) or not isinstance(chunking, ChunkSettings | None):
-        raise QueryError("backend must be a name (onnx-int8, onnx, torch); chunking ChunkSettings.")
+    true_or_false(stemming, "stemming")  # it goes into the manifest, which must stay readable
+    true_or_false(force, "force")  # force="no" emptied an index the empty-corpus guard keeps
+    of_type(backend, "backend", str, "a name (onnx-int8, onnx, torch)")
     _separate(corpus_dir, index_dir)
     began = time.perf_counter()
-    chunking = chunking or ChunkSettings()
+    chunking = of_type(chunking, "chunking", ChunkSettings, "ChunkSettings") or ChunkSettings()
     bar = _Progress(progress, on_progress)
     model, backend, engine, engine_uri = _remembered(index_dir, model, backend, engine, engine_uri)
     embedder = get_embedder(model, backend=backend)
