@@ -5,7 +5,8 @@ A BEIR document holding a NUL was written as a file the scanner calls binary: th
 left it out without a word. A QA question of control characters or direction marks failed only
 when asked ("Type a question"), naming no line. A manifest whose corpus_path held a NUL stopped
 every build, `add`, `update` and `remove` with "unexpected ValueError". `build(force="no")` was
-truthy and emptied an index the empty-corpus guard keeps.
+truthy and emptied an index the empty-corpus guard keeps. A file of thousands of headings was
+as many passages (one per section).
 """
 
 from __future__ import annotations
@@ -156,3 +157,24 @@ def test_a_build_flag_that_is_not_true_or_false_is_refused(tmp_path: Path) -> No
         CoverageIndex.build(place["corpus"], place["index"], chunking={"target_tokens": 80})  # type: ignore[arg-type]
     with pytest.raises(QueryError, match=r"^backend must be a name \(onnx-int8"):
         CoverageIndex.build(place["corpus"], place["index"], backend=8)  # type: ignore[arg-type]
+
+
+def test_a_file_of_thousands_of_headings_is_not_thousands_of_passages(tmp_path: Path) -> None:
+    """Each heading was a section and each section at least one passage: 400 KB of headings
+    made 100,000 passages (an hour of embedding where as much prose makes a few hundred)."""
+    from coverage_search import CoverageIndex
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    lines = ["# Chapter"] * 3000
+    lines[1500] = "# Zanzibar harbour reopened"
+    (corpus / "contents.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, _out, err = cli("build", "--corpus", corpus, "--index", tmp_path / "index", "--quiet")
+    assert code == 0, err
+    index = CoverageIndex.open(tmp_path / "index")
+    try:
+        assert index.stats().passages < 100
+        [hit] = index.search("Zanzibar harbour", k=1, mode="keyword")
+        assert "Zanzibar harbour reopened" in hit.text
+    finally:
+        index.close()

@@ -310,7 +310,7 @@ def test_settings_are_recorded_and_checked() -> None:
         "context": "title+heading",
         "paragraphs": True,
         "paragraph_whole": "target",
-        "version": 3,
+        "version": 4,
     }
     for bad in ({"target_tokens": 0}, {"overlap_sentences": -1}, {"context": "everything"}):
         with pytest.raises(ValueError):

@@ -29,10 +29,14 @@ __all__ = [
 ]
 
 # Bump when the way passages are cut changes, so an index knows its passages are stale.
-CHUNKER_VERSION = 3
+CHUNKER_VERSION = 4  # 4: past MAX_SECTIONS headings, a document is cut as if it had none
 CONTEXTS = ("title+heading", "heading", "none")
 
 _PREFIX_SHARE = 4  # the context prefix may use at most 1/4 of the model's window
+# Every section is at least one passage: a file of 100,000 headings (400 KB) was 100,000
+# passages, an hour of embedding where as much prose is a few hundred. Past this many, a
+# document is cut as if it had no headings (every line kept, paragraphs packed).
+MAX_SECTIONS = 2_000
 _BATCH_CHARS = 4_000_000
 
 
@@ -86,6 +90,7 @@ def _sections(doc: Document) -> list[_Section]:
     """The document cut at its headings: the text before the first one, then one per heading."""
     text = doc.text
     heads = sorted({h[0]: h for h in doc.headings if 0 <= h[0] < len(text)}.values())
+    heads = heads if len(heads) <= MAX_SECTIONS else []
     out: list[_Section] = []
     first = heads[0][0] if heads else len(text)
     if strip_span(text, 0, first)[0] < first:
