@@ -47,6 +47,19 @@ def test_add_list_remove_with_filters_kept(
     assert [w.number for w in list_watches(corpus)] == [1]  # the others move up
 
 
+def test_a_watch_on_an_outlet_the_index_lacks_says_so_and_is_still_saved(
+    folders: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`search` named a mistyped outlet; `watch add` saved it silently, to watch nothing."""
+    corpus, index = folders
+    code, out, err = run(capsys, "watch", "add", "Amodei OpenAI", "--outlet", "Axois",
+                         "--corpus", corpus, "--index", index)  # fmt: skip
+    assert code == 0 and "0 matching passages now" in out
+    assert err.startswith("No outlet named 'Axois' in this index; its outlets: ")
+    assert "Axios" in err and len(err.splitlines()) == 1
+    assert [w.outlets for w in list_watches(corpus)] == [("Axois",)]  # the user's to keep
+
+
 def test_update_reports_only_passages_new_since_the_last_run(
     folders: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -24,6 +24,7 @@ from coverage_search.cli.options import (
     model_option,
 )
 from coverage_search.cli.output import emit, escaped, print_watch_reports, watch_line
+from coverage_search.cli.searching import unknown_filters
 
 
 def add_watch_verb(verbs: Any) -> None:
@@ -104,6 +105,8 @@ def cmd_watch_add(args: argparse.Namespace) -> int:
             args.corpus, args.question, mode=args.mode, outlets=args.outlet, since=args.since,
             until=args.until, language=args.language, index=index, literal=args.literal,
         )  # fmt: skip
+        if index is not None and watch.seen == 0 and not args.json:
+            unknown_filters(index, args)  # a mistyped outlet would watch nothing, and say nothing
     finally:
         if index is not None:
             index.close()
