@@ -94,13 +94,18 @@ def test_a_cache_variable_set_to_blanks_is_unset(
     assert list(tmp_path.iterdir()) == [], "nothing is written into the current folder"
 
 
-@pytest.mark.parametrize("text", ["\u200b", "\ufeff\u00ad", "\u200c \u2060"])
+@pytest.mark.parametrize(
+    "text",
+    # pass 19: controls and direction marks passed the file check and failed when asked
+    ["\u200b", "\ufeff\u00ad", "\u200c \u2060", "\x00", "\x07\x1b", "\u200e", "\u2066\u2069"],
+)
 @pytest.mark.parametrize("field", ["question", "answer_span"])
 def test_a_qa_field_of_invisible_characters_is_refused_by_its_line(
     built: dict[str, Path], tmp_path: Path, field: str, text: str
 ) -> None:
     """A span of zero-width spaces normalized to "", which every passage holds: the question
-    scored as found at rank 1 and quoted. A question of them failed only when asked."""
+    scored as found at rank 1 and quoted. A question of them, or of controls or direction
+    marks, failed only when asked ("Type a question..."), naming neither file nor line."""
     row = {"question": "When did Amodei leave OpenAI?", "answer_span": "December 2020"}
     row[field] = text
     qa = tmp_path / "qa.jsonl"

@@ -79,22 +79,6 @@ def test_a_beir_document_holding_a_nul_is_indexed_not_left_out(tmp_path: Path) -
     assert report["modes"][0]["recall_at_10"] == 1.0, report
 
 
-@pytest.mark.parametrize("text", ["\x00", "\x07\x1b", "\u200e", "\u2066\u2069"])
-@pytest.mark.parametrize("field", ["question", "answer_span"])
-def test_a_qa_field_of_controls_or_direction_marks_is_refused_by_its_line(
-    built: dict[str, Path], tmp_path: Path, field: str, text: str
-) -> None:
-    """A question of them passed the file's check and failed when asked, as "Type a question or
-    some words to search for.", naming neither the file nor the line."""
-    row = {"question": "When did Amodei leave OpenAI?", "answer_span": "December 2020"}
-    row[field] = text
-    qa = tmp_path / "qa.jsonl"
-    qa.write_text(json.dumps(row) + "\n", encoding="utf-8")
-    code, out, err = cli("eval", "--qa", qa, "--index", built["index"], "--quiet")
-    message = assert_one_line_error(code, err)
-    assert f'qa.jsonl:1 needs a non-empty "{field}"' in message and not out
-
-
 def test_an_off_topic_question_of_controls_is_refused_by_its_line(
     built: dict[str, Path], tmp_path: Path
 ) -> None:
