@@ -162,3 +162,28 @@ def test_a_file_of_thousands_of_headings_is_not_thousands_of_passages(tmp_path: 
         assert "Zanzibar harbour reopened" in hit.text
     finally:
         index.close()
+
+
+def test_past_the_heading_cap_a_manual_is_still_cut_at_its_chapters(tmp_path: Path) -> None:
+    """Over 2,000 headings, every heading was dropped at once (a cliff: 2,000 made 2,000
+    passages, 2,001 lost the chapters too); the shallowest levels that fit are kept."""
+    from coverage_search import CoverageIndex
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    chapters = [
+        f"# Chapter {n}\n\n" + "".join(f"### Step {n}.{m}\n\nTurn the knob.\n\n" for m in range(30))
+        for n in range(100)
+    ]  # 100 chapters of 30 steps: 3,100 headings
+    chapters[42] = chapters[42].replace("# Chapter 42", "# Zanzibar harbour")
+    (corpus / "manual.md").write_text("".join(chapters), encoding="utf-8")
+    code, _out, err = cli("build", "--corpus", corpus, "--index", tmp_path / "index", "--quiet")
+    assert code == 0, err
+    index = CoverageIndex.open(tmp_path / "index")
+    try:
+        assert 100 <= index.stats().passages < 400
+        [hit] = index.search("Zanzibar harbour", k=1, mode="keyword")
+        assert hit.heading == "Zanzibar harbour"  # the chapter is still the passage's heading
+        assert "Step 42." in hit.text  # and its steps' headings are still text
+    finally:
+        index.close()

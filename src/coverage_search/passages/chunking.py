@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import itertools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -29,13 +30,14 @@ __all__ = [
 ]
 
 # Bump when the way passages are cut changes, so an index knows its passages are stale.
-CHUNKER_VERSION = 4  # 4: past MAX_SECTIONS headings, a document is cut as if it had none
+CHUNKER_VERSION = 4  # 4: past MAX_SECTIONS headings, only the shallowest levels that fit cut
 CONTEXTS = ("title+heading", "heading", "none")
 
 _PREFIX_SHARE = 4  # the context prefix may use at most 1/4 of the model's window
 # Every section is at least one passage: a file of 100,000 headings (400 KB) was 100,000
 # passages, an hour of embedding where as much prose is a few hundred. Past this many, a
-# document is cut as if it had no headings (every line kept, paragraphs packed).
+# document is cut only at its shallowest heading levels that fit (a manual's chapters, not its
+# every subsection), or at none; the other heading lines stay in the text, packed.
 MAX_SECTIONS = 2_000
 _BATCH_CHARS = 4_000_000
 
@@ -86,11 +88,24 @@ class _Section:
     heading_only: bool
 
 
+def _within_cap(heads: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """The headings, or past MAX_SECTIONS those of the shallowest levels that fit."""
+    if len(heads) <= MAX_SECTIONS:
+        return heads
+    total, deepest = 0, 0  # level 0: none kept
+    for level, count in sorted(collections.Counter(h[1] for h in heads).items()):
+        total += count
+        if total > MAX_SECTIONS:
+            break
+        deepest = level
+    return [h for h in heads if h[1] <= deepest]
+
+
 def _sections(doc: Document) -> list[_Section]:
     """The document cut at its headings: the text before the first one, then one per heading."""
     text = doc.text
     heads = sorted({h[0]: h for h in doc.headings if 0 <= h[0] < len(text)}.values())
-    heads = heads if len(heads) <= MAX_SECTIONS else []
+    heads = _within_cap(heads)
     out: list[_Section] = []
     first = heads[0][0] if heads else len(text)
     if strip_span(text, 0, first)[0] < first:
