@@ -182,6 +182,27 @@ def test_a_long_feed_is_cut_after_the_last_whole_entry_within_the_tag_cap(
     assert title == "F"
     assert [e.title for e in found] == [f"Story {n}" for n in range(len(found))]
     assert len(found) == 99
+    # Junk after the last entry came back with the feed's closing tags, past the cap: a feed's
+    # own closing tags are a few, else the cut is closed by hand.
+    import feedparser
+
+    parse, given = feedparser.parse, []
+    monkeypatch.setattr(
+        feedparser, "parse", lambda body, **kw: given.append(body) or parse(body, **kw)
+    )
+    junk = head + entries + b"<x/>" * 5000 + tail
+    assert len(feeds.parse_feed(junk, "text/xml", url="http://127.0.0.1/f")[1]) == 99
+    assert given[-1].count(b"<") <= 1000, "what the cap keeps out reached the parser"
+    # A closing tag quoted in CDATA or a comment is no place to cut: the entry holding it is
+    # whole or gone, never its first half.
+    quoted = entries.replace(
+        b"<x/><x/></%s>" % tag, b"<x/><x/><!-- </%s> --><![CDATA[</%s>]]></%s>" % (tag, tag, tag)
+    )
+    # 14 '<' an entry now; padding puts the cap (the 1,001st '<') between the quoted closing
+    # tags and the real one of entry 70, so a cut at the last "</item>" would land in a comment.
+    pad = b"<x/>" * (1000 - head.count(b"<") - 14 * 70 - 11)
+    found = feeds.parse_feed(head + pad + quoted + tail, "text/xml", url="http://127.0.0.1/f")[1]
+    assert [e.title for e in found] == [f"Story {n}" for n in range(70)]
     # the same tags with no entry ending among them: nothing to keep, refused as before
     with pytest.raises(FetchError, match="too large to read"):
         feeds.parse_feed(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -266,27 +267,40 @@ def unsubscribe_feed(corpus_dir: str | Path, url: str) -> Feed:
         return FeedStore(corpus).unsubscribe(url)
 
 
+# An entry's closing tag (RSS's item, Atom's entry, any case or namespace prefix), or a CDATA
+# section or comment, matched whole so that a closing tag quoted inside one is passed over.
+_ENTRY_END = re.compile(
+    rb"<!\[CDATA\[.*?\]\]>|<!--.*?-->|(</(?:[\w.-]+:)?(?:item|entry)\s*>)",
+    re.IGNORECASE | re.DOTALL,
+)
+_TAIL_TAGS = 16  # after a feed's last entry come its closing tags, not a document more
+
+
 def _within_tag_cap(body: bytes, url: str) -> bytes:
     """`body`, or its entries up to the last one that ends within MAX_FEED_TAGS tags.
 
     feedparser's time and memory grow with the tags, so a long feed is cut before parsing,
-    after a whole entry: feeds list the newest first, and what is cut is older than the
-    MAX_FEED_ENTRIES read anyway. With no entry ending in time (empty tags, one huge entry)
-    it is refused.
+    after a whole entry (feeds list the newest first), and closed again so it stays
+    well-formed: feedparser's strict parser reads it, not its loose one, several times slower.
+    With no entry ending in time (empty tags, one huge entry) it is refused.
     """
     if body.count(b"<") <= MAX_FEED_TAGS:
         return body
     import numpy as np
 
     cap = int(np.flatnonzero(np.frombuffer(body, dtype=np.uint8) == ord("<"))[MAX_FEED_TAGS])
-    head = body[:cap]
-    ends = [at + len(tag) for tag in (b"</item>", b"</entry>") if (at := head.rfind(tag)) >= 0]
-    if not ends:
+    ends = [m.end() for m in _ENTRY_END.finditer(body) if m.group(1)]  # after each entry
+    kept = [end for end in ends if end <= cap]
+    if not kept:
         raise FetchError(url, f"a feed of over {MAX_FEED_TAGS:,} tags, too large to read")
-    # The closing tags after the feed's last entry keep the cut well-formed: feedparser's
-    # strict parser reads it, not its loose one, several times slower.
-    last = max(body.rfind(b"</item>") + len(b"</item>"), body.rfind(b"</entry>") + len(b"</entry>"))
-    return head[: max(ends)] + body[last:]
+    # The feed's own closing tags, from after its last entry; never more than a few tags,
+    # or what follows the last entry would bring back what the cap keeps out.
+    tail = body[ends[-1] :]
+    if tail.count(b"<") > _TAIL_TAGS:
+        tail = (
+            b"</feed>" if re.search(rb"<(?:[\w.-]+:)?feed\b", body[:4096]) else b"</channel></rss>"
+        )
+    return body[: kept[-1]] + tail
 
 
 def parse_feed(body: bytes, content_type: str, *, url: str) -> tuple[str | None, list[FeedEntry]]:
