@@ -38,3 +38,19 @@ def test_a_word_cut_by_an_invisible_mark_is_found_whole(
         assert "An\u00adthropic" in index.search("Anthropic", k=1, mode="keyword")[0].text
         # the halves a mark made are no longer words of their own
         assert not index.search("thropic", k=2, mode="keyword")
+        # nor in the counts that weigh a question's words (Milvus's side database)
+        assert index.engine.term_docs(["anthrop", "thropic"])[0] == [1, 0]
+
+
+def test_a_zero_width_space_between_thai_words_still_parts_them(tmp_path: Path, embedder) -> None:
+    """Thai, Lao, Khmer and Myanmar text marks word breaks with zero-width spaces alone:
+    dropping every one joined "ประเทศ\u200bไทย" into one word, and a search for ไทย missed it."""
+    from coverage_search import CoverageIndex
+
+    corpus = tmp_path / "corpus"
+    write_doc(corpus, "thai.md", "# ข่าว\n\nประเทศ\u200bไทย\u200bมี\u200bฝน\u200bตก", title="ข่าว")
+    write_doc(corpus, "plain.md", "# Rain\n\nIt rained in Oslo all week.", title="Rain")
+    CoverageIndex.build(corpus, tmp_path / "index", progress=False)
+    with contextlib.closing(CoverageIndex.open(tmp_path / "index")) as index:
+        assert [h.doc_id for h in index.search("ไทย", k=2, mode="keyword")] == ["thai.md"]
+        assert [h.doc_id for h in index.search("ประเทศ", k=2, mode="keyword")] == ["thai.md"]

@@ -7,6 +7,7 @@ before its top-k cut.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -25,13 +26,20 @@ CONTENT_VERSION = 4
 
 # Invisible marks inside a word ("An\u00adthropic" from a web page's soft hyphen, a zero-width
 # space pasted into a question) would cut it in two for keyword search: every engine indexes and
-# searches words without them. Not U+200C, which keeps Persian and Indic morphemes apart.
-INSIDE_WORDS = dict.fromkeys(map(ord, "\u00ad\u200b\u200d\u2060\ufeff"))
+# searches words without them. Not U+200C, which keeps Persian and Indic morphemes apart, and
+# not a zero-width space beside Thai, Lao, Khmer or Myanmar letters, where it is the only mark
+# between words.
+INSIDE_WORDS = dict.fromkeys(map(ord, "\u00ad\u200d\u2060\ufeff"))
+_NO_SPACES = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u19e0-\u19ff"
+_JOINING_ZWSP = re.compile(f"(?<![{_NO_SPACES}])\u200b(?![{_NO_SPACES}])")
 
 
 def keyword_text(text: str) -> str:
     """`text` as keyword search reads it: the marks inside words gone."""
-    return text if text.isascii() else text.translate(INSIDE_WORDS)
+    if text.isascii():
+        return text
+    text = text.translate(INSIDE_WORDS)
+    return _JOINING_ZWSP.sub("", text) if "\u200b" in text else text
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from coverage_search.engine.base import INSIDE_WORDS, Engine, PassageRow, Ranked
+from coverage_search.engine.base import Engine, PassageRow, Ranked, keyword_text
 from coverage_search.errors import QueryError
 from coverage_search.query.abbreviations import expand_abbreviations, short_forms
 from coverage_search.query.aliases import expand_aliases
@@ -63,7 +63,7 @@ def clean_query(query: str) -> str:
     # Spaces, controls and invisible format characters (zero-width spaces) alone are no query:
     # checked on the text as searched, after the marks inside words went and the cut.
     if isinstance(query, str):
-        text = valid_text(query[: MAX_QUERY_CHARS * 2]).translate(INSIDE_WORDS).strip()
+        text = keyword_text(valid_text(query[: MAX_QUERY_CHARS * 2])).strip()
         text = text[:MAX_QUERY_CHARS].rstrip()
         if visible(text):
             return text

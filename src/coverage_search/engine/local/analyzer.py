@@ -1,11 +1,12 @@
-"""Text → keyword tokens, exactly as FTS5's "porter unicode61 remove_diacritics 2" makes them.
+"""Text → keyword tokens as FTS5's "porter unicode61 remove_diacritics 2" makes them.
 
 Words of letters and digits (anything else separates them, `_` too), casefolded, accents
 removed, then stemmed by FTS5's own Porter stemmer: each distinct word goes once through an
 in-memory FTS5 table and its stem is remembered, so the cost is per word of the vocabulary,
 not per word of the text. (Snowball's "porter" differs on about 0.1% of SciFact's words:
 FTS5 keeps Porter's later "logi" → "log" and "bli" → "ble".) The same function analyzes
-passages when a build is written and query terms when it is searched.
+passages when a build is written and query terms when it is searched. Unlike FTS5, a soft
+hyphen or zero-width space inside a word does not cut it (engine.base.keyword_text).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
-from coverage_search.engine.base import INSIDE_WORDS
+from coverage_search.engine.base import keyword_text
 from coverage_search.engine.local.writer import STEMMED
 
 _WORD = re.compile(r"[^\W_]+")
@@ -40,7 +41,7 @@ def words(text: str) -> list[str]:
     or zero-width space inside a word not cutting it."""
     if text.isascii():
         return text.lower().translate(_ASCII_SPACES).split()
-    found: list[str] = _WORD.findall(text.translate(INSIDE_WORDS).casefold())
+    found: list[str] = _WORD.findall(keyword_text(text).casefold())
     return [w if w.isascii() else _fold(w) for w in found]
 
 

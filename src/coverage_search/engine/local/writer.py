@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from coverage_search.engine.base import BuildContent
+from coverage_search.engine.base import BuildContent, keyword_text
 from coverage_search.engine.local import centroids
 from coverage_search.engine.local.sql import connect, outlet_key, related_json
 from coverage_search.passages.abbreviations import abbreviation_table
@@ -141,7 +141,15 @@ def _write_tables(
                 if doc.text[p.start : p.end] != p.text:  # the reader takes the text from there
                     raise ValueError(f"passage {p.ordinal} of {doc.doc_id} is not its span")
                 rows.append((next_id, doc_row, p.ordinal, p.heading, p.start, p.end, p.page))
-                fts.append((next_id, p.text, p.heading or "", doc.title))
+                # counted as keyword search reads words: a soft hyphen does not cut one
+                fts.append(
+                    (
+                        next_id,
+                        keyword_text(p.text),
+                        keyword_text(p.heading or ""),
+                        keyword_text(doc.title),
+                    )
+                )
                 ids.append(next_id)
                 next_id += 1
             conn.executemany("INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
