@@ -15,6 +15,7 @@ from coverage_search.query.diversity import diversify
 from coverage_search.query.filters import valid_text
 from coverage_search.query.fusion import fuse, retriever_ranks, with_document_prior
 from coverage_search.query.links import passage_link
+from coverage_search.query.questions import rewritten
 from coverage_search.query.settings import SearchSettings
 from coverage_search.query.terms import keyword_search
 from coverage_search.records import RetrieverHit, SearchFilters, SearchHit
@@ -168,13 +169,26 @@ class Searcher:
         halves and hybrid's confirm half (tune even), where the spelled-out vector alone lost
         hybrid's tune half.
         """
-        vector = self.embedder.encode_query(text)
+        vector = self.question_vector(text, settings.question_rewrite)
         if not (settings.abbreviations and spell_out):
             return vector
         spelled = self.spelled_out(text)
         if spelled == text:
             return vector
         mean = vector + self.embedder.encode_query(spelled)
+        norm = float(np.linalg.norm(mean))
+        return mean / norm if norm > 0 else vector
+
+    def question_vector(self, text: str, rewrite: str) -> np.ndarray:
+        """The query's own unit vector, or with `rewrite` (SearchSettings.question_rewrite) on
+        and a question that it changes, the rewrite's, alone or averaged with the own."""
+        vector = self.embedder.encode_query(text)
+        other = rewritten(text, rewrite)
+        if other == text:
+            return vector
+        if rewrite.endswith("-alone"):
+            return self.embedder.encode_query(other)
+        mean = vector + self.embedder.encode_query(other)
         norm = float(np.linalg.norm(mean))
         return mean / norm if norm > 0 else vector
 

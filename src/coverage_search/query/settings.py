@@ -7,6 +7,8 @@ from dataclasses import dataclass, fields, replace
 
 from coverage_search.errors import QueryError
 
+# SearchSettings.question_rewrite's values (query/questions.py rewrites).
+REWRITES = ("off", "strip", "template", "strip-alone", "template-alone")
 # Each setting's kind and bounds: (whole number?, least, most).
 _BOUNDS = {
     "alpha": (False, 0.0, 1.0),
@@ -55,6 +57,14 @@ class SearchSettings:
     # 0.7210 (tune / confirm); the spelled-out words in keyword search lost both halves
     # (bench/eval_abbreviations.py, results/abbreviations.md).
     abbreviations: bool = True
+    # A question's vector as the mean of its own and that of a rewrite toward the sentence
+    # that answers it (query/questions.py): "strip" drops the wh-word and auxiliary ("Dario
+    # Amodei leave OpenAI"), "template" adds a cue by kind ("… because"); "-alone" uses the
+    # rewrite's vector instead of the mean. Off: each lost a tune figure. "template" only
+    # TIME BEIR hybrid nDCG@10 (one topic: 0.8077 → 0.8074) against seed QA tune passage first
+    # 20 → 22, quoted 24 → 25, no confirm loss; the "-alone" forms lost 3 quoted TIME tune
+    # questions (bench/eval_question_variants.py, results/question_variants.md).
+    question_rewrite: str = "off"
 
     def with_overrides(
         self, fusion: object = None, alpha: object = None, document_prior: object = None
@@ -72,6 +82,11 @@ class SearchSettings:
     def __post_init__(self) -> None:
         if self.fusion not in ("convex", "rrf"):
             raise QueryError(f"Unknown fusion {self.fusion!r}: use convex or rrf.")
+        if self.question_rewrite not in REWRITES:
+            raise QueryError(
+                f"Unknown question_rewrite {self.question_rewrite!r:.40}: use one of "
+                f"{', '.join(REWRITES)}."
+            )
         for name in ("inflections", "abbreviations"):
             if not isinstance(getattr(self, name), bool):
                 raise QueryError(f"{name} must be True or False, not {getattr(self, name)!r:.40}.")
