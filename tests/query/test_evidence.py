@@ -14,6 +14,7 @@ from coverage_search.query.evidence import (
     FEATURES,
     WEIGHTS,
     focus_question,
+    keyword_share,
     local_weights,
     question_weights,
     topic_stems,
@@ -23,6 +24,13 @@ from query.test_answer import seed_index  # noqa: F401 - the module's seed fixtu
 
 def test_one_weight_per_feature() -> None:
     assert len(WEIGHTS) == len(FEATURES)
+
+
+def test_a_soft_hyphen_inside_a_word_does_not_hide_it_from_the_sentence_features() -> None:
+    weights = {"anthro": 1.0, "prices": 1.0}  # the features' six-letter stems
+    assert keyword_share(weights, "An\u00adthropic raised prices.") == 1.0
+    assert keyword_share(weights, "Anthro\u200bpic raised prices.") == 1.0
+    assert keyword_share(weights, "Thropic raised prices.") == 0.5
 
 
 def test_topic_words_are_dropped_from_the_focus_question(
