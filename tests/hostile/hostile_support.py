@@ -229,14 +229,14 @@ Handler = Callable[[socket.socket, threading.Event, float], None]
 
 @contextlib.contextmanager
 def raw_server(
-    handler: Handler, *, cap: float, held: list[tuple[float, float]] | None = None
+    handler: Handler, *, cap: float, held: list[list[float]] | None = None
 ) -> Iterator[str]:
     """A bare TCP server on 127.0.0.1 (ephemeral port) in a thread; yields its base URL.
 
     Each connection: the request is read, then `handler(conn, stop, deadline)` writes whatever
     it likes until `deadline` (now + `cap`), and the connection is closed. `held` gets each
-    connection's (request read, client gone) monotonic times: how long the client waited,
-    whatever its process took to start.
+    connection's [request read, client gone] monotonic times, the second once it is gone: how
+    long the client waited, whatever its process took to start.
     """
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -257,12 +257,13 @@ def raw_server(
                     data += chunk
             began = time.monotonic()
             if held is not None:
-                threading.Thread(target=watch, args=(conn, began), daemon=True).start()
+                span = [began]
+                held.append(span)
+                threading.Thread(target=watch, args=(conn, span), daemon=True).start()
             handler(conn, stop, began + cap)
 
-    def watch(conn: socket.socket, began: float) -> None:
+    def watch(conn: socket.socket, span: list[float]) -> None:
         """Record when the client hangs up (the request is all it ever sends)."""
-        assert held is not None
         while not stop.is_set():
             try:
                 if conn.recv(4096):
@@ -272,7 +273,7 @@ def raw_server(
             except OSError:
                 pass  # reset by the client, or closed by the handler at its deadline
             break
-        held.append((began, time.monotonic()))
+        span.append(time.monotonic())
 
     def loop() -> None:
         while not stop.is_set():

@@ -69,13 +69,15 @@ def test_a_beir_document_holding_a_nul_is_indexed_not_left_out(tmp_path: Path) -
     docs = [
         {"_id": "z1", "title": "Zebras", "text": "Zebras have black\u0000 and white stripes."},
         {"_id": "g1", "title": "Garlic\u0000", "text": "Garlic prices rose sharply in spring."},
+        {"_id": "o1", "title": "Olive harvest", "text": "\u0000\u0000"},  # its title is its text
     ]
-    corpus, queries, qrels = _beir(tmp_path, docs, {"q1": "zebra stripes", "q2": "garlic prices"})
+    asked = {"q1": "zebra stripes", "q2": "garlic prices", "q3": "olive harvest"}
+    corpus, queries, qrels = _beir(tmp_path, docs, asked)
     argv = ("--corpus", corpus, "--queries", queries, "--qrels", qrels, "--mode", "keyword")
     code, out, err = cli("eval", *argv, "--json")
     assert code == 0, err
     report = json.loads(out)
-    assert report["documents"] == 2, report
+    assert report["documents"] == 3, report
     assert report["modes"][0]["recall_at_10"] == 1.0, report
 
 

@@ -96,7 +96,7 @@ def outcomes(place: tuple[Path, Path]) -> dict[str, tuple[float, int, str]]:
     Run side by side so the battery waits about CAP seconds once, not once per case.
     """
     results: dict[str, tuple[float, int, str]] = {}
-    held: dict[str, list[tuple[float, float]]] = {}
+    held: dict[str, list[list[float]]] = {}
     with contextlib.ExitStack() as stack:
         procs = {}
         for name, (handler, how) in CASES.items():
@@ -133,10 +133,11 @@ def outcomes(place: tuple[Path, Path]) -> dict[str, tuple[float, int, str]]:
                 proc.kill()
                 _, err = proc.communicate()
             spans = held[name]
-            gone = time.monotonic() + 5  # the watcher records the hang-up as the process ends
-            while not spans and time.monotonic() < gone:
+            gone = time.monotonic() + 5  # the watchers record each hang-up as the process ends
+            while any(len(span) < 2 for span in spans) and time.monotonic() < gone:
                 time.sleep(0.05)
-            waited = max(e for _, e in spans) - min(b for b, _ in spans) if spans else 0.0
+            ended = [span for span in spans if len(span) == 2]  # every one, unless a bug hangs
+            waited = max(e for _, e in ended) - min(b for b, _ in ended) if ended else 0.0
             results[name] = (waited, proc.returncode, err.decode(errors="replace"))
 
         waiters = [threading.Thread(target=wait, args=(n,)) for n in procs]

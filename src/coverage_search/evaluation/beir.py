@@ -262,7 +262,8 @@ def write_corpus(data: BeirData, folder: Path | str) -> dict[str, str]:
         # skips a file that holds only front matter, so it would be left out of the index.
         # A NUL made the file "binary data" to the scanner: the document was left out of the
         # index without a word, and scored as never found. It is no letter of the text.
-        words = (text if text.strip() else title).replace("\x00", " ").split()
+        text, title_text = text.replace("\x00", " "), title.replace("\x00", " ")
+        words = (text if text.strip() else title_text).split()
         body = markdown_escape(" ".join(words))
         content = (f"---\n{front}---\n\n" if front else "") + body + "\n"
         path = folder / name
