@@ -22,6 +22,7 @@ Writes bench/results/question_variants.{json,md}.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -89,6 +90,15 @@ def beir(prep: Prepared, variants: list[str]) -> dict[str, Any]:
     return out
 
 
+def _off_topic() -> dict[str, list[str]]:
+    """The off-topic questions (bench/data/qa_offtopic.jsonl) of each half."""
+    rows = [json.loads(line) for line in (HERE / "data" / "qa_offtopic.jsonl").open()]
+    return {h: [r["question"] for r in rows if r.get("split") == h] for h in ("tune", "confirm")}
+
+
+OFF_TOPIC = _off_topic()
+
+
 def qa(name: str, folder: Path, variants: list[str]) -> dict[str, Any]:
     questions = [q for f in QA_FILES[name] for q in load_qa(HERE / "data" / f)]
     out: dict[str, Any] = {
@@ -104,9 +114,16 @@ def qa(name: str, folder: Path, variants: list[str]) -> dict[str, Any]:
     for variant in variants:
         index = CoverageIndex.open(folder, settings=SearchSettings(question_rewrite=variant))
         start = time.perf_counter()
-        outcomes, _, _ = ask_all(index, questions, [], doc_of=doc_of, progress=False)
+        outcomes, answered, _ = ask_all(
+            index, questions, [t for ts in OFF_TOPIC.values() for t in ts], doc_of=doc_of,
+            progress=False,
+        )  # fmt: skip
         index.close()
-        row: dict[str, Any] = {}
+        row: dict[str, Any] = {
+            "off_topic_answered": {
+                half: sum(t in answered for t in texts) for half, texts in OFF_TOPIC.items()
+            }
+        }
         for half in QA_HALVES:
             s = QAScores.of([o for o in outcomes if o.split == half])
             row[half] = {
@@ -194,6 +211,7 @@ def report(results: dict[str, Any], variants: list[str], facts: dict[str, Any]) 
                     [name, half, variant, got["changed"][half][variant], m["n"]]
                     + [m[k] for k in METRICS]
                     + [" / ".join(f"+{f[k][0]} −{f[k][1]}" for k in ("first", "quoted"))]
+                    + [got[variant].get("off_topic_answered", {}).get(half, "")]
                 )
     if rows:
         md += [
@@ -202,7 +220,8 @@ def report(results: dict[str, Any], variants: list[str], facts: dict[str, Any]) 
             table(
                 ["set", "half", "variant", "questions rewritten", "n", "passage first", "top 3",
                  "article first", "quoted", "refused",
-                 "questions gained / lost against off: first / quoted"],
+                 "questions gained / lost against off: first / quoted",
+                 "off-topic answered (of 18 a half)"],
                 rows,
             ),
             "",

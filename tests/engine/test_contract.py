@@ -183,7 +183,8 @@ def test_the_document_prior_adds_each_documents_mean_cosine(index: CoverageIndex
     options = {"k": 50, "per_document": 0, "group_stories": False}
     plain = {h.passage_id: h.score for h in index.search(query, document_prior=0.0, **options)}
     hits = index.search(query, document_prior=0.5, **options)
-    means = index.engine.mean_cosines([h.doc_id for h in hits], index.embedder.encode_query(query))
+    vector = index._searcher.query_vector(query, index.settings)  # the question's, rewrite in
+    means = index.engine.mean_cosines([h.doc_id for h in hits], vector)
     assert {h.passage_id for h in hits} == set(plain)
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     for hit in hits:
