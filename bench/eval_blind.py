@@ -1,12 +1,14 @@
 """The blind QA check sets through the product: what to expect on questions nobody tuned for.
 
-    .venv/bin/python bench/eval_blind.py [--work DIR]
+    .venv/bin/python bench/eval_blind.py [--work DIR] [--compare names|rewrite]
 
 bench/data/qa_{seed,time,offtopic}_blind.jsonl and *_blind2.jsonl were written by two separate
 sessions that saw neither the dev sets nor the code, after every setting was chosen; they are
 never used to choose. Each set is asked through `evaluate_qa` (as `coverage-search eval --qa`
 does) on the seed article and on TIME 1963, with its own off-topic file, once as shipped and
-once without the unknown-names rule (query/names.py). Writes bench/results/qa_blind.json/.md.
+once without the unknown-names rule (query/names.py; `--compare names`, bench/results/
+qa_blind.json/.md) or without the question rewrite (SearchSettings.question_rewrite "off";
+`--compare rewrite`, results/qa_blind_rewrite.json/.md).
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ sys.path.insert(0, str(HERE))
 from machine import print_machine, save, table  # noqa: E402
 from qa_levers import build, corpora  # noqa: E402
 
-from coverage_search.evaluation import evaluate_qa, load_qa, load_refusals  # noqa: E402
+from coverage_search import CoverageIndex, SearchHit, SearchSettings  # noqa: E402
+from coverage_search.evaluation import load_qa, load_refusals  # noqa: E402
+from coverage_search.evaluation.qa import QAScores, ask_all  # noqa: E402
 from coverage_search.passages.chunking import ChunkSettings  # noqa: E402
 from coverage_search.query import answer  # noqa: E402
 
@@ -32,6 +36,7 @@ SETS = ("blind", "blind2")
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--work", type=Path, default=Path("/tmp/coverage-qa-levers"))
+    parser.add_argument("--compare", choices=("names", "rewrite"), default="names")
     args = parser.parse_args()
     info = print_machine()
     args.work.mkdir(parents=True, exist_ok=True)
@@ -40,23 +45,31 @@ def main() -> None:
     rows: list[dict[str, Any]] = []
     for corpus in ("seed", "time"):
         index_dir = build(sources[corpus], args.work / f"{corpus}-names", ChunkSettings())
+        suffix = ".md" if corpus == "time" else ""  # TIME's doc ids are BEIR's, files are .md
+
+        def doc_of(hit: SearchHit, suffix: str = suffix) -> str:
+            return hit.doc_id.removesuffix(suffix) if suffix else hit.doc_id
+
         for name in SETS:
             questions = load_qa(HERE / "data" / f"qa_{corpus}_{name}.jsonl")
             refusals = load_refusals(HERE / "data" / f"qa_offtopic_{name}.jsonl")
-            for margin in (product, 0.0):
-                answer.UNKNOWN_NAME_MARGIN = margin
-                report = evaluate_qa(
-                    questions, refusals=refusals, index_dir=index_dir, progress=False
+            for shipped in (True, False):
+                off = SearchSettings(question_rewrite="off")
+                answer.UNKNOWN_NAME_MARGIN = product if shipped or args.compare != "names" else 0.0
+                settings = off if not shipped and args.compare == "rewrite" else SearchSettings()
+                index = CoverageIndex.open(index_dir, settings=settings)
+                outcomes, answered, _ = ask_all(
+                    index, questions, refusals, doc_of=doc_of, progress=False
                 )
-                o = report.overall
-                why_how = [report.by_kind[k] for k in ("why", "how") if k in report.by_kind]
+                index.close()
+                o = QAScores.of(outcomes)
+                why_how = [x for x in outcomes if x.kind in ("why", "how")]
                 row = {
-                    "corpus": corpus, "set": name, "rule": "shipped" if margin else "off",
+                    "corpus": corpus, "set": name, "rule": "shipped" if shipped else "off",
                     "n": o.questions, "first": o.passage_first, "top3": o.passage_top3,
                     "article": o.document_first, "quoted": o.quoted, "refused": o.refused,
-                    "why_how": f"{sum(s.quoted for s in why_how)} of "
-                    f"{sum(s.questions for s in why_how)}",
-                    "offtopic": f"{report.false_answers} of {report.offtopic}",
+                    "why_how": f"{sum(x.quoted for x in why_how)} of {len(why_how)}",
+                    "offtopic": f"{len(answered)} of {len(refusals)}",
                 }  # fmt: skip
                 print(row, flush=True)
                 rows.append(row)
@@ -64,16 +77,22 @@ def main() -> None:
     keys = ("corpus", "set", "rule", "n", "first", "top3", "article", "quoted", "why_how")
     md = (
         "# Blind QA check sets\n\n"
-        f"`python bench/eval_blind.py` ({info['nproc']} cores, {info['cpu']}, load "
-        f"{info['load_1min_at_start']} at start, {info['date']}). Rule: the unknown-names "
-        "rule as shipped, or off (margin 0).\n\n"
+        f"`python bench/eval_blind.py --compare {args.compare}` ({info['nproc']} cores, "
+        f"{info['cpu']}, load {info['load_1min_at_start']} at start, {info['date']}). "
+        + (
+            "Rule: the unknown-names rule as shipped, or off (margin 0)."
+            if args.compare == "names"
+            else "Rule: the question rewrite as shipped (template), or off."
+        )
+        + "\n\n"
         + table(
             [*keys, "refused", "off-topic answered"],
             [[*(r[k] for k in keys), r["refused"], r["offtopic"]] for r in rows],
         )
         + "\n"
     )
-    save("qa_blind", {"machine": info, "rows": rows}, md)
+    name = "qa_blind" if args.compare == "names" else "qa_blind_rewrite"
+    save(name, {"machine": info, "rows": rows}, md)
 
 
 if __name__ == "__main__":
