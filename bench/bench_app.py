@@ -1,7 +1,7 @@
 """Warm latency of a question in the app: `CoverageIndex.answer` (search + sentence scoring).
 
     PYTHONPATH=src .venv/bin/python bench/bench_app.py [--index index] [--corpus corpus] [--runs 20]
-        [--torch-threads 1]
+        [--torch-threads 1] [--question-rewrite off]
 
 Opens the index once (as the app does with st.cache_resource), warms it with one question, then
 times `--runs` answers to different questions (so the query-vector cache never helps), split into
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from machine import REPO, print_machine, save, table
 
-from coverage_search import CoverageIndex, NoIndexError
+from coverage_search import CoverageIndex, NoIndexError, SearchSettings
 from coverage_search.query.aliases import expand_aliases
 from coverage_search.query.answer import (
     ANSWER_DOCUMENT_PRIOR,
@@ -72,7 +72,14 @@ def main() -> None:
         default=0,
         help="torch intra-op threads (default: torch's own choice, one per core)",
     )
+    parser.add_argument(
+        "--question-rewrite",
+        default=SearchSettings().question_rewrite,
+        help="SearchSettings.question_rewrite (default: the product's); another writes "
+        "results/bench_app_rewrite_<value>",
+    )
     args = parser.parse_args()
+    settings = SearchSettings(question_rewrite=args.question_rewrite)
     if args.torch_threads:
         import torch
 
@@ -80,11 +87,11 @@ def main() -> None:
     info = print_machine()
     with tempfile.TemporaryDirectory() as tmp:
         try:
-            index = CoverageIndex.open(args.index)
+            index = CoverageIndex.open(args.index, settings=settings)
         except NoIndexError:
             print(f"no index at {args.index}: building a throwaway one from {args.corpus}")
             CoverageIndex.build(args.corpus, Path(tmp) / "index", progress=False)
-            index = CoverageIndex.open(Path(tmp) / "index")
+            index = CoverageIndex.open(Path(tmp) / "index", settings=settings)
         stats = index.stats()
         index.answer("warm up the model and the caches")
         search_ms, fresh_ms, cached_ms, cpu_ms = [], [], [], []
@@ -137,6 +144,8 @@ def main() -> None:
     )
     print(md)
     name = f"bench_app_threads{args.torch_threads}" if args.torch_threads else "bench_app"
+    if args.question_rewrite != SearchSettings().question_rewrite:
+        name += f"_rewrite_{args.question_rewrite}"
     save(
         name,
         {
