@@ -203,11 +203,44 @@ def test_a_long_feed_is_cut_after_the_last_whole_entry_within_the_tag_cap(
     pad = b"<x/>" * (1000 - head.count(b"<") - 14 * 70 - 11)
     found = feeds.parse_feed(head + pad + quoted + tail, "text/xml", url="http://127.0.0.1/f")[1]
     assert [e.title for e in found] == [f"Story {n}" for n in range(70)]
+    # Unclosed comments run to the end, as for a parser: nothing after them ends an entry. Each
+    # was tried again to the end of the body, quadratic: 510,000 of them, hours.
+    with pytest.raises(FetchError, match="too large to read"):
+        feeds.parse_feed(
+            head + b"<!--" * 100 + entries + tail, "text/xml", url="http://127.0.0.1/f"
+        )
     # the same tags with no entry ending among them: nothing to keep, refused as before
     with pytest.raises(FetchError, match="too large to read"):
         feeds.parse_feed(
             head + b"<x/>" * 1500 + entries + tail, "text/xml", url="http://127.0.0.1/f"
         )
+
+
+def test_an_rss_1_feed_cut_at_the_cap_is_closed_as_rss_1(monkeypatch: pytest.MonkeyPatch) -> None:
+    """RDF's items follow its channel inside rdf:RDF: closed as RSS 2.0, the cut was malformed."""
+    import feedparser
+
+    from coverage_search.ingest import feeds
+
+    monkeypatch.setattr(feeds, "MAX_FEED_TAGS", 1000)
+    parse, given = feedparser.parse, []
+    monkeypatch.setattr(
+        feedparser, "parse", lambda body, **kw: given.append(body) or parse(body, **kw)
+    )
+    head = (
+        b'<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"'
+        b' xmlns="http://purl.org/rss/1.0/"><channel><title>R</title></channel>'
+    )
+    items = b"".join(
+        b'<item rdf:about="http://127.0.0.1/%d"><title>Story %d</title>'
+        b"<link>http://127.0.0.1/%d</link></item>" % (n, n, n)
+        for n in range(300)
+    )
+    title, found = feeds.parse_feed(
+        head + items + b"<x/>" * 100 + b"</rdf:RDF>", "text/xml", url="u"
+    )
+    assert title == "R" and len(found) > 100
+    assert given[-1].endswith(b"</item></rdf:RDF>")
 
 
 def test_compression_stacked_past_two_layers_is_refused_at_once() -> None:

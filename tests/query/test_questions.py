@@ -37,6 +37,17 @@ def test_a_question_is_rewritten_toward_the_sentence_that_answers_it(
         "Anthropic raised prices.",
         "Vitamin D, which is made in skin, causes bone growth.",  # a claim, not a question
         "0-dimensional biomaterials show inductive properties.",
+        # headlines open on wh-words too; a rewrite needs a question mark
+        "WHO warns of measles",
+        "Where the Crawdads Sing",
+        "How Google lost the AI race",
+        "WHAT TWO PROPOSALS DID DE GAULLE REJECT THIS YEAR AFFECTING ALLIED RELATIONS .",
+        # contractions and compounds of a wh-word are left alone
+        "What's new in GPT-5?",
+        "Where's the money going?",
+        "How-to guide for Claude?",
+        "Which? magazine review?",
+        "Who did it?",  # nothing would be left but "it"
     ],
 )
 def test_what_is_not_a_question_is_searched_as_written(text: str) -> None:
@@ -57,6 +68,25 @@ def test_the_question_vector_is_the_unit_mean_of_the_two(seed_index: CoverageInd
     # the product's default, through search's own path
     assert SearchSettings().question_rewrite == "template"
     assert np.allclose(searcher.query_vector(question, SearchSettings()), mean, atol=1e-6)
+
+
+def test_the_words_as_typed_are_not_rewritten(seed_index: CoverageIndex) -> None:  # noqa: F811
+    searcher = seed_index._searcher
+    question = "Why did Dario Amodei leave OpenAI?"
+    own = searcher.embedder.encode_query(question)
+    typed = searcher.query_vector(question, SearchSettings(), spell_out=False)  # --literal
+    assert np.allclose(typed, own)
+    literal = seed_index.search(question, k=3, mode="semantic", aliases=False)
+    plain = CoverageIndex.open(
+        seed_index.index_dir, settings=SearchSettings(question_rewrite="off")
+    )
+    try:
+        off = plain.search(question, k=3, mode="semantic")
+    finally:
+        plain.close()
+    assert [(h.passage_id, round(h.score, 5)) for h in literal] == [
+        (h.passage_id, round(h.score, 5)) for h in off
+    ]
 
 
 def test_an_unknown_rewrite_is_one_sentence() -> None:

@@ -27,10 +27,13 @@ CONTENT_VERSION = 4
 # Invisible marks inside a word ("An\u00adthropic" from a web page's soft hyphen, a zero-width
 # space pasted into a question) would cut it in two for keyword search: every engine indexes and
 # searches words without them. Not U+200C, which keeps Persian and Indic morphemes apart, and
-# not a zero-width space beside Thai, Lao, Khmer or Myanmar letters, where it is the only mark
-# between words.
+# not a zero-width space beside the letters of scripts written without spaces (Thai, Lao,
+# Khmer, Myanmar, Tai), where it is the only mark between words.
 INSIDE_WORDS = dict.fromkeys(map(ord, "\u00ad\u200d\u2060\ufeff"))
-_NO_SPACES = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u19e0-\u19ff"
+# Thai, Lao, Myanmar (and its extensions), Khmer (and its symbols), New Tai Lue, Tai Tham
+_NO_SPACES = (
+    "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u1980-\u19ff\u1a20-\u1aaf\ua9e0-\ua9ff\uaa60-\uaa7f"
+)
 _JOINING_ZWSP = re.compile(f"(?<![{_NO_SPACES}])\u200b(?![{_NO_SPACES}])")
 
 

@@ -269,11 +269,22 @@ def unsubscribe_feed(corpus_dir: str | Path, url: str) -> Feed:
 
 # An entry's closing tag (RSS's item, Atom's entry, any case or namespace prefix), or a CDATA
 # section or comment, matched whole so that a closing tag quoted inside one is passed over.
+# An unclosed one runs to the end, as it does for a parser; tried again at every later "<!--"
+# it would make the scan quadratic (510,000 of them: hours).
 _ENTRY_END = re.compile(
-    rb"<!\[CDATA\[.*?\]\]>|<!--.*?-->|(</(?:[\w.-]+:)?(?:item|entry)\s*>)",
+    rb"<!\[CDATA\[.*?(?:\]\]>|\Z)|<!--.*?(?:-->|\Z)|(</(?:[\w.-]+:)?(?:item|entry)\s*>)",
     re.IGNORECASE | re.DOTALL,
 )
 _TAIL_TAGS = 16  # after a feed's last entry come its closing tags, not a document more
+
+
+def _closing(start: bytes) -> bytes:
+    """The closing tags of the feed whose first bytes are `start`: Atom, RSS 1.0 or RSS 2.0."""
+    if re.search(rb"<(?:[\w.-]+:)?feed\b", start):
+        return b"</feed>"
+    if re.search(rb"<rdf:RDF\b", start):
+        return b"</rdf:RDF>"  # RSS 1.0: the items follow the channel, inside the RDF root
+    return b"</channel></rss>"
 
 
 def _within_tag_cap(body: bytes, url: str) -> bytes:
@@ -297,9 +308,7 @@ def _within_tag_cap(body: bytes, url: str) -> bytes:
     # or what follows the last entry would bring back what the cap keeps out.
     tail = body[ends[-1] :]
     if tail.count(b"<") > _TAIL_TAGS:
-        tail = (
-            b"</feed>" if re.search(rb"<(?:[\w.-]+:)?feed\b", body[:4096]) else b"</channel></rss>"
-        )
+        tail = _closing(body[:4096])
     return body[: kept[-1]] + tail
 
 

@@ -3,9 +3,9 @@
 English only and rule-based. "strip" drops the leading wh-word (with a preposition before it
 and a quantifier after it: "In which", "How many") and the auxiliary that follows the
 wh-phrase: "Why did Dario Amodei leave OpenAI?" → "Dario Amodei leave OpenAI"; an opening
-clause up to a comma stays, in a question ("At OpenAI, what …?"). "template"
-adds a cue word by the question's kind (evidence.question_kind): "Dario Amodei leave OpenAI
-because". Text that does not open on a wh-word comes back unchanged.
+clause up to a comma stays ("At OpenAI, what …?"). "template" adds a cue word by the
+question's kind (evidence.question_kind): "Dario Amodei leave OpenAI because". Text that does
+not end on "?" or open on a wh-word ("What's new?" does not) comes back unchanged.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ _WORD = r"[\w'’-]+"
 # An opening clause up to a comma ("At OpenAI, what …") is kept; then the wh-word.
 _START = (
     rf"^\s*(?P<lead>[^,?]{{1,80}},\s+)?(?:{_PREPOSITION}\s+)?"
-    rf"(?:how(?:\s+{_QUANTIFIER})?|{_WH})\b"
+    rf"(?:how(?:\s+{_QUANTIFIER})?|{_WH})\b(?![’'?-])"  # not "What's", "How-to", "Which?"
 )
 # The wh-phrase's own words (up to six: "What kind of lab did"), then the auxiliary.
 _WITH_AUX = re.compile(
@@ -42,24 +42,27 @@ CUES = {"why": "because", "number": "number", "when": "in", "where": "in", "how"
 
 
 def stripped(question: str) -> str:
-    """`question` without its wh-word and auxiliary, or unchanged when it opens on no wh-word."""
+    """`question` without its wh-word and auxiliary, or unchanged when it is no question (no
+    "?" at the end, no wh-word at the start)."""
+    if not question.rstrip().endswith("?"):
+        # "WHO warns of measles", "Where the Crawdads Sing", a claim's "…, which causes …":
+        # headlines and statements open on wh-words too
+        return question
     body = question.strip().rstrip("?").rstrip()
     m = _WITH_AUX.match(body)
-    if m is not None and m.group("lead") and not question.rstrip().endswith("?"):
-        return question  # "…, which causes …" in a statement is no question
     if m is not None:
         aux = m.group("aux").casefold()
         negated = m.group("not") is not None or aux.endswith(("'t", "’t")) or aux == "cannot"
         parts = [m.group("phrase"), "not" if negated else "", body[m.end() :]]
-    elif (m := _ALONE.match(body)) is not None and (
-        not m.group("lead") or question.rstrip().endswith("?")
-    ):
+    elif (m := _ALONE.match(body)) is not None:
         parts = [body[m.end() :]]
     else:
         return question
     lead = (m.group("lead") or "").strip()
     rest = " ".join(p.strip(" ,") for p in parts if p.strip(" ,"))
-    return f"{lead} {rest}" if lead and rest else rest or question
+    if len(rest.split()) < 2:  # "Who did it?" → "it" says nothing the question does not
+        return question
+    return f"{lead} {rest}" if lead else rest
 
 
 def templated(question: str) -> str:

@@ -169,7 +169,8 @@ class Searcher:
         halves and hybrid's confirm half (tune even), where the spelled-out vector alone lost
         hybrid's tune half.
         """
-        vector = self.question_vector(text, settings.question_rewrite)
+        # The words as typed (spell_out False: `--literal`, the app's switch) are not rewritten.
+        vector = self.question_vector(text, settings.question_rewrite if spell_out else "off")
         if not (settings.abbreviations and spell_out):
             return vector
         spelled = self.spelled_out(text)
