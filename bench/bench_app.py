@@ -1,7 +1,7 @@
 """Warm latency of a question in the app: `CoverageIndex.answer` (search + sentence scoring).
 
     PYTHONPATH=src .venv/bin/python bench/bench_app.py [--index index] [--corpus corpus] [--runs 20]
-        [--torch-threads 1] [--question-rewrite off]
+        [--torch-threads 1] [--question-rewrite off] [--name NAME]
 
 Opens the index once (as the app does with st.cache_resource), warms it with one question, then
 times `--runs` answers to different questions (so the query-vector cache never helps), split into
@@ -78,6 +78,7 @@ def main() -> None:
         help="SearchSettings.question_rewrite (default: the product's); another writes "
         "results/bench_app_rewrite_<value>",
     )
+    parser.add_argument("--name", default="", help="results file name (default: bench_app...)")
     args = parser.parse_args()
     settings = SearchSettings(question_rewrite=args.question_rewrite)
     if args.torch_threads:
@@ -146,6 +147,7 @@ def main() -> None:
     name = f"bench_app_threads{args.torch_threads}" if args.torch_threads else "bench_app"
     if args.question_rewrite != SearchSettings().question_rewrite:
         name += f"_rewrite_{args.question_rewrite}"
+    name = args.name or name
     save(
         name,
         {

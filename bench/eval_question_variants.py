@@ -8,15 +8,16 @@ toward the sentence that answers it and makes the dense query vector the normali
 query's own MiniLM vector and the rewrite's ("strip": wh-word and auxiliary dropped, "Why did
 Dario Amodei leave OpenAI?" → "Dario Amodei leave OpenAI"; "template": the same plus a cue by
 question kind, why → "… because", number → "… number", when/where → "… in", how → "… by"), or
-the rewrite's vector alone ("strip-alone", "template-alone"). Only retrieval changes (the
-answer's own search, plain search, the document prior's cosine and the refusal bar's probe
-searches): the answer still scores sentences against the question as typed. "off" is the
-product. One run measures every variant: the QA dev sets (bench/data/qa_seed.jsonl and
-qa_time.jsonl, tune and confirm halves) and the harder training sets (qa_*_train.jsonl) through
-CoverageIndex.answer, scored by `eval --qa`'s judge, and BEIR nDCG@10 (semantic and hybrid,
-judged queries at even positions = tune, odd = confirm) on ../shared/eval/scifact and time1963.
-The TIME QA questions run on the TIME BEIR index (the same corpus as bench/qa_levers.py's).
-Writes bench/results/question_variants.{json,md}.
+the rewrite's vector alone ("strip-alone", "template-alone"); only a question (text ending in
+"?") is rewritten. Only retrieval changes (the answer's own search, plain search, the document
+prior's cosine and the refusal bar's probe searches): the answer still scores sentences against
+the question as typed. "off" is the baseline; the product's default is "template", the one
+variant that met the rule. One run measures every variant: the QA dev sets
+(bench/data/qa_seed.jsonl and qa_time.jsonl, tune and confirm halves) and the harder training
+sets (qa_*_train.jsonl) through CoverageIndex.answer, scored by `eval --qa`'s judge, and BEIR
+nDCG@10 (semantic and hybrid, judged queries at even positions = tune, odd = confirm) on
+../shared/eval/scifact and time1963. The TIME QA questions run on the TIME BEIR index (the same
+corpus as bench/qa_levers.py's). Writes bench/results/question_variants.{json,md}.
 """
 
 from __future__ import annotations
@@ -193,7 +194,7 @@ def report(results: dict[str, Any], variants: list[str], facts: dict[str, Any]) 
         f"`{' '.join(sys.argv)}`. Machine: {facts['nproc']} cores, {facts['cpu']}, "
         f"{facts['ram_gib']} GiB RAM, Python {facts['python']}, 1-minute load "
         f"{facts['load_1min_at_start']} at start, {load1()} at the end ({facts['date']}). "
-        'bench/eval_question_variants.py; "off" is the product. Only retrieval sees the '
+        'bench/eval_question_variants.py; "off" is the baseline. Only retrieval sees the '
         "rewrite. Rule: kept only if it wins on the tune halves and loses no confirm half (QA "
         "quoted and passage first, nDCG@10).",
         "",

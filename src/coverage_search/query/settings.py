@@ -58,14 +58,13 @@ class SearchSettings:
     # (bench/eval_abbreviations.py, results/abbreviations.md).
     abbreviations: bool = True
     # A question's vector as the mean of its own and that of a rewrite toward the sentence
-    # that answers it (query/questions.py): "template" drops the wh-word and auxiliary and adds
-    # a cue by kind ("Dario Amodei leave OpenAI because"). On: it lost no dev question on any
-    # half and gained passage first on three (seed 20 → 22 / 12 → 13, TIME 24 → 24 / 29 → 30;
-    # quoted seed tune 24 → 25), off-topic answers unchanged; nDCG@10 equal but TIME hybrid's
-    # tune half, 0.8077 → 0.8074 (one topic), within the 0.003 a retrieval change may move.
-    # "strip" (no cue) lost TIME tune, the "-alone" forms (the rewrite's vector instead of the
-    # mean) 3 quoted TIME tune questions (bench/eval_question_variants.py,
-    # results/question_variants.md and question_variants_offtopic.md).
+    # that answers it (query/questions.py): "template" drops the wh-word and auxiliary of text
+    # ending in "?" and adds a cue by kind ("Dario Amodei leave OpenAI because"). On: it lost no
+    # dev question on any half and gained passage first on three (seed 20 → 22 / 12 → 13, TIME
+    # 24 → 24 / 29 → 30; quoted seed tune 24 → 25), off-topic answers unchanged, nDCG@10
+    # unchanged (no BEIR query is a question). "strip" (no cue) lost TIME tune, the "-alone"
+    # forms (the rewrite's vector instead of the mean) 3 quoted TIME tune questions
+    # (bench/eval_question_variants.py, results/question_variants*.md).
     question_rewrite: str = "template"
 
     def with_overrides(
