@@ -36,10 +36,11 @@ sys.path.insert(0, str(HERE))
 
 from evalkit import Prepared, prepare, rankings, scores  # noqa: E402
 from machine import REPO, load1, machine, save, table  # noqa: E402
+from qa_levers import half_counts  # noqa: E402
 
 from coverage_search import CoverageIndex, SearchSettings  # noqa: E402
 from coverage_search.evaluation.metrics import ndcg_at  # noqa: E402
-from coverage_search.evaluation.qa import QAScores, ask_all, load_qa  # noqa: E402
+from coverage_search.evaluation.qa import ask_all, load_qa  # noqa: E402
 from coverage_search.query.questions import rewritten  # noqa: E402
 from coverage_search.query.settings import REWRITES  # noqa: E402
 
@@ -126,15 +127,7 @@ def qa(name: str, folder: Path, variants: list[str]) -> dict[str, Any]:
             }
         }
         for half in QA_HALVES:
-            s = QAScores.of([o for o in outcomes if o.split == half])
-            row[half] = {
-                "n": s.questions,
-                "first": s.passage_first,
-                "top3": s.passage_top3,
-                "doc_first": s.document_first,
-                "quoted": s.quoted,
-                "refused": s.refused,
-            }
+            row[half] = half_counts(outcomes, half)
         marks = {o.question: (o.passage_rank == 1, o.quoted) for o in outcomes}
         base = base or marks
         row["flips"] = {
