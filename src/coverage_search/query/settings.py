@@ -83,7 +83,7 @@ class SearchSettings:
     def __post_init__(self) -> None:
         if self.fusion not in ("convex", "rrf"):
             raise QueryError(f"Unknown fusion {self.fusion!r}: use convex or rrf.")
-        if self.question_rewrite not in REWRITES:
+        if not isinstance(self.question_rewrite, str) or self.question_rewrite not in REWRITES:
             raise QueryError(
                 f"Unknown question_rewrite {self.question_rewrite!r:.40}: use one of "
                 f"{', '.join(REWRITES)}."
