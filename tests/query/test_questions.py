@@ -91,5 +91,5 @@ def test_the_words_as_typed_are_not_rewritten(seed_index: CoverageIndex) -> None
 
 def test_an_unknown_rewrite_is_one_sentence() -> None:
     for value in ("loud", None, ["off"]):
-        with pytest.raises(QueryError, match="^Unknown question_rewrite .*: use one of off, "):
+        with pytest.raises(QueryError, match=r"^Unknown question_rewrite .*: use one of off, "):
             SearchSettings(question_rewrite=value)  # type: ignore[arg-type]
