@@ -106,7 +106,10 @@ def test_a_search_of_the_words_as_typed_spells_nothing_out(folder: Path) -> None
         spelled = index.search(QUERY, mode="semantic", k=3)
     finally:
         index.close()
-    off = CoverageIndex.open(folder, settings=SearchSettings(abbreviations=False))
+    # the words as typed: nothing spelled out, and the question not rewritten (test_questions)
+    off = CoverageIndex.open(
+        folder, settings=SearchSettings(abbreviations=False, question_rewrite="off")
+    )
     try:
         plain = off.search(QUERY, mode="semantic", k=3)
     finally:

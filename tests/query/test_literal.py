@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import CAFETERIA, SMALL_CORPUS, write_doc
-from coverage_search import CoverageIndex, QueryError, searched_as
+from coverage_search import CoverageIndex, QueryError, SearchSettings, searched_as
 from coverage_search.cli import main
 
 DESCRIBED = "the ChatGPT maker"
@@ -111,8 +111,13 @@ def test_literal_leaves_a_question_without_descriptions_as_it_was(
     index: CoverageIndex,
 ) -> None:
     question = "Why did Dario Amodei leave OpenAI?"
-    assert docs(index.search(question, aliases=False)) == docs(index.search(question))
-    assert index.coverage(question, aliases=False) == index.coverage(question)
+    # As typed, the question is not rewritten either (tests/query/test_questions.py).
+    as_typed = CoverageIndex.open(index.index_dir, settings=SearchSettings(question_rewrite="off"))
+    try:
+        assert docs(index.search(question, aliases=False)) == docs(as_typed.search(question))
+        assert index.coverage(question, aliases=False) == as_typed.coverage(question)
+    finally:
+        as_typed.close()
 
 
 @pytest.mark.parametrize("bad", ["no", 0, 1, None, "False", [True]])
